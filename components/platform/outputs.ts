@@ -1,0 +1,62 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/**
+ * A host of the association reached over ssh (the deploy user's agent holds the key:
+ * SSH_AUTH_SOCK on the machine that runs Pulumi).
+ */
+export interface HostConnection {
+  /** Name of the host in the platform config. @example "h1" */
+  name: string;
+  /** DNS name or address used for ssh. @example "h1.infra.example.org" */
+  address: string;
+  /** ssh user allowed to run docker and write under /srv/alacarte. @default "deploy" */
+  user: string;
+}
+
+/**
+ * What the platform stack exports and tenant stacks read through a StackReference.
+ * Secret fields stay Pulumi secrets on both sides.
+ */
+export interface PlatformOutputs {
+  environment: string;
+  baseDomain: string;
+  /** Public IPv4 of the reverse proxy: a tenant domain's route goes live once its DNS points here. */
+  publicIp: string;
+  hosts: Record<string, HostConnection>;
+  proxy: {
+    host: HostConnection;
+    /** Docker network shared by the proxy and every routed container. */
+    network: string;
+    /** Folder of Traefik's file provider; one fragment per tenant and offer. */
+    routesDir: string;
+  };
+  keycloak: {
+    url: string;
+    realm: string;
+    /** Id of the top-level `/tenants` group that every tenant group sits under. */
+    tenantsGroupId: string;
+    adminClientId: string;
+    /** secret */
+    adminClientSecret: string;
+  };
+  objectStorage: {
+    host: HostConnection;
+    /** S3 API endpoint. @example "https://s3.example.org" */
+    endpoint: string;
+    region: string;
+    /** Key allowed to create buckets (secret). */
+    accessKeyId: string;
+    /** secret */
+    secretAccessKey: string;
+    /** Internal address of the web endpoint the proxy forwards static sites to. @example "http://garage:3902" */
+    webUpstream: string;
+  };
+  mail: {
+    host: HostConnection;
+    /** Public name of the mail server (MX target). @example "mail.example.org" */
+    hostname: string;
+    /** Folder where tenant stacks drop their map fragments. */
+    fragmentsDir: string;
+    sharedDomains: string[];
+  };
+}

@@ -1,0 +1,14 @@
+/** The contract's GB is 2^30 bytes everywhere: quotas, policies and bills. */
+export const BYTES_PER_GB = 2 ** 30;
+
+/** Storage size in the contract's gigabytes (2^30 bytes). */
+export type GB = number;
+
+export function gbToBytes(gb: GB): number {
+  return gb * BYTES_PER_GB;
+}
+
+/** Docker and Garage read sizes like "20G" as 20 × 2^30 bytes. */
+export function gbToSizeString(gb: GB): string {
+  return `${gb}G`;
+}
