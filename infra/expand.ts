@@ -1,0 +1,87 @@
+import type { Catalog } from "./catalog";
+import { environmentHostname } from "./naming";
+import type { OfferKind, Tenant } from "./schema/tenant";
+
+/** What a tenant stack builds, as plain data: the expansion of a tenant file. */
+export interface TenantPlan {
+  slug: string;
+  members: { username: string; admin: boolean; access: ("git" | "nextcloud")[] }[];
+  mailDomains: MailDomainPlan[];
+  offers: OfferPlan[];
+}
+
+export interface MailDomainPlan {
+  domain: string;
+  /** A shared domain of the platform: only the listed addresses are the tenant's. */
+  shared: boolean;
+  mailboxes: { address: string; quotaGb: number; owner?: string; sharedWith: string[] }[];
+  redirections: { from: string; to: string[] }[];
+}
+
+/** One offer to build. `field` is where it comes from in the tenant file. */
+export type OfferPlan =
+  | { kind: "static-site"; field: OfferKind; hostnames: string[]; storageGb: number }
+  | { kind: "wordpress"; field: OfferKind; hostnames: string[]; storageGb: number }
+  | { kind: "nextcloud"; field: OfferKind; hostname: string; storageGb: number; apps: string[] }
+  | { kind: "paheko"; field: OfferKind; hostname: string; storageGb: number; accounting: boolean; newsletter: boolean; subscribers?: number }
+  | { kind: "listmonk"; field: OfferKind; hostname: string; subscribers: number; tracking: boolean }
+  | { kind: "video"; field: OfferKind; channel: string; owner: string; storageGb: number; live: boolean };
+
+export type OfferPlanKind = OfferPlan["kind"];
+
+export interface ExpandContext {
+  catalog: Catalog;
+  sharedMailDomains: readonly string[];
+  /** Staging serves every tenant hostname under this suffix. */
+  tenantHostSuffix?: string;
+}
+
+/** Expands a validated tenant into the offers and mail domains its stack builds. Pure. */
+export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
+  const host = (h: string) => environmentHostname(h, ctx.tenantHostSuffix);
+  const s = tenant.services;
+  const offers: OfferPlan[] = [];
+  if (s.website) {
+    const base = { field: "website" as const, hostnames: s.website.domains.map(host), storageGb: s.website.storageGb };
+    offers.push(s.website.engine === "static" ? { kind: "static-site", ...base } : { kind: "wordpress", ...base });
+  }
+  if (s.nextcloud) {
+    offers.push({ kind: "nextcloud", field: "nextcloud", hostname: host(s.nextcloud.domain), storageGb: s.nextcloud.storageGb, apps: [...s.nextcloud.apps].sort() });
+  }
+  // A tenant has at most one Paheko: accounting, the Paheko newsletter, or both on one instance.
+  const pahekoNewsletter = s.newsletter?.engine === "paheko" ? s.newsletter : undefined;
+  const pahekoDomain = s.accounting?.domain ?? pahekoNewsletter?.domain;
+  if (pahekoDomain) {
+    offers.push({
+      kind: "paheko", field: s.accounting ? "accounting" : "newsletter", hostname: host(pahekoDomain),
+      storageGb: ctx.catalog.offers.accounting.storageGb, accounting: !!s.accounting, newsletter: !!pahekoNewsletter,
+      ...(pahekoNewsletter ? { subscribers: pahekoNewsletter.subscribers } : {}),
+    });
+  }
+  if (s.newsletter?.engine === "listmonk" && s.newsletter.domain) {
+    offers.push({ kind: "listmonk", field: "newsletter", hostname: host(s.newsletter.domain), subscribers: s.newsletter.subscribers, tracking: s.newsletter.tracking });
+  }
+  if (s.video) {
+    const owner = s.video.owner ?? tenant.members.find((m) => m.admin)!.username;
+    offers.push({ kind: "video", field: "video", channel: s.video.channel, owner, storageGb: s.video.storageGb, live: s.video.live });
+  }
+  const shared = new Set(ctx.sharedMailDomains);
+  return {
+    slug: tenant.slug,
+    members: tenant.members
+      .map((m) => ({ username: m.username, admin: m.admin, access: [...m.access].sort() }))
+      .sort((a, b) => a.username.localeCompare(b.username)),
+    mailDomains: (tenant.mail?.domains ?? []).map((d) => ({
+      domain: d.domain,
+      shared: shared.has(d.domain),
+      mailboxes: d.mailboxes.map((b) => ({
+        address: b.address, quotaGb: b.quotaGb, sharedWith: [...b.sharedWith].sort(), ...(b.owner ? { owner: b.owner } : {}),
+      })),
+      redirections: d.redirections.map((r) => ({ from: r.from, to: [...r.to] })),
+    })),
+    offers,
+  };
+}
+
+/** Offers whose component exists; the plan lists the others as not built yet. */
+export const BUILT_OFFERS: ReadonlySet<OfferPlanKind> = new Set<OfferPlanKind>(["static-site"]);

@@ -1,0 +1,44 @@
+/**
+ * Stack names. The platform stack of an environment is named after it (`prod`); a tenant stack is
+ * `<env>.<slug>` (slugs have no dot, so the split is unambiguous).
+ */
+export interface StackId {
+  name: string;
+  env: string;
+  /** The tenant's slug, or null for the platform stack. */
+  slug: string | null;
+}
+
+export function platformStackName(env: string): string {
+  return env;
+}
+
+export function tenantStackName(env: string, slug: string): string {
+  return `${env}.${slug}`;
+}
+
+export function parseStackName(name: string): StackId {
+  const match = /^([a-z][a-z0-9-]*)(?:\.([a-z0-9]+(?:-[a-z0-9]+)*))?$/.exec(name);
+  if (!match) {
+    throw new Error(`stack "${name}" is neither a platform stack (<env>, e.g. prod) nor a tenant stack (<env>.<slug>, e.g. prod.amis-du-velo)`);
+  }
+  return { name, env: match[1]!, slug: match[2] ?? null };
+}
+
+/** The fully qualified name a tenant stack uses to reference its platform stack. */
+export function platformStackReference(organization: string, project: string, env: string): string {
+  return `${organization}/${project}/${platformStackName(env)}`;
+}
+
+/**
+ * The hostname a tenant's name is served on in an environment: itself in production, and under
+ * the staging suffix elsewhere so that staging never answers for a real name.
+ */
+export function environmentHostname(hostname: string, suffix: string | undefined): string {
+  return suffix ? `${hostname}.${suffix}` : hostname;
+}
+
+/** Physical name of a tenant's resource in a shared namespace (bucket, Keycloak client, database). */
+export function tenantResourceName(slug: string, offer: string): string {
+  return `${slug}-${offer}`;
+}

@@ -1,0 +1,244 @@
+import * as path from "node:path";
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from "yaml";
+import type { z } from "zod";
+import { formatPath, type Issue, type PathKey } from "./rules";
+import { tenantSchema, type Tenant } from "./tenant";
+
+/** A problem to show a person: where it is and what to do about it. */
+export interface Problem {
+  /** The file as given (relative to the working folder when it lies under it). */
+  file: string;
+  line: number;
+  col: number;
+  /** Field path such as `members[1].email`, or `(file)` for the whole file. */
+  field: string;
+  message: string;
+  severity: "error" | "warning";
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.file}:${p.line}:${p.col} ${p.field}: ${p.severity === "warning" ? "warning: " : ""}${p.message}`;
+}
+
+/** A tenant file that parsed and passed the schema, with a way back to its source positions. */
+export interface LoadedTenant {
+  file: string;
+  tenant: Tenant;
+  locate(path: readonly PathKey[], onKey?: boolean): { line: number; col: number };
+}
+
+export interface LoadResult {
+  tenant?: LoadedTenant;
+  problems: Problem[];
+}
+
+/** Files larger than this are no hand-written tenant file; refusing them early bounds time and memory. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+const MAX_ALIASES = 50;
+const MAX_DEPTH = 32;
+
+function nodeAt(doc: Document, keys: readonly PathKey[], onKey: boolean): Node | undefined {
+  let node: unknown = doc.contents;
+  let last: Node | undefined = (doc.contents as Node | null) ?? undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
+      if (!pair) return last;
+      if (onKey && i === keys.length - 1 && isScalar(pair.key)) return pair.key;
+      node = pair.value;
+      last = (pair.value as Node | null) ?? (pair.key as Node);
+    } else if (isSeq(node) && typeof key === "number") {
+      node = node.items[key];
+      if (node === undefined) return last;
+      last = node as Node;
+    } else {
+      return last;
+    }
+  }
+  return last;
+}
+
+function positionOf(lineCounter: LineCounter, offset: number | undefined) {
+  return offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
+}
+
+/** Allowed keys of the object schema found at a data path, for "did you mean". */
+function allowedKeys(schema: z.ZodType, keys: readonly PathKey[]): string[] {
+  let current: any = schema;
+  const unwrap = () => {
+    while (current?._zod?.def && ["optional", "default", "prefault", "nullable", "pipe"].includes(current._zod.def.type)) {
+      current = current._zod.def.innerType ?? current._zod.def.in;
+    }
+  };
+  unwrap();
+  for (const key of keys) {
+    if (current?._zod?.def?.type === "object") current = current._zod.def.shape[key];
+    else if (current?._zod?.def?.type === "array") current = current._zod.def.element;
+    else return [];
+    unwrap();
+  }
+  return current?._zod?.def?.type === "object" ? Object.keys(current._zod.def.shape) : [];
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, c);
+    if (d < bestDistance) { best = c; bestDistance = d; }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+function valueAt(data: unknown, keys: readonly PathKey[]): unknown {
+  let v: any = data;
+  for (const k of keys) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = v[k as any];
+  }
+  return v;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "nothing (null)";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string") return `the text "${value.length > 40 ? value.slice(0, 37) + "..." : value}"`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Turns zod issues into located, actionable issues. */
+function schemaIssues(error: z.ZodError, data: unknown): (Issue & { onKey?: boolean })[] {
+  const out: (Issue & { onKey?: boolean })[] = [];
+  for (const issue of error.issues) {
+    const keys = issue.path as PathKey[];
+    if (issue.code === "unrecognized_keys") {
+      const allowed = allowedKeys(tenantSchema, keys);
+      for (const key of issue.keys) {
+        const hint = didYouMean(key, allowed);
+        out.push({
+          path: [...keys, key], severity: "error", onKey: true,
+          message: `unknown field "${key}"${hint ? `; did you mean "${hint}"?` : `; allowed here: ${allowed.join(", ")}`}`,
+        });
+      }
+      continue;
+    }
+    const value = valueAt(data, keys);
+    let message = issue.message;
+    if (issue.code === "invalid_type") {
+      message = value === undefined
+        ? "is required"
+        : `must be ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}, not ${describe(value)}`;
+    } else if (issue.code === "invalid_value") {
+      message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, not ${describe(value)}`;
+    } else if (issue.code === "too_small" && Array.isArray(value)) {
+      message = issue.message.startsWith("Too small") ? `needs at least ${issue.minimum} entries` : issue.message;
+    }
+    out.push({ path: keys, message, severity: "error" });
+  }
+  return out;
+}
+
+/** How a file is named in messages: relative to the working folder when it lies under it. */
+export function displayName(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+}
+
+/**
+ * Parses and checks one tenant file's bytes against the schema. Never throws for bad input:
+ * every mistake comes back as a located problem.
+ */
+export function loadTenantText(file: string, bytes: Uint8Array | string): LoadResult {
+  const at = (line: number, col: number, field: string, message: string): Problem =>
+    ({ file, line, col, field, message, severity: "error" });
+  if (bytes.length > MAX_FILE_BYTES) {
+    return { problems: [at(1, 1, "(file)", `is ${bytes.length} bytes; a tenant file is at most ${MAX_FILE_BYTES} bytes`)] };
+  }
+  let text: string;
+  try {
+    text = typeof bytes === "string" ? bytes : new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return { problems: [at(1, 1, "(file)", "is not valid UTF-8 text; save it as UTF-8")] };
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, schema: "core" });
+  const syntax = [...doc.errors, ...doc.warnings].map((e) => {
+    const pos = positionOf(lineCounter, e.pos[0]);
+    const message = e.code === "DUPLICATE_KEY" ? "this key appears twice in the same mapping"
+      : e.code === "TAG_RESOLVE_FAILED" ? "custom YAML tags are not allowed in a tenant file"
+      : `YAML syntax: ${e.message.split("\n")[0]}`;
+    return at(pos.line, pos.col, "(yaml)", message);
+  });
+  // Tags and anchors beyond plain YAML have no place in a hand-written tenant file.
+  let depthProblem: Problem | undefined;
+  if (!syntax.length) {
+    visit(doc, {
+      Node(_key, node, pathUp) {
+        if ((node as any).tag && !String((node as any).tag).startsWith("tag:yaml.org,2002:")) {
+          const pos = positionOf(lineCounter, node.range?.[0]);
+          syntax.push(at(pos.line, pos.col, "(yaml)", `custom YAML tag ${(node as any).tag} is not allowed in a tenant file`));
+        }
+        if (!depthProblem && pathUp.length > MAX_DEPTH * 2) {
+          const pos = positionOf(lineCounter, node.range?.[0]);
+          depthProblem = at(pos.line, pos.col, "(yaml)", `nesting deeper than ${MAX_DEPTH} levels; a tenant file is much flatter`);
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+  }
+  if (depthProblem) syntax.push(depthProblem);
+  if (syntax.length) return { problems: syntax };
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    return { problems: [at(1, 1, "(file)", "is empty; a tenant file starts with slug:, name:, type:, contact: and members:")] };
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    return { problems: [at(1, 1, "(yaml)", `too many alias expansions (${(e as Error).message.split("\n")[0]})`)] };
+  }
+
+  const locate = (keys: readonly PathKey[], onKey = false) => positionOf(lineCounter, nodeAt(doc, keys, onKey)?.range?.[0]);
+  const toProblem = (issue: Issue & { onKey?: boolean }): Problem => {
+    const pos = locate(issue.path, issue.onKey);
+    return { file, line: pos.line, col: pos.col, field: formatPath(issue.path), message: issue.message, severity: issue.severity };
+  };
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    return { problems: [at(1, 1, "(file)", `must be a mapping of fields (slug:, name:, ...), not ${describe(data)}`)] };
+  }
+  const parsed = tenantSchema.safeParse(data);
+  if (!parsed.success) return { problems: schemaIssues(parsed.error, data).map(toProblem) };
+  return { tenant: { file, tenant: parsed.data, locate }, problems: [] };
+}
+
+/** Locates rule issues in a loaded file. */
+export function locateIssues(loaded: LoadedTenant, issues: readonly Issue[]): Problem[] {
+  return issues.map((issue) => {
+    const pos = loaded.locate(issue.path);
+    return { file: loaded.file, line: pos.line, col: pos.col, field: formatPath(issue.path), message: issue.message, severity: issue.severity };
+  });
+}
+
+export function fileStem(file: string): string {
+  return path.basename(file).replace(/\.ya?ml$/, "");
+}

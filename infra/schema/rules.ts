@@ -1,0 +1,186 @@
+import type { Catalog, TieredOffer } from "../catalog";
+import { UNDECIDED, subscriberBrackets, tierSizes } from "../catalog";
+import type { Tenant } from "./tenant";
+
+export type PathKey = string | number;
+
+/** A problem found in one tenant file, located by its field path. */
+export interface Issue {
+  path: PathKey[];
+  message: string;
+  severity: "error" | "warning";
+}
+
+/** What the single-file rules need besides the tenant itself. */
+export interface RuleContext {
+  catalog: Catalog;
+  /** The file name without `.yaml`: the slug must equal it. */
+  fileStem: string;
+  /** Domains of the platform's shared mail service (platform config). */
+  sharedMailDomains: readonly string[];
+  /** YYYY-MM-DD; a membership paid until before it is flagged. */
+  today: string;
+}
+
+const error = (path: PathKey[], message: string): Issue => ({ path, message, severity: "error" });
+const warning = (path: PathKey[], message: string): Issue => ({ path, message, severity: "warning" });
+
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1);
+}
+
+export function formatPath(path: readonly PathKey[]): string {
+  let out = "";
+  for (const key of path) out += typeof key === "number" ? `[${key}]` : out ? `.${key}` : key;
+  return out || "(file)";
+}
+
+/** Reports every repeated value after its first occurrence, naming where it was first seen. */
+function duplicates<T>(items: readonly T[], key: (item: T) => string, path: (index: number) => PathKey[], what: string): Issue[] {
+  const seen = new Map<string, number>();
+  const issues: Issue[] = [];
+  items.forEach((item, index) => {
+    const k = key(item);
+    const first = seen.get(k);
+    if (first === undefined) seen.set(k, index);
+    else issues.push(error(path(index), `duplicate ${what} "${k}", already at ${formatPath(path(first))}`));
+  });
+  return issues;
+}
+
+function tierIssue(catalog: Catalog, offer: TieredOffer, storageGb: number, path: PathKey[]): Issue[] {
+  const sizes = tierSizes(catalog, offer);
+  return sizes.includes(storageGb)
+    ? []
+    : [error(path, `${storageGb} GB is not a ${offer} tier; the catalog offers ${sizes.map((s) => `${s}`).join(", ")} GB`)];
+}
+
+/** The hostnames a tenant's services answer on, with the field that declares each. */
+export function serviceHostnames(tenant: Tenant): { hostname: string; path: PathKey[] }[] {
+  const s = tenant.services;
+  const out: { hostname: string; path: PathKey[] }[] = [];
+  s.website?.domains.forEach((d, i) => out.push({ hostname: d, path: ["services", "website", "domains", i] }));
+  if (s.nextcloud) out.push({ hostname: s.nextcloud.domain, path: ["services", "nextcloud", "domain"] });
+  if (s.accounting) out.push({ hostname: s.accounting.domain, path: ["services", "accounting", "domain"] });
+  // A Paheko newsletter with accounting runs on the accounting instance: no hostname of its own.
+  if (s.newsletter?.domain && !(s.newsletter.engine === "paheko" && s.accounting)) {
+    out.push({ hostname: s.newsletter.domain, path: ["services", "newsletter", "domain"] });
+  }
+  return out;
+}
+
+/** Every rule of DESIGN.md that one file can decide alone. */
+export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
+  const { catalog } = ctx;
+  const issues: Issue[] = [];
+  const memberNames = new Set(tenant.members.map((m) => m.username));
+  const notMember = (username: string, path: PathKey[], role: string) => {
+    if (!memberNames.has(username)) {
+      issues.push(error(path, `${role} "${username}" is not a member of this tenant; add them under members or pick one of: ${[...memberNames].join(", ")}`));
+    }
+  };
+
+  if (tenant.slug !== ctx.fileStem) {
+    issues.push(error(["slug"], `"${tenant.slug}" differs from the file name; the slug must equal the file name "${ctx.fileStem}"`));
+  }
+  if (tenant.solidarityPercent !== undefined && tenant.rate !== "solidarity") {
+    issues.push(error(["solidarityPercent"], "applies only with rate: solidarity"));
+  }
+  if (tenant.membership?.paidUntil && tenant.membership.paidUntil < ctx.today) {
+    issues.push(warning(["membership", "paidUntil"], `membership was paid until ${tenant.membership.paidUntil}; the tenant is flagged, nothing is deleted`));
+  }
+
+  // Members
+  if (!tenant.members.some((m) => m.admin)) {
+    issues.push(error(["members"], "needs at least one member with admin: true"));
+  }
+  issues.push(...duplicates(tenant.members, (m) => m.username, (i) => ["members", i, "username"], "username"));
+  issues.push(...duplicates(tenant.members, (m) => m.email, (i) => ["members", i, "email"], "email"));
+  tenant.members.forEach((m, i) =>
+    issues.push(...duplicates(m.access, (a) => a, (j) => ["members", i, "access", j], "access")));
+
+  // Mail
+  const domains = tenant.mail?.domains ?? [];
+  const declared = new Set(domains.map((d) => d.domain));
+  issues.push(...duplicates(domains, (d) => d.domain, (i) => ["mail", "domains", i, "domain"], "mail domain"));
+  const addresses: { address: string; path: PathKey[] }[] = [];
+  const placement = (address: string, domain: string, path: PathKey[]) => {
+    const actual = domainOf(address);
+    if (actual === domain) return;
+    issues.push(error(path, declared.has(actual)
+      ? `"${address}" belongs under the mail domain ${actual}, not ${domain}`
+      : `"${address}" is outside the domains this tenant declares (${[...declared].join(", ")}); declare ${actual} under mail.domains first`));
+  };
+  let mailboxGb = 0;
+  domains.forEach((d, di) => {
+    const base: PathKey[] = ["mail", "domains", di];
+    d.mailboxes.forEach((box, mi) => {
+      const path = [...base, "mailboxes", mi];
+      placement(box.address, d.domain, [...path, "address"]);
+      addresses.push({ address: box.address, path: [...path, "address"] });
+      mailboxGb += box.quotaGb;
+      if (box.quotaGb > catalog.mail.maxMailboxGb) {
+        issues.push(error([...path, "quotaGb"], `${box.quotaGb} GB is above the ${catalog.mail.maxMailboxGb} GB a mailbox may hold`));
+      }
+      if (box.owner !== undefined) notMember(box.owner, [...path, "owner"], "owner");
+      box.sharedWith.forEach((u, si) => notMember(u, [...path, "sharedWith", si], "sharer"));
+      issues.push(...duplicates(box.sharedWith, (u) => u, (si) => [...path, "sharedWith", si], "sharer"));
+    });
+    d.redirections.forEach((r, ri) => {
+      const path = [...base, "redirections", ri];
+      placement(r.from, d.domain, [...path, "from"]);
+      addresses.push({ address: r.from, path: [...path, "from"] });
+      issues.push(...duplicates(r.to, (a) => a, (ti) => [...path, "to", ti], "target"));
+      r.to.forEach((target, ti) => {
+        if (target === r.from) issues.push(error([...path, "to", ti], `redirects "${r.from}" to itself: a redirection loop`));
+      });
+    });
+  });
+  issues.push(...duplicates(addresses, (a) => a.address, (i) => addresses[i]!.path, "address"));
+  const allowance = catalog.mail.includedGbPerTenant[tenant.type];
+  if (allowance !== UNDECIDED && mailboxGb > allowance) {
+    issues.push(warning(["mail"], `mailboxes total ${mailboxGb} GB, beyond the ${allowance} GB included in the membership`));
+  }
+
+  // Services
+  const s = tenant.services;
+  if (s.website) {
+    issues.push(...tierIssue(catalog, "website", s.website.storageGb, ["services", "website", "storageGb"]));
+    issues.push(...duplicates(s.website.domains, (d) => d, (i) => ["services", "website", "domains", i], "domain"));
+  }
+  if (s.nextcloud) {
+    issues.push(...tierIssue(catalog, "nextcloud", s.nextcloud.storageGb, ["services", "nextcloud", "storageGb"]));
+    issues.push(...duplicates(s.nextcloud.apps, (a) => a, (i) => ["services", "nextcloud", "apps", i], "app"));
+  }
+  if (s.video) {
+    issues.push(...tierIssue(catalog, "video", s.video.storageGb, ["services", "video", "storageGb"]));
+    if (s.video.owner !== undefined) notMember(s.video.owner, ["services", "video", "owner"], "video owner");
+  }
+  if (s.newsletter) {
+    const n = s.newsletter;
+    const brackets = subscriberBrackets(catalog);
+    if (!brackets.includes(n.subscribers)) {
+      issues.push(error(["services", "newsletter", "subscribers"], `${n.subscribers} is not a subscriber bracket; the catalog offers ${brackets.join(", ")}`));
+    }
+    if (n.engine === "paheko" && n.tracking) {
+      issues.push(error(["services", "newsletter", "tracking"], "engagement tracking exists only with engine: listmonk"));
+    }
+    if (!n.domain && n.engine === "listmonk") {
+      issues.push(error(["services", "newsletter", "domain"], "is required with engine: listmonk"));
+    }
+    if (!n.domain && n.engine === "paheko" && !s.accounting) {
+      issues.push(error(["services", "newsletter", "domain"], "is required with engine: paheko when there is no accounting"));
+    }
+    if (n.domain && n.engine === "paheko" && s.accounting && n.domain !== s.accounting.domain) {
+      issues.push(error(["services", "newsletter", "domain"], `a Paheko newsletter runs on the tenant's one Paheko, at ${s.accounting.domain}; remove this domain`));
+    }
+  }
+  const hostnames = serviceHostnames(tenant);
+  issues.push(...duplicates(hostnames, (h) => h.hostname, (i) => hostnames[i]!.path, "hostname"));
+  for (const h of hostnames) {
+    if (ctx.sharedMailDomains.includes(h.hostname)) {
+      issues.push(error(h.path, `${h.hostname} is a shared mail domain of the platform; it cannot serve a tenant's site`));
+    }
+  }
+  return issues;
+}
