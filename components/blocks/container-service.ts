@@ -1,0 +1,272 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { HostConnection } from "../platform/outputs";
+
+export const CONTAINER_SERVICE_TYPE = "alacarte:block:ContainerService";
+
+/** A port published on the host (non-HTTP protocols only: HTTP goes through `routes`). */
+export interface PublishedPort {
+  /** Port inside the container. @example 993 */
+  internal: number;
+  /** Port on the host. @example 993 */
+  external: number;
+  /** @default "tcp" */
+  protocol?: "tcp" | "udp";
+}
+
+/** A named data volume, quota-limited by the host. */
+export interface ServiceVolume {
+  /** Role of the volume ([a-z0-9-]); the Docker volume is named `<service name>-<name>`. @example "data" */
+  name: string;
+  /** Mount point inside the container. @example "/var/lib/postgresql/data" */
+  containerPath: string;
+  /** Quota in GB (2^30 bytes), enforced by the host with a filesystem project quota. */
+  sizeGb: number;
+  /** Include the volume in the backups. @default false */
+  backup?: boolean;
+  /** Mount read-only. @default false */
+  readOnly?: boolean;
+}
+
+/** A folder or file of the host bind-mounted into the container. */
+export interface HostPathMount {
+  /** Absolute path on the host. @example "/var/run/docker.sock" */
+  hostPath: string;
+  /** Absolute path inside the container. */
+  containerPath: string;
+  /** Mount read-only. @default false */
+  readOnly?: boolean;
+}
+
+/** Public HTTPS route to one port of the container, through the reverse proxy (TLS by the `le` resolver). */
+export interface ServiceRoute {
+  /** Hostnames served. @example ["sso.example.org"] */
+  hostnames: string[];
+  /** HTTP port inside the container. @example 8080 */
+  port: number;
+}
+
+export interface ContainerServiceArgs {
+  /**
+   * Image pinned to an exact version tag or a digest (never `latest` or a bare major).
+   * @example "postgres:17.6"
+   */
+  image: string;
+  /** Host the service is placed on. The engine provider comes from `opts.providers` (or the parent's). */
+  host: HostConnection;
+  /** Command (arguments after the image's entrypoint). @default the image's */
+  command?: string[];
+  /** Plain environment variables (stored in clear in the state: no secrets here). @default {} */
+  env?: Record<string, pulumi.Input<string>>;
+  /** Environment variables holding secrets: wrapped with `pulumi.secret`. Keys must not repeat `env`'s. @default {} */
+  secretEnv?: Record<string, pulumi.Input<string>>;
+  /** Ports published on the host, only for non-HTTP protocols (25, 993, 1935…). @default [] */
+  ports?: PublishedPort[];
+  /** Data volumes (protected, retained on delete, quota-labelled). @default [] */
+  volumes?: ServiceVolume[];
+  /** Bind mounts of host paths (fragment folders, docker.sock). @default [] */
+  hostPaths?: HostPathMount[];
+  /** Docker networks to attach, by name. @default [] */
+  networks?: pulumi.Input<string>[];
+  /** Public HTTPS routes, as Traefik labels. @default [] */
+  routes?: ServiceRoute[];
+  /** Container health check. @default the image's */
+  healthCheck?: {
+    /** Test command, Docker form. @example ["CMD", "pg_isready"] */
+    test: string[];
+    /** Seconds between checks. @default 30 */
+    intervalSeconds?: number;
+    /** Failures before unhealthy. @default 3 */
+    retries?: number;
+  };
+  /** Resource limits; the host's capacity is planned from them. */
+  limits: {
+    /** Memory limit in MB (2^20 bytes). */
+    memoryMb: number;
+    /** CPU limit in CPUs (fractions allowed). @example 0.5 */
+    cpus: number;
+  };
+  /** Extra container labels. @default {} */
+  labels?: Record<string, string>;
+  /** Protect the data volumes against deletion. @default true */
+  protect?: boolean;
+  /** Escape hatch: rewrite the Docker container args after the defaults are applied. */
+  transform?: { container?: (args: docker.ContainerArgs) => docker.ContainerArgs };
+}
+
+/**
+ * Pure: fails unless the image is pinned: a digest (`@sha256:…`), or a tag that holds a version
+ * and is neither `latest` nor a bare major (`15`, `v3`, `34-apache`).
+ * @throws Error naming the image.
+ */
+export function assertPinnedImage(image: string): void {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return;
+  const lastSlash = image.lastIndexOf("/");
+  const colon = image.indexOf(":", lastSlash + 1);
+  const tag = colon >= 0 ? image.slice(colon + 1) : "";
+  const fix = "pin an exact version tag (e.g. postgres:17.6) or a digest";
+  if (!tag) throw new Error(`Image "${image}" has no tag: ${fix}`);
+  if (tag === "latest") throw new Error(`Image "${image}" uses the tag "latest": ${fix}`);
+  if (/^v?\d+([-_].*)?$/.test(tag)) throw new Error(`Image "${image}" names only a major version: ${fix}`);
+  if (!/\d/.test(tag)) throw new Error(`Image "${image}" has a tag without a version: ${fix}`);
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** Pure: a Traefik router rule matching any of the hostnames, e.g. ``Host(`a`) || Host(`b`)``. */
+export function hostRule(hostnames: string[]): string {
+  if (hostnames.length === 0) throw new Error("A route needs at least one hostname");
+  for (const h of hostnames) if (!HOSTNAME.test(h)) throw new Error(`Invalid hostname "${h}" in a route`);
+  return hostnames.map((h) => `Host(\`${h}\`)`).join(" || ");
+}
+
+function sortedRecord(entries: [string, string][]): Record<string, string> {
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Pure: Traefik docker labels for the routes: router and service `<name>-<i>` each, entrypoint
+ * websecure, TLS by the `le` resolver, explicit service port. Sorted by key; empty without routes.
+ */
+export function routeLabels(name: string, routes: ServiceRoute[]): Record<string, string> {
+  if (routes.length === 0) return {};
+  const entries: [string, string][] = [["traefik.enable", "true"]];
+  routes.forEach((route, i) => {
+    if (!Number.isInteger(route.port) || route.port < 1 || route.port > 65535) {
+      throw new Error(`Route ${i} of "${name}" has an invalid port ${route.port}`);
+    }
+    const r = `${name}-${i}`;
+    entries.push(
+      [`traefik.http.routers.${r}.rule`, hostRule(route.hostnames)],
+      [`traefik.http.routers.${r}.entrypoints`, "websecure"],
+      [`traefik.http.routers.${r}.tls.certresolver`, "le"],
+      [`traefik.http.routers.${r}.service`, r],
+      [`traefik.http.services.${r}.loadbalancer.server.port`, String(route.port)],
+    );
+  });
+  return sortedRecord(entries);
+}
+
+/** Pure: labels of a data volume, read by the host (quota) and the backups. */
+export function volumeLabels(volume: Pick<ServiceVolume, "sizeGb" | "backup">): Record<string, string> {
+  if (!Number.isFinite(volume.sizeGb) || volume.sizeGb <= 0) throw new Error(`Volume size must be a positive number of GB, got ${volume.sizeGb}`);
+  return { "alacarte.backup": volume.backup ? "true" : "false", "alacarte.quota-gb": String(volume.sizeGb) };
+}
+
+/** Pure: every label of the container (routes, `alacarte.service`, extras), sorted; extras may not override. */
+export function containerLabels(name: string, routes: ServiceRoute[], extra: Record<string, string> = {}): Record<string, string> {
+  const own = { ...routeLabels(name, routes), "alacarte.service": name };
+  for (const key of Object.keys(extra)) {
+    if (key in own) throw new Error(`Label "${key}" of "${name}" is set by ContainerService itself`);
+  }
+  return sortedRecord(Object.entries({ ...own, ...extra }));
+}
+
+/** Pure: checks names, sizes and limits before anything is created. */
+export function validateContainerService(name: string, args: ContainerServiceArgs): void {
+  assertPinnedImage(args.image);
+  if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) throw new Error(`ContainerService name "${name}" must match [a-z0-9][a-z0-9_.-]*`);
+  if (!(args.limits.memoryMb > 0) || !Number.isInteger(args.limits.memoryMb)) {
+    throw new Error(`ContainerService "${name}": limits.memoryMb must be a positive integer (MB), got ${args.limits.memoryMb}`);
+  }
+  if (!(args.limits.cpus > 0)) throw new Error(`ContainerService "${name}": limits.cpus must be positive, got ${args.limits.cpus}`);
+  const volumeNames = new Set<string>();
+  for (const v of args.volumes ?? []) {
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(v.name)) throw new Error(`ContainerService "${name}": volume name "${v.name}" must be kebab-case`);
+    if (v.name === "image" || v.name === "container") throw new Error(`ContainerService "${name}": volume name "${v.name}" is reserved`);
+    if (volumeNames.has(v.name)) throw new Error(`ContainerService "${name}": volume "${v.name}" is listed twice`);
+    volumeNames.add(v.name);
+    volumeLabels(v);
+  }
+  for (const key of Object.keys(args.secretEnv ?? {})) {
+    if (key in (args.env ?? {})) throw new Error(`ContainerService "${name}": env var "${key}" is in both env and secretEnv`);
+  }
+  for (const p of args.ports ?? []) {
+    for (const n of [p.internal, p.external]) {
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`ContainerService "${name}": invalid port ${n}`);
+    }
+  }
+}
+
+/**
+ * What a service needs (image, volumes, networks, routes with TLS, limits, health check), run
+ * today as one Docker container on its host. The container is named `name`, so other containers
+ * of a shared network reach it as `name`.
+ */
+export class ContainerService extends pulumi.ComponentResource {
+  /** Name of the container, resolvable on its networks. */
+  readonly containerName: pulumi.Output<string>;
+  readonly image: docker.RemoteImage;
+  readonly container: docker.Container;
+  /** Data volumes by role (`args.volumes[].name`). */
+  readonly volumes: Record<string, docker.Volume>;
+
+  constructor(name: string, args: ContainerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(CONTAINER_SERVICE_TYPE, name, {}, opts);
+    validateContainerService(name, args);
+    const protect = args.protect ?? true;
+
+    this.image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+
+    this.volumes = {};
+    for (const v of args.volumes ?? []) {
+      this.volumes[v.name] = new docker.Volume(
+        `${name}-${v.name}`,
+        {
+          name: `${name}-${v.name}`,
+          labels: toLabelList({ ...volumeLabels(v), "alacarte.service": name }),
+        },
+        { parent: this, protect, retainOnDelete: true },
+      );
+    }
+
+    const envs = buildEnvs(args.env ?? {}, args.secretEnv ?? {});
+    const health = args.healthCheck;
+    let containerArgs: docker.ContainerArgs = {
+      name,
+      image: this.image.name,
+      command: args.command,
+      envs,
+      restart: "unless-stopped",
+      memory: args.limits.memoryMb,
+      cpus: String(args.limits.cpus),
+      labels: toLabelList(containerLabels(name, args.routes ?? [], args.labels)),
+      ports: (args.ports ?? []).map((p) => ({ internal: p.internal, external: p.external, protocol: p.protocol ?? "tcp" })),
+      volumes: [
+        ...(args.volumes ?? []).map((v) => ({
+          volumeName: this.volumes[v.name]!.name,
+          containerPath: v.containerPath,
+          readOnly: v.readOnly ?? false,
+        })),
+        ...(args.hostPaths ?? []).map((h) => ({ hostPath: h.hostPath, containerPath: h.containerPath, readOnly: h.readOnly ?? false })),
+      ],
+      networksAdvanced: (args.networks ?? []).map((n) => ({ name: n })),
+      healthcheck: health
+        ? { tests: health.test, interval: `${health.intervalSeconds ?? 30}s`, retries: health.retries ?? 3 }
+        : undefined,
+    };
+    if (args.transform?.container) containerArgs = args.transform.container(containerArgs);
+
+    this.container = new docker.Container(`${name}-container`, containerArgs, { parent: this });
+    this.containerName = this.container.name;
+    this.registerOutputs({ containerName: this.containerName });
+  }
+
+  /** URL of a port of the container on its networks. @example svc.internalUrl(3902) → "http://garage:3902" */
+  internalUrl(port: number, scheme = "http"): pulumi.Output<string> {
+    return pulumi.interpolate`${scheme}://${this.containerName}:${port}`;
+  }
+}
+
+function toLabelList(labels: Record<string, string>): docker.types.input.ContainerLabel[] {
+  return Object.entries(labels).map(([label, value]) => ({ label, value }));
+}
+
+/** `KEY=VALUE` sorted by key; the secret ones are secret outputs, which makes the whole list secret. */
+function buildEnvs(env: Record<string, pulumi.Input<string>>, secretEnv: Record<string, pulumi.Input<string>>): pulumi.Input<string>[] {
+  const all: [string, pulumi.Input<string>][] = [
+    ...Object.entries(env).map(([k, v]): [string, pulumi.Input<string>] => [k, pulumi.interpolate`${k}=${v}`]),
+    ...Object.entries(secretEnv).map(([k, v]): [string, pulumi.Input<string>] => [k, pulumi.secret(pulumi.interpolate`${k}=${v}`)]),
+  ];
+  return all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+}
