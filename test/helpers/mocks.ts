@@ -37,6 +37,8 @@ export interface InstallMocksOptions {
   stack?: string;
   /** Answers for invokes (data sources) by token. */
   calls?: Record<string, (inputs: Record<string, any>) => Record<string, unknown>>;
+  /** Extra computed state for some resources (e.g. a command's stdout), merged over the defaults. */
+  state?: (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined;
 }
 
 /** Installs recording mocks; call it before importing the code under test with `await import()`. */
@@ -54,7 +56,11 @@ export function installMocks(options: InstallMocksOptions = {}): void {
         });
         return {
           id: args.custom === false ? undefined : `${args.name}-id`,
-          state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs) },
+          state: {
+            ...args.inputs,
+            ...computedState(args.type, args.name, args.inputs),
+            ...options.state?.(args.type, args.name, args.inputs),
+          },
         };
       },
       call(args: pulumi.runtime.MockCallArgs) {
