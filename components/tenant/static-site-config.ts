@@ -1,0 +1,113 @@
+import { gbToBytes } from "../units";
+
+export interface StaticSitePlan {
+  /** S3 bucket name, from the slug only (a change of domain or tier is an update). @example "site-acme" */
+  bucketName: string;
+  /** Garage bucket quota `maxSize` in bytes (GB = 2^30 bytes). */
+  quotaBytes: number;
+  /** Name of the Garage key allowed to read and write the bucket (upload key). */
+  keyName: string;
+  /** Lower-cased, de-duplicated, sorted domains: one Garage global alias and one proxy router each. */
+  domains: string[];
+  /** File name stem of the proxy route fragment. */
+  routeName: string;
+  /** Public URLs of the site. */
+  urls: string[];
+}
+
+const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * Pure: names, quota and domains of a tenant's static site.
+ * @throws Error on an invalid slug or domain, no domain, or a storage size that is not a positive whole number of GB.
+ */
+export function staticSitePlan(slug: string, domains: readonly string[], storageGb: number): StaticSitePlan {
+  if (!SLUG.test(slug) || slug.length > 40) throw new Error(`invalid tenant slug "${slug}"`);
+  if (!Number.isInteger(storageGb) || storageGb <= 0) {
+    throw new Error(`static site ${slug}: storageGb must be a positive whole number, got ${storageGb}`);
+  }
+  const normalized = [...new Set(domains.map((d) => d.trim().toLowerCase()))].sort();
+  if (normalized.length === 0) throw new Error(`static site ${slug}: at least one domain is needed`);
+  for (const d of normalized) {
+    if (!DOMAIN.test(d)) throw new Error(`static site ${slug}: invalid domain "${d}"`);
+  }
+  return {
+    bucketName: `site-${slug}`,
+    quotaBytes: gbToBytes(storageGb),
+    keyName: `site-${slug}`,
+    domains: normalized,
+    routeName: `${slug}-website`,
+    urls: normalized.map((d) => `https://${d}/`),
+  };
+}
+
+/** Default address of Garage's admin API as seen from the storage host. */
+export const GARAGE_ADMIN_URL = "http://127.0.0.1:3903";
+
+/**
+ * Pure: the POSIX shell script run on the storage host that provisions a site through Garage's
+ * admin API v2, idempotently (safe to re-run on every update):
+ * - the upload key `keyName` (created once, then found again by exact name);
+ * - read + write (not owner) on the bucket `bucketName`;
+ * - the bucket quota `maxSize = quotaBytes` (no object count limit);
+ * - one global alias per domain (Garage picks the bucket from the Host header); aliases of
+ *   domains no longer listed are removed, the bucket's own name stays.
+ *
+ * The admin token is read from the first line of standard input and handed to curl through a
+ * mode-0600 header file, so it is never in an argument list or the environment. Standard
+ * output is one JSON line `{"accessKeyId":…,"secretAccessKey":…}` (a secret). Needs `curl` and
+ * `jq` on the host. Every value interpolated here comes from {@link staticSitePlan} (validated
+ * names and domains), never from free text.
+ */
+export function garageSiteScript(plan: StaticSitePlan, adminUrl: string = GARAGE_ADMIN_URL): string {
+  const api = adminUrl.replace(/\/+$/, "");
+  const domains = plan.domains.join(" ");
+  return `set -eu
+IFS= read -r TOKEN
+umask 077
+HDR=$(mktemp)
+trap 'rm -f "$HDR"' EXIT
+printf 'Authorization: Bearer %s\\nContent-Type: application/json\\n' "$TOKEN" > "$HDR"
+unset TOKEN
+api() { curl -sS --fail-with-body -H @"$HDR" "$@"; }
+API='${api}'
+BUCKET='${plan.bucketName}'
+KEY_NAME='${plan.keyName}'
+DOMAINS='${domains}'
+BUCKET_ID=$(api "$API/v2/GetBucketInfo?globalAlias=$BUCKET" | jq -er '.id')
+KEY_ID=$(api "$API/v2/ListKeys" | jq -r --arg n "$KEY_NAME" '[.[] | select(.name == $n) | .id] | first // empty')
+if [ -z "$KEY_ID" ]; then
+  KEY_ID=$(api -X POST "$API/v2/CreateKey" --data "$(jq -cn --arg n "$KEY_NAME" '{name: $n}')" | jq -er '.accessKeyId')
+fi
+api -X POST "$API/v2/AllowBucketKey" --data "$(jq -cn --arg b "$BUCKET_ID" --arg k "$KEY_ID" \\
+  '{bucketId: $b, accessKeyId: $k, permissions: {read: true, write: true, owner: false}}')" > /dev/null
+api -X POST "$API/v2/UpdateBucket?id=$BUCKET_ID" \\
+  --data '{"quotas":{"maxSize":${plan.quotaBytes},"maxObjects":null}}' > /dev/null
+CURRENT=$(api "$API/v2/GetBucketInfo?id=$BUCKET_ID" | jq -r '.globalAliases[]')
+for d in $DOMAINS; do
+  if ! printf '%s\\n' "$CURRENT" | grep -qxF "$d"; then
+    api -X POST "$API/v2/AddBucketAlias" --data "$(jq -cn --arg b "$BUCKET_ID" --arg a "$d" '{bucketId: $b, globalAlias: $a}')" > /dev/null
+  fi
+done
+for a in $CURRENT; do
+  [ "$a" = "$BUCKET" ] && continue
+  case " $DOMAINS " in *" $a "*) continue ;; esac
+  api -X POST "$API/v2/RemoveBucketAlias" --data "$(jq -cn --arg b "$BUCKET_ID" --arg a "$a" '{bucketId: $b, globalAlias: $a}')" > /dev/null
+done
+api "$API/v2/GetKeyInfo?id=$KEY_ID&showSecretKey=true" | jq -ce '{accessKeyId, secretAccessKey}'
+`;
+}
+
+/** Parses the script's standard output; empty strings while unknown (preview, mocks). */
+export function parseUploadKey(stdout: string | undefined): { accessKeyId: string; secretAccessKey: string } {
+  try {
+    const parsed = JSON.parse(stdout ?? "") as { accessKeyId?: unknown; secretAccessKey?: unknown };
+    return {
+      accessKeyId: typeof parsed.accessKeyId === "string" ? parsed.accessKeyId : "",
+      secretAccessKey: typeof parsed.secretAccessKey === "string" ? parsed.secretAccessKey : "",
+    };
+  } catch {
+    return { accessKeyId: "", secretAccessKey: "" };
+  }
+}

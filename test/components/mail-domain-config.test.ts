@@ -1,0 +1,125 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  LOCKED_HASH,
+  mailDnsRecords,
+  mailFragmentPath,
+  renderMailFragments,
+} from "../../components/tenant/mail-domain-config";
+
+const sample = {
+  domain: "AmisDuVelo.org",
+  mailboxes: [
+    { address: "contact@amisduvelo.org", quotaGb: 2, sharedWith: ["bruno", "alice"] },
+    { address: "Alice@AmisDuVelo.org", quotaGb: 5, owner: "alice" },
+  ],
+  redirections: [
+    { from: "bureau@amisduvelo.org", to: ["bruno@example.net", "alice@amisduvelo.org"] },
+    { from: "asso@amisduvelo.org", to: ["contact@amisduvelo.org"] },
+  ],
+};
+
+describe("renderMailFragments", () => {
+  it("renders sorted docker-mailserver fragments", () => {
+    expect(renderMailFragments(sample)).toEqual({
+      virtual:
+        "asso@amisduvelo.org contact@amisduvelo.org\n" +
+        "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n",
+      accounts: `alice@amisduvelo.org|${LOCKED_HASH}\ncontact@amisduvelo.org|${LOCKED_HASH}\n`,
+      quotas: "alice@amisduvelo.org:5G\ncontact@amisduvelo.org:2G\n",
+      acl:
+        "contact@amisduvelo.org user=alice lrwstipekx\n" +
+        "contact@amisduvelo.org user=bruno lrwstipekx\n",
+    });
+  });
+
+  it("does not depend on the order of the input", () => {
+    const reversed = {
+      ...sample,
+      mailboxes: [...sample.mailboxes].reverse(),
+      redirections: [...sample.redirections].reverse().map((r) => ({ ...r, to: [...r.to].reverse() })),
+    };
+    expect(renderMailFragments(reversed)).toEqual(renderMailFragments(sample));
+  });
+
+  it("renders empty files for a domain without entries", () => {
+    expect(renderMailFragments({ domain: "example.org", mailboxes: [], redirections: [] })).toEqual({
+      virtual: "",
+      accounts: "",
+      quotas: "",
+      acl: "",
+    });
+  });
+
+  it.each([
+    [{ mailboxes: [{ address: "a@other.org", quotaGb: 1 }] }, /not in the domain example.org/],
+    [{ redirections: [{ from: "a@other.org", to: ["b@example.org"] }] }, /not in the domain/],
+    [{ mailboxes: [{ address: "a@example.org", quotaGb: 1 }, { address: "A@example.org", quotaGb: 2 }] }, /duplicate mailbox/],
+    [{ redirections: [{ from: "r@example.org", to: ["x@y.org"] }, { from: "r@example.org", to: ["z@y.org"] }] }, /duplicate redirection/],
+    [{ mailboxes: [{ address: "a@example.org", quotaGb: 1 }], redirections: [{ from: "a@example.org", to: ["x@y.org"] }] }, /also a mailbox/],
+    [{ redirections: [{ from: "r@example.org", to: [] }] }, /at least one target/],
+    [{ redirections: [{ from: "r@example.org", to: ["x@y.org\nevil@example.org root"] }] }, /invalid email address/],
+    [{ redirections: [{ from: "r@example.org", to: ["a@b.org,c@d.org"] }] }, /invalid email address/],
+    [{ mailboxes: [{ address: "a b@example.org", quotaGb: 1 }] }, /invalid email address/],
+    [{ mailboxes: [{ address: "a@example.org", quotaGb: 0 }] }, /positive whole number/],
+    [{ mailboxes: [{ address: "a@example.org", quotaGb: 1.5 }] }, /positive whole number/],
+    [{ mailboxes: [{ address: "a@example.org", quotaGb: 1, sharedWith: ["Bad Name"] }] }, /invalid username/],
+  ])("rejects %#", (partial, error) => {
+    expect(() => renderMailFragments({ domain: "example.org", mailboxes: [], redirections: [], ...partial })).toThrow(error);
+  });
+});
+
+describe("generated virtual map with the real postfix", () => {
+  const dir = mkdtempSync(join(tmpdir(), "alacarte-postmap-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const query = (map: string, address: string): string | undefined => {
+    try {
+      return execFileSync("postmap", ["-c", dir, "-q", address, `hash:${map}`], { encoding: "utf8" }).trim();
+    } catch (error) {
+      if ((error as { status?: number }).status === 1) return undefined; // not found
+      throw error;
+    }
+  };
+
+  it("postmap builds the table and resolves redirections, not mailboxes", () => {
+    // Minimal main.cf so postmap needs no system configuration (-c dir).
+    writeFileSync(join(dir, "main.cf"), "compatibility_level = 3.6\n");
+    const many = Array.from({ length: 200 }, (_, i) => ({
+      from: `list${i}@amisduvelo.org`,
+      to: [`m${i}@example.net`, `n${i}@example.net`],
+    }));
+    const { virtual } = renderMailFragments({ ...sample, redirections: [...sample.redirections, ...many] });
+    const map = join(dir, "postfix-virtual.cf");
+    writeFileSync(map, virtual);
+    execFileSync("postmap", ["-c", dir, `hash:${map}`]);
+
+    expect(query(map, "bureau@amisduvelo.org")).toBe("alice@amisduvelo.org,bruno@example.net");
+    expect(query(map, "asso@amisduvelo.org")).toBe("contact@amisduvelo.org");
+    expect(query(map, "list199@amisduvelo.org")).toBe("m199@example.net,n199@example.net");
+    expect(query(map, "BUREAU@AmisDuVelo.org")).toBe("alice@amisduvelo.org,bruno@example.net");
+    expect(query(map, "alice@amisduvelo.org")).toBeUndefined();
+    expect(query(map, "nobody@amisduvelo.org")).toBeUndefined();
+  });
+});
+
+describe("mailDnsRecords", () => {
+  it("gives MX, SPF and DMARC for a custom domain", () => {
+    expect(mailDnsRecords("AmisDuVelo.org", "mail.example.org")).toEqual([
+      { name: "amisduvelo.org", type: "MX", value: "mail.example.org.", priority: 10 },
+      { name: "amisduvelo.org", type: "TXT", value: "v=spf1 mx -all" },
+      { name: "_dmarc.amisduvelo.org", type: "TXT", value: "v=DMARC1; p=quarantine; adkim=s; aspf=s" },
+    ]);
+  });
+});
+
+describe("mailFragmentPath", () => {
+  it("names a fragment from the slug and the domain", () => {
+    expect(mailFragmentPath("/srv/alacarte/mail/fragments/", "amis-du-velo", "AmisDuVelo.org", "virtual")).toBe(
+      "/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.virtual",
+    );
+  });
+});
