@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { identityPlan } from "../../components/tenant/identity";
+import * as mocks from "../helpers/mocks";
+import * as options from "../helpers/options";
 
 describe("identityPlan", () => {
   it("plans groups, sorted memberships, role and flow alias", () => {
@@ -43,14 +45,10 @@ describe("identityPlan", () => {
 });
 
 describe("TenantIdentity under mocks", () => {
-  let mocks: typeof import("../helpers/mocks");
   let mod: typeof import("../../components/tenant/identity");
-  let options: typeof import("../helpers/options");
 
   beforeAll(async () => {
-    mocks = await import("../helpers/mocks");
     mocks.installMocks();
-    options = await import("../helpers/options");
     mod = await import("../../components/tenant/identity.js");
   });
 
