@@ -72,3 +72,46 @@ describe("mailServerEnv", () => {
   it("pins an exact 15.x image", () =>
     expect(MAILSERVER_IMAGE).toMatch(/^ghcr\.io\/docker-mailserver\/docker-mailserver:15\.\d+\.\d+$/));
 });
+
+describe("MailServer under mocks", () => {
+  const host = { name: "mx", address: "mx.infra.example.org", user: "deploy" };
+
+  it("runs pinned docker-mailserver with the mail ports, retained volumes and the config folder", async () => {
+    const { installMocks, one, byType, promiseOf, settle } = await import("../helpers/mocks.js");
+    const { optionsRecorder, plain } = await import("../helpers/options.js");
+    installMocks();
+    const mod = await import("../../components/platform/mail-server.js");
+    const rec = optionsRecorder();
+    const mail = new mod.MailServer(
+      "ms",
+      { host, hostname: "mail.example.org", network: "proxy", keycloakUrl: "https://sso.example.org", realm: "alacarte", dataGb: 50 },
+      { transformations: [rec.transformation] },
+    );
+    expect(await promiseOf(mail.containerName)).toBe("ms-mailserver");
+    expect(mail.hostname).toBe("mail.example.org");
+    expect(mail.fragmentsDir).toBe("/srv/alacarte/mail/fragments");
+    expect(mail.assembleCommand).toBe(assembleCommand("/srv/alacarte/mail/fragments", "/srv/alacarte/mail/config"));
+    await settle();
+
+    expect(one("docker:index/remoteImage:RemoteImage").inputs.name).toBe(MAILSERVER_IMAGE);
+    const c = plain(one("docker:index/container:Container").inputs);
+    expect(c.ports.map((p: any) => p.external)).toEqual([25, 465, 587, 143, 993]);
+    expect(c.envs).toContain("ENABLE_QUOTAS=1");
+    expect(c.envs).toContain("ENABLE_OAUTH2=1");
+    expect(c.envs).toContain("OAUTH2_INTROSPECTION_URL=https://sso.example.org/realms/alacarte/protocol/openid-connect/userinfo");
+    expect(c.volumes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ hostPath: "/srv/alacarte/mail/config", containerPath: "/tmp/docker-mailserver" }),
+        expect.objectContaining({ volumeName: "ms-mailserver-data", containerPath: "/var/mail" }),
+      ]),
+    );
+    expect(byType("docker:index/volume:Volume").map((v) => v.name).sort()).toEqual([
+      "ms-mailserver-data",
+      "ms-mailserver-logs",
+      "ms-mailserver-state",
+    ]);
+    expect(rec.get("ms-mailserver-data").opts.protect).toBe(true);
+    expect(rec.get("ms-mailserver-data").opts.retainOnDelete).toBe(true);
+    expect(rec.get("ms-mailserver").opts.parent).toBe(mail);
+  });
+});

@@ -90,3 +90,80 @@ describe("parseGarageKeyInfo", () => {
 
   it("pins Garage", () => expect(GARAGE_IMAGE).toBe("dxflrs/garage:v2.1.0"));
 });
+
+describe("ObjectStorage under mocks", () => {
+  const host = { name: "store", address: "store.infra.example.org", user: "deploy" };
+  const KEY_ID = "GK0123456789abcdef01234567";
+  const SECRET = "cd".repeat(32);
+
+  it("writes a secret garage.toml, runs pinned Garage with its volumes and routes, and reads the key as secrets", async () => {
+    const { installMocks, one, byType, promiseOf, secretOf, settle } = await import("../helpers/mocks.js");
+    const { optionsRecorder, plain, isSecretInput } = await import("../helpers/options.js");
+    installMocks({
+      state: (type, name) =>
+        type === "command:remote:Command" && name === "os-bootstrap"
+          ? { stdout: `==== ACCESS KEY INFORMATION ====\nKey ID:              ${KEY_ID}\nSecret key:          ${SECRET}\n` }
+          : undefined,
+    });
+    const mod = await import("../../components/platform/object-storage.js");
+    const rec = optionsRecorder();
+    const os = new mod.ObjectStorage(
+      "os",
+      { host, baseDomain: "example.org", network: "proxy", metaGb: 2, dataGb: 100, protect: false },
+      { transformations: [rec.transformation] },
+    );
+
+    expect(await promiseOf(os.accessKeyId)).toBe(KEY_ID);
+    expect(await promiseOf(os.secretAccessKey)).toBe(SECRET);
+    expect(await secretOf(os.accessKeyId)).toBe(true);
+    expect(await secretOf(os.secretAccessKey)).toBe(true);
+    expect(await secretOf(os.adminToken)).toBe(true);
+    expect(await promiseOf(os.webUpstream)).toBe("http://os-garage:3902");
+    expect(os.endpoint).toBe("https://s3.example.org");
+    expect(os.region).toBe("garage");
+    await settle();
+
+    // RPC secret: 32 random bytes as hex; admin token: a random password.
+    expect(one("random:index/randomId:RandomId", "os-rpc-secret").inputs.byteLength).toBe(32);
+    expect(one("random:index/randomPassword:RandomPassword", "os-admin-token").inputs.special).toBe(false);
+
+    // garage.toml reaches the host on stdin, secret, never in the script.
+    const write = one("command:remote:Command", "os-config-write");
+    expect(isSecretInput(write.inputs.stdin)).toBe(true);
+    expect(plain(write.inputs.stdin)).toContain(`rpc_secret = "${"00".repeat(32)}"`);
+    expect(plain(write.inputs.stdin)).toContain('admin_token = "mock-password-os-admin-token"');
+    expect(JSON.stringify(write.inputs.create)).not.toContain("mock-password-os-admin-token");
+    expect(plain(write.inputs.create)).toContain("'/srv/alacarte/garage/garage.toml'");
+
+    expect(one("docker:index/remoteImage:RemoteImage").inputs.name).toBe("dxflrs/garage:v2.1.0");
+    const c = plain(one("docker:index/container:Container").inputs);
+    expect(c.name).toBe("os-garage");
+    expect(c.ports).toEqual([{ internal: 3903, external: 3903, ip: "127.0.0.1", protocol: "tcp" }]);
+    expect(c.volumes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ hostPath: "/srv/alacarte/garage/garage.toml", containerPath: "/etc/garage.toml", readOnly: true }),
+        expect.objectContaining({ volumeName: "os-garage-meta", containerPath: "/var/lib/garage/meta" }),
+        expect.objectContaining({ volumeName: "os-garage-data", containerPath: "/var/lib/garage/data" }),
+      ]),
+    );
+    const labels = Object.fromEntries(c.labels.map((l: any) => [l.label, l.value]));
+    expect(labels["traefik.http.routers.os-garage-0.rule"]).toBe("Host(`s3.example.org`)");
+    expect(labels["traefik.http.routers.os-garage-0.tls.certresolver"]).toBe("le");
+    expect(labels["traefik.http.services.os-garage-0.loadbalancer.server.port"]).toBe("3900");
+    const vols = Object.fromEntries(byType("docker:index/volume:Volume").map((v) => [v.name, plain(v.inputs.labels)]));
+    expect(vols["os-garage-data"]).toEqual(expect.arrayContaining([{ label: "alacarte.quota-gb", value: "100" }]));
+    expect(vols["os-garage-meta"]).toEqual(expect.arrayContaining([{ label: "alacarte.quota-gb", value: "2" }]));
+    expect(rec.get("os-garage-meta").opts.protect).toBe(false);
+    expect(rec.get("os-garage-meta").opts.retainOnDelete).toBe(true);
+
+    // Bootstrap: no secret in it, stdout kept secret, parented to the component.
+    const boot = one("command:remote:Command", "os-bootstrap");
+    expect(boot.inputs.create).toBe(mod.garageBootstrapScript("os-garage", 100));
+    expect(boot.inputs.environment).toBeUndefined();
+    expect(boot.inputs.stdin).toBeUndefined();
+    expect(rec.get("os-bootstrap").opts.additionalSecretOutputs).toContain("stdout");
+    expect(rec.get("os-bootstrap").opts.parent).toBe(os);
+    expect(rec.get("os-config").opts.parent).toBe(os);
+    expect(rec.get("os-garage").opts.parent).toBe(os);
+  });
+});

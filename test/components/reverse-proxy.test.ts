@@ -40,3 +40,42 @@ describe("traefikArgs", () => {
     expect(Number(m![1])).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("ReverseProxy under mocks", () => {
+  const host = { name: "edge", address: "edge.infra.example.org", user: "deploy" };
+
+  it("creates the proxy network and a pinned Traefik on 80/443 with the file provider and docker.sock read-only", async () => {
+    const { installMocks, one, byType, promiseOf, settle } = await import("../helpers/mocks.js");
+    const { optionsRecorder, plain } = await import("../helpers/options.js");
+    installMocks();
+    const mod = await import("../../components/platform/reverse-proxy.js");
+    const rec = optionsRecorder();
+    const proxy = new mod.ReverseProxy("rp", { host, acmeEmail: "ops@example.org" }, { transformations: [rec.transformation] });
+    expect(await promiseOf(proxy.networkName)).toBe("proxy");
+    expect(await promiseOf(proxy.containerName)).toBe("rp-traefik");
+    expect(proxy.routesDir).toBe("/srv/alacarte/routes");
+    await settle();
+
+    expect(one("docker:index/network:Network", "rp-network").inputs.name).toBe("proxy");
+    expect(one("alacarte:block:ContainerService", "rp-traefik").custom).toBe(false);
+    expect(rec.get("rp-network").opts.parent).toBe(proxy);
+    expect(rec.get("rp-traefik").opts.parent).toBe(proxy);
+
+    expect(one("docker:index/remoteImage:RemoteImage").inputs.name).toBe("traefik:v3.6.25");
+    const c = plain(one("docker:index/container:Container").inputs);
+    expect(c.command).toEqual(traefikArgs({ acmeEmail: "ops@example.org" }));
+    expect(c.ports.map((p: any) => [p.internal, p.external])).toEqual([[80, 80], [443, 443]]);
+    expect(c.volumes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ hostPath: "/srv/alacarte/routes", containerPath: "/srv/alacarte/routes", readOnly: true }),
+        expect.objectContaining({ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }),
+        expect.objectContaining({ volumeName: "rp-traefik-letsencrypt", containerPath: "/letsencrypt" }),
+      ]),
+    );
+    expect(c.networksAdvanced).toEqual([{ name: "proxy" }]);
+    const vols = byType("docker:index/volume:Volume");
+    expect(vols.map((v) => v.name)).toEqual(["rp-traefik-letsencrypt"]);
+    expect(rec.get("rp-traefik-letsencrypt").opts.protect).toBe(true);
+    expect(rec.get("rp-traefik-letsencrypt").opts.retainOnDelete).toBe(true);
+  });
+});
