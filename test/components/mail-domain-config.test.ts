@@ -106,6 +106,30 @@ describe("generated virtual map with the real postfix", () => {
   });
 });
 
+describe("locked accounts hash with the real dovecot", () => {
+  const verify = (hash: string, password: string) => {
+    try {
+      execFileSync("doveadm", ["pw", "-t", hash, "-p", password], { encoding: "utf8", stdio: "pipe" });
+      return "verified";
+    } catch (error) {
+      return String((error as { stderr?: string }).stderr);
+    }
+  };
+
+  it("no password matches the hash of the accounts fragment", () => {
+    const hash = renderMailFragments({ domain: "example.org", mailboxes: [{ address: "a@example.org", quotaGb: 1 }], redirections: [] })
+      .accounts.trim()
+      .split("|")[1]!;
+    expect(hash).toBe(LOCKED_HASH);
+    for (const password of ["", "!", "secret", "*"]) expect(verify(hash, password)).toMatch(/Password mismatch/);
+  });
+
+  it("while a real SHA512-CRYPT hash does verify (doveadm works here)", () => {
+    const real = execFileSync("doveadm", ["pw", "-s", "SHA512-CRYPT", "-p", "secret"], { encoding: "utf8" }).trim();
+    expect(verify(real, "secret")).toBe("verified");
+  });
+});
+
 describe("mailDnsRecords", () => {
   it("gives MX, SPF and DMARC for a custom domain", () => {
     expect(mailDnsRecords("AmisDuVelo.org", "mail.example.org")).toEqual([

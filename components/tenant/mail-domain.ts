@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HostFile } from "../blocks/host-file";
+import { assembleCommand } from "../platform/mail-server";
+import type { HostConnection } from "../platform/outputs";
+import {
+  MAIL_DOMAIN_FRAGMENT_KINDS,
+  mailDnsRecords,
+  mailFragmentPath,
+  normalizeDomain,
+  renderMailFragments,
+  type DnsRecord,
+  type MailboxSpec,
+  type RedirectionSpec,
+} from "./mail-domain-config";
+
+export * from "./mail-domain-config";
+
+/** Type token of {@link MailDomain}; ends up in URNs, never rename it without an alias. */
+export const MAIL_DOMAIN_TYPE = "alacarte:tenant:MailDomain";
+
+export interface MailDomainArgs {
+  /** Tenant slug; prefixes the fragment files. @example "amis-du-velo" */
+  slug: string;
+  /** The mail domain. @example "amisduvelo.org" */
+  domain: string;
+  /**
+   * A shared domain of the platform: the tenant claims only the addresses it lists, and the
+   * domain's DNS (MX, SPF, DMARC, DKIM) belongs to the platform, so `dnsRecords` is empty.
+   */
+  shared: boolean;
+  /** Mailboxes of the domain (quota in GB of 2^30 bytes each). @default [] in the tenant file */
+  mailboxes: MailboxSpec[];
+  /** Redirections (aliases) of the domain. @default [] in the tenant file */
+  redirections: RedirectionSpec[];
+  /** The platform's mail server (platform outputs `mail`). */
+  mail: {
+    /** Host of docker-mailserver, where the fragments are written. */
+    host: HostConnection;
+    /** Folder of the fragments on that host. @example "/srv/alacarte/mail/fragments" */
+    fragmentsDir: string;
+    /** Public name of the mail server: the MX target. @example "mail.example.org" */
+    hostname: string;
+    /** docker-mailserver's config folder on that host. @default the `config` sibling of fragmentsDir */
+    configDir?: string;
+  };
+}
+
+/**
+ * One mail domain of a tenant: its mailboxes, quotas, redirections and shared-mailbox grants as
+ * per-tenant fragments on the mail host (`<fragmentsDir>/<slug>--<domain>.<kind>`), assembled into
+ * docker-mailserver's maps after each write. Always exactly one HostFile per fragment kind,
+ * whatever the number of mailboxes and redirections, so the stack stays small.
+ */
+export class MailDomain extends pulumi.ComponentResource {
+  /** The domain, lower-cased. */
+  readonly domain: pulumi.Output<string>;
+  /** Records to publish for a custom domain (MX, SPF, DMARC; DKIM comes from the mail host). Empty for a shared domain. */
+  readonly dnsRecords: pulumi.Output<DnsRecord[]>;
+  /** Paths of the fragment files on the mail host, by kind. */
+  readonly fragmentPaths: Record<(typeof MAIL_DOMAIN_FRAGMENT_KINDS)[number], string>;
+
+  constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(MAIL_DOMAIN_TYPE, name, {}, opts);
+    const domain = normalizeDomain(args.domain);
+    const fragments = renderMailFragments({ domain, mailboxes: args.mailboxes, redirections: args.redirections });
+    const afterWrite = args.mail.configDir
+      ? assembleCommand(args.mail.fragmentsDir, args.mail.configDir)
+      : assembleCommand(args.mail.fragmentsDir);
+
+    const paths = {} as Record<(typeof MAIL_DOMAIN_FRAGMENT_KINDS)[number], string>;
+    for (const kind of MAIL_DOMAIN_FRAGMENT_KINDS) {
+      new HostFile(
+        `${name}-${kind}`,
+        {
+          host: args.mail.host,
+          path: mailFragmentPath(args.mail.fragmentsDir, args.slug, domain, kind),
+          content: fragments[kind],
+          mode: "0640",
+          afterWrite,
+        },
+        { parent: this },
+      );
+      paths[kind] = mailFragmentPath(args.mail.fragmentsDir, args.slug, domain, kind);
+    }
+
+    this.domain = pulumi.output(domain);
+    this.dnsRecords = pulumi.output(args.shared ? [] : mailDnsRecords(domain, args.mail.hostname));
+    this.fragmentPaths = paths;
+    this.registerOutputs({ domain: this.domain, dnsRecords: this.dnsRecords, fragmentPaths: this.fragmentPaths });
+  }
+}
