@@ -1,6 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import * as command from "@pulumi/command";
 import { ContainerService } from "../blocks/container-service";
+import { HostFile, hostConnection } from "../blocks/host-file";
+import { promoteAllRoutesScript } from "../blocks/proxy-route";
+import { shellQuote } from "../blocks/shell";
 import type { HostConnection } from "./outputs";
 
 export const REVERSE_PROXY_TYPE = "alacarte:platform:ReverseProxy";
@@ -63,6 +67,26 @@ export function traefikArgs(config: TraefikStaticConfig): string[] {
   ].sort();
 }
 
+/** Where the route promoter script lives on the proxy host. */
+export const DEFAULT_PROMOTER_PATH = "/srv/alacarte/bin/promote-routes.sh";
+
+/** Marker ending the deploy user's crontab line of the route promoter. */
+export const PROMOTER_CRON_MARKER = "# alacarte-promote-routes";
+
+/**
+ * Pure: the scripts that install and remove the deploy user's crontab line running the route
+ * promoter every minute (a pending route goes live within a minute of its DNS pointing at us).
+ * No root needed; `flock -n` keeps runs from overlapping. Other crontab lines are kept.
+ */
+export function promoterCronCommands(scriptPath: string, routesDir: string): { create: string; delete: string } {
+  const keepOthers = `crontab -l 2>/dev/null | grep -vF ${shellQuote(PROMOTER_CRON_MARKER)} || true`;
+  const line = `* * * * * flock -n ${routesDir.replace(/\/+$/, "")}/.promote.lock ${scriptPath} >/dev/null 2>&1 ${PROMOTER_CRON_MARKER}`;
+  return {
+    create: ["set -eu", `{ ${keepOthers}; echo ${shellQuote(line)}; } | crontab -`].join("\n"),
+    delete: ["set -eu", `{ ${keepOthers}; } | crontab -`].join("\n"),
+  };
+}
+
 export interface ReverseProxyArgs {
   /** Host that receives ports 80 and 443 (the platform's public IP points at it). */
   host: HostConnection;
@@ -75,6 +99,13 @@ export interface ReverseProxyArgs {
   routesDir?: string;
   /** Name of the Docker network shared with routed containers. @default "proxy" */
   networkName?: string;
+  /**
+   * Public IPv4 the platform's DNS records point at. When set, a route promoter runs every minute on
+   * the host: a pending route fragment goes live once its hostnames resolve here (ProxyRoute `requireDns`).
+   */
+  publicIp?: string;
+  /** Path of the route promoter script on the host. @default "/srv/alacarte/bin/promote-routes.sh" */
+  promoterPath?: string;
   /** Size of the volume holding acme.json, in GB (2^30 bytes). @default 1 */
   acmeGb?: number;
   /** Protect the certificates volume against deletion. @default true */
@@ -97,7 +128,7 @@ export class ReverseProxy extends pulumi.ComponentResource {
     super(REVERSE_PROXY_TYPE, name, {}, opts);
     const routesDir = args.routesDir ?? DEFAULT_ROUTES_DIR;
     const networkName = args.networkName ?? DEFAULT_PROXY_NETWORK;
-    const command = traefikArgs({ acmeEmail: args.acmeEmail, routesDir, network: networkName });
+    const staticArgs = traefikArgs({ acmeEmail: args.acmeEmail, routesDir, network: networkName });
 
     const network = new docker.Network(
       `${name}-network`,
@@ -110,7 +141,7 @@ export class ReverseProxy extends pulumi.ComponentResource {
       {
         image: TRAEFIK_IMAGE,
         host: args.host,
-        command,
+        command: staticArgs,
         ports: [
           { internal: 80, external: 80, protocol: "tcp" },
           { internal: 443, external: 443, protocol: "tcp" },
@@ -127,6 +158,26 @@ export class ReverseProxy extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    if (args.publicIp !== undefined) {
+      const promoterPath = args.promoterPath ?? DEFAULT_PROMOTER_PATH;
+      const script = new HostFile(
+        `${name}-promoter-script`,
+        {
+          host: args.host,
+          path: promoterPath,
+          content: `#!/bin/sh\n${promoteAllRoutesScript({ routesDir, publicIp: args.publicIp })}\n`,
+          mode: "0750",
+        },
+        { parent: this },
+      );
+      const cron = promoterCronCommands(promoterPath, routesDir);
+      new command.remote.Command(
+        `${name}-promoter-cron`,
+        { connection: hostConnection(args.host), create: cron.create, delete: cron.delete, addPreviousOutputInEnv: false },
+        { parent: this, dependsOn: [script] },
+      );
+    }
 
     this.networkName = network.name;
     this.routesDir = routesDir;

@@ -1,5 +1,10 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { TRAEFIK_IMAGE, traefikArgs } from "../../components/platform/reverse-proxy";
+import { promoteAllRoutesScript } from "../../components/blocks/proxy-route";
+import { TRAEFIK_IMAGE, promoterCronCommands, traefikArgs } from "../../components/platform/reverse-proxy";
 
 describe("traefikArgs", () => {
   it("renders the static config, sorted", () => {
@@ -41,6 +46,29 @@ describe("traefikArgs", () => {
   });
 });
 
+describe("promoterCronCommands", () => {
+  const { create, delete: remove } = promoterCronCommands("/srv/alacarte/bin/promote-routes.sh", "/srv/alacarte/routes/");
+
+  it("installs one crontab line, keeps the others, and removes only its own", () => {
+    // A fake `crontab` keeping the table in a file, so the real scripts run.
+    const root = mkdtempSync(join(tmpdir(), "alacarte-cron-"));
+    const table = join(root, "table");
+    writeFileSync(join(root, "crontab"), `#!/bin/sh\nif [ "$1" = "-l" ]; then [ -f '${table}' ] && cat '${table}' || exit 1; else t=$(cat); printf '%s\\n' "$t" > '${table}'; fi\n`);
+    chmodSync(join(root, "crontab"), 0o755);
+    const sh = (script: string) => execFileSync("sh", ["-c", script], { env: { ...process.env, PATH: `${root}:${process.env.PATH}` } });
+    const line =
+      "* * * * * flock -n /srv/alacarte/routes/.promote.lock /srv/alacarte/bin/promote-routes.sh >/dev/null 2>&1 # alacarte-promote-routes\n";
+
+    sh(create); // no crontab yet
+    expect(readFileSync(table, "utf8")).toBe(line);
+    writeFileSync(table, "0 3 * * * backup\n" + line);
+    sh(create); // idempotent
+    expect(readFileSync(table, "utf8")).toBe("0 3 * * * backup\n" + line);
+    sh(remove);
+    expect(readFileSync(table, "utf8")).toBe("0 3 * * * backup\n");
+  });
+});
+
 describe("ReverseProxy under mocks", () => {
   const host = { name: "edge", address: "edge.infra.example.org", user: "deploy" };
 
@@ -77,5 +105,25 @@ describe("ReverseProxy under mocks", () => {
     expect(vols.map((v) => v.name)).toEqual(["rp-traefik-letsencrypt"]);
     expect(rec.get("rp-traefik-letsencrypt").opts.protect).toBe(true);
     expect(rec.get("rp-traefik-letsencrypt").opts.retainOnDelete).toBe(true);
+    // Without a public IP there is no route promoter.
+    expect(byType("command:remote:Command")).toEqual([]);
+  });
+
+  it("installs the route promoter when given the public IP", async () => {
+    const { installMocks, one, promiseOf, settle } = await import("../helpers/mocks.js");
+    const { optionsRecorder } = await import("../helpers/options.js");
+    installMocks();
+    const mod = await import("../../components/platform/reverse-proxy.js");
+    const rec = optionsRecorder();
+    const proxy = new mod.ReverseProxy("rp", { host, acmeEmail: "ops@example.org", publicIp: "203.0.113.10" }, { transformations: [rec.transformation] });
+    await promiseOf(proxy.containerName);
+    await settle();
+    const script = one("command:remote:Command", "rp-promoter-script-write");
+    expect(script.inputs.stdin).toBe(`#!/bin/sh\n${promoteAllRoutesScript({ routesDir: "/srv/alacarte/routes", publicIp: "203.0.113.10" })}\n`);
+    expect(script.inputs.create).toContain("chmod 0750");
+    const cron = one("command:remote:Command", "rp-promoter-cron");
+    expect(cron.inputs.create).toBe(promoterCronCommands("/srv/alacarte/bin/promote-routes.sh", "/srv/alacarte/routes").create);
+    expect(rec.get("rp-promoter-cron").opts.parent).toBe(proxy);
+    expect(rec.get("rp-promoter-script").opts.parent).toBe(proxy);
   });
 });
