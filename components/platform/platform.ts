@@ -1,0 +1,209 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { Keycloak, type KeycloakSmtpArgs } from "./keycloak";
+import { MailServer } from "./mail-server";
+import { ObjectStorage } from "./object-storage";
+import type { HostConnection, PlatformOutputs } from "./outputs";
+import { ReverseProxy } from "./reverse-proxy";
+
+export const PLATFORM_TYPE = "alacarte:platform:Platform";
+
+/** Which host (a key of `hosts`) runs each platform service. */
+export interface PlatformPlacement {
+  /** Host of the reverse proxy (the public IP points at it). */
+  proxy: string;
+  /** Host of Keycloak and its database. */
+  keycloak: string;
+  /** Host of the mail server. */
+  mail: string;
+  /** Host of the object storage (Garage). */
+  storage: string;
+}
+
+export interface PlatformArgs {
+  /** Base domain of the platform services (`sso.`, `s3.`, `mail.` …). @example "example.org" */
+  baseDomain: string;
+  /** Email of the Let's Encrypt account. */
+  acmeEmail: string;
+  /** Public IPv4 of the reverse proxy. */
+  publicIp: string;
+  /** Hosts by name, reached over ssh. */
+  hosts: Record<string, HostConnection>;
+  /** Host name of each service; each must be a key of `hosts`. */
+  placement: PlatformPlacement;
+  /** The platform's shared mail domains (tenants claim single addresses in them). */
+  sharedMailDomains: string[];
+  /** Object storage volumes, in GB (2^30 bytes). */
+  storage: { metaGb: number; dataGb: number };
+  /** Mail volume, in GB (2^30 bytes). */
+  mail: { dataGb: number };
+  /** Protect every data resource against deletion. @default true */
+  protect?: boolean;
+  /** Environment name exported to tenant stacks. @default the stack name */
+  environment?: string;
+  /** Keycloak realm name. @default "alacarte" */
+  realm?: string;
+  /** Realm SMTP server for Keycloak's mails. */
+  smtp?: KeycloakSmtpArgs;
+}
+
+/** `T` with every leaf allowed to be an Output: one secret leaf stays the only secret when exported. */
+export type OutputsOf<T> = T extends string | number | boolean
+  ? pulumi.Input<T>
+  : T extends (infer U)[]
+    ? pulumi.Input<U[]>
+    : { [K in keyof T]: OutputsOf<T[K]> };
+
+/**
+ * What the platform exports, leaf by leaf (export it as a stack output as is: `pulumi.output(outputs)`
+ * resolves to `PlatformOutputs`; only the secret leaves are secret in the stack).
+ */
+export type PlatformOutputValues = OutputsOf<PlatformOutputs> & {
+  objectStorage: {
+    /** Garage admin API token (secret): tenant stacks pass it on stdin to create keys and quotas. */
+    adminToken: pulumi.Input<string>;
+  };
+};
+
+/**
+ * Pure: the host of each placed service and the distinct hosts that need a Docker engine provider,
+ * sorted by name.
+ * @throws Error naming the service and the unknown host.
+ */
+export function resolvePlacement(
+  hosts: Record<string, HostConnection>,
+  placement: PlatformPlacement,
+): { byService: Record<keyof PlatformPlacement, HostConnection>; hostNames: string[] } {
+  const services = ["proxy", "keycloak", "mail", "storage"] as const;
+  const byService = {} as Record<keyof PlatformPlacement, HostConnection>;
+  for (const service of services) {
+    const hostName = placement[service];
+    const host = hosts[hostName];
+    if (!host) {
+      const known = Object.keys(hosts).sort().join(", ") || "none";
+      throw new Error(`Platform placement.${service}: unknown host "${hostName}" (hosts: ${known})`);
+    }
+    byService[service] = host;
+  }
+  const hostNames = [...new Set(services.map((s) => placement[s]))].sort();
+  return { byService, hostNames };
+}
+
+/** Pure: the Docker engine address of a host, over ssh. */
+export function dockerHostUrl(host: HostConnection): string {
+  return `ssh://${host.user}@${host.address}`;
+}
+
+/**
+ * The shared platform, minimal: reverse proxy, Keycloak, object storage and mail server, each on
+ * the host its placement names, through one Docker provider per host.
+ */
+export class Platform extends pulumi.ComponentResource {
+  readonly proxy: ReverseProxy;
+  readonly keycloak: Keycloak;
+  readonly objectStorage: ObjectStorage;
+  readonly mail: MailServer;
+  /** Docker providers by host name. */
+  readonly dockerProviders: Record<string, docker.Provider>;
+  /** What tenant stacks read through a StackReference. */
+  readonly outputs: PlatformOutputValues;
+
+  constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(PLATFORM_TYPE, name, {}, opts);
+    const protect = args.protect ?? true;
+    const { byService, hostNames } = resolvePlacement(args.hosts, args.placement);
+
+    const providers: Record<string, docker.Provider> = {};
+    for (const hostName of hostNames) {
+      const host = args.hosts[hostName]!;
+      providers[hostName] = new docker.Provider(
+        `${name}-docker-${hostName}`,
+        { host: dockerHostUrl(host), sshOpts: ["-o", "BatchMode=yes"] },
+        { parent: this },
+      );
+    }
+    const on = (service: keyof PlatformPlacement): pulumi.ComponentResourceOptions => ({
+      parent: this,
+      providers: { docker: providers[args.placement[service]]! },
+    });
+
+    this.proxy = new ReverseProxy(
+      `${name}-proxy`,
+      { host: byService.proxy, acmeEmail: args.acmeEmail, publicIp: args.publicIp, protect },
+      on("proxy"),
+    );
+    const network = this.proxy.networkName;
+
+    this.keycloak = new Keycloak(
+      `${name}-keycloak`,
+      {
+        host: byService.keycloak,
+        baseDomain: args.baseDomain,
+        network,
+        ...(args.realm !== undefined ? { realm: args.realm } : {}),
+        ...(args.smtp !== undefined ? { smtp: args.smtp } : {}),
+        protect,
+      },
+      on("keycloak"),
+    );
+
+    this.objectStorage = new ObjectStorage(
+      `${name}-storage`,
+      {
+        host: byService.storage,
+        baseDomain: args.baseDomain,
+        network,
+        metaGb: args.storage.metaGb,
+        dataGb: args.storage.dataGb,
+        protect,
+      },
+      on("storage"),
+    );
+
+    this.mail = new MailServer(
+      `${name}-mail`,
+      {
+        host: byService.mail,
+        hostname: `mail.${args.baseDomain}`,
+        network,
+        keycloakUrl: this.keycloak.url,
+        realm: this.keycloak.realm,
+        dataGb: args.mail.dataGb,
+        protect,
+      },
+      on("mail"),
+    );
+
+    this.dockerProviders = providers;
+    this.outputs = {
+      environment: args.environment ?? pulumi.getStack(),
+      baseDomain: args.baseDomain,
+      publicIp: args.publicIp,
+      hosts: args.hosts,
+      proxy: { host: byService.proxy, network: this.proxy.networkName, routesDir: this.proxy.routesDir },
+      keycloak: {
+        url: this.keycloak.url,
+        realm: this.keycloak.realm,
+        tenantsGroupId: this.keycloak.tenantsGroupId,
+        adminClientId: this.keycloak.adminClientId,
+        adminClientSecret: this.keycloak.adminClientSecret,
+      },
+      objectStorage: {
+        host: byService.storage,
+        endpoint: this.objectStorage.endpoint,
+        region: this.objectStorage.region,
+        accessKeyId: this.objectStorage.accessKeyId,
+        secretAccessKey: this.objectStorage.secretAccessKey,
+        webUpstream: this.objectStorage.webUpstream,
+        adminToken: this.objectStorage.adminToken,
+      },
+      mail: {
+        host: byService.mail,
+        hostname: this.mail.hostname,
+        fragmentsDir: this.mail.fragmentsDir,
+        sharedDomains: [...args.sharedMailDomains].sort(),
+      },
+    };
+    this.registerOutputs({ outputs: this.outputs });
+  }
+}

@@ -1,0 +1,130 @@
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { dockerHostUrl, resolvePlacement } from "../../components/platform/platform";
+
+const hosts = {
+  h1: { name: "h1", address: "h1.infra.example.org", user: "deploy" },
+  h2: { name: "h2", address: "h2.infra.example.org", user: "ops" },
+};
+const placement = { proxy: "h1", keycloak: "h1", mail: "h2", storage: "h1" };
+
+describe("resolvePlacement", () => {
+  it("maps services to hosts and lists each placed host once, sorted", () => {
+    const r = resolvePlacement(hosts, { ...placement, proxy: "h2" });
+    expect(r.byService.mail).toBe(hosts.h2);
+    expect(r.byService.keycloak).toBe(hosts.h1);
+    expect(r.hostNames).toEqual(["h1", "h2"]);
+  });
+
+  it("only lists hosts that run something", () =>
+    expect(resolvePlacement({ ...hosts, spare: hosts.h1 }, placement).hostNames).toEqual(["h1", "h2"]));
+
+  it("names the service and the unknown host", () =>
+    expect(() => resolvePlacement(hosts, { ...placement, mail: "h3" })).toThrow(
+      'Platform placement.mail: unknown host "h3" (hosts: h1, h2)',
+    ));
+});
+
+describe("dockerHostUrl", () => {
+  it("reaches the engine over ssh as the host's user", () =>
+    expect(dockerHostUrl(hosts.h2)).toBe("ssh://ops@h2.infra.example.org"));
+});
+
+describe("Platform under mocks", () => {
+  it("builds the four services on their hosts through one Docker provider per host and exports the outputs", async () => {
+    const { installMocks, one, byType, promiseOf, secretOf, settle } = await import("../helpers/mocks.js");
+    const { optionsRecorder, plain } = await import("../helpers/options.js");
+    installMocks({
+      stack: "staging",
+      calls: { "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }) },
+      state: (type, name) =>
+        type === "command:remote:Command" && name === "p-storage-bootstrap"
+          ? { stdout: `Key ID: GK00112233445566778899aabb\nSecret key: ${"ef".repeat(32)}\n` }
+          : undefined,
+    });
+    const mod = await import("../../components/platform/platform.js");
+    const rec = optionsRecorder();
+    const p = new mod.Platform(
+      "p",
+      {
+        baseDomain: "example.org",
+        acmeEmail: "ops@example.org",
+        publicIp: "203.0.113.10",
+        hosts,
+        placement,
+        sharedMailDomains: ["membres.example.org", "asso.example.org"],
+        storage: { metaGb: 2, dataGb: 100 },
+        mail: { dataGb: 200 },
+        protect: true,
+      },
+      { transformations: [rec.transformation] },
+    );
+
+    const out = await promiseOf(pulumi.output(p.outputs));
+    expect(out).toEqual({
+      environment: "staging",
+      baseDomain: "example.org",
+      publicIp: "203.0.113.10",
+      hosts,
+      proxy: { host: hosts.h1, network: "proxy", routesDir: "/srv/alacarte/routes" },
+      keycloak: {
+        url: "https://sso.example.org",
+        realm: "alacarte",
+        tenantsGroupId: "p-keycloak-tenants-group-id",
+        adminClientId: "alacarte-tenants",
+        adminClientSecret: "mock-secret-p-keycloak-tenants-client",
+      },
+      objectStorage: {
+        host: hosts.h1,
+        endpoint: "https://s3.example.org",
+        region: "garage",
+        accessKeyId: "GK00112233445566778899aabb",
+        secretAccessKey: "ef".repeat(32),
+        webUpstream: "http://p-storage-garage:3902",
+        adminToken: "mock-password-p-storage-admin-token",
+      },
+      mail: {
+        host: hosts.h2,
+        hostname: "mail.example.org",
+        fragmentsDir: "/srv/alacarte/mail/fragments",
+        sharedDomains: ["asso.example.org", "membres.example.org"],
+      },
+    });
+    const isSecret = (v: unknown) => secretOf(pulumi.output(v as pulumi.Input<string>));
+    expect(await isSecret(p.outputs.keycloak.adminClientSecret)).toBe(true);
+    expect(await isSecret(p.outputs.objectStorage.accessKeyId)).toBe(true);
+    expect(await isSecret(p.outputs.objectStorage.secretAccessKey)).toBe(true);
+    expect(await isSecret(p.outputs.objectStorage.adminToken)).toBe(true);
+    expect(await isSecret(p.outputs.objectStorage.webUpstream)).toBe(false);
+    expect(await isSecret(p.outputs.proxy.network)).toBe(false);
+    expect(await isSecret(p.outputs.keycloak.tenantsGroupId)).toBe(false);
+    await settle();
+
+    // One Docker provider per placed host, over ssh in batch mode.
+    const providers = byType("pulumi:providers:docker");
+    expect(providers.map((r) => r.name).sort()).toEqual(["p-docker-h1", "p-docker-h2"]);
+    expect(plain(one("pulumi:providers:docker", "p-docker-h2").inputs)).toMatchObject({ host: "ssh://ops@h2.infra.example.org" });
+    expect(JSON.parse(one("pulumi:providers:docker", "p-docker-h1").inputs.sshOpts)).toEqual(["-o", "BatchMode=yes"]);
+
+    // Each container runs on its host's engine.
+    const engineOf = (container: string) => one("docker:index/container:Container", container).provider ?? "";
+    expect(engineOf("p-proxy-traefik-container")).toContain("::p-docker-h1::");
+    expect(engineOf("p-keycloak-server-container")).toContain("::p-docker-h1::");
+    expect(engineOf("p-storage-garage-container")).toContain("::p-docker-h1::");
+    expect(engineOf("p-mail-mailserver-container")).toContain("::p-docker-h2::");
+
+    // Components are children of the platform; the whole tree is typed by our tokens.
+    for (const child of ["p-proxy", "p-keycloak", "p-storage", "p-mail", "p-docker-h1", "p-docker-h2"]) {
+      expect(rec.get(child).opts.parent).toBe(p);
+    }
+    expect(one("alacarte:platform:ReverseProxy").name).toBe("p-proxy");
+    expect(one("alacarte:platform:Keycloak").name).toBe("p-keycloak");
+    expect(one("alacarte:platform:ObjectStorage").name).toBe("p-storage");
+    expect(one("alacarte:platform:MailServer").name).toBe("p-mail");
+
+    // Every image pinned to an exact version.
+    for (const img of byType("docker:index/remoteImage:RemoteImage")) {
+      expect(img.inputs.name).toMatch(/:v?\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/);
+    }
+  });
+});
