@@ -65,10 +65,14 @@ export type PlatformOutputValues = OutputsOf<PlatformOutputs> & {
   };
 };
 
+/** Name of the local Docker network created on a placed host other than the proxy host. */
+export const LOCAL_NETWORK = "alacarte";
+
 /**
  * Pure: the host of each placed service and the distinct hosts that need a Docker engine provider,
- * sorted by name.
- * @throws Error naming the service and the unknown host.
+ * sorted by name. Keycloak and the object storage are reached through Traefik's Docker labels,
+ * which Traefik reads only from its own host's engine: they must sit on the proxy host.
+ * @throws Error naming the service and the unknown host, or the service placed away from the proxy.
  */
 export function resolvePlacement(
   hosts: Record<string, HostConnection>,
@@ -84,6 +88,14 @@ export function resolvePlacement(
       throw new Error(`Platform placement.${service}: unknown host "${hostName}" (hosts: ${known})`);
     }
     byService[service] = host;
+  }
+  for (const service of ["keycloak", "storage"] as const) {
+    if (placement[service] !== placement.proxy) {
+      throw new Error(
+        `Platform placement.${service}: "${placement[service]}" is not the proxy host "${placement.proxy}"; ` +
+          "its HTTPS route comes from Docker labels, which Traefik reads only on its own host",
+      );
+    }
   }
   const hostNames = [...new Set(services.map((s) => placement[s]))].sort();
   return { byService, hostNames };
@@ -132,6 +144,16 @@ export class Platform extends pulumi.ComponentResource {
       { host: byService.proxy, acmeEmail: args.acmeEmail, publicIp: args.publicIp, protect },
       on("proxy"),
     );
+    // The proxy network exists on the proxy host only; a service elsewhere joins its host's local network.
+    const networks: Record<string, pulumi.Output<string>> = { [args.placement.proxy]: this.proxy.networkName };
+    for (const hostName of hostNames) {
+      if (hostName === args.placement.proxy) continue;
+      networks[hostName] = new docker.Network(
+        `${name}-network-${hostName}`,
+        { name: LOCAL_NETWORK, driver: "bridge", attachable: true },
+        { parent: this, provider: providers[hostName]! },
+      ).name;
+    }
     const network = this.proxy.networkName;
 
     this.keycloak = new Keycloak(
@@ -165,7 +187,7 @@ export class Platform extends pulumi.ComponentResource {
       {
         host: byService.mail,
         hostname: `mail.${args.baseDomain}`,
-        network,
+        network: networks[args.placement.mail]!,
         keycloakUrl: this.keycloak.url,
         realm: this.keycloak.realm,
         dataGb: args.mail.dataGb,

@@ -10,14 +10,19 @@ const placement = { proxy: "h1", keycloak: "h1", mail: "h2", storage: "h1" };
 
 describe("resolvePlacement", () => {
   it("maps services to hosts and lists each placed host once, sorted", () => {
-    const r = resolvePlacement(hosts, { ...placement, proxy: "h2" });
-    expect(r.byService.mail).toBe(hosts.h2);
-    expect(r.byService.keycloak).toBe(hosts.h1);
+    const r = resolvePlacement(hosts, { proxy: "h2", keycloak: "h2", storage: "h2", mail: "h1" });
+    expect(r.byService.mail).toBe(hosts.h1);
+    expect(r.byService.keycloak).toBe(hosts.h2);
     expect(r.hostNames).toEqual(["h1", "h2"]);
   });
 
   it("only lists hosts that run something", () =>
     expect(resolvePlacement({ ...hosts, spare: hosts.h1 }, placement).hostNames).toEqual(["h1", "h2"]));
+
+  it("keeps the label-routed services on the proxy host", () =>
+    expect(() => resolvePlacement(hosts, { ...placement, keycloak: "h2" })).toThrow(
+      'Platform placement.keycloak: "h2" is not the proxy host "h1"',
+    ));
 
   it("names the service and the unknown host", () =>
     expect(() => resolvePlacement(hosts, { ...placement, mail: "h3" })).toThrow(
@@ -112,6 +117,12 @@ describe("Platform under mocks", () => {
     expect(engineOf("p-keycloak-server-container")).toContain("::p-docker-h1::");
     expect(engineOf("p-storage-garage-container")).toContain("::p-docker-h1::");
     expect(engineOf("p-mail-mailserver-container")).toContain("::p-docker-h2::");
+
+    // The mail host, away from the proxy, gets its own local network on its own engine.
+    expect(one("docker:index/network:Network", "p-network-h2").provider).toContain("::p-docker-h2::");
+    expect(one("docker:index/network:Network", "p-proxy-network").provider).toContain("::p-docker-h1::");
+    expect(plain(one("docker:index/container:Container", "p-mail-mailserver-container").inputs.networksAdvanced)).toEqual([{ name: "alacarte" }]);
+    expect(plain(one("docker:index/container:Container", "p-keycloak-server-container").inputs.networksAdvanced)).toEqual([{ name: "proxy" }]);
 
     // Components are children of the platform; the whole tree is typed by our tokens.
     for (const child of ["p-proxy", "p-keycloak", "p-storage", "p-mail", "p-docker-h1", "p-docker-h2"]) {
