@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
+import type { PlatformOutputs } from "../../components/platform/outputs";
 import { dockerHostUrl, resolvePlacement } from "../../components/platform/platform";
 
 const hosts = {
@@ -66,6 +67,8 @@ describe("Platform under mocks", () => {
     );
 
     const out = await promiseOf(pulumi.output(p.outputs));
+    const typed: PlatformOutputs = out; // the exported shape is what tenant stacks read
+    expect(typed.keycloak.realm).toBe("alacarte");
     expect(out).toEqual({
       environment: "staging",
       baseDomain: "example.org",
