@@ -140,6 +140,17 @@ describe("promotion run by a real shell, with a stub getent", () => {
   });
 });
 
+describe("generated scripts pass shellcheck (Debian's shellcheck, installed by .ci/run)", () => {
+  it.each([
+    ["write", hostFileCommands({ path: "/srv/alacarte/routes/pending/a.yml.pending", afterWrite: promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "a", publicIp: IP }) }).write],
+    ["retire", hostFileCommands({ path: "/srv/alacarte/routes/pending/a.yml.pending", afterWrite: promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "a", publicIp: IP }) }).retire],
+    ["promote all", promoteAllRoutesScript({ routesDir: "/srv/alacarte/routes", publicIp: IP })],
+  ])("%s", (_, script) => {
+    // Severity warning: the info notes (single-quoted backticks, word-splitting hostnames) are intended.
+    expect(() => execFileSync("shellcheck", ["-s", "sh", "--severity=warning", "-"], { input: script, encoding: "utf8" })).not.toThrow();
+  });
+});
+
 describe("ProxyRoute under mocks", () => {
   let mod: typeof import("../../components/blocks/proxy-route");
   beforeAll(async () => {
