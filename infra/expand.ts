@@ -83,5 +83,13 @@ export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
   };
 }
 
+/** The fields of the tenant file an offer stands for (one Paheko may serve two). */
+export function offerFields(offer: OfferPlan): OfferKind[] {
+  if (offer.kind === "paheko") {
+    return [...(offer.accounting ? ["accounting" as const] : []), ...(offer.newsletter ? ["newsletter" as const] : [])];
+  }
+  return [offer.field];
+}
+
 /** Offers whose component exists; the plan lists the others as not built yet. */
 export const BUILT_OFFERS: ReadonlySet<OfferPlanKind> = new Set<OfferPlanKind>(["static-site"]);

@@ -1,0 +1,39 @@
+import { parseArgs } from "node:util";
+import { plan, planFailed, type PlanResult, type StackPlan } from "../offline-plan";
+import { formatEur } from "../pricing";
+import { runCli } from "./run";
+
+function countByType(stack: StackPlan): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const r of stack.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  return [...counts].sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+function printText(result: PlanResult): void {
+  for (const p of result.problems) console.log(`${p.severity}: ${p.message}`);
+  for (const stack of result.stacks) {
+    const price = stack.tenant === null ? "" : `, ${formatEur(stack.yearlyPriceEur ?? 0)}/year${stack.undecided.length ? ` + ${stack.undecided.length} line(s) to be decided` : ""}`;
+    console.log(`\n${stack.name}: ${stack.resources.length} resources${price}`);
+    for (const [type, n] of countByType(stack)) console.log(`  ${String(n).padStart(4)}  ${type}`);
+    for (const u of stack.undecided) console.log(`  to be decided: ${u}`);
+    for (const p of stack.problems) console.log(`  ${p.severity}: ${p.message}`);
+  }
+  const total = result.stacks.reduce((n, s) => n + s.resources.length, 0);
+  const revenue = result.stacks.reduce((n, s) => n + (s.yearlyPriceEur ?? 0), 0);
+  console.log(`\n${result.environment}: ${result.stacks.length} stack(s), ${total} resources, ${formatEur(Math.round(revenue * 100) / 100)}/year (decided lines)`);
+}
+
+/** npm run plan [-- --tenant <slug>] [--env staging] [--json] */
+runCli(async () => {
+  const { values } = parseArgs({
+    options: {
+      tenant: { type: "string", multiple: true },
+      env: { type: "string", default: "prod" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const result = await plan({ env: values.env!, ...(values.tenant ? { tenants: values.tenant } : {}) });
+  if (values.json) console.log(JSON.stringify(result, null, 2));
+  else printText(result);
+  return planFailed(result) ? 1 : 0;
+});

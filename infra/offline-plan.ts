@@ -1,0 +1,239 @@
+import * as pulumi from "@pulumi/pulumi";
+import { isUnknown } from "@pulumi/pulumi/output";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { loadCatalog } from "./catalog";
+import { platformStackName, tenantStackName } from "./naming";
+import { CONFIG_NAMESPACE, readPlatformConfig, readStackConfig, stackFile } from "./platform-config";
+import { quoteTenant } from "./pricing";
+import { buildStack } from "./program";
+import { formatProblem, type Problem } from "./schema/load";
+import { validateTenants } from "./validate";
+
+/**
+ * The offline plan: the real program under Pulumi's mock runtime, with preview semantics, for the
+ * platform stack and every tenant stack of an environment. No CLI, no cloud, no servers.
+ */
+
+export const PROJECT = "alacarte";
+/** What the DIY backend calls every organization (PULUMI.md §5). */
+export const ORGANIZATION = "organization";
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
+export interface PlannedResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** URN of the parent, or null for the stack's root. */
+  parent: string | null;
+}
+
+export interface PlanProblem {
+  /** Stack the problem belongs to, or null when it concerns the tenant files as a whole. */
+  stack: string | null;
+  severity: "error" | "warning";
+  message: string;
+}
+
+export interface StackPlan {
+  name: string;
+  /** The tenant's slug, or null for the platform stack. */
+  tenant: string | null;
+  resources: PlannedResource[];
+  /** Yearly price of the decided lines (null for the platform). */
+  yearlyPriceEur: number | null;
+  /** Lines whose price is not decided yet. */
+  undecided: string[];
+  problems: PlanProblem[];
+}
+
+export interface PlanResult {
+  environment: string;
+  stacks: StackPlan[];
+  problems: PlanProblem[];
+}
+
+export interface PlanOptions {
+  env?: string;
+  /** Plan these tenants' stacks only (the platform is still run, for its outputs). @default every tenant */
+  tenants?: string[];
+  /** Include the platform stack in the result. @default true when no tenant is named */
+  includePlatform?: boolean;
+  today?: string;
+}
+
+
+/** Pulumi passes config to a program as strings: objects and lists as JSON. */
+function configStrings(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) =>
+    [`${CONFIG_NAMESPACE}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/** Replaces what a preview leaves unknown, so a tenant stack sees the platform outputs a real preview would. */
+function fillUnknowns(value: unknown): unknown {
+  if (value === undefined) return "(known after the platform is applied)";
+  if (Array.isArray(value)) return value.map(fillUnknowns);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillUnknowns(v)]));
+  return value;
+}
+
+/**
+ * The known part of a stack's outputs. The stack's own output is unknown as a whole as soon as one
+ * leaf is (a preview), so the leaves are read one by one.
+ */
+async function resolveKnown(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    // promise(true) is the SDK's own way to read an output without collapsing unknowns.
+    return resolveKnown(await (value as unknown as { promise(withUnknowns: boolean): Promise<unknown> }).promise(true));
+  }
+  if (isUnknown(value)) return undefined;
+  if (value instanceof Promise) return resolveKnown(await value);
+  if (Array.isArray(value)) return Promise.all(value.map(resolveKnown));
+  if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveKnown(v)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+interface StackRun {
+  resources: PlannedResource[];
+  /** What the program logged (warnings such as an offer not built yet). */
+  logs: string[];
+  outputs: Record<string, unknown> | undefined;
+  error?: string;
+}
+
+/** Runs one stack of the program under fresh mocks: the SDK's per-stack state is reset by setMocks. */
+async function runStack(stack: string, config: Record<string, string>, platformOutputs?: Record<string, unknown>): Promise<StackRun> {
+  const resources: PlannedResource[] = [];
+  await pulumi.runtime.setMocks({
+    newResource(args) {
+      if (args.type === STACK_REFERENCE) {
+        return { id: args.name, state: { name: args.inputs.name, outputs: platformOutputs ?? {}, secretOutputNames: ["platformSecrets"] } };
+      }
+      // Preview semantics: a new resource knows only its inputs; everything else is unknown.
+      return { id: undefined, state: args.inputs };
+    },
+    call(args) {
+      throw new Error(`the offline plan has no answer for the data source ${args.token}`);
+    },
+  }, PROJECT, stack, true, ORGANIZATION);
+  // Every registration goes through the monitor (components, providers, the stack itself; a
+  // StackReference is a read): recording there counts exactly what the SDK registered.
+  const monitor = settings.getMonitor() as any;
+  for (const method of ["registerResource", "readResource"]) {
+    const original = monitor[method].bind(monitor);
+    monitor[method] = (req: any, callback: (err: unknown, resp: any) => void) =>
+      original(req, (err: unknown, resp: any) => {
+        if (!err && resp) {
+          const parent = req.getParent();
+          resources.push({ type: req.getType(), name: req.getName(), urn: resp.getUrn(), parent: parent || null });
+        }
+        callback(err, resp);
+      });
+  }
+  pulumi.runtime.setAllConfig(config, []);
+
+  // Without an engine the SDK prints the program's warnings; the plan reports them per stack instead.
+  const logged: string[] = [];
+  const { warn, error: printError } = console;
+  console.warn = (...args: unknown[]) => { logged.push(args.map(String).join(" ")); };
+  console.error = (...args: unknown[]) => { logged.push(args.map(String).join(" ")); };
+  const failures: string[] = [];
+  const onRejection = (reason: unknown) => { failures.push(reason instanceof Error ? reason.message : String(reason)); };
+  process.on("unhandledRejection", onRejection);
+  process.on("uncaughtException", onRejection);
+
+  let raw: Record<string, unknown> | undefined;
+  let error: string | undefined;
+  try {
+    // A program error is caught inside the stack's init: escaping it, the SDK would rethrow it
+    // later as an uncaught exception and end the whole plan.
+    await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        raw = buildStack(stack);
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+      return {};
+    });
+  } catch (e) {
+    error = e instanceof pulumi.RunError || e instanceof Error ? e.message : String(e);
+  }
+  try {
+    // waitForRPCs is internal to the SDK: it resolves once every registration has reached the monitor.
+    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  } catch (e) {
+    error ??= (e as Error).message;
+  }
+  const outputs = raw && !error ? (await resolveKnown(raw)) as Record<string, unknown> : undefined;
+  console.warn = warn;
+  console.error = printError;
+  process.off("unhandledRejection", onRejection);
+  process.off("uncaughtException", onRejection);
+  error ??= failures[0];
+  return { resources, outputs, logs: logged.map((l) => l.replace(/^(warning|error): \[runtime\] /, "")), ...(error ? { error } : {}) };
+}
+
+/** A stack's problems: its failure, then what the program warned about (file problems are reported once, globally). */
+function stackProblemsOf(stack: string, run: StackRun, fileMessages: ReadonlySet<string>): PlanProblem[] {
+  const problems: PlanProblem[] = run.error ? [{ stack, severity: "error", message: run.error }] : [];
+  for (const message of run.logs) if (!fileMessages.has(message)) problems.push({ stack, severity: "warning", message });
+  return problems;
+}
+
+function fileProblem(p: Problem): PlanProblem {
+  return { stack: null, severity: p.severity, message: formatProblem(p) };
+}
+
+/** Plans the platform stack and the tenant stacks of one environment. */
+export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
+  const env = options.env ?? "prod";
+  const platformConfig = readPlatformConfig(env);
+  const catalog = loadCatalog();
+  // Cross-file rules read every file, even when one tenant is planned.
+  const validation = validateTenants({
+    sharedMailDomains: platformConfig.sharedMailDomains, catalog, ...(options.today ? { today: options.today } : {}),
+  });
+  const problems = validation.problems.map(fileProblem);
+  const result: PlanResult = { environment: env, stacks: [], problems };
+  if (validation.problems.some((p) => p.severity === "error")) return result;
+
+  const bySlug = new Map(validation.tenants.map((t) => [t.tenant.slug, t.tenant]));
+  let slugs = options.tenants ?? [...bySlug.keys()].sort();
+  if (platformConfig.tenants) slugs = slugs.filter((s) => platformConfig.tenants!.includes(s));
+  for (const slug of slugs) {
+    if (!bySlug.has(slug)) problems.push({ stack: null, severity: "error", message: `no tenant "${slug}" under tenants/` });
+  }
+
+  const fileMessages = new Set(problems.map((p) => p.message));
+  const platformName = platformStackName(env);
+  const platformRun = await runStack(platformName, configStrings(readStackConfig(stackFile(env))));
+  if (options.includePlatform ?? !options.tenants) {
+    result.stacks.push({
+      name: platformName, tenant: null, resources: platformRun.resources, yearlyPriceEur: null, undecided: [],
+      problems: stackProblemsOf(platformName, platformRun, fileMessages),
+    });
+  }
+  const platformOutputs = fillUnknowns(platformRun.outputs ?? {}) as Record<string, unknown>;
+
+  if (platformRun.error) {
+    // Tenant stacks read the platform's outputs: without them they cannot be planned.
+    problems.push({ stack: null, severity: "error", message: `tenant stacks not planned: the platform stack ${platformName} failed` });
+    return result;
+  }
+  for (const slug of slugs) {
+    const tenant = bySlug.get(slug);
+    if (!tenant) continue;
+    const name = tenantStackName(env, slug);
+    const run = await runStack(name, {}, platformOutputs);
+    const quote = quoteTenant(tenant, catalog);
+    const stackProblems = stackProblemsOf(name, run, fileMessages);
+    result.stacks.push({ name, tenant: slug, resources: run.resources, yearlyPriceEur: quote.totalEur, undecided: quote.undecided, problems: stackProblems });
+  }
+  return result;
+}
+
+export function planFailed(result: PlanResult): boolean {
+  return [...result.problems, ...result.stacks.flatMap((s) => s.problems)].some((p) => p.severity === "error");
+}
