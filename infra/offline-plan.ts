@@ -59,6 +59,8 @@ export interface PlanOptions {
   /** Include the platform stack in the result. @default true when no tenant is named */
   includePlatform?: boolean;
   today?: string;
+  /** Folder of the tenant files to validate first. @default tenants/ */
+  tenantsDir?: string;
 }
 
 
@@ -193,7 +195,9 @@ export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
   const catalog = loadCatalog();
   // Cross-file rules read every file, even when one tenant is planned.
   const validation = validateTenants({
-    sharedMailDomains: platformConfig.sharedMailDomains, catalog, ...(options.today ? { today: options.today } : {}),
+    sharedMailDomains: platformConfig.sharedMailDomains, catalog,
+    ...(options.today ? { today: options.today } : {}),
+    ...(options.tenantsDir ? { tenantsDir: options.tenantsDir } : {}),
   });
   const problems = validation.problems.map(fileProblem);
   const result: PlanResult = { environment: env, stacks: [], problems };

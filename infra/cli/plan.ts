@@ -20,7 +20,7 @@ function printText(result: PlanResult): void {
   }
   const total = result.stacks.reduce((n, s) => n + s.resources.length, 0);
   const revenue = result.stacks.reduce((n, s) => n + (s.yearlyPriceEur ?? 0), 0);
-  console.log(`\n${result.environment}: ${result.stacks.length} stack(s), ${total} resources, ${formatEur(Math.round(revenue * 100) / 100)}/year (decided lines)`);
+  console.log(`\nenvironment ${result.environment}: ${result.stacks.length} stack(s), ${total} resources, ${formatEur(Math.round(revenue * 100) / 100)}/year (decided lines)`);
 }
 
 /** npm run plan [-- --tenant <slug>] [--env staging] [--json] */
