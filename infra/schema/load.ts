@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from "yaml";
+import { Document, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Node } from "yaml";
 import type { z } from "zod";
 import { formatPath, type Issue, type PathKey } from "./rules";
 import { tenantSchema, type Tenant } from "./tenant";
@@ -57,6 +57,43 @@ function nodeAt(doc: Document, keys: readonly PathKey[], onKey: boolean): Node |
     }
   }
   return last;
+}
+
+/** Indentation plus block indicators on one line, beyond which no tenant file goes. */
+const MAX_BLOCK_NESTING = 4 * MAX_DEPTH;
+
+/**
+ * The offset where the text nests too deep, measured on the lexer's tokens before anything
+ * recursive runs. yaml's parser and composer recurse once per level: a few thousand `[` or
+ * `- - -` exhaust the stack, and near the stack limit V8 can abort the whole process
+ * ("RegExpCompiler Allocation failed") instead of throwing. The lexer is an iterative state
+ * machine that keeps quoted and block scalars whole, so brackets inside them do not count.
+ */
+function excessiveNesting(text: string): number | undefined {
+  let offset = 0;
+  let flow = 0;
+  let lineStart = true;
+  let block = 0;
+  for (const token of new Lexer().lex(text)) {
+    // Control tokens (document, scalar and flow-error markers) take no room in the source.
+    if (token === "\u0002" || token === "\u001f" || token === "\u0018") continue;
+    if (token === "\n" || token === "\r\n") {
+      lineStart = true;
+      block = 0;
+    } else if (token === "[" || token === "{") {
+      if (++flow > MAX_DEPTH) return offset;
+    } else if (token === "]" || token === "}") {
+      flow = Math.max(0, flow - 1);
+    } else if (flow === 0 && (token === "-" || token === "?" || token === ":")) {
+      if (++block > MAX_BLOCK_NESTING) return offset;
+    } else if (lineStart && flow === 0 && /^[ \t]+$/.test(token)) {
+      block += token.length;
+      if (block > MAX_BLOCK_NESTING) return offset;
+    }
+    if (token !== "\n" && token !== "\r\n") lineStart = false;
+    offset += token.length;
+  }
+  return undefined;
 }
 
 function positionOf(lineCounter: LineCounter, offset: number | undefined) {
@@ -144,6 +181,8 @@ function schemaIssues(error: z.ZodError, data: unknown): (Issue & { onKey?: bool
       message = value === undefined
         ? "is required"
         : `must be ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}, not ${describe(value)}`;
+    } else if (issue.code === "invalid_value" && value === undefined) {
+      message = "is required";
     } else if (issue.code === "invalid_value") {
       message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, not ${describe(value)}`;
     } else if (issue.code === "too_small" && Array.isArray(value)) {
@@ -177,6 +216,13 @@ export function loadTenantText(file: string, bytes: Uint8Array | string): LoadRe
     return { problems: [at(1, 1, "(file)", "is not valid UTF-8 text; save it as UTF-8")] };
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+
+  const tooDeep = excessiveNesting(text);
+  if (tooDeep !== undefined) {
+    const before = text.slice(0, tooDeep);
+    const line = before.split("\n").length;
+    return { problems: [at(line, tooDeep - before.lastIndexOf("\n"), "(yaml)", `nesting deeper than ${MAX_DEPTH} levels; a tenant file is much flatter`)] };
+  }
 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, schema: "core" });
