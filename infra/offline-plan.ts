@@ -18,6 +18,7 @@ export const PROJECT = "alacarte";
 /** What the DIY backend calls every organization (PULUMI.md §5). */
 export const ORGANIZATION = "organization";
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+const ROOT_STACK = "pulumi:pulumi:Stack";
 
 export interface PlannedResource {
   type: string;
@@ -97,6 +98,16 @@ async function resolveKnown(value: unknown): Promise<unknown> {
   return value;
 }
 
+/**
+ * The engine's URN (pulumi/pulumi sdk/go/common/resource/urn/urn.go `New`): the parent's whole
+ * qualified type chain, except when the parent is the root stack.
+ */
+export function engineUrn(stack: string, type: string, name: string, parent: string | null): string {
+  const parentType = parent ? parent.split("::")[2] : undefined;
+  const qualified = parentType && parentType !== ROOT_STACK ? `${parentType}$${type}` : type;
+  return `urn:pulumi:${stack}::${PROJECT}::${qualified}::${name}`;
+}
+
 interface StackRun {
   resources: PlannedResource[];
   /** What the program logged (warnings such as an offer not built yet). */
@@ -122,14 +133,19 @@ async function runStack(stack: string, config: Record<string, string>, platformO
   }, PROJECT, stack, true, ORGANIZATION);
   // Every registration goes through the monitor (components, providers, the stack itself; a
   // StackReference is a read): recording there counts exactly what the SDK registered.
+  // The mock monitor's URNs differ from the engine's (it keeps only the parent's last type and
+  // includes the root stack's type): the plan reports the engine's, which `pulumi preview` shows.
+  const engineUrns = new Map<string, string>();
   const monitor = settings.getMonitor() as any;
   for (const method of ["registerResource", "readResource"]) {
     const original = monitor[method].bind(monitor);
     monitor[method] = (req: any, callback: (err: unknown, resp: any) => void) =>
       original(req, (err: unknown, resp: any) => {
         if (!err && resp) {
-          const parent = req.getParent();
-          resources.push({ type: req.getType(), name: req.getName(), urn: resp.getUrn(), parent: parent || null });
+          const parent: string | null = req.getParent() ? engineUrns.get(req.getParent()) ?? req.getParent() : null;
+          const urn = engineUrn(stack, req.getType(), req.getName(), parent);
+          engineUrns.set(resp.getUrn(), urn);
+          resources.push({ type: req.getType(), name: req.getName(), urn, parent });
         }
         callback(err, resp);
       });
