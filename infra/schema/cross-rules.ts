@@ -79,14 +79,14 @@ export function crossFileRules(tenants: readonly LoadedTenant[], sharedMailDomai
   ];
 
   // One account per person: the same username carries the same email everywhere, and back.
+  // Reported in every file involved, like the claims: `validate <file>` shows only the files given.
   for (const [username, claims] of emailsByUsername) {
-    const first = claims[0]!;
-    const email = first.owner.tenant.members.find((m) => m.username === username)!.email;
+    const emailOf = (claim: Claim) => claim.owner.tenant.members[claim.path[1] as number]!.email;
+    if (new Set(claims.map(emailOf)).size < 2) continue;
     for (const claim of claims) {
-      const mine = claim.owner.tenant.members.find((m) => m.username === username)!.email;
-      if (mine !== email) {
-        problems.push(problemAt(claim, `username "${username}" has email ${mine} here but ${email} at ${where(first)}; one person has one email everywhere`));
-      }
+      // Within one file, a repeated username is the single-file rules' duplicate.
+      const other = claims.find((c) => c.owner.file !== claim.owner.file && emailOf(c) !== emailOf(claim));
+      if (other) problems.push(problemAt(claim, `username "${username}" has email ${emailOf(claim)} here but ${emailOf(other)} at ${where(other)}; one person has one email everywhere`));
     }
   }
   for (const [email, claims] of usernamesByEmail) {
