@@ -12,3 +12,13 @@ export function gbToBytes(gb: GB): number {
 export function gbToSizeString(gb: GB): string {
   return `${gb}G`;
 }
+
+/**
+ * The quota a storage-bearing component declares, for the policy pack (policies/policies.ts):
+ * passed both as its registered props (`super(TYPE, name, { quota }, opts)`, what per-resource
+ * policies see) and in `registerOutputs({ quota })` (what stack policies see). `offer` is the
+ * catalog offer it counts against; mail lists every mailbox instead of one size.
+ */
+export type StorageQuota =
+  | { offer: "website" | "nextcloud" | "video" | "accounting"; gb: GB }
+  | { offer: "mail"; mailboxes: { address: string; gb: GB }[] };

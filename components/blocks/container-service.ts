@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { HostConnection } from "../platform/outputs";
+import { assertPinnedImage } from "./image-pin";
+
+export { assertPinnedImage } from "./image-pin";
 
 export const CONTAINER_SERVICE_TYPE = "alacarte:block:ContainerService";
 
@@ -94,23 +97,6 @@ export interface ContainerServiceArgs {
   transform?: { container?: (args: docker.ContainerArgs) => docker.ContainerArgs };
 }
 
-/**
- * Pure: fails unless the image is pinned: a digest (`@sha256:…`), or a tag that holds a version
- * and is neither `latest` nor a bare major (`15`, `v3`, `34-apache`).
- * @throws Error naming the image.
- */
-export function assertPinnedImage(image: string): void {
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return;
-  const lastSlash = image.lastIndexOf("/");
-  const colon = image.indexOf(":", lastSlash + 1);
-  const tag = colon >= 0 ? image.slice(colon + 1) : "";
-  const fix = "pin an exact version tag (e.g. postgres:17.6) or a digest";
-  if (!tag) throw new Error(`Image "${image}" has no tag: ${fix}`);
-  if (tag === "latest") throw new Error(`Image "${image}" uses the tag "latest": ${fix}`);
-  if (/^v?\d+([-_].*)?$/.test(tag)) throw new Error(`Image "${image}" names only a major version: ${fix}`);
-  if (!/\d/.test(tag)) throw new Error(`Image "${image}" has a tag without a version: ${fix}`);
-}
-
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** Pure: a Traefik router rule matching any of the hostnames, e.g. ``Host(`a`) || Host(`b`)``. */
@@ -202,7 +188,9 @@ export class ContainerService extends pulumi.ComponentResource {
   readonly volumes: Record<string, docker.Volume>;
 
   constructor(name: string, args: ContainerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(CONTAINER_SERVICE_TYPE, name, {}, opts);
+    // The names (never the values) of the plain and secret env vars, for the policy pack's
+    // no-plaintext-secrets check: a policy sees Pulumi secrets unwrapped, so it reads the split here.
+    super(CONTAINER_SERVICE_TYPE, name, { envKeys: Object.keys(args.env ?? {}).sort(), secretEnvKeys: Object.keys(args.secretEnv ?? {}).sort() }, opts);
     validateContainerService(name, args);
     const protect = args.protect ?? true;
 

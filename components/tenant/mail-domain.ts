@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostFile } from "../blocks/host-file";
 import { assembleCommand } from "../platform/mail-server";
 import type { HostConnection } from "../platform/outputs";
+import type { StorageQuota } from "../units";
 import {
   MAIL_DOMAIN_FRAGMENT_KINDS,
   mailDnsRecords,
@@ -60,7 +61,9 @@ export class MailDomain extends pulumi.ComponentResource {
   readonly fragmentPaths: Record<(typeof MAIL_DOMAIN_FRAGMENT_KINDS)[number], string>;
 
   constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(MAIL_DOMAIN_TYPE, name, {}, opts);
+    // Every mailbox's quota, for the policy pack (components/units.ts StorageQuota).
+    const quota: StorageQuota = { offer: "mail", mailboxes: args.mailboxes.map((m) => ({ address: m.address, gb: m.quotaGb })) };
+    super(MAIL_DOMAIN_TYPE, name, { quota }, opts);
     const domain = normalizeDomain(args.domain);
     const fragments = renderMailFragments({ domain, mailboxes: args.mailboxes, redirections: args.redirections });
     const afterWrite = args.mail.configDir
@@ -86,6 +89,6 @@ export class MailDomain extends pulumi.ComponentResource {
     this.domain = pulumi.output(domain);
     this.dnsRecords = pulumi.output(args.shared ? [] : mailDnsRecords(domain, args.mail.hostname));
     this.fragmentPaths = paths;
-    this.registerOutputs({ domain: this.domain, dnsRecords: this.dnsRecords, fragmentPaths: this.fragmentPaths });
+    this.registerOutputs({ domain: this.domain, dnsRecords: this.dnsRecords, fragmentPaths: this.fragmentPaths, quota });
   }
 }

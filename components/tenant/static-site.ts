@@ -4,6 +4,7 @@ import * as s3 from "@pulumi/aws/s3";
 import { hostConnection } from "../blocks/host-file";
 import { ProxyRoute } from "../blocks/proxy-route";
 import type { HostConnection } from "../platform/outputs";
+import type { StorageQuota } from "../units";
 import { GARAGE_ADMIN_URL, garageSiteScript, parseUploadKey, staticSitePlan } from "./static-site-config";
 
 export * from "./static-site-config";
@@ -61,7 +62,9 @@ export class StaticSite extends pulumi.ComponentResource {
   readonly urls: pulumi.Output<string[]>;
 
   constructor(name: string, args: StaticSiteArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(STATIC_SITE_TYPE, name, {}, opts);
+    // The quota the policy pack checks against the tier paid for (components/units.ts StorageQuota).
+    const quota: StorageQuota = { offer: "website", gb: args.storageGb };
+    super(STATIC_SITE_TYPE, name, { quota }, opts);
     const plan = staticSitePlan(args.slug, args.domains, args.storageGb);
 
     const bucket = new s3.Bucket(
@@ -111,6 +114,7 @@ export class StaticSite extends pulumi.ComponentResource {
       uploadAccessKeyId: this.uploadAccessKeyId,
       uploadSecretAccessKey: this.uploadSecretAccessKey,
       urls: this.urls,
+      quota,
     });
   }
 }

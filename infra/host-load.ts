@@ -1,0 +1,169 @@
+import type { Catalog } from "./catalog";
+import type { OfferPlan, TenantPlan } from "./expand";
+import { platformStackName, tenantStackName } from "./naming";
+import type { PlatformConfig } from "./platform-config";
+
+/**
+ * Host load, pure: what each stack of an environment places on each host (disk of its Docker
+ * volumes, memory and CPUs of its containers), computed from the platform config, the catalog and
+ * every tenant's expansion. A tenant stack's preview sees only its own resources, so the policy
+ * pack gets the others' load through its config (see `policyConfig`); no Pulumi import here, so
+ * the pack loads this under ts-node (CJS) as the program does under tsx.
+ *
+ * Buckets and mailboxes live inside the platform's Garage and mail volumes, which the platform
+ * stack already counts: they add nothing to a host's disk.
+ */
+
+/** Disk in GB (2^30 bytes), memory in GB (2^30 bytes), CPUs. */
+export interface Load {
+  diskGb: number;
+  memoryGb: number;
+  cpus: number;
+}
+
+export const NO_LOAD: Load = Object.freeze({ diskGb: 0, memoryGb: 0, cpus: 0 });
+
+export function addLoad(a: Load, b: Load): Load {
+  return { diskGb: a.diskGb + b.diskGb, memoryGb: a.memoryGb + b.memoryGb, cpus: a.cpus + b.cpus };
+}
+
+/**
+ * What each platform service places on its host: containers' limits and volumes' quotas of the
+ * platform components (`components/platform/*`). `test/host-load.test.ts` checks these figures
+ * against what the offline plan of the platform stack really registers.
+ */
+export const PLATFORM_SIZING = {
+  proxy: { memoryMb: 256, cpus: 1, volumesGb: 1 },
+  keycloak: { memoryMb: 1536 + 512, cpus: 1 + 0.5, volumesGb: 5 },
+  storage: { memoryMb: 512, cpus: 1, volumesGb: 0 /* + metaGb + dataGb of the config */ },
+  mail: { memoryMb: 2048, cpus: 1, volumesGb: 2 + 1 /* + dataGb of the config */ },
+} as const;
+
+/**
+ * What a tenant offer places on the apps host, by kind. Only offers whose component exists place
+ * anything (the others create nothing yet, see BUILT_OFFERS); a new offer's component adds its
+ * sizing here, and the host-load test fails until the figures match the offline plan.
+ */
+export function offerLoad(offer: OfferPlan): Load {
+  switch (offer.kind) {
+    case "static-site": // the bucket lives in Garage's data volume
+      return NO_LOAD;
+    case "wordpress":
+    case "nextcloud":
+    case "paheko":
+    case "listmonk":
+    case "video":
+      return NO_LOAD; // not built yet
+    default: {
+      const never: never = offer;
+      throw new Error(`no sizing for offer ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+const mb = (n: number) => n / 1024;
+
+/** Pure: the load each stack of the environment places on each host, keyed by stack then host. */
+export function stackLoads(input: {
+  env: string;
+  config: PlatformConfig;
+  tenants: readonly TenantPlan[];
+}): Record<string, Record<string, Load>> {
+  const { env, config } = input;
+  const platform: Record<string, Load> = {};
+  const place = (into: Record<string, Load>, host: string, load: Load) => {
+    into[host] = addLoad(into[host] ?? NO_LOAD, load);
+  };
+  for (const [service, size] of Object.entries(PLATFORM_SIZING) as [keyof typeof PLATFORM_SIZING, (typeof PLATFORM_SIZING)[keyof typeof PLATFORM_SIZING]][]) {
+    const extraGb = service === "storage" ? config.storage.metaGb + config.storage.dataGb : service === "mail" ? config.mail.dataGb : 0;
+    place(platform, config.placement[service], { diskGb: size.volumesGb + extraGb, memoryGb: mb(size.memoryMb), cpus: size.cpus });
+  }
+  const loads: Record<string, Record<string, Load>> = { [platformStackName(env)]: platform };
+  for (const tenant of input.tenants) {
+    const own: Record<string, Load> = {};
+    for (const offer of tenant.offers) {
+      const load = offerLoad(offer);
+      if (load.diskGb || load.memoryGb || load.cpus) place(own, config.placement.apps, load);
+    }
+    loads[tenantStackName(env, tenant.slug)] = own;
+  }
+  return loads;
+}
+
+/** Pure: the total load on each host over every stack, optionally leaving one stack out. */
+export function hostLoads(loads: Record<string, Record<string, Load>>, except?: string): Record<string, Load> {
+  const total: Record<string, Load> = {};
+  for (const [stack, byHost] of Object.entries(loads)) {
+    if (stack === except) continue;
+    for (const [host, load] of Object.entries(byHost)) total[host] = addLoad(total[host] ?? NO_LOAD, load);
+  }
+  return total;
+}
+
+/** What the policy pack needs to know about a tenant that its stack's resources do not say. */
+export interface TenantPolicyFacts {
+  /** Storage tier paid for, in GB, by catalog offer (`website`, `nextcloud`, `video`, `accounting`). */
+  paidStorageGb: Partial<Record<"website" | "nextcloud" | "video" | "accounting", number>>;
+  /** Mail GB included in the membership; null while the catalog leaves it undecided. */
+  mailIncludedGb: number | null;
+  /** YYYY-MM-DD, when the tenant file says. */
+  paidUntil?: string;
+}
+
+/** Pure: the facts of one tenant, from its file (already expanded) and the catalog. */
+export function tenantPolicyFacts(
+  tenant: { type: "collective" | "individual"; membership?: { paidUntil?: string } | undefined },
+  plan: TenantPlan,
+  catalog: Catalog,
+): TenantPolicyFacts {
+  const paid: TenantPolicyFacts["paidStorageGb"] = {};
+  for (const offer of plan.offers) {
+    if (offer.kind === "static-site" || offer.kind === "wordpress") paid.website = offer.storageGb;
+    else if (offer.kind === "nextcloud") paid.nextcloud = offer.storageGb;
+    else if (offer.kind === "video") paid.video = offer.storageGb;
+    else if (offer.kind === "paheko") paid.accounting = offer.storageGb;
+  }
+  const included = catalog.mail.includedGbPerTenant[tenant.type];
+  return {
+    paidStorageGb: paid,
+    mailIncludedGb: typeof included === "number" ? included : null,
+    ...(tenant.membership?.paidUntil ? { paidUntil: tenant.membership.paidUntil } : {}),
+  };
+}
+
+/** The JSON given to `pulumi preview --policy-pack-config` (policy name → settings). */
+export type PolicyPackConfig = Record<string, Record<string, unknown>>;
+
+/**
+ * Pure: the policy pack's config of an environment: hosts with capacity and every stack's load
+ * (host capacity), each tenant's paid tiers (quotas within tier), mail allowance and paid-until,
+ * CI writes it with `npm run policy-config`;
+ * the offline plan computes the same.
+ */
+export function policyConfig(input: {
+  env: string;
+  config: PlatformConfig;
+  catalog: Catalog;
+  tenants: readonly { tenant: { slug: string; type: "collective" | "individual"; membership?: { paidUntil?: string } | undefined }; plan: TenantPlan }[];
+}): PolicyPackConfig {
+  const facts = Object.fromEntries(input.tenants.map((t) => [t.tenant.slug, tenantPolicyFacts(t.tenant, t.plan, input.catalog)]));
+  const hosts = Object.fromEntries(Object.entries(input.config.hosts).map(([name, h]) => [
+    name, { address: h.address, diskGb: h.diskGb, memoryGb: h.memoryGb, cpus: h.cpus },
+  ]));
+  return {
+    "host-capacity": {
+      overcommit: input.config.overcommit,
+      hosts,
+      stacks: stackLoads({ env: input.env, config: input.config, tenants: input.tenants.map((t) => t.plan) }),
+    },
+    "offer-quota-within-tier": {
+      tenants: Object.fromEntries(Object.entries(facts).map(([slug, f]) => [slug, f.paidStorageGb])),
+    },
+    "mail-allowance": {
+      tenants: Object.fromEntries(Object.entries(facts).map(([slug, f]) => [slug, { includedGb: f.mailIncludedGb }])),
+    },
+    "membership-paid": {
+      tenants: Object.fromEntries(Object.entries(facts).filter(([, f]) => f.paidUntil).map(([slug, f]) => [slug, { paidUntil: f.paidUntil }])),
+    },
+  };
+}
