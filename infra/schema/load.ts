@@ -216,6 +216,13 @@ export function loadTenantText(file: string, bytes: Uint8Array | string): LoadRe
     return { problems: [at(1, 1, "(file)", "is not valid UTF-8 text; save it as UTF-8")] };
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // YAML streams hold printable characters only; yaml itself lets a NUL through into a value.
+  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f]/.exec(text);
+  if (control) {
+    const before = text.slice(0, control.index);
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    return { problems: [at(before.split("\n").length, control.index - before.lastIndexOf("\n"), "(file)", `contains the control character U+${code}, which YAML does not allow; remove it`)] };
+  }
 
   const tooDeep = excessiveNesting(text);
   if (tooDeep !== undefined) {
