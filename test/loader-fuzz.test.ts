@@ -1,0 +1,349 @@
+/**
+ * Property-based tests of the tenant-file loader: generated tenants (valid-ish, built from the
+ * contract), serialized and mutated, never make the loader, the rules, the expansion or the quote
+ * throw, and every problem is located; hostile YAML is refused quickly, naming the file.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import fc from "fast-check";
+import { stringify } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadCatalog } from "../infra/catalog";
+import { expandTenant } from "../infra/expand";
+import { quoteTenant } from "../infra/pricing";
+import { crossFileRules } from "../infra/schema/cross-rules";
+import { fileStem, formatProblem, loadTenantText, locateIssues, MAX_FILE_BYTES, type LoadedTenant, type Problem } from "../infra/schema/load";
+import { tenantRules } from "../infra/schema/rules";
+import { hasErrors } from "../infra/validate";
+
+const catalog = loadCatalog();
+const SHARED = ["lautre.example.org"];
+const TODAY = "2026-06-01";
+const TENANTS = path.resolve(__dirname, "../tenants");
+
+/** The example tenants, loaded once: the cross-file rules run against them too. */
+const examples: LoadedTenant[] = fs.readdirSync(TENANTS).filter((f) => f.endsWith(".yaml")).sort().map((f) => {
+  const result = loadTenantText(`tenants/${f}`, fs.readFileSync(path.join(TENANTS, f)));
+  if (!result.tenant) throw new Error(`example tenant ${f} does not load: ${result.problems.map(formatProblem).join("; ")}`);
+  return result.tenant;
+});
+
+// ---------------------------------------------------------------------------------------------
+// Arbitraries of the contract (DESIGN.md "The tenant file contract (v1)"): mostly valid values,
+// with a few off-catalog ones so that the rules fire too.
+
+const USERNAMES = ["alice", "bruno", "chloe", "dominique", "eve.l", "farid_b", "gaelle-p"];
+const DOMAINS = ["velo.org", "velo.net", "lautre.example.org", "jardins-partages.fr"];
+const HOSTS = ["velo.org", "www.velo.org", "cloud.velo.org", "compta.velo.org", "lettre.velo.org", "site.example.com"];
+const pick = <T>(values: readonly T[]) => fc.constantFrom(...values);
+const sometimesWrong = <T>(good: readonly T[], bad: readonly T[]) => fc.oneof({ arbitrary: pick(good), weight: 9 }, { arbitrary: pick(bad), weight: 1 });
+
+const email = fc.tuple(pick(["alice", "bruno", "contact", "x.y", "tresorerie"]), pick([...DOMAINS, "example.net"])).map(([l, d]) => `${l}@${d}`);
+const text = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }), pick(["Les Amis du Vélo", "Collectif « Jardins »", "a: b", "#1", "- x", "yes", "null", "1e3"]));
+const date = fc.date({ min: new Date("2020-01-01"), max: new Date("2030-12-31"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+
+const members = fc.uniqueArray(
+  fc.record({
+    username: pick(USERNAMES),
+    email: fc.constant(""),
+    name: text,
+    admin: fc.boolean(),
+    access: fc.subarray(["git", "nextcloud"]),
+  }, { requiredKeys: ["username", "email"] }),
+  { selector: (m) => m.username, minLength: 1, maxLength: 4 },
+).map((list) => list.map((m, i) => ({ ...m, email: `${m.username}@velo.net`, ...(i === 0 && m.admin === undefined ? { admin: true } : {}) })));
+
+function mailDomain(domain: string, usernames: string[]) {
+  const member = usernames.length ? pick(usernames) : fc.constant("alice");
+  return fc.record({
+    domain: fc.constant(domain),
+    mailboxes: fc.uniqueArray(fc.record({
+      address: pick(["contact", "info", "alice", "bureau", "x"]).map((l) => `${l}@${domain}`),
+      owner: member,
+      quotaGb: sometimesWrong([1, 2, 5, 10], [12, 0.5, 100]),
+      sharedWith: fc.subarray(usernames),
+    }, { requiredKeys: ["address", "quotaGb"] }), { selector: (b) => b.address, maxLength: 3 }),
+    redirections: fc.uniqueArray(fc.record({
+      from: pick(["liste", "bureau2", "tresor"]).map((l) => `${l}@${domain}`),
+      to: fc.array(email, { minLength: 1, maxLength: 3 }),
+    }), { selector: (r) => r.from, maxLength: 2 }),
+  }, { requiredKeys: ["domain"] });
+}
+
+function services(usernames: string[]) {
+  return fc.record({
+    website: fc.record({
+      engine: pick(["wordpress", "static"]),
+      domains: fc.uniqueArray(pick(["velo.org", "www.velo.org", "site.example.com"]), { minLength: 1, maxLength: 2 }),
+      storageGb: sometimesWrong([5, 10, 20], [7, 50]),
+    }),
+    nextcloud: fc.record({
+      domain: fc.constant("cloud.velo.org"),
+      storageGb: sometimesWrong([20, 50, 100], [30, 5]),
+      apps: fc.subarray(["forms", "polls", "calendar", "contacts", "deck", "notes", "tasks", "office"]),
+    }, { requiredKeys: ["domain", "storageGb"] }),
+    accounting: fc.record({ domain: fc.constant("compta.velo.org") }),
+    newsletter: fc.record({
+      engine: pick(["listmonk", "paheko"]),
+      domain: fc.constant("lettre.velo.org"),
+      subscribers: sometimesWrong([100, 500, 2000], [300, 0]),
+      tracking: fc.boolean(),
+    }, { requiredKeys: ["engine", "subscribers"] }),
+    video: fc.record({
+      channel: pick(["velo", "jardins_partages", "a.b"]),
+      owner: usernames.length ? pick(usernames) : fc.constant("alice"),
+      storageGb: sometimesWrong([10, 50, 100], [20]),
+      live: fc.boolean(),
+    }, { requiredKeys: ["channel", "storageGb"] }),
+  }, { requiredKeys: [] });
+}
+
+const tenantObject = members.chain((list) => {
+  const usernames = list.map((m) => m.username);
+  return fc.record({
+    version: fc.constant(1),
+    slug: pick(["velo", "velo", "jardins-partages", "autre"]),
+    name: text,
+    type: pick(["collective", "individual"]),
+    rate: pick(["standard", "solidarity"]),
+    solidarityPercent: sometimesWrong([10, 25, 50, 100], [0, 150]),
+    contact: email,
+    membership: fc.record({ paidUntil: date }),
+    members: fc.constant(list),
+    mail: fc.record({
+      domains: fc.uniqueArray(pick(DOMAINS), { maxLength: 2 }).chain((ds) => fc.tuple(...ds.map((d) => mailDomain(d, usernames)))),
+    }),
+    services: services(usernames),
+  }, { requiredKeys: ["slug", "name", "type", "contact", "members"] });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Mutations: of the data before it is written, then of the text.
+
+type Mutation =
+  | { kind: "delete" | "duplicate"; at: number }
+  | { kind: "rename"; at: number; name: string }
+  | { kind: "retype"; at: number; value: unknown }
+  | { kind: "truncate"; at: number }
+  | { kind: "bytes"; at: number; bytes: Uint8Array };
+
+const anyValue = fc.oneof(
+  fc.integer(), fc.double(), fc.string({ maxLength: 10 }), fc.boolean(), fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
+  fc.date({ noInvalidDate: true }),
+);
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant("delete" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("rename" as const), at: fc.nat(), name: fc.oneof(fc.string({ maxLength: 12 }), pick(["contcat", "Slug", "storage", "emial", "<<", "__proto__", "constructor", "0"])) }),
+  fc.record({ kind: fc.constant("retype" as const), at: fc.nat(), value: anyValue }),
+  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+);
+
+type Container = Record<string, unknown> | unknown[];
+/** Every (container, key) of the data, depth first. */
+function slots(data: unknown, out: [Container, string | number][] = []): [Container, string | number][] {
+  if (Array.isArray(data)) data.forEach((v, i) => { out.push([data, i]); slots(v, out); });
+  else if (data && typeof data === "object") for (const [k, v] of Object.entries(data)) { out.push([data as Record<string, unknown>, k]); slots(v, out); }
+  return out;
+}
+
+function mutateData(data: Record<string, unknown>, m: Mutation): void {
+  const all = slots(data);
+  if (!all.length) return;
+  const [container, key] = all[m.at % all.length]!;
+  if (m.kind === "delete") {
+    if (Array.isArray(container)) container.splice(key as number, 1);
+    else delete container[key as string];
+  } else if (m.kind === "rename" && !Array.isArray(container)) {
+    const value = container[key as string];
+    delete container[key as string];
+    Object.defineProperty(container, m.name, { value, enumerable: true, configurable: true, writable: true });
+  } else if (m.kind === "retype") {
+    (container as Record<string | number, unknown>)[key] = m.value;
+  } else if (m.kind === "duplicate") {
+    const lists = all.filter(([, k]) => typeof k === "number");
+    if (!lists.length) return;
+    const [list, index] = lists[m.at % lists.length]! as [unknown[], number];
+    // The same object twice: yaml writes an anchor and an alias.
+    list.splice(index, 0, list[index]);
+  }
+}
+
+function mutateBytes(bytes: Buffer, m: Mutation): Buffer {
+  if (m.kind === "truncate") return bytes.subarray(0, m.at % (bytes.length + 1));
+  if (m.kind === "bytes") {
+    const at = m.at % (bytes.length + 1);
+    return Buffer.concat([bytes.subarray(0, at), Buffer.from(m.bytes), bytes.subarray(at)]);
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const stats = { inputs: 0, rejected: 0, invalid: 0, valid: 0 };
+
+function expectLocated(problems: readonly Problem[], file: string) {
+  for (const p of problems) {
+    const where = formatProblem(p);
+    expect(p.file, where).toBe(file);
+    expect(Number.isInteger(p.line) && p.line >= 1, where).toBe(true);
+    expect(Number.isInteger(p.col) && p.col >= 1, where).toBe(true);
+    expect(typeof p.field === "string" && p.field.length > 0, where).toBe(true);
+    expect(p.message.length, where).toBeGreaterThan(0);
+    expect(["error", "warning"]).toContain(p.severity);
+  }
+}
+
+/** The whole path of a file through validate and the plan; returns how far it went. */
+function pipeline(file: string, bytes: Uint8Array | string): "rejected" | "invalid" | "valid" {
+  stats.inputs++;
+  const result = loadTenantText(file, bytes);
+  expectLocated(result.problems, file);
+  if (!result.tenant) {
+    expect(result.problems.length).toBeGreaterThan(0);
+    stats.rejected++;
+    return "rejected";
+  }
+  expect(result.problems).toEqual([]);
+  const tenant = result.tenant.tenant;
+  const problems = locateIssues(result.tenant, tenantRules(tenant, { catalog, fileStem: fileStem(file), sharedMailDomains: SHARED, today: TODAY }));
+  expectLocated(problems, file);
+  const cross = crossFileRules([...examples, result.tenant], SHARED).filter((p) => p.file === file);
+  expectLocated(cross, file);
+  if (hasErrors(problems)) {
+    stats.invalid++;
+    return "invalid";
+  }
+  const plan = expandTenant(tenant, { catalog, sharedMailDomains: SHARED, tenantHostSuffix: "staging.example.org" });
+  expect(plan.slug).toBe(tenant.slug);
+  const quote = quoteTenant(tenant, catalog);
+  expect(Number.isFinite(quote.totalEur) && quote.totalEur >= 0).toBe(true);
+  stats.valid++;
+  return "valid";
+}
+
+afterAll(() => {
+  console.log(`loader-fuzz: ${stats.inputs} inputs tried (${stats.valid} valid, ${stats.invalid} loaded with rule errors, ${stats.rejected} rejected by the loader)`);
+});
+
+describe("generated tenant files", () => {
+  it("unmutated generated tenants load, and the valid ones expand and quote", () => {
+    const outcomes = { rejected: 0, invalid: 0, valid: 0 };
+    fc.assert(fc.property(tenantObject, (data) => {
+      outcomes[pipeline(`tenants/${data.slug}.yaml`, stringify(data))]++;
+    }), { numRuns: 1200 });
+    // The generator must reach the expansion often, or this property proves little.
+    expect(outcomes.valid).toBeGreaterThan(120);
+  });
+
+  it("mutated tenants never make the loader, rules, expansion or quote throw", () => {
+    fc.assert(fc.property(tenantObject, fc.array(mutation, { minLength: 1, maxLength: 3 }), (data, mutations) => {
+      const copy = structuredClone(data) as Record<string, unknown>;
+      for (const m of mutations) mutateData(copy, m);
+      let bytes: Buffer = Buffer.from(stringify(copy, { aliasDuplicateObjects: true }));
+      for (const m of mutations) bytes = mutateBytes(bytes, m);
+      pipeline(`tenants/${String(data.slug)}.yaml`, bytes);
+    }), { numRuns: 3000 });
+  });
+
+  it("mutated example files never make the pipeline throw", () => {
+    const files = fs.readdirSync(TENANTS).filter((f) => f.endsWith(".yaml")).map((f) => fs.readFileSync(path.join(TENANTS, f)));
+    fc.assert(fc.property(fc.nat(), fc.array(fc.oneof(
+      fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 4 }) }),
+      fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), bytes: pick([": ", "\n- ", "[", "{", "&a ", "*a", "!!str ", "\t", "  ", "'", "\"", "#"]).map((s) => new TextEncoder().encode(s)) }),
+    ), { minLength: 1, maxLength: 4 }), (which, mutations) => {
+      let bytes: Buffer = files[which % files.length]!;
+      for (const m of mutations) bytes = mutateBytes(bytes, m);
+      pipeline("tenants/amis-du-velo.yaml", bytes);
+    }), { numRuns: 1500 });
+  });
+});
+
+describe("hostile YAML", () => {
+  const lol = (n: number) => {
+    const lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+    for (let i = 1; i < n; i++) {
+      const prev = String.fromCharCode(96 + i);
+      lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(", ")}]`);
+    }
+    return lines.join("\n") + "\n";
+  };
+  const valid = fs.readFileSync(path.join(TENANTS, "amis-du-velo.yaml"), "utf8");
+
+  const cases: { name: string; input: () => Uint8Array | string; message: RegExp }[] = [
+    { name: "an alias bomb (billion laughs)", input: () => lol(9), message: /alias/ },
+    { name: "an alias bomb inside a valid tenant", input: () => valid + "\nx: " + lol(9).replaceAll("\n", "\n  ").replace(/^/, "\n  "), message: /alias/ },
+    { name: "10,000 nested [", input: () => "[".repeat(10_000) + "]".repeat(10_000), message: /nesting deeper than/ },
+    { name: "10,000 unclosed [", input: () => "[".repeat(10_000), message: /nesting deeper than/ },
+    { name: "10,000 nested flow mappings", input: () => "{a: ".repeat(10_000) + "1" + "}".repeat(10_000), message: /nesting deeper than/ },
+    { name: "10,000 nested block sequences on one line", input: () => "- ".repeat(10_000) + "x\n", message: /nesting deeper than/ },
+    { name: "10,000 nested explicit keys", input: () => "? ".repeat(10_000) + "x\n", message: /nesting deeper than/ },
+    { name: "nested block mappings as deep as 1 MiB allows", input: () => Array.from({ length: 1400 }, (_, i) => " ".repeat(i) + "a:").join("\n") + " 1\n", message: /nesting deeper than/ },
+    { name: "10,000 nested block mappings (beyond 1 MiB)", input: () => Array.from({ length: 10_000 }, (_, i) => " ".repeat(i) + "a:").join("\n") + " 1\n", message: /at most \d+ bytes/ },
+    { name: "deep nesting under a valid tenant's field", input: () => valid.replace("apps: [forms", "apps: " + "[".repeat(5_000) + "[forms"), message: /nesting deeper than/ },
+    { name: "a huge file (> 1 MiB)", input: () => valid + ("# " + "x".repeat(78) + "\n").repeat(13_200), message: /at most 1048576 bytes/ },
+    { name: "a huge file of one long line", input: () => `name: ${"x".repeat(MAX_FILE_BYTES + 1)}\n`, message: /at most 1048576 bytes/ },
+    { name: "duplicate keys", input: () => valid.replace("type: collective", "type: collective\ntype: individual"), message: /appears twice/ },
+    { name: "a custom tag !!js/function", input: () => valid.replace("name: Les Amis du Vélo", "name: !!js/function 'function () { return 1 }'"), message: /tags? .*not allowed|not allowed/ },
+    { name: "a custom tag !foo", input: () => valid.replace("name: Les Amis du Vélo", "name: !foo bar"), message: /not allowed/ },
+    { name: "a custom tag on a mapping", input: () => valid.replace("membership:", "membership: !<tag:example.com,2000:x>"), message: /not allowed/ },
+    { name: "non-UTF-8 bytes", input: () => Buffer.concat([Buffer.from(valid.slice(0, 50)), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from(valid.slice(50))]), message: /not valid UTF-8/ },
+    { name: "Latin-1 text", input: () => Buffer.from(valid, "latin1"), message: /not valid UTF-8/ },
+    { name: "a list instead of a mapping", input: () => "- slug: amis-du-velo\n- name: x\n", message: /must be a mapping of fields .*not a list/ },
+    { name: "a scalar document", input: () => "amis-du-velo\n", message: /must be a mapping of fields .*not the text "amis-du-velo"/ },
+    { name: "a number document", input: () => "42\n", message: /must be a mapping of fields .*not number 42/ },
+    { name: "an empty file", input: () => "", message: /is empty/ },
+    { name: "a file of whitespace", input: () => "\n\n   \n", message: /is empty/ },
+    { name: "a file of only comments", input: () => "# tenant to come\n# slug: amis-du-velo\n", message: /is empty/ },
+    { name: "two documents", input: () => `---\n${valid}---\n${valid}`, message: /multiple documents/ },
+    { name: "a valid tenant followed by a second document", input: () => `${valid}---\nslug: other\n`, message: /multiple documents/ },
+    { name: "a document end marker followed by text", input: () => `${valid}...\nslug: other\n`, message: /./ },
+    { name: "a NUL byte", input: () => valid.replace("name: Les", "name: Le\u0000s"), message: /control character U\+0000/ },
+    { name: "an escape sequence byte", input: () => valid.replace("name: Les", "name: \u001b[31mLes"), message: /control character U\+001B/ },
+    { name: "a merge key pulling another tenant in", input: () => `base: &b {slug: x}\n<<: *b\n${valid}`, message: /unknown field/ },
+  ];
+
+  // The deep ones run twice: a first deep file used to leave the next one to abort the process.
+  for (const round of [1, 2]) {
+    for (const c of cases) {
+      it(`${c.name}${round === 2 ? " (again)" : ""}`, () => {
+        const input = c.input();
+        const started = performance.now();
+        let outcome: ReturnType<typeof pipeline> | undefined;
+        const file = "tenants/amis-du-velo.yaml";
+        const result = loadTenantText(file, input);
+        const elapsed = performance.now() - started;
+        expect(elapsed).toBeLessThan(2_000);
+        expect(result.tenant, result.problems.map(formatProblem).join("\n")).toBeUndefined();
+        expect(result.problems.length).toBeGreaterThan(0);
+        expectLocated(result.problems, file);
+        for (const p of result.problems) expect(formatProblem(p).startsWith(`${file}:`)).toBe(true);
+        expect(result.problems.map((p) => p.message).join("\n")).toMatch(c.message);
+        outcome = pipeline(file, input);
+        expect(outcome).toBe("rejected");
+      });
+    }
+  }
+
+  it("a valid file of almost 1 MiB still loads (the size limit leaves room for real files)", () => {
+    const redirections = Array.from({ length: 10_500 }, (_, i) => `        - from: r${i}@amisduvelo.org\n          to: ["x${i}@example.net", 'y]${i}@example.net']\n`).join("");
+    const big = valid.replace("        - from: bureau@amisduvelo.org\n", `${redirections}        - from: bureau@amisduvelo.org\n`);
+    expect(big.length).toBeGreaterThan(900_000);
+    expect(big.length).toBeLessThan(MAX_FILE_BYTES);
+    const started = performance.now();
+    expect(loadTenantText("tenants/amis-du-velo.yaml", big).tenant).toBeDefined();
+    // About 0.8 s on an idle machine; generous, since other suites may share the cores.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(pipeline("tenants/amis-du-velo.yaml", big)).toBe("valid");
+  });
+
+  it("nesting a hand-written file may use (flow lists in block lists) still loads", () => {
+    expect(pipeline("tenants/amis-du-velo.yaml", valid)).toBe("valid");
+    const flowy = valid.replace("apps: [forms, polls, calendar, office]", "apps: [forms, polls, calendar, office] # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n")
+      .replace("name: Les Amis du Vélo", "name: 'Les [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ Amis'");
+    expect(pipeline("tenants/amis-du-velo.yaml", flowy)).toBe("valid");
+  });
+});
