@@ -7,7 +7,14 @@ import { HOSTNAME_PATTERN } from "./schema/defaults";
 /** The project root: stacks/, tenants/ and the catalog are found from here, whatever the working folder. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 export const STACKS_DIR = path.join(PROJECT_ROOT, "stacks");
-export const TENANTS_DIR = path.join(PROJECT_ROOT, "tenants");
+/**
+ * The tenant files: tenants/ of the project, or the folder named by ALACARTE_TENANTS_DIR (read once,
+ * when this module loads; relative to the working folder). The benchmark and tests point validate and
+ * the plan, the program included, at a generated set this way.
+ */
+export const TENANTS_DIR = process.env.ALACARTE_TENANTS_DIR
+  ? path.resolve(process.env.ALACARTE_TENANTS_DIR)
+  : path.join(PROJECT_ROOT, "tenants");
 export const CONFIG_NAMESPACE = "alacarte";
 
 const hostname = z.string().regex(HOSTNAME_PATTERN);
