@@ -1,0 +1,227 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { readPlatformConfig } from "../infra/platform-config";
+import { generateTenantSet, type TenantKind, type TenantSet, type TenantSetSummary } from "./generate";
+import type { WorkerResult } from "./worker";
+
+/**
+ * npm run bench [-- --sizes 1,10,100] [--runs 3] [--timeout 300] [--seed 1] [--measures validate,plan,plan-one]
+ *                 [--out .bench/results.json] [--stack-trace-limit <n>]
+ *
+ * For each size, each measure runs `runs` times cold: the generated tenant files are written to a
+ * fresh temporary folder and a fresh `node --import tsx bench/worker.ts` process measures one call
+ * (tsx's transform cache disabled). Medians are printed, both inside the process (the call itself)
+ * and as a whole command (the child's wall time). A run past `timeout` seconds is killed and
+ * reported as not finished; the remaining runs of that measure are skipped.
+ */
+
+const ROOT = path.resolve(__dirname, "..");
+const WORKER = path.join(ROOT, "bench", "worker.ts");
+const MEASURES = ["validate", "plan", "plan-one"] as const;
+type Measure = (typeof MEASURES)[number];
+
+interface RunOutcome {
+  ok: boolean;
+  wallMs: number;
+  /** Why the run failed: "did not finish in N s", an exit code, bad output. */
+  failure?: string;
+  result?: WorkerResult;
+}
+
+interface Stats { min: number; median: number; max: number; n: number }
+
+interface MeasureReport {
+  runs: number;
+  failures: string[];
+  /** Medians over the successful runs. */
+  insideMs: number | null;
+  wallMs: number | null;
+  maxRssMb: number | null;
+  all: { insideMs: number; wallMs: number; maxRssMb: number }[];
+}
+
+interface SizeReport {
+  scale: number;
+  set: TenantSetSummary;
+  changedTenant: string;
+  measures: Partial<Record<Measure, MeasureReport>>;
+  resources?: {
+    total: number;
+    mocksSaw: number;
+    stacks: number;
+    platform: number;
+    /** Resources per tenant stack by kind of tenant. */
+    byKind: Record<string, Stats & { medianByComponent: Record<string, number> }>;
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function stats(xs: number[]): Stats {
+  return { min: Math.min(...xs), median: median(xs), max: Math.max(...xs), n: xs.length };
+}
+
+function runWorker(set: TenantSet, measure: Measure, timeoutS: number, env: Record<string, string>): Promise<RunOutcome> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-bench-"));
+  const tenantsDir = path.join(dir, "tenants");
+  fs.mkdirSync(tenantsDir);
+  for (const [name, text] of set.files) fs.writeFileSync(path.join(tenantsDir, name), text);
+  const args = ["--import", "tsx", WORKER, measure, ...(measure === "plan-one" ? [set.showcase] : [])];
+  return new Promise((resolve) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env, ALACARTE_TENANTS_DIR: tenantsDir, TSX_DISABLE_CACHE: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    let timedOut = false;
+    child.stdout.on("data", (d: Buffer) => { out += d; });
+    child.stderr.on("data", (d: Buffer) => { err += d; });
+    const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutS * 1000);
+    child.on("close", (code, signal) => {
+      const wallMs = performance.now() - start;
+      clearTimeout(timer);
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (timedOut) return resolve({ ok: false, wallMs, failure: `did not finish in ${timeoutS} s` });
+      if (code !== 0) {
+        const last = err.trim().split("\n").slice(-3).join(" | ");
+        return resolve({ ok: false, wallMs, failure: `exit ${code ?? signal}: ${last.slice(0, 300)}` });
+      }
+      try {
+        const result = JSON.parse(out.trim().split("\n").pop()!) as WorkerResult;
+        if (result.errors) return resolve({ ok: false, wallMs, failure: `${result.errors} error(s) in the ${measure} result`, result });
+        resolve({ ok: true, wallMs, result });
+      } catch {
+        resolve({ ok: false, wallMs, failure: `unreadable output: ${out.slice(-200)}` });
+      }
+    });
+  });
+}
+
+function summarizeResources(set: TenantSet, plan: WorkerResult): SizeReport["resources"] {
+  const stacks = plan.stacks ?? [];
+  const byKind = new Map<TenantKind, typeof stacks>();
+  for (const s of stacks) {
+    if (s.tenant === null) continue;
+    const kind = set.kinds.get(s.tenant)!;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), s]);
+  }
+  const kinds: NonNullable<SizeReport["resources"]>["byKind"] = {};
+  for (const [kind, list] of [...byKind].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const components = new Set(list.flatMap((s) => Object.keys(s.byComponent)));
+    const medianByComponent = Object.fromEntries([...components].sort().map((c) => [c, median(list.map((s) => s.byComponent[c] ?? 0))]));
+    kinds[kind] = { ...stats(list.map((s) => s.resources)), medianByComponent };
+  }
+  return {
+    total: stacks.reduce((n, s) => n + s.resources, 0),
+    mocksSaw: plan.mocksSaw ?? 0,
+    stacks: stacks.length,
+    platform: stacks.find((s) => s.tenant === null)?.resources ?? 0,
+    byKind: kinds,
+  };
+}
+
+const fmtS = (ms: number | null | undefined) => (ms === null || ms === undefined ? "-" : `${(ms / 1000).toFixed(2)} s`);
+
+function cell(m: MeasureReport | undefined): string {
+  if (!m) return "-";
+  if (m.insideMs === null) return m.failures[0] ?? "failed";
+  return `${fmtS(m.insideMs)} / ${fmtS(m.wallMs)}${m.failures.length ? ` (${m.failures.length} failed)` : ""}`;
+}
+
+function printTable(reports: SizeReport[]): void {
+  const rows: string[][] = [["size", "tenants", "validate (in / cmd)", "full plan (in / cmd)", "one tenant (in / cmd)", "peak RSS", "resources", "platform"]];
+  for (const r of reports) {
+    const rss = Math.max(...Object.values(r.measures).map((m) => m?.maxRssMb ?? 0));
+    rows.push([
+      `x${r.scale}`, String(r.set.tenants), cell(r.measures.validate), cell(r.measures.plan), cell(r.measures["plan-one"]),
+      rss ? `${rss} MB` : "-", r.resources ? String(r.resources.total) : "-", r.resources ? String(r.resources.platform) : "-",
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  "));
+  for (const r of reports) {
+    if (!r.resources) continue;
+    console.log(`\nx${r.scale}: resources per tenant stack (min / median / max), counted ${r.resources.total}, seen by the mocks ${r.resources.mocksSaw}`);
+    for (const [kind, s] of Object.entries(r.resources.byKind)) {
+      const parts = Object.entries(s.medianByComponent).filter(([, n]) => n > 0).map(([c, n]) => `${c.replace(/^alacarte:|^pulumi:pulumi:|^pulumi:providers:/, "")} ${n}`);
+      console.log(`  ${kind.padEnd(38)} ${String(s.n).padStart(6)} stacks  ${s.min} / ${s.median} / ${s.max}   median by component: ${parts.join(", ")}`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: "string", default: "1,10,100" },
+      runs: { type: "string", default: "3" },
+      timeout: { type: "string", default: "300" },
+      seed: { type: "string", default: "1" },
+      measures: { type: "string", default: MEASURES.join(",") },
+      out: { type: "string", default: path.join(ROOT, ".bench", "results.json") },
+      "stack-trace-limit": { type: "string" },
+    },
+  });
+  const sizes = values.sizes!.split(",").map(Number);
+  const runs = Number(values.runs);
+  const timeoutS = Number(values.timeout);
+  const measures = values.measures!.split(",") as Measure[];
+  const env: Record<string, string> = values["stack-trace-limit"] !== undefined ? { BENCH_STACK_TRACE_LIMIT: values["stack-trace-limit"] } : {};
+  const sharedMailDomains = readPlatformConfig("prod").sharedMailDomains;
+  const reports: SizeReport[] = [];
+  const write = () => {
+    fs.mkdirSync(path.dirname(values.out!), { recursive: true });
+    fs.writeFileSync(values.out!, `${JSON.stringify({
+      date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, runs, timeoutS, env, reports,
+    }, null, 2)}\n`);
+  };
+
+  for (const scale of sizes) {
+    const set = generateTenantSet({ scale, seed: Number(values.seed), sharedMailDomains });
+    const report: SizeReport = { scale, set: set.summary, changedTenant: set.showcase, measures: {} };
+    reports.push(report);
+    for (const measure of measures) {
+      const done: { insideMs: number; wallMs: number; maxRssMb: number }[] = [];
+      const failures: string[] = [];
+      for (let i = 0; i < runs; i++) {
+        const outcome = await runWorker(set, measure, timeoutS, env);
+        const tag = `x${scale} ${measure} run ${i + 1}/${runs}`;
+        if (!outcome.ok) {
+          failures.push(outcome.failure!);
+          console.error(`${tag}: ${outcome.failure}`);
+          break; // a run that failed or timed out would fail again: do not spend the time twice
+        }
+        const r = outcome.result!;
+        done.push({ insideMs: Math.round(r.insideMs), wallMs: Math.round(outcome.wallMs), maxRssMb: r.maxRssMb });
+        console.error(`${tag}: ${fmtS(r.insideMs)} inside, ${fmtS(outcome.wallMs)} whole, ${r.maxRssMb} MB`);
+        if (measure === "plan" && !report.resources) report.resources = summarizeResources(set, r);
+      }
+      report.measures[measure] = {
+        runs: done.length,
+        failures,
+        insideMs: done.length ? median(done.map((d) => d.insideMs)) : null,
+        wallMs: done.length ? median(done.map((d) => d.wallMs)) : null,
+        maxRssMb: done.length ? median(done.map((d) => d.maxRssMb)) : null,
+        all: done,
+      };
+      write();
+    }
+  }
+  console.log("");
+  printTable(reports);
+  console.log(`\nmedians of ${runs} cold run(s); "in" is the call inside the process, "cmd" the whole command's wall time; written to ${path.relative(process.cwd(), values.out!)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,86 @@
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { plan, planFailed, type StackPlan } from "../infra/offline-plan";
+import { readPlatformConfig, TENANTS_DIR } from "../infra/platform-config";
+import { validateTenants } from "../infra/validate";
+
+/**
+ * One cold measure of the benchmark, in its own process (bench/run.ts starts it):
+ *   node --import tsx bench/worker.ts validate|plan|plan-one [<slug>]
+ * with ALACARTE_TENANTS_DIR naming the generated tenant files. Prints one JSON line.
+ * BENCH_STACK_TRACE_LIMIT sets Error.stackTraceLimit for the run (an experiment, not a fix).
+ */
+
+export interface WorkerResult {
+  measure: string;
+  /** Time of the measured call itself, imports excluded. */
+  insideMs: number;
+  /** Time from the process start to the end of the measured call. */
+  sinceStartMs: number;
+  maxRssMb: number;
+  files?: number;
+  errors?: number;
+  /** Registrations the mock monitor answered (every stack), counted apart from the plan's own recording. */
+  mocksSaw?: number;
+  stacks?: { name: string; tenant: string | null; resources: number; byComponent: Record<string, number> }[];
+}
+
+/** The resources of a stack grouped by the type of their top-level ancestor (a child of the stack root). */
+function byComponent(stack: StackPlan): Record<string, number> {
+  const byUrn = new Map(stack.resources.map((r) => [r.urn, r]));
+  const out: Record<string, number> = {};
+  for (const r of stack.resources) {
+    let top = r;
+    while (top.parent && byUrn.get(top.parent)?.parent) top = byUrn.get(top.parent)!;
+    const key = top.parent === null ? "(stack root)" : top.type;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const [measure, slug] = process.argv.slice(2);
+  if (process.env.BENCH_STACK_TRACE_LIMIT !== undefined) Error.stackTraceLimit = Number(process.env.BENCH_STACK_TRACE_LIMIT);
+  if (!process.env.ALACARTE_TENANTS_DIR) throw new Error("ALACARTE_TENANTS_DIR is not set");
+
+  let mocksSaw = 0;
+  for (const method of ["registerResource", "readResource"] as const) {
+    const original = MockMonitor.prototype[method];
+    MockMonitor.prototype[method] = function (this: MockMonitor, req: any, callback: (err: any, resp: any) => void) {
+      return original.call(this, req, (err: any, resp: any) => {
+        if (!err && resp) mocksSaw++;
+        callback(err, resp);
+      });
+    } as any;
+  }
+
+  const start = performance.now();
+  let result: WorkerResult;
+  if (measure === "validate") {
+    const shared = readPlatformConfig("prod").sharedMailDomains;
+    const v = validateTenants({ tenantsDir: TENANTS_DIR, sharedMailDomains: shared });
+    const insideMs = performance.now() - start;
+    result = {
+      measure, insideMs, sinceStartMs: performance.now(), maxRssMb: 0,
+      files: v.files.length, errors: v.problems.filter((p) => p.severity === "error").length,
+    };
+  } else if (measure === "plan" || measure === "plan-one") {
+    if (measure === "plan-one" && !slug) throw new Error("plan-one needs a slug");
+    const r = await plan({ env: "prod", tenantsDir: TENANTS_DIR, ...(measure === "plan-one" ? { tenants: [slug!] } : {}) });
+    const insideMs = performance.now() - start;
+    result = {
+      measure, insideMs, sinceStartMs: performance.now(), maxRssMb: 0,
+      errors: planFailed(r) ? 1 : 0,
+      mocksSaw,
+      stacks: r.stacks.map((s) => ({ name: s.name, tenant: s.tenant, resources: s.resources.length, byComponent: byComponent(s) })),
+    };
+  } else {
+    throw new Error(`unknown measure ${measure}`);
+  }
+  result.maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
