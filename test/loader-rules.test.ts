@@ -444,17 +444,13 @@ describe("redirection loops", () => {
     expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "bureau@velo.org")} mail.domains[0].redirections[0].from: redirection loop: bureau@velo.org → tresor@velo.org → bureau@velo.org`);
   });
 
-  it("a loop across two files, reported once", () => {
+  it("a loop across two files, reported in each file it passes through", () => {
     const velo = edit(BASE, "to: [alice@velo.org, bruno@velo.net]", "to: [bureau@jardin.org]");
     const jardin = edit(variant("jardin"), /to: \[alice-jardin@jardin\.org, bruno-jardin@jardin\.net\]/, "to: [bureau@velo.org]");
     const run = validate({ "velo.yaml": velo, "jardin.yaml": jardin });
-    const loops = run.lines.filter((l) => l.includes("redirection loop"));
-    expect(loops, run.lines.join("\n")).toHaveLength(1);
-    expect(run.lines).toHaveLength(1);
-    const [line] = loops;
     const inJardin = `${run.name("jardin.yaml")}:${pos(jardin, "bureau@jardin.org")} mail.domains[0].redirections[0].from: redirection loop: bureau@jardin.org → bureau@velo.org → bureau@jardin.org`;
     const inVelo = `${run.name("velo.yaml")}:${pos(velo, "bureau@velo.org")} mail.domains[0].redirections[0].from: redirection loop: bureau@velo.org → bureau@jardin.org → bureau@velo.org`;
-    expect([inJardin, inVelo]).toContain(line);
+    expect([...run.lines].sort()).toEqual([inJardin, inVelo].sort());
   });
 
   it("a chain that does not come back is no loop", () => {

@@ -106,8 +106,16 @@ export function crossFileRules(tenants: readonly LoadedTenant[], sharedMailDomai
     const key = [...cycle].sort().join(" ");
     if (reported.has(key)) continue;
     reported.add(key);
-    const claim = redirections.get(cycle[0]!)!.claim;
-    problems.push(problemAt(claim, `redirection loop: ${[...cycle, cycle[0]].join(" → ")}`));
+    // Reported once in every file the loop passes through, so validating any one of them shows it.
+    const files = new Set<string>();
+    for (const address of cycle) {
+      const claim = redirections.get(address)!.claim;
+      if (files.has(claim.owner.file)) continue;
+      files.add(claim.owner.file);
+      const from = cycle.indexOf(address);
+      const loop = [...cycle.slice(from), ...cycle.slice(0, from), address];
+      problems.push(problemAt(claim, `redirection loop: ${loop.join(" → ")}`));
+    }
   }
   return problems;
 }

@@ -237,6 +237,7 @@ export function loadTenantText(file: string, bytes: Uint8Array | string): LoadRe
     const pos = positionOf(lineCounter, e.pos[0]);
     const message = e.code === "DUPLICATE_KEY" ? "this key appears twice in the same mapping"
       : e.code === "TAG_RESOLVE_FAILED" ? "custom YAML tags are not allowed in a tenant file"
+      : e.code === "MULTIPLE_DOCS" ? "holds several YAML documents (---); a tenant file is one document"
       : `YAML syntax: ${e.message.split("\n")[0]}`;
     return at(pos.line, pos.col, "(yaml)", message);
   });
