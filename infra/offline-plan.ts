@@ -1,9 +1,15 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { isUnknown } from "@pulumi/pulumi/output";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import { policies as packPolicies, POLICY_PACK_NAME } from "../policies/policies";
 import { loadCatalog } from "./catalog";
+import { expandTenant } from "./expand";
+import { policyConfig } from "./host-load";
+import { evaluatePolicies, type PolicyPackConfigJson, type PolicyViolation, type Registration } from "./policy-eval";
 import { platformStackName, tenantStackName } from "./naming";
-import { CONFIG_NAMESPACE, readPlatformConfig, readStackConfig, stackFile } from "./platform-config";
+import { CONFIG_NAMESPACE, PROJECT_ROOT, readPlatformConfig, readStackConfig, stackFile, type PlatformConfig } from "./platform-config";
 import { quoteTenant } from "./pricing";
 import { buildStack } from "./program";
 import { formatProblem, type Problem } from "./schema/load";
@@ -45,6 +51,8 @@ export interface StackPlan {
   /** Lines whose price is not decided yet. */
   undecided: string[];
   problems: PlanProblem[];
+  /** What the policy pack reports on this stack (empty when the plan runs without the pack). */
+  policies: PolicyViolation[];
 }
 
 export interface PlanResult {
@@ -62,6 +70,26 @@ export interface PlanOptions {
   today?: string;
   /** Folder of the tenant files to validate first. @default tenants/ */
   tenantsDir?: string;
+  /** Evaluate the policy pack on every stack. @default true */
+  policies?: boolean;
+  /**
+   * Merged over the policy config computed from the tenant files (what `npm run policy-config`
+   * writes), policy by policy: `{ "<policy>": { ...settings } }` or `{ "all": "advisory" }`.
+   */
+  policyConfig?: PolicyPackConfigJson;
+}
+
+/** The pack's version, as the CLI's runner reads it from policies/package.json. */
+export const POLICY_PACK_VERSION: string = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "policies", "package.json"), "utf8")) as { version: string }).version;
+
+/** `override`'s settings over `base`'s, policy by policy. */
+export function mergePolicyConfig(base: PolicyPackConfigJson, override: PolicyPackConfigJson = {}): PolicyPackConfigJson {
+  const out: PolicyPackConfigJson = { ...base };
+  for (const [k, v] of Object.entries(override)) {
+    const b = out[k];
+    out[k] = v && typeof v === "object" && b && typeof b === "object" ? { ...(b as object), ...(v as object) } : v;
+  }
+  return out;
 }
 
 
@@ -108,8 +136,55 @@ export function engineUrn(stack: string, type: string, name: string, parent: str
   return `urn:pulumi:${stack}::${PROJECT}::${qualified}::${name}`;
 }
 
+/** Seconds of a Go duration string such as "5m" or "1h30m" (custom timeouts); 0 when unset. */
+function durationSeconds(value: string | undefined): number {
+  if (!value) return 0;
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  let total = 0;
+  for (const m of value.matchAll(/([\d.]+)(h|ms|m|s)/g)) total += Number(m[1]) * units[m[2]!]!;
+  return total;
+}
+
+/**
+ * One registration as the engine would hand it to an analyzer: inputs; planned outputs (preview:
+ * a custom resource's inputs, unknowns included, or a read's state; a component's registered
+ * outputs replace them once registerOutputs arrives); the options the analyzer protocol carries.
+ */
+function registrationOf(read: boolean, req: any, resp: any, urn: string, parent: string | null, engineUrns: Map<string, string>): Registration {
+  const toEngine = (u: string) => engineUrns.get(u) ?? u;
+  const providerRef: string = req.getProvider?.() ?? "";
+  const provider = providerRef ? toEngine(providerRef.slice(0, providerRef.lastIndexOf("::"))) : undefined;
+  const timeouts = req.getCustomtimeouts?.();
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap?.()?.forEach((v: any, k: string) => { propertyDependencies[k] = v.getUrnsList().map(toEngine); });
+  const inputs = read ? req.getProperties() : req.getObject();
+  const custom = read || req.getCustom();
+  return {
+    type: req.getType(), name: req.getName(), urn, parent, custom,
+    inputs,
+    // A component has no outputs until registerOutputs.
+    outputs: read ? resp.getProperties() : custom ? inputs : undefined,
+    options: {
+      protect: req.getProtect?.() ?? false,
+      ignoreChanges: req.getIgnorechangesList?.() ?? [],
+      aliases: req.getAliasurnsList?.() ?? [],
+      customTimeouts: {
+        createSeconds: durationSeconds(timeouts?.getCreate()), updateSeconds: durationSeconds(timeouts?.getUpdate()), deleteSeconds: durationSeconds(timeouts?.getDelete()),
+      },
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+      ...(req.getDeletebeforereplacedefined?.() ? { deleteBeforeReplace: req.getDeletebeforereplace() } : {}),
+      ...(parent ? { parent } : {}),
+    },
+    ...(provider ? { provider } : {}),
+    dependencies: (req.getDependenciesList?.() ?? []).map(toEngine),
+    propertyDependencies,
+  };
+}
+
 interface StackRun {
   resources: PlannedResource[];
+  /** Every registration with its inputs, outputs and options, for the policy pack. */
+  registrations: Registration[];
   /** What the program logged (warnings such as an offer not built yet). */
   logs: string[];
   outputs: Record<string, unknown> | undefined;
@@ -117,8 +192,12 @@ interface StackRun {
 }
 
 /** Runs one stack of the program under fresh mocks: the SDK's per-stack state is reset by setMocks. */
-async function runStack(stack: string, config: Record<string, string>, platformOutputs?: Record<string, unknown>): Promise<StackRun> {
+async function runStack(
+  stack: string, config: Record<string, string>, platformOutputs?: Record<string, unknown>,
+  program: () => Record<string, unknown> | void = () => buildStack(stack),
+): Promise<StackRun> {
   const resources: PlannedResource[] = [];
+  const registrations: Registration[] = [];
   await pulumi.runtime.setMocks({
     newResource(args) {
       if (args.type === STACK_REFERENCE) {
@@ -146,10 +225,19 @@ async function runStack(stack: string, config: Record<string, string>, platformO
           const urn = engineUrn(stack, req.getType(), req.getName(), parent);
           engineUrns.set(resp.getUrn(), urn);
           resources.push({ type: req.getType(), name: req.getName(), urn, parent });
+          registrations.push(registrationOf(method === "readResource", req, resp, urn, parent, engineUrns));
         }
         callback(err, resp);
       });
   }
+  // A component's outputs (what stack policies see of it) arrive with registerOutputs.
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req: any, callback: (err: unknown, resp: any) => void) => {
+    const urn = engineUrns.get(req.getUrn());
+    const registration = registrations.find((r) => r.urn === urn);
+    if (registration && !registration.custom && req.getOutputs()) registration.outputs = req.getOutputs();
+    return registerOutputs(req, callback);
+  };
   pulumi.runtime.setAllConfig(config, []);
 
   // Without an engine the SDK prints the program's warnings; the plan reports them per stack instead.
@@ -169,7 +257,7 @@ async function runStack(stack: string, config: Record<string, string>, platformO
     // later as an uncaught exception and end the whole plan.
     await pulumi.runtime.runInPulumiStack(async () => {
       try {
-        raw = buildStack(stack);
+        raw = program() ?? {};
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
       }
@@ -190,7 +278,7 @@ async function runStack(stack: string, config: Record<string, string>, platformO
   process.off("unhandledRejection", onRejection);
   process.off("uncaughtException", onRejection);
   error ??= failures[0];
-  return { resources, outputs, logs: logged.map((l) => l.replace(/^(warning|error): \[runtime\] /, "")), ...(error ? { error } : {}) };
+  return { resources, registrations, outputs, logs: logged.map((l) => l.replace(/^(warning|error): \[runtime\] /, "")), ...(error ? { error } : {}) };
 }
 
 /** A stack's problems: its failure, then what the program warned about (file problems are reported once, globally). */
@@ -227,12 +315,20 @@ export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
   }
 
   const fileMessages = new Set(problems.map((p) => p.message));
+  // The pack's config is computed from every tenant file, as CI's `npm run policy-config` does.
+  const packConfig = options.policies === false ? undefined : mergePolicyConfig(policyConfig({
+    env, config: platformConfig, catalog,
+    tenants: validation.tenants.map((t) => ({ tenant: t.tenant, plan: expandTenant(t.tenant, {
+      catalog, sharedMailDomains: platformConfig.sharedMailDomains, ...(platformConfig.tenantHostSuffix ? { tenantHostSuffix: platformConfig.tenantHostSuffix } : {}),
+    }) })),
+  }), options.policyConfig);
   const platformName = platformStackName(env);
   const platformRun = await runStack(platformName, configStrings(readStackConfig(stackFile(env))));
   if (options.includePlatform ?? !options.tenants) {
     result.stacks.push({
       name: platformName, tenant: null, resources: platformRun.resources, yearlyPriceEur: null, undecided: [],
       problems: stackProblemsOf(platformName, platformRun, fileMessages),
+      policies: await stackPolicies(platformRun, packConfig),
     });
   }
   const platformOutputs = fillUnknowns(platformRun.outputs ?? {}) as Record<string, unknown>;
@@ -249,11 +345,62 @@ export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
     const run = await runStack(name, {}, platformOutputs);
     const quote = quoteTenant(tenant, catalog);
     const stackProblems = stackProblemsOf(name, run, fileMessages);
-    result.stacks.push({ name, tenant: slug, resources: run.resources, yearlyPriceEur: quote.totalEur, undecided: quote.undecided, problems: stackProblems });
+    result.stacks.push({
+      name, tenant: slug, resources: run.resources, yearlyPriceEur: quote.totalEur, undecided: quote.undecided, problems: stackProblems,
+      policies: await stackPolicies(run, packConfig),
+    });
   }
   return result;
 }
 
+/** The pack's findings on a stack that ran (none when the program failed or the pack is off). */
+async function stackPolicies(run: StackRun, config: PolicyPackConfigJson | undefined, policies: PolicyArray = packPolicies): Promise<PolicyViolation[]> {
+  if (!config || run.error) return [];
+  return evaluatePolicies(policies, run.registrations, config, { packName: POLICY_PACK_NAME, packVersion: POLICY_PACK_VERSION });
+}
+
+export interface ProgramPlanOptions {
+  /** Platform stack outputs a tenant program reads through its StackReference. */
+  platformOutputs?: Record<string, unknown>;
+  /** The pack's config. @default {} (the schema's defaults) */
+  policyConfig?: PolicyPackConfigJson;
+  /** Policies to evaluate. @default the pack's (policies/policies.ts) */
+  policies?: PolicyArray;
+}
+
+type PolicyArray = Parameters<typeof evaluatePolicies>[0];
+
+/**
+ * Plans any program (a component built for a test, say) as the stack `stack`, with the same
+ * recording and the same policy evaluation as the plan of the real stacks.
+ */
+export async function planProgram(stack: string, program: () => Record<string, unknown> | void, options: ProgramPlanOptions = {}): Promise<StackPlan> {
+  const run = await runStack(stack, {}, options.platformOutputs, program);
+  return {
+    name: stack, tenant: null, resources: run.resources, yearlyPriceEur: null, undecided: [],
+    problems: stackProblemsOf(stack, run, new Set()),
+    policies: await stackPolicies(run, options.policyConfig ?? {}, options.policies),
+  };
+}
+
+/** The policy config of an environment computed from its settings, the catalog and every tenant file. */
+export function environmentPolicyConfig(env: string, platformConfig: PlatformConfig = readPlatformConfig(env)): PolicyPackConfigJson {
+  const catalog = loadCatalog();
+  const validation = validateTenants({ sharedMailDomains: platformConfig.sharedMailDomains, catalog });
+  const errors = validation.problems.filter((p) => p.severity === "error");
+  if (errors.length) throw new Error(errors.map(formatProblem).join("\n"));
+  return policyConfig({
+    env, config: platformConfig, catalog,
+    tenants: validation.tenants.map((t) => ({ tenant: t.tenant, plan: expandTenant(t.tenant, {
+      catalog, sharedMailDomains: platformConfig.sharedMailDomains, ...(platformConfig.tenantHostSuffix ? { tenantHostSuffix: platformConfig.tenantHostSuffix } : {}),
+    }) })),
+  });
+}
+
+export function mandatoryViolations(result: PlanResult): PolicyViolation[] {
+  return result.stacks.flatMap((s) => s.policies.filter((p) => p.level === "mandatory"));
+}
+
 export function planFailed(result: PlanResult): boolean {
-  return [...result.problems, ...result.stacks.flatMap((s) => s.problems)].some((p) => p.severity === "error");
+  return [...result.problems, ...result.stacks.flatMap((s) => s.problems)].some((p) => p.severity === "error") || mandatoryViolations(result).length > 0;
 }

@@ -163,7 +163,8 @@ export function secretLookingKey(key: string): boolean {
  */
 export function plaintextSecretsInScript(script: string): string[] {
   const found: string[] = [];
-  const assign = /\b([A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY)[A-Za-z0-9_]*)=(["']?)([^\s"'$`;|&)]{4,})\2/gi;
+  // Shell variables are upper case by convention: `showSecretKey=true` in a URL is no assignment.
+  const assign = /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY)[A-Z0-9_]*)=(["']?)([^\s"'$`;|&)]{4,})\2/g;
   for (const m of script.matchAll(assign)) found.push(m[1]!);
   const flag = /--(password|passwd|secret|token|api-key)(?:=|\s+)(["']?)([^\s"'$`;|&-][^\s"'$`;|&]{3,})\2/gi;
   for (const m of script.matchAll(flag)) found.push(`--${m[1]}`);

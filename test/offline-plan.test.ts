@@ -111,8 +111,9 @@ describe("npm run plan", () => {
     const doc = JSON.parse(out) as PlanResult;
     expect(doc.stacks.length).toBeGreaterThan(1);
     for (const s of doc.stacks) {
-      expect(Object.keys(s).sort()).toEqual(["name", "problems", "resources", "tenant", "undecided", "yearlyPriceEur"]);
+      expect(Object.keys(s).sort()).toEqual(["name", "policies", "problems", "resources", "tenant", "undecided", "yearlyPriceEur"]);
       for (const r of s.resources) expect(Object.keys(r).sort()).toEqual(["name", "parent", "type", "urn"]);
+      for (const v of s.policies) expect(Object.keys(v).sort()).toEqual(["level", "message", "policy", "urn"]);
     }
     // Nothing secret reaches the plan: the mock runtime's placeholder secrets never appear.
     expect(out).not.toMatch(/mock-(password|secret)/);

@@ -9,7 +9,7 @@ function countByType(stack: StackPlan): [string, number][] {
   return [...counts].sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-function printText(result: PlanResult): void {
+function printText(result: PlanResult, policiesRan: boolean): void {
   for (const p of result.problems) console.log(`${p.severity}: ${p.message}`);
   for (const stack of result.stacks) {
     const price = stack.tenant === null ? "" : `, ${formatEur(stack.yearlyPriceEur ?? 0)}/year${stack.undecided.length ? ` + ${stack.undecided.length} line(s) to be decided` : ""}`;
@@ -17,23 +17,37 @@ function printText(result: PlanResult): void {
     for (const [type, n] of countByType(stack)) console.log(`  ${String(n).padStart(4)}  ${type}`);
     for (const u of stack.undecided) console.log(`  to be decided: ${u}`);
     for (const p of stack.problems) console.log(`  ${p.severity}: ${p.message}`);
+    for (const v of stack.policies) {
+      const resource = v.urn ? ` [${v.urn.split("::").slice(2).join("::")}]` : "";
+      console.log(`  policy ${v.level} ${v.policy}${resource}: ${v.message}`);
+    }
   }
   const total = result.stacks.reduce((n, s) => n + s.resources.length, 0);
   const revenue = result.stacks.reduce((n, s) => n + (s.yearlyPriceEur ?? 0), 0);
   console.log(`\nenvironment ${result.environment}: ${result.stacks.length} stack(s), ${total} resources, ${formatEur(Math.round(revenue * 100) / 100)}/year (decided lines)`);
+  if (!policiesRan) {
+    console.log("policies: not evaluated (--no-policies)");
+  } else {
+    const all = result.stacks.flatMap((s) => s.policies);
+    const mandatory = all.filter((v) => v.level === "mandatory").length;
+    console.log(`policies: ${mandatory} mandatory violation(s), ${all.length - mandatory} advisory finding(s)`);
+  }
 }
 
-/** npm run plan [-- --tenant <slug>] [--env staging] [--json] */
+/** npm run plan [-- --tenant <slug>] [--env staging] [--json] [--no-policies] */
 runCli(async () => {
   const { values } = parseArgs({
     options: {
       tenant: { type: "string", multiple: true },
       env: { type: "string", default: "prod" },
       json: { type: "boolean", default: false },
+      // Plan without evaluating the policy pack (to time the plan alone).
+      "no-policies": { type: "boolean", default: false },
     },
   });
-  const result = await plan({ env: values.env!, ...(values.tenant ? { tenants: values.tenant } : {}) });
+  const policies = !values["no-policies"];
+  const result = await plan({ env: values.env!, policies, ...(values.tenant ? { tenants: values.tenant } : {}) });
   if (values.json) console.log(JSON.stringify(result, null, 2));
-  else printText(result);
+  else printText(result, policies);
   return planFailed(result) ? 1 : 0;
 });
