@@ -9,7 +9,7 @@ import type { WorkerResult } from "./worker";
 
 /**
  * npm run bench [-- --sizes 1,10,100] [--runs 3] [--timeout 300] [--seed 1] [--measures validate,plan,plan-one]
- *                 [--out .bench/results.json] [--stack-trace-limit <n>]
+ *                 [--out .bench/results.json] [--stack-trace-limit <n>] [--source-maps off]
  *
  * For each size, each measure runs `runs` times cold: the generated tenant files are written to a
  * fresh temporary folder and a fresh `node --import tsx bench/worker.ts` process measures one call
@@ -169,13 +169,17 @@ async function main(): Promise<void> {
       measures: { type: "string", default: MEASURES.join(",") },
       out: { type: "string", default: path.join(ROOT, ".bench", "results.json") },
       "stack-trace-limit": { type: "string" },
+      "source-maps": { type: "string" },
     },
   });
   const sizes = values.sizes!.split(",").map(Number);
   const runs = Number(values.runs);
   const timeoutS = Number(values.timeout);
   const measures = values.measures!.split(",") as Measure[];
-  const env: Record<string, string> = values["stack-trace-limit"] !== undefined ? { BENCH_STACK_TRACE_LIMIT: values["stack-trace-limit"] } : {};
+  const env: Record<string, string> = {
+    ...(values["stack-trace-limit"] !== undefined ? { BENCH_STACK_TRACE_LIMIT: values["stack-trace-limit"] } : {}),
+    ...(values["source-maps"] === "off" ? { BENCH_SOURCE_MAPS: "off" } : {}),
+  };
   const sharedMailDomains = readPlatformConfig("prod").sharedMailDomains;
   const reports: SizeReport[] = [];
   const write = () => {

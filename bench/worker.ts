@@ -1,13 +1,14 @@
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { plan, planFailed, type StackPlan } from "../infra/offline-plan";
-import { readPlatformConfig, TENANTS_DIR } from "../infra/platform-config";
-import { validateTenants } from "../infra/validate";
+import * as fs from "node:fs";
+import type { StackPlan } from "../infra/offline-plan";
 
 /**
  * One cold measure of the benchmark, in its own process (bench/run.ts starts it):
  *   node --import tsx bench/worker.ts validate|plan|plan-one [<slug>]
  * with ALACARTE_TENANTS_DIR naming the generated tenant files. Prints one JSON line.
- * BENCH_STACK_TRACE_LIMIT sets Error.stackTraceLimit for the run (an experiment, not a fix).
+ * Experiments, not fixes: BENCH_STACK_TRACE_LIMIT sets Error.stackTraceLimit for the run;
+ * BENCH_SOURCE_MAPS=off turns off the source-mapped stack traces that tsx turns on.
+ * `plan-part <k> <n>` plans the platform and every n-th tenant from the k-th (sorted by slug):
+ * two such processes side by side tell what two worker processes would give.
  */
 
 export interface WorkerResult {
@@ -40,12 +41,28 @@ function byComponent(stack: StackPlan): Record<string, number> {
 async function main(): Promise<void> {
   const [measure, slug] = process.argv.slice(2);
   if (process.env.BENCH_STACK_TRACE_LIMIT !== undefined) Error.stackTraceLimit = Number(process.env.BENCH_STACK_TRACE_LIMIT);
+  if (process.env.BENCH_SOURCE_MAPS === "off") process.setSourceMapsEnabled(false);
   if (!process.env.ALACARTE_TENANTS_DIR) throw new Error("ALACARTE_TENANTS_DIR is not set");
 
+  // Each measure loads only what its command loads (validate does not load Pulumi).
+  const { readPlatformConfig, TENANTS_DIR } = await import("../infra/platform-config.js");
+  if (measure === "validate") {
+    const { validateTenants } = await import("../infra/validate.js");
+    const start = performance.now();
+    const shared = readPlatformConfig("prod").sharedMailDomains;
+    const v = validateTenants({ tenantsDir: TENANTS_DIR, sharedMailDomains: shared });
+    const insideMs = performance.now() - start;
+    return print({
+      measure, insideMs, sinceStartMs: performance.now(), maxRssMb: 0,
+      files: v.files.length, errors: v.problems.filter((p) => p.severity === "error").length,
+    });
+  }
+  const { MockMonitor } = await import("@pulumi/pulumi/runtime/mocks.js");
+  const { plan, planFailed } = await import("../infra/offline-plan.js");
   let mocksSaw = 0;
   for (const method of ["registerResource", "readResource"] as const) {
     const original = MockMonitor.prototype[method];
-    MockMonitor.prototype[method] = function (this: MockMonitor, req: any, callback: (err: any, resp: any) => void) {
+    MockMonitor.prototype[method] = function (this: InstanceType<typeof MockMonitor>, req: any, callback: (err: any, resp: any) => void) {
       return original.call(this, req, (err: any, resp: any) => {
         if (!err && resp) mocksSaw++;
         callback(err, resp);
@@ -55,17 +72,16 @@ async function main(): Promise<void> {
 
   const start = performance.now();
   let result: WorkerResult;
-  if (measure === "validate") {
-    const shared = readPlatformConfig("prod").sharedMailDomains;
-    const v = validateTenants({ tenantsDir: TENANTS_DIR, sharedMailDomains: shared });
-    const insideMs = performance.now() - start;
-    result = {
-      measure, insideMs, sinceStartMs: performance.now(), maxRssMb: 0,
-      files: v.files.length, errors: v.problems.filter((p) => p.severity === "error").length,
-    };
-  } else if (measure === "plan" || measure === "plan-one") {
+  if (measure === "plan" || measure === "plan-one" || measure === "plan-part") {
     if (measure === "plan-one" && !slug) throw new Error("plan-one needs a slug");
-    const r = await plan({ env: "prod", tenantsDir: TENANTS_DIR, ...(measure === "plan-one" ? { tenants: [slug!] } : {}) });
+    let tenants: string[] | undefined;
+    if (measure === "plan-one") tenants = [slug!];
+    if (measure === "plan-part") {
+      const [k, n] = process.argv.slice(3).map(Number);
+      const slugs = fs.readdirSync(TENANTS_DIR).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5)).sort();
+      tenants = slugs.filter((_, i) => i % n! === k);
+    }
+    const r = await plan({ env: "prod", tenantsDir: TENANTS_DIR, ...(tenants ? { tenants } : {}) });
     const insideMs = performance.now() - start;
     result = {
       measure, insideMs, sinceStartMs: performance.now(), maxRssMb: 0,
@@ -76,6 +92,10 @@ async function main(): Promise<void> {
   } else {
     throw new Error(`unknown measure ${measure}`);
   }
+  print(result);
+}
+
+function print(result: WorkerResult): void {
   result.maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
