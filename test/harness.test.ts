@@ -1,0 +1,182 @@
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { parse } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { plan, type PlanResult, type PlannedResource, type StackPlan } from "../infra/offline-plan";
+import type { PlatformReference } from "../infra/program";
+import { checkPulumiVersion, PINNED_PULUMI_VERSION, SECRET_SIG, SIG, UNKNOWN } from "./harness/fake-engine";
+import { appliedOutputs, EXIT_ERROR_LOGGED, launchPlan, runProgram, splitShell, type ProgramRun } from "./harness/run-program";
+
+/**
+ * The program run the way `pulumi preview` runs it: cmd/run started by the language host's command
+ * line against a fake engine over gRPC (test/harness/README.md). Slow-ish (one node process per
+ * stack), so every run starts in beforeAll and in parallel.
+ */
+
+const root = path.resolve(__dirname, "..");
+const TENANT = "jardins-partages";
+const PLATFORM_REF = "organization/alacarte/prod";
+/** What the applied platform would export as its secret output (type-checked against the program). */
+const PLATFORM_SECRETS: PlatformReference["platformSecrets"] = {
+  keycloakAdminClientSecret: "applied-keycloak-secret",
+  objectStorageAccessKeyId: "GKapplied",
+  objectStorageSecretAccessKey: "applied-s3-secret",
+  objectStorageAdminToken: "applied-admin-token",
+};
+
+function key(r: Pick<PlannedResource, "type" | "urn" | "parent">): string {
+  return `${r.type} ${r.urn} <- ${r.parent ?? "(root)"}`;
+}
+
+function planned(result: PlanResult, name: string): StackPlan {
+  const s = result.stacks.find((x) => x.name === name);
+  if (!s) throw new Error(`no stack ${name} in the offline plan`);
+  return s;
+}
+
+/** A copy of the program (node_modules linked) with some of its files edited. */
+function brokenCopy(edits: Record<string, (source: string) => string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-broken-"));
+  for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "infra", "components", "stacks", "tenants"]) {
+    fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
+  for (const [rel, edit] of Object.entries(edits)) {
+    const file = path.join(dir, rel);
+    const source = fs.readFileSync(file, "utf8");
+    const edited = edit(source);
+    if (edited === source) throw new Error(`the deliberate break did not apply: ${rel} changed shape`);
+    fs.writeFileSync(file, edited);
+  }
+  return dir;
+}
+
+const copies: string[] = [];
+let platform: ProgramRun;
+let tenant: ProgramRun;
+let offline: PlanResult;
+let badImport: ProgramRun;
+let typeErrorThenThrow: ProgramRun;
+let tscOnTypeError: { code: number; output: string };
+
+beforeAll(async () => {
+  const badImportDir = brokenCopy({ "infra/program.ts": (s) => `import "./no-such-module";\n${s}` });
+  // A type error in a module the program loads, then a throw when the stack is built: reaching the
+  // throw shows that tsx ran the ill-typed module (no type check at run time).
+  const brokenDir = brokenCopy({
+    "infra/naming.ts": (s) => `${s}\nexport const deliberatelyWrong: number = "not a number";\n`,
+    "infra/program.ts": (s) => s.replace("const id = parseStackName(stackName);",
+      'throw new Error("deliberately broken: no platform today");\n  const id = parseStackName(stackName);'),
+  });
+  copies.push(badImportDir, brokenDir);
+  // tsc with the project's tsconfig, on the edited module's own imports (the whole program takes ~9 s;
+  // `npm run typecheck` covers it).
+  fs.writeFileSync(path.join(brokenDir, "tsconfig.check.json"), JSON.stringify({ extends: "./tsconfig.json", include: [], files: ["infra/naming.ts"] }));
+  const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
+  const tscRun = promisify(execFile)(process.execPath, [tsc, "--noEmit", "-p", "tsconfig.check.json"], { cwd: brokenDir })
+    .then(() => ({ code: 0, output: "" }), (e: { code: number; stdout: string }) => ({ code: e.code, output: e.stdout }));
+
+  const platformRun = runProgram({ root, stack: "prod" });
+  const broken = Promise.all([runProgram({ root: badImportDir, stack: "prod" }), runProgram({ root: brokenDir, stack: "prod" })]);
+  offline = await plan({ env: "prod" });
+  platform = await platformRun;
+  if (platform.error || !platform.outputs) throw new Error(platform.error ?? "the platform stack exported nothing");
+  tenant = await runProgram({
+    root, stack: `prod.${TENANT}`,
+    stackOutputs: { [PLATFORM_REF]: appliedOutputs(platform.outputs, { secrets: { platformSecrets: PLATFORM_SECRETS } }) },
+  });
+  [badImport, typeErrorThenThrow] = await broken;
+  tscOnTypeError = await tscRun;
+}, 600_000);
+
+afterAll(() => {
+  for (const dir of copies) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("starting the program as the Node.js language host does", () => {
+  it("is pinned to the installed @pulumi/pulumi", () => {
+    expect(() => checkPulumiVersion()).not.toThrow();
+    const installed = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    expect(installed.dependencies["@pulumi/pulumi"]).toBe(PINNED_PULUMI_VERSION);
+  });
+
+  it("takes node arguments, TypeScript setting, entry point and config from Pulumi.yaml and the stack file", () => {
+    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { runtime: { options: { nodeargs: string; typescript: boolean } } };
+    const launch = launchPlan({ root, stack: "prod", monitor: "127.0.0.1:1", engine: "127.0.0.1:1", dryRun: true });
+    const nodeargs = splitShell(project.runtime.options.nodeargs);
+    expect(launch.args.slice(0, nodeargs.length)).toEqual(nodeargs);
+    expect(launch.args[nodeargs.length]).toBe(require.resolve("@pulumi/pulumi/cmd/run"));
+    expect(launch.args).toEqual(expect.arrayContaining(["--project", "alacarte", "--stack", "prod", "--organization", "organization", "--dry-run"]));
+    // `main: infra/index.ts`: the CLI runs from the main file's folder with its base name (getPwdMain).
+    expect(launch.args.slice(-1)).toEqual(["index.ts"]);
+    expect(launch.args[launch.args.indexOf("--pwd") + 1]).toBe(path.join(root, "infra"));
+    expect(launch.env.PULUMI_NODEJS_TYPESCRIPT).toBe(project.runtime.options.typescript ? "true" : undefined);
+    const config = JSON.parse(launch.env.PULUMI_CONFIG!) as Record<string, string>;
+    expect(config["alacarte:config:baseDomain"]).toBe("alacarte.example.org");
+    expect(JSON.parse(config["alacarte:config:placement"]!)).toMatchObject({ proxy: "h1" });
+  });
+
+  it("runs the platform stack in preview: every feature asked, no error, config arrived", () => {
+    expect(platform.error).toBeNull();
+    expect(platform.exitCode).toBe(0);
+    expect(platform.features).toContain("outputValues");
+    expect(platform.logs.filter((l) => l.severity === "error" || l.severity === "warning")).toEqual([]);
+    const stack = platform.resources.find((r) => r.type === "pulumi:pulumi:Stack")!;
+    expect(stack.urn).toBe("urn:pulumi:prod::alacarte::pulumi:pulumi:Stack::alacarte-prod");
+    expect(platform.outputs?.platform).toMatchObject({ baseDomain: "alacarte.example.org" });
+    // Unknown in a preview, and then the SDK sends a bare unknown: the secret flag is not on the wire.
+    expect(platform.outputs?.platformSecrets).toBe(UNKNOWN);
+  });
+
+  it("registers in the platform stack exactly what the offline plan reports (type, URN, parent)", () => {
+    expect(platform.resources.map(key).sort()).toEqual(planned(offline, "prod").resources.map(key).sort());
+  });
+
+  it(`runs the tenant stack prod.${TENANT}, reading the platform through the StackReference`, () => {
+    expect(tenant.error).toBeNull();
+    expect(tenant.exitCode).toBe(0);
+    const ref = tenant.resources.find((r) => r.type === "pulumi:pulumi:StackReference")!;
+    expect(ref.read).toBe(true);
+    expect(ref.inputs.name).toBe(PLATFORM_REF);
+    // platformSecrets arrives as a secret and stays one in the provider's inputs.
+    const sso = tenant.resources.find((r) => r.type === "pulumi:providers:keycloak")!;
+    expect(sso.inputs.clientSecret).toEqual({ [SIG]: SECRET_SIG, value: PLATFORM_SECRETS.keycloakAdminClientSecret });
+    expect(tenant.logs.filter((l) => l.severity === "warning").map((l) => l.message))
+      .toEqual(planned(offline, `prod.${TENANT}`).problems.map((p) => p.message));
+  });
+
+  it("registers in the tenant stack exactly what the offline plan reports (type, URN, parent)", () => {
+    expect(tenant.resources.map(key).sort()).toEqual(planned(offline, `prod.${TENANT}`).resources.map(key).sort());
+  });
+
+  it("registers every kind of resource the program uses, through the real serialization (there is no dynamic resource yet)", () => {
+    const used = new Set(offline.stacks.flatMap((s) => s.resources.map((r) => r.type)));
+    const ran = new Set([...platform.resources, ...tenant.resources].map((r) => r.type));
+    expect([...used].filter((t) => !ran.has(t))).toEqual([]);
+    // A dynamic provider would register as this type; its closure serialization is not exercised by the mocks.
+    expect([...used].filter((t) => t.startsWith("pulumi-nodejs:dynamic:"))).toEqual([]);
+  });
+});
+
+describe("a deliberately broken copy of the program", () => {
+  it("fails on a bad import with the missing module named", () => {
+    expect(badImport.exitCode).toBe(EXIT_ERROR_LOGGED);
+    expect(badImport.error).toMatch(/Cannot find module '\.\/no-such-module'/);
+    expect(badImport.error).toMatch(/infra\/program\.ts/);
+    // The root stack is registered before the entry point is loaded; nothing after it.
+    expect(badImport.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
+  });
+
+  it("runs an ill-typed module under tsx, then fails on a runtime throw with the program's message", () => {
+    expect(typeErrorThenThrow.exitCode).toBe(EXIT_ERROR_LOGGED);
+    expect(typeErrorThenThrow.error).toMatch(/Error: deliberately broken: no platform today/);
+  });
+
+  it("is refused by tsc --noEmit for its type error", () => {
+    expect(tscOnTypeError.code).not.toBe(0);
+    expect(tscOnTypeError.output).toMatch(/infra\/naming\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+  });
+});
