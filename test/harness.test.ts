@@ -5,10 +5,15 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { plan, type PlanResult, type PlannedResource, type StackPlan } from "../infra/offline-plan";
+import {
+  environmentPolicyConfig, mergePolicyConfig, plan, POLICY_PACK_VERSION, type PlanResult, type PlannedResource, type StackPlan,
+} from "../infra/offline-plan";
+import type { PolicyPackConfigJson, PolicyViolation } from "../infra/policy-eval";
+import { POLICY_PACK_NAME, policies as packPolicies } from "../policies/policies";
 import type { PlatformReference } from "../infra/program";
 import { checkPulumiVersion, PINNED_PULUMI_VERSION, SECRET_SIG, SIG, UNKNOWN } from "./harness/fake-engine";
-import { appliedOutputs, EXIT_ERROR_LOGGED, launchPlan, runProgram, splitShell, type ProgramRun } from "./harness/run-program";
+import { PolicyPackProcess, type AnalyzerInfo, type Diagnostic } from "./harness/policy-pack";
+import { appliedOutputs, EXIT_ERROR_LOGGED, launchPlan, runProgram, splitShell, stackConfig, readProject, type ProgramRun } from "./harness/run-program";
 
 /**
  * The program run the way `pulumi preview` runs it: cmd/run started by the language host's command
@@ -54,7 +59,17 @@ function brokenCopy(edits: Record<string, (source: string) => string>): string {
   return dir;
 }
 
+/** A violating case: the config gives no paid tiers, so every tenant offer with a quota is above what is paid. */
+const VIOLATING: PolicyPackConfigJson = { "offer-quota-within-tier": { tenants: {} } };
+
+function sorted(list: readonly (Diagnostic | PolicyViolation)[]): string[] {
+  return list.map((v) => `${v.level} ${v.policy} ${v.urn ?? "(stack)"}: ${v.message}`).sort();
+}
+
 const copies: string[] = [];
+let pack: PolicyPackProcess | undefined;
+let packInfo: AnalyzerInfo;
+let offlineViolating: PlanResult;
 let platform: ProgramRun;
 let tenant: ProgramRun;
 let offline: PlanResult;
@@ -79,6 +94,12 @@ beforeAll(async () => {
   const tscRun = promisify(execFile)(process.execPath, [tsc, "--noEmit", "-p", "tsconfig.check.json"], { cwd: brokenDir })
     .then(() => ({ code: 0, output: "" }), (e: { code: number; stdout: string }) => ({ code: e.code, output: e.stdout }));
 
+  // The policy pack of the tenant stack's preview, as `pulumi preview --policy-pack policies` starts it.
+  const packRun = PolicyPackProcess.start({
+    packDir: path.join(root, "policies"), engineAddress: "127.0.0.1:1", project: "alacarte", stack: `prod.${TENANT}`,
+    // What ConfigureStack carries: the stack's config as `<ns>:<key>` (a tenant stack has no settings file).
+    config: Object.fromEntries(Object.entries(stackConfig(root, readProject(root), `prod.${TENANT}`)).map(([k, v]) => [k.replace(":config:", ":"), v])),
+  }).then((p) => { pack = p; return p; });
   const platformRun = runProgram({ root, stack: "prod" });
   const broken = Promise.all([runProgram({ root: badImportDir, stack: "prod" }), runProgram({ root: brokenDir, stack: "prod" })]);
   offline = await plan({ env: "prod" });
@@ -88,12 +109,15 @@ beforeAll(async () => {
     root, stack: `prod.${TENANT}`,
     stackOutputs: { [PLATFORM_REF]: appliedOutputs(platform.outputs, { secrets: { platformSecrets: PLATFORM_SECRETS } }) },
   });
+  offlineViolating = await plan({ env: "prod", tenants: [TENANT], policyConfig: VIOLATING });
   [badImport, typeErrorThenThrow] = await broken;
   tscOnTypeError = await tscRun;
+  packInfo = await (await packRun).info();
 }, 600_000);
 
-afterAll(() => {
+afterAll(async () => {
   for (const dir of copies) fs.rmSync(dir, { recursive: true, force: true });
+  await pack?.stop();
 });
 
 describe("starting the program as the Node.js language host does", () => {
@@ -178,5 +202,35 @@ describe("a deliberately broken copy of the program", () => {
   it("is refused by tsc --noEmit for its type error", () => {
     expect(tscOnTypeError.code).not.toBe(0);
     expect(tscOnTypeError.output).toMatch(/infra\/naming\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+  });
+});
+
+describe("the policy pack started as the CLI starts it (cmd/run-policy-pack, analyzer protocol)", () => {
+  it("loads and reports its policies with their levels", () => {
+    expect(packInfo.name).toBe(POLICY_PACK_NAME);
+    expect(packInfo.version).toBe(POLICY_PACK_VERSION);
+    expect(packInfo.policies.map((p) => [p.name, p.level]))
+      .toEqual(packPolicies.map((p) => [p.name, p.enforcementLevel ?? "advisory"]));
+  });
+
+  it(`reports on prod.${TENANT}'s and the platform's registrations what the offline plan reports`, async () => {
+    await pack!.configure(packInfo, environmentPolicyConfig("prod"));
+    const found = await pack!.analyze(tenant.resources);
+    expect(sorted(found)).toEqual(sorted(planned(offline, `prod.${TENANT}`).policies));
+    // The CLI would start a pack per stack; the policies read the stack from URNs, so one process serves both here.
+    const onPlatform = await pack!.analyze(platform.resources);
+    expect(sorted(onPlatform)).toEqual(sorted(planned(offline, "prod").policies));
+  });
+
+  it("returns the offline plan's violations for a violating case", async () => {
+    // The CLI configures a pack once per preview; configuring it again here saves a second start.
+    await pack!.configure(packInfo, mergePolicyConfig(environmentPolicyConfig("prod"), VIOLATING));
+    const found = await pack!.analyze(tenant.resources);
+    const expected = planned(offlineViolating, `prod.${TENANT}`).policies;
+    expect(expected.filter((v) => v.policy === "offer-quota-within-tier" && v.level === "mandatory").length).toBeGreaterThan(0);
+    expect(sorted(found)).toEqual(sorted(expected));
+    // What the CLI prints puts the policy's description first; the offline plan reports the text alone.
+    const policy = packInfo.policies.find((p) => p.name === "offer-quota-within-tier")!;
+    for (const d of found) expect(d.wireMessage).toBe(`${policy.description}\n${d.message}`);
   });
 });

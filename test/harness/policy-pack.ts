@@ -47,7 +47,13 @@ export interface Diagnostic {
   policy: string;
   level: Level;
   urn: string | null;
+  /** What the policy reported. */
   message: string;
+  /**
+   * The diagnostic's message as sent: @pulumi/policy (server.js makeReportViolationFun) puts the
+   * policy's description first, then a newline and the reported text; that is what the CLI prints.
+   */
+  wireMessage: string;
 }
 
 export interface PackOptions {
@@ -190,7 +196,12 @@ export class PolicyPackProcess {
     const diagnostics: Diagnostic[] = [];
     const collect = (res: analyzerproto.AnalyzeResponse, fallbackUrn: string | null) => {
       for (const d of res.getDiagnosticsList()) {
-        diagnostics.push({ policy: d.getPolicyname(), level: LEVELS[d.getEnforcementlevel()] ?? "advisory", urn: d.getUrn() || fallbackUrn, message: d.getMessage() });
+        const wire = d.getMessage();
+        const prefix = `${d.getDescription()}\n`;
+        diagnostics.push({
+          policy: d.getPolicyname(), level: LEVELS[d.getEnforcementlevel()] ?? "advisory", urn: d.getUrn() || fallbackUrn,
+          message: d.getDescription() && wire.startsWith(prefix) ? wire.slice(prefix.length) : wire, wireMessage: wire,
+        });
       }
     };
     // The engine analyzes the stack's own registrations (reads included), in registration order.
