@@ -40,7 +40,8 @@ interface MeasureReport {
   insideMs: number | null;
   wallMs: number | null;
   maxRssMb: number | null;
-  all: { insideMs: number; wallMs: number; maxRssMb: number }[];
+  /** Each run, with the 1-minute load average when it started (other work on the machine skews timings). */
+  all: { insideMs: number; wallMs: number; maxRssMb: number; loadAvg: number }[];
 }
 
 interface SizeReport {
@@ -194,9 +195,10 @@ async function main(): Promise<void> {
     const report: SizeReport = { scale, set: set.summary, changedTenant: set.showcase, measures: {} };
     reports.push(report);
     for (const measure of measures) {
-      const done: { insideMs: number; wallMs: number; maxRssMb: number }[] = [];
+      const done: MeasureReport["all"] = [];
       const failures: string[] = [];
       for (let i = 0; i < runs; i++) {
+        const loadAvg = Math.round(os.loadavg()[0]! * 100) / 100;
         const outcome = await runWorker(set, measure, timeoutS, env);
         const tag = `x${scale} ${measure} run ${i + 1}/${runs}`;
         if (!outcome.ok) {
@@ -205,8 +207,8 @@ async function main(): Promise<void> {
           break; // a run that failed or timed out would fail again: do not spend the time twice
         }
         const r = outcome.result!;
-        done.push({ insideMs: Math.round(r.insideMs), wallMs: Math.round(outcome.wallMs), maxRssMb: r.maxRssMb });
-        console.error(`${tag}: ${fmtS(r.insideMs)} inside, ${fmtS(outcome.wallMs)} whole, ${r.maxRssMb} MB`);
+        done.push({ insideMs: Math.round(r.insideMs), wallMs: Math.round(outcome.wallMs), maxRssMb: r.maxRssMb, loadAvg });
+        console.error(`${tag}: ${fmtS(r.insideMs)} inside, ${fmtS(outcome.wallMs)} whole, ${r.maxRssMb} MB (load average ${loadAvg} at start)`);
         if (measure === "plan" && !report.resources) report.resources = summarizeResources(set, r);
       }
       report.measures[measure] = {
