@@ -45,7 +45,7 @@ function planned(result: PlanResult, name: string): StackPlan {
 /** A copy of the program (node_modules linked) with some of its files edited. */
 function brokenCopy(edits: Record<string, (source: string) => string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-broken-"));
-  for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "infra", "components", "stacks", "tenants"]) {
+  for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "infra", "components", "policies", "stacks", "tenants"]) {
     fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
