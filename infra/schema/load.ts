@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { Document, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Node } from "yaml";
 import type { z } from "zod";
+import { PROJECT_ROOT } from "../platform-config";
 import { formatPath, type Issue, type PathKey } from "./rules";
 import { tenantSchema, type Tenant } from "./tenant";
 
@@ -195,8 +196,13 @@ function schemaIssues(error: z.ZodError, data: unknown): (Issue & { onKey?: bool
 
 /** How a file is named in messages: relative to the working folder when it lies under it. */
 export function displayName(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+  // The real CLI runs the program from infra/ (Pulumi.yaml's main): name files from the project
+  // root first, so every command says tenants/<slug>.yaml wherever it was started.
+  for (const base of [PROJECT_ROOT, process.cwd()]) {
+    const relative = path.relative(base, path.resolve(file));
+    if (relative && !relative.startsWith("..") && !path.isAbsolute(relative)) return relative;
+  }
+  return file;
 }
 
 /**
