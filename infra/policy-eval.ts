@@ -88,6 +88,15 @@ export function reconcileConfig(policies: readonly Policy[], config: PolicyPackC
   return out;
 }
 
+/** Freezes a config in place (policies read it, never change it); returns it. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 class NotApplicable extends Error {}
 const notApplicable = (reason?: string): never => { throw new NotApplicable(reason ?? "Policy does not apply"); };
 
@@ -132,7 +141,10 @@ export async function evaluatePolicies(
     };
   const cantRun = (p: Policy, e: Error, urn: string | null) =>
     violations.push({ policy: p.name, level: "advisory", urn, message: `can't run policy '${p.name}' from policy pack ${pack} during preview: ${e.message}` });
-  const getConfigOf = (p: Policy) => <T extends object>() => structuredClone(reconciled.get(p.name)!.props) as T;
+  // One frozen config per policy, shared by every call: copying a config that lists every stack's
+  // host load on each call made the plan quadratic in the number of tenants.
+  const frozen = new Map([...reconciled].map(([name, r]) => [name, deepFreeze(r.props)]));
+  const getConfigOf = (p: Policy) => <T extends object>() => frozen.get(p.name)! as T;
 
   // Analyze: every registration, in order, each policy in turn.
   for (const r of registrations) {
