@@ -196,6 +196,25 @@ async function runStack(
   stack: string, config: Record<string, string>, platformOutputs?: Record<string, unknown>,
   program: () => Record<string, unknown> | void = () => buildStack(stack),
 ): Promise<StackRun> {
+  // The SDK captures a stack trace for every promise and every resource, and tsx maps each frame
+  // through source maps: that was most of the plan's time (bench/, profile). The plan shows no
+  // trace, so stacks run without them; both settings come back afterwards.
+  const traceLimit = Error.stackTraceLimit;
+  const sourceMaps = process.sourceMapsEnabled;
+  Error.stackTraceLimit = 0;
+  process.setSourceMapsEnabled(false);
+  try {
+    return await runStackUntraced(stack, config, platformOutputs, program);
+  } finally {
+    Error.stackTraceLimit = traceLimit;
+    process.setSourceMapsEnabled(sourceMaps);
+  }
+}
+
+async function runStackUntraced(
+  stack: string, config: Record<string, string>, platformOutputs: Record<string, unknown> | undefined,
+  program: () => Record<string, unknown> | void,
+): Promise<StackRun> {
   const resources: PlannedResource[] = [];
   const registrations: Registration[] = [];
   await pulumi.runtime.setMocks({
