@@ -91,5 +91,15 @@ export function offerFields(offer: OfferPlan): OfferKind[] {
   return [offer.field];
 }
 
+/**
+ * Offers that run apps of the tenant's own signing in through Keycloak, and so need the tenant's
+ * sign-in gate. A static site has no sign-in; a video channel lives on the platform's PeerTube.
+ */
+const SIGN_IN_OFFERS: ReadonlySet<OfferPlanKind> = new Set<OfferPlanKind>(["wordpress", "nextcloud", "paheko", "listmonk"]);
+
+export function needsSignInGate(plan: TenantPlan): boolean {
+  return plan.offers.some((o) => SIGN_IN_OFFERS.has(o.kind));
+}
+
 /** Offers whose component exists; the plan lists the others as not built yet. */
 export const BUILT_OFFERS: ReadonlySet<OfferPlanKind> = new Set<OfferPlanKind>(["static-site"]);

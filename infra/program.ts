@@ -11,7 +11,7 @@ import { TenantIdentity } from "../components/tenant/identity";
 import { MailDomain } from "../components/tenant/mail-domain";
 import { StaticSite } from "../components/tenant/static-site";
 import { loadCatalog } from "./catalog";
-import { BUILT_OFFERS, expandTenant, offerFields, type TenantPlan } from "./expand";
+import { BUILT_OFFERS, expandTenant, needsSignInGate, offerFields, type TenantPlan } from "./expand";
 import { parseStackName, platformStackReference, tenantResourceName } from "./naming";
 import {
   CONFIG_NAMESPACE, parsePlatformConfig, platformConfigSchema, readPlatformConfig, TENANTS_DIR, type PlatformConfig,
@@ -145,6 +145,7 @@ function buildTenantStack(env: string, slug: string): Record<string, unknown> {
     realmId: platform.keycloak.realm,
     tenantsGroupId: platform.keycloak.tenantsGroupId,
     members: plan.members,
+    gate: needsSignInGate(plan),
   }, { provider: sso });
   outputs.groupId = identity.groupId;
 

@@ -26,6 +26,13 @@ export interface TenantIdentityArgs {
   tenantsGroupId: pulumi.Input<string>;
   /** Members of the tenant; at least one should be an admin (the tenant schema enforces it). */
   members: IdentityMember[];
+  /**
+   * Build the tenant's sign-in gate (its role and browser flow). Only a tenant with apps of its
+   * own that sign in through Keycloak needs one; without, the gate would cost 14 resources that
+   * no client binds (most individual members).
+   * @default true
+   */
+  gate?: boolean;
 }
 
 /** Role of a group in {@link identityPlan}: the tenant group itself or one of its subgroups. */
@@ -99,10 +106,10 @@ export class TenantIdentity extends pulumi.ComponentResource {
   readonly adminsGroupId: pulumi.Output<string>;
   /** Ids of the `git` / `nextcloud` subgroups that exist (only those some member's access lists). */
   readonly accessGroupIds: Partial<Record<MemberAccess, pulumi.Output<string>>>;
-  /** Realm role every member holds through the tenant group. @example "tenant-acme" */
-  readonly roleName: pulumi.Output<string>;
-  /** Id of the gate browser flow, for `authenticationFlowBindingOverrides.browserId`. */
-  readonly browserFlowId: pulumi.Output<string>;
+  /** Realm role every member holds through the tenant group (with the gate). @example "tenant-acme" */
+  readonly roleName?: pulumi.Output<string>;
+  /** Id of the gate browser flow, for `authenticationFlowBindingOverrides.browserId` (with the gate). */
+  readonly browserFlowId?: pulumi.Output<string>;
 
   constructor(name: string, args: TenantIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TENANT_IDENTITY_TYPE, name, {}, opts);
@@ -129,19 +136,21 @@ export class TenantIdentity extends pulumi.ComponentResource {
     }
     if (!tenantGroup) throw new Error("unreachable: identityPlan always yields the tenant group");
 
-    // The tenant role, granted to the tenant group only (exhaustive).
-    const role = new keycloak.Role(
-      `${name}-role`,
-      { realmId, name: plan.roleName, description: `Member of tenant ${args.slug}` },
-      { parent: this },
-    );
-    new keycloak.GroupRoles(
-      `${name}-group-roles`,
-      { realmId, groupId: tenantGroup.id, roleIds: [role.id], exhaustive: true },
-      { parent: this },
-    );
-
-    const flow = this.createGateFlow(name, realmId, plan);
+    if (args.gate ?? true) {
+      // The tenant role, granted to the tenant group only (exhaustive), checked by the gate flow.
+      const role = new keycloak.Role(
+        `${name}-role`,
+        { realmId, name: plan.roleName, description: `Member of tenant ${args.slug}` },
+        { parent: this },
+      );
+      new keycloak.GroupRoles(
+        `${name}-group-roles`,
+        { realmId, groupId: tenantGroup.id, roleIds: [role.id], exhaustive: true },
+        { parent: this },
+      );
+      this.roleName = role.name;
+      this.browserFlowId = this.createGateFlow(name, realmId, plan).id;
+    }
 
     this.groupId = tenantGroup.id;
     this.adminsGroupId = groupIds.get("admins")!;
@@ -150,8 +159,6 @@ export class TenantIdentity extends pulumi.ComponentResource {
       const id = groupIds.get(access);
       if (id) this.accessGroupIds[access] = id;
     }
-    this.roleName = role.name;
-    this.browserFlowId = flow.id;
     this.registerOutputs({
       groupId: this.groupId,
       adminsGroupId: this.adminsGroupId,

@@ -57,18 +57,31 @@ describe("TenantIdentity under mocks", () => {
     { username: "alice", admin: true, access: ["git" as const, "nextcloud" as const] },
   ];
 
-  async function build(name: string, slug: string, list = members) {
+  async function build(name: string, slug: string, list = members, gate = true) {
     mocks.reset();
     const rec = options.optionsRecorder();
     const identity = new mod.TenantIdentity(
       name,
-      { slug, realmId: "realm-id", tenantsGroupId: "tenants-id", members: list },
+      { slug, realmId: "realm-id", tenantsGroupId: "tenants-id", members: list, gate },
       { transformations: [rec.transformation] },
     );
-    await mocks.promiseOf(identity.browserFlowId);
+    await mocks.promiseOf(identity.groupId);
+    if (identity.browserFlowId) await mocks.promiseOf(identity.browserFlowId);
     await mocks.settle();
     return { identity, rec };
   }
+
+  it("builds no role and no gate flow for a tenant without sign-in apps", async () => {
+    const { identity, rec } = await build("solo-identity", "solo", [{ username: "dom", admin: true, access: ["git" as const] }], false);
+    expect(identity.browserFlowId).toBeUndefined();
+    expect(identity.roleName).toBeUndefined();
+    const types = rec.seen.filter((r) => r.type !== mod.TENANT_IDENTITY_TYPE).map((r) => r.type).sort();
+    expect(types).toEqual([
+      "keycloak:index/group:Group", "keycloak:index/group:Group", "keycloak:index/group:Group",
+      "keycloak:index/groupMemberships:GroupMemberships", "keycloak:index/groupMemberships:GroupMemberships",
+      "keycloak:index/groupMemberships:GroupMemberships",
+    ]);
+  });
 
   it("creates the tenant group under /tenants, its subgroups and authoritative memberships", async () => {
     const { identity, rec } = await build("acme-identity", "acme");
@@ -110,14 +123,14 @@ describe("TenantIdentity under mocks", () => {
       roleIds: ["acme-identity-role-id"],
       exhaustive: true,
     });
-    expect(await mocks.promiseOf(identity.roleName)).toBe("tenant-acme");
+    expect(await mocks.promiseOf(identity.roleName!)).toBe("tenant-acme");
   });
 
   it("builds the gate flow: login (cookie | forms) then deny users without the tenant role", async () => {
     const { identity } = await build("acme-identity", "acme");
     const flow = mocks.one("keycloak:authentication/flow:Flow");
     expect(flow.inputs).toMatchObject({ realmId: "realm-id", alias: "tenant-acme-browser", providerId: "basic-flow" });
-    expect(await mocks.promiseOf(identity.browserFlowId)).toBe("acme-identity-browser-flow-id");
+    expect(await mocks.promiseOf(identity.browserFlowId!)).toBe("acme-identity-browser-flow-id");
 
     const steps = [
       ...mocks.byType("keycloak:authentication/subflow:Subflow").map((s) => ({
