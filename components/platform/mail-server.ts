@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerService } from "../blocks/container-service";
 import { shellQuote } from "../blocks/shell";
+import { MAIL_FRAGMENT_KINDS, MAIL_FRAGMENT_SUFFIX, MAIL_SECTION_MARKER } from "./mail-fragments";
 import type { HostConnection } from "./outputs";
 
 export const MAIL_SERVER_TYPE = "alacarte:platform:MailServer";
@@ -18,26 +19,55 @@ export const DEFAULT_MAIL_CONFIG_DIR = "/srv/alacarte/mail/config";
 /** Folder holding `fullchain.pem` and `privkey.pem` for the mail hostname, on the mail host. */
 export const DEFAULT_MAIL_TLS_DIR = "/srv/alacarte/mail/tls";
 
-/**
- * Fragment kinds and the docker-mailserver file each is assembled into, in assembly order.
- * A fragment is `<fragmentsDir>/<slug>--<domain>.<kind>`.
- */
-export const MAIL_FRAGMENT_KINDS = [
-  { kind: "virtual", file: "postfix-virtual.cf" },
-  { kind: "accounts", file: "postfix-accounts.cf" },
-  { kind: "quotas", file: "dovecot-quotas.cf" },
-] as const;
+export { MAIL_FRAGMENT_KINDS, MAIL_FRAGMENT_SUFFIX, MAIL_SECTION_MARKER, type MailFragmentKind } from "./mail-fragments";
 
 /** The mail ports docker-mailserver publishes: SMTP, SMTPS, submission, IMAP, IMAPS. */
 export const MAIL_PORTS = [25, 465, 587, 143, 993] as const;
 
 /**
- * Pure: the shell script that rebuilds docker-mailserver's maps from every tenant fragment, used as
- * a fragment HostFile's `afterWrite`. For each kind it concatenates `<fragmentsDir>/*.<kind>` in
- * byte order (LC_ALL=C, a missing final newline is added) into a temporary file and renames it over
- * the target, under an flock so concurrent tenant stacks cannot drop each other's lines.
- * docker-mailserver's change detector sees the new files and reloads Postfix and Dovecot
- * (a few seconds later): no `docker exec` is needed, so the script does not depend on the container name.
+ * The awk program of {@link assembleCommand}. It reads the fragment paths on stdin (in byte order),
+ * then splits each `*.mail` fragment's `#> <kind>` sections into `<ALACARTE_MAIL_CONF>/<file>.alacarte-tmp`;
+ * lines before the first marker and sections of an unknown kind are skipped. A legacy per-kind
+ * fragment (`<slug>--<domain>.<kind>`, written before one file per domain) is taken whole, unless
+ * the `.mail` fragment of the same tenant and domain exists already. Reads with getline, not argv,
+ * so thousands of fragments never reach ARG_MAX; a read error exits non-zero before any rename.
+ */
+function assembleAwk(): string {
+  const files = MAIL_FRAGMENT_KINDS.map(({ kind, file }) => `file["${kind}"] = "${file}"`).join("; ");
+  const suffix = MAIL_FRAGMENT_SUFFIX.replace(/\./g, "\\.");
+  return [
+    `BEGIN { dir = ENVIRON["ALACARTE_MAIL_CONF"]; ${files} }`,
+    "{ name[n++] = $0; have[$0] = 1 }",
+    "function target(k) { return (k in file) ? dir \"/\" file[k] \".alacarte-tmp\" : \"\" }",
+    "END {",
+    "  for (i = 0; i < n; i++) {",
+    "    f = name[i]; out = \"\"",
+    `    mail = f ~ /${suffix}$/`,
+    "    if (!mail) { k = f; sub(/^.*\\./, \"\", k); base = substr(f, 1, length(f) - length(k) - 1)",
+    `      if ((base "${MAIL_FRAGMENT_SUFFIX}") in have) continue; out = target(k) }`,
+    "    while ((r = (getline line < f)) > 0) {",
+    `      if (mail && substr(line, 1, ${MAIL_SECTION_MARKER.length}) == "${MAIL_SECTION_MARKER}") out = target(substr(line, ${MAIL_SECTION_MARKER.length + 1}))`,
+    "      else if (out != \"\") print line > out",
+    "    }",
+    "    if (r < 0) { print \"assemble: cannot read \" f > \"/dev/stderr\"; exit 2 }",
+    "    close(f)",
+    "  }",
+    "}",
+  ].join("\n");
+}
+
+/**
+ * Pure: the shell script (POSIX sh + awk) that rebuilds docker-mailserver's maps from every tenant
+ * fragment, used as the fragment HostFile's `afterWrite`. Under an flock (so concurrent tenant
+ * stacks cannot drop each other's lines) it lists `<fragmentsDir>/*` in byte order (LC_ALL=C; hidden
+ * files, such as a HostFile's write in progress, are skipped), splits the sections of every
+ * `<slug>--<domain>.mail` into postfix-virtual.cf, postfix-accounts.cf, dovecot-quotas.cf and
+ * dovecot-acl.cf (see {@link MAIL_FRAGMENT_KINDS}; a missing final newline is added), each through a
+ * temporary file renamed over the target. docker-mailserver's change detector sees the new files
+ * and reloads Postfix and Dovecot (a few seconds later): no `docker exec` is needed, so the script
+ * does not depend on the container name. dovecot-acl.cf is collected only: nothing applies it yet.
+ * Legacy per-kind fragments (`*.virtual`, `*.accounts`, `*.quotas`, `*.acl`) are still read, so a
+ * tenant stack not yet moved to one `.mail` file keeps its addresses.
  * @param configDir docker-mailserver's config folder @default the `config` sibling of fragmentsDir
  */
 export function assembleCommand(fragmentsDir: string, configDir: string = path.posix.join(path.posix.dirname(fragmentsDir), "config")): string {
@@ -46,14 +76,18 @@ export function assembleCommand(fragmentsDir: string, configDir: string = path.p
   }
   const frag = shellQuote(path.posix.normalize(fragmentsDir));
   const conf = shellQuote(path.posix.normalize(configDir));
+  const targets = MAIL_FRAGMENT_KINDS.map(({ file }) => `${conf}/${file}`).join(" ");
+  const legacy = MAIL_FRAGMENT_KINDS.map(({ kind }) => `*.${kind}`).join("|");
   const lines = [
     "set -eu",
     "export LC_ALL=C",
     `mkdir -p ${frag} ${conf}`,
     `exec 9>${conf}/.assemble.lock`,
     "flock 9",
-    'assemble() { out="$2"; tmp="$2.alacarte-tmp"; : > "$tmp"; for f in "$1"/*."$3"; do if [ -f "$f" ]; then awk 1 "$f" >> "$tmp"; fi; done; chmod 0640 "$tmp"; mv -f "$tmp" "$out"; }',
-    ...MAIL_FRAGMENT_KINDS.map(({ kind, file }) => `assemble ${frag} ${conf}/${file} ${kind}`),
+    `for t in ${targets}; do : > "$t.alacarte-tmp"; done`,
+    `for f in ${frag}/*; do case "$f" in *${MAIL_FRAGMENT_SUFFIX}|${legacy}) if [ -f "$f" ]; then printf '%s\\n' "$f"; fi ;; esac; done |`,
+    `  ALACARTE_MAIL_CONF=${conf} awk ${shellQuote(assembleAwk())}`,
+    `for t in ${targets}; do chmod 0640 "$t.alacarte-tmp"; mv -f "$t.alacarte-tmp" "$t"; done`,
   ];
   return lines.join("\n");
 }

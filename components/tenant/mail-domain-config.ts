@@ -1,3 +1,4 @@
+import { MAIL_FRAGMENT_KINDS, MAIL_FRAGMENT_SUFFIX, MAIL_SECTION_MARKER, type MailFragmentKind } from "../platform/mail-fragments";
 import { gbToSizeString } from "../units";
 
 /** A mailbox of a mail domain, as the tenant file lists it. */
@@ -154,11 +155,23 @@ export function mailDnsRecords(domain: string, mailHostname: string): DnsRecord[
   ];
 }
 
-/** Fragment file kinds written per mail domain (one HostFile each, whatever the number of entries). */
-export const MAIL_DOMAIN_FRAGMENT_KINDS = ["virtual", "accounts", "quotas", "acl"] as const;
-export type MailFragmentKind = (typeof MAIL_DOMAIN_FRAGMENT_KINDS)[number];
+/** Sections of a domain's fragment file, in the order they are written. */
+export const MAIL_DOMAIN_FRAGMENT_KINDS: readonly MailFragmentKind[] = MAIL_FRAGMENT_KINDS.map(({ kind }) => kind);
+export type { MailFragmentKind };
 
-/** Pure: `<fragmentsDir>/<slug>--<domain>.<kind>`. */
-export function mailFragmentPath(fragmentsDir: string, slug: string, domain: string, kind: MailFragmentKind): string {
-  return `${fragmentsDir.replace(/\/+$/, "")}/${slug}--${normalizeDomain(domain)}.${kind}`;
+/**
+ * Pure: the one fragment file of a mail domain, every kind as a section: a `#> <kind>` line, then
+ * that kind's lines (see {@link renderMailFragments}), all four kinds always, in
+ * {@link MAIL_DOMAIN_FRAGMENT_KINDS} order. The marker cannot begin a content line: each starts
+ * with a validated address, and `>` is no character of an address.
+ * @throws Error like {@link renderMailFragments}.
+ */
+export function renderMailFragmentFile(input: MailFragmentsInput): string {
+  const fragments = renderMailFragments(input);
+  return MAIL_DOMAIN_FRAGMENT_KINDS.map((kind) => `${MAIL_SECTION_MARKER}${kind}\n${fragments[kind]}`).join("");
+}
+
+/** Pure: `<fragmentsDir>/<slug>--<domain>.mail`, the one fragment file of a tenant's mail domain. */
+export function mailFragmentPath(fragmentsDir: string, slug: string, domain: string): string {
+  return `${fragmentsDir.replace(/\/+$/, "")}/${slug}--${normalizeDomain(domain)}${MAIL_FRAGMENT_SUFFIX}`;
 }

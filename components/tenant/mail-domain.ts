@@ -4,11 +4,10 @@ import { assembleCommand } from "../platform/mail-server";
 import type { HostConnection } from "../platform/outputs";
 import type { StorageQuota } from "../units";
 import {
-  MAIL_DOMAIN_FRAGMENT_KINDS,
   mailDnsRecords,
   mailFragmentPath,
   normalizeDomain,
-  renderMailFragments,
+  renderMailFragmentFile,
   type DnsRecord,
   type MailboxSpec,
   type RedirectionSpec,
@@ -47,48 +46,45 @@ export interface MailDomainArgs {
 }
 
 /**
- * One mail domain of a tenant: its mailboxes, quotas, redirections and shared-mailbox grants as
- * per-tenant fragments on the mail host (`<fragmentsDir>/<slug>--<domain>.<kind>`), assembled into
- * docker-mailserver's maps after each write. Always exactly one HostFile per fragment kind,
- * whatever the number of mailboxes and redirections, so the stack stays small.
+ * One mail domain of a tenant: its mailboxes, quotas, redirections and shared-mailbox grants as one
+ * fragment file on the mail host (`<fragmentsDir>/<slug>--<domain>.mail`, a section per kind, see
+ * renderMailFragmentFile), split into docker-mailserver's maps after each write (assembleCommand).
+ * Always exactly three resources: the component, one HostFile and its Command, whatever the number
+ * of mailboxes and redirections, so the stack stays small.
+ *
+ * Rollout from the per-kind fragments (`.virtual`, `.accounts`, `.quotas`, `.acl`; 4 HostFiles):
+ * removing those HostFiles runs the delete script kept in their state, whose assemble step is the
+ * old one and knows no `.mail` file. Deploy every tenant stack first with a release that keeps the
+ * 4 HostFiles but has the new assembleCommand as afterWrite (it reads both formats), then this one.
  */
 export class MailDomain extends pulumi.ComponentResource {
   /** The domain, lower-cased. */
   readonly domain: pulumi.Output<string>;
   /** Records to publish for a custom domain (MX, SPF, DMARC; DKIM comes from the mail host). Empty for a shared domain. */
   readonly dnsRecords: pulumi.Output<DnsRecord[]>;
-  /** Paths of the fragment files on the mail host, by kind. */
-  readonly fragmentPaths: Record<(typeof MAIL_DOMAIN_FRAGMENT_KINDS)[number], string>;
+  /** Path of the fragment file on the mail host. */
+  readonly fragmentPath: string;
 
   constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every mailbox's quota, for the policy pack (components/units.ts StorageQuota).
     const quota: StorageQuota = { offer: "mail", mailboxes: args.mailboxes.map((m) => ({ address: m.address, gb: m.quotaGb })) };
     super(MAIL_DOMAIN_TYPE, name, { quota }, opts);
     const domain = normalizeDomain(args.domain);
-    const fragments = renderMailFragments({ domain, mailboxes: args.mailboxes, redirections: args.redirections });
+    const content = renderMailFragmentFile({ domain, mailboxes: args.mailboxes, redirections: args.redirections });
     const afterWrite = args.mail.configDir
       ? assembleCommand(args.mail.fragmentsDir, args.mail.configDir)
       : assembleCommand(args.mail.fragmentsDir);
+    const fragmentPath = mailFragmentPath(args.mail.fragmentsDir, args.slug, domain);
 
-    const paths = {} as Record<(typeof MAIL_DOMAIN_FRAGMENT_KINDS)[number], string>;
-    for (const kind of MAIL_DOMAIN_FRAGMENT_KINDS) {
-      new HostFile(
-        `${name}-${kind}`,
-        {
-          host: args.mail.host,
-          path: mailFragmentPath(args.mail.fragmentsDir, args.slug, domain, kind),
-          content: fragments[kind],
-          mode: "0640",
-          afterWrite,
-        },
-        { parent: this },
-      );
-      paths[kind] = mailFragmentPath(args.mail.fragmentsDir, args.slug, domain, kind);
-    }
+    new HostFile(
+      `${name}-fragment`,
+      { host: args.mail.host, path: fragmentPath, content, mode: "0640", afterWrite },
+      { parent: this },
+    );
 
     this.domain = pulumi.output(domain);
     this.dnsRecords = pulumi.output(args.shared ? [] : mailDnsRecords(domain, args.mail.hostname));
-    this.fragmentPaths = paths;
-    this.registerOutputs({ domain: this.domain, dnsRecords: this.dnsRecords, fragmentPaths: this.fragmentPaths, quota });
+    this.fragmentPath = fragmentPath;
+    this.registerOutputs({ domain: this.domain, dnsRecords: this.dnsRecords, fragmentPath: this.fragmentPath, quota });
   }
 }

@@ -1,12 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { assembleCommand } from "../../components/platform/mail-server";
 import {
   LOCKED_HASH,
+  MAIL_DOMAIN_FRAGMENT_KINDS,
   mailDnsRecords,
   mailFragmentPath,
+  renderMailFragmentFile,
   renderMailFragments,
 } from "../../components/tenant/mail-domain-config";
 
@@ -72,6 +75,39 @@ describe("renderMailFragments", () => {
   });
 });
 
+describe("renderMailFragmentFile", () => {
+  it("writes every kind as a section, in a fixed order, all four even when empty", () => {
+    expect(MAIL_DOMAIN_FRAGMENT_KINDS).toEqual(["virtual", "accounts", "quotas", "acl"]);
+    expect(renderMailFragmentFile(sample)).toBe(
+      "#> virtual\n" +
+        "asso@amisduvelo.org contact@amisduvelo.org\n" +
+        "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n" +
+        "#> accounts\n" +
+        `alice@amisduvelo.org|${LOCKED_HASH}\ncontact@amisduvelo.org|${LOCKED_HASH}\n` +
+        "#> quotas\n" +
+        "alice@amisduvelo.org:5G\ncontact@amisduvelo.org:2G\n" +
+        "#> acl\n" +
+        "contact@amisduvelo.org user=alice lrwstipekx\ncontact@amisduvelo.org user=bruno lrwstipekx\n",
+    );
+    expect(renderMailFragmentFile({ domain: "example.org", mailboxes: [], redirections: [] })).toBe(
+      "#> virtual\n#> accounts\n#> quotas\n#> acl\n",
+    );
+  });
+
+  it("never starts a content line with the section marker, even for an address starting with #", () => {
+    const file = renderMailFragmentFile({
+      domain: "example.org",
+      mailboxes: [{ address: "#info@example.org", quotaGb: 1, sharedWith: ["alice"] }],
+      redirections: [{ from: "#news@example.org", to: ["#info@example.org"] }],
+    });
+    const markers = file.split("\n").filter((l) => l.startsWith("#>"));
+    expect(markers).toEqual(["#> virtual", "#> accounts", "#> quotas", "#> acl"]);
+    expect(() =>
+      renderMailFragmentFile({ domain: "example.org", mailboxes: [], redirections: [{ from: "#>x@example.org", to: ["a@b.org"] }] }),
+    ).toThrow(/invalid email address/);
+  });
+});
+
 describe("generated virtual map with the real postfix", () => {
   const dir = mkdtempSync(join(tmpdir(), "alacarte-postmap-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,9 +128,15 @@ describe("generated virtual map with the real postfix", () => {
       from: `list${i}@amisduvelo.org`,
       to: [`m${i}@example.net`, `n${i}@example.net`],
     }));
-    const { virtual } = renderMailFragments({ ...sample, redirections: [...sample.redirections, ...many] });
+    // Through the mail host's path: the tenant's .mail fragment, split by the real assemble script.
+    const fragments = join(dir, "fragments");
+    mkdirSync(fragments);
+    writeFileSync(
+      mailFragmentPath(fragments, "amis-du-velo", sample.domain),
+      renderMailFragmentFile({ ...sample, redirections: [...sample.redirections, ...many] }),
+    );
+    execFileSync("sh", ["-c", assembleCommand(fragments, dir)]);
     const map = join(dir, "postfix-virtual.cf");
-    writeFileSync(map, virtual);
     execFileSync("postmap", ["-c", dir, `hash:${map}`]);
 
     expect(query(map, "bureau@amisduvelo.org")).toBe("alice@amisduvelo.org,bruno@example.net");
@@ -142,8 +184,8 @@ describe("mailDnsRecords", () => {
 
 describe("mailFragmentPath", () => {
   it("names a fragment from the slug and the domain", () => {
-    expect(mailFragmentPath("/srv/alacarte/mail/fragments/", "amis-du-velo", "AmisDuVelo.org", "virtual")).toBe(
-      "/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.virtual",
+    expect(mailFragmentPath("/srv/alacarte/mail/fragments/", "amis-du-velo", "AmisDuVelo.org")).toBe(
+      "/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.mail",
     );
   });
 });

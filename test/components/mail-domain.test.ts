@@ -39,40 +39,39 @@ describe("MailDomain under mocks", () => {
   }
 
   const commands = () => mocks.byType("command:remote:Command");
-  const commandFor = (kind: string) => {
-    const found = commands().filter((c) => c.name.endsWith(`-${kind}-write`));
+  const theCommand = () => {
+    const found = commands();
     expect(found).toHaveLength(1);
     return found[0]!;
   };
 
-  it("writes one fragment per kind, named from slug and domain, assembled after each write", async () => {
+  it("writes one fragment file for the tenant and domain, its kinds as sections, assembled after the write", async () => {
     const { domain, rec } = await build("amis-mail");
-    const files = mocks.byType("alacarte:block:HostFile").map((f) => f.name);
-    expect(files).toEqual(["amis-mail-virtual", "amis-mail-accounts", "amis-mail-quotas", "amis-mail-acl"]);
-    expect(domain.fragmentPaths).toEqual({
-      virtual: "/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.virtual",
-      accounts: "/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.accounts",
-      quotas: "/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.quotas",
-      acl: "/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.acl",
-    });
-    const quotas = commandFor("quotas");
-    expect(options.plain(quotas.inputs.stdin)).toBe("alice@amisduvelo.org:5G\ncontact@amisduvelo.org:2G\n");
-    expect(options.plain(quotas.inputs.connection)).toMatchObject({ host: "mail1.infra.example.org", user: "deploy" });
-    expect(options.plain(commandFor("virtual").inputs.stdin)).toBe(
-      "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n",
+    expect(mocks.byType("alacarte:block:HostFile").map((f) => f.name)).toEqual(["amis-mail-fragment"]);
+    expect(domain.fragmentPath).toBe("/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.mail");
+    const write = theCommand();
+    expect(write.name).toBe("amis-mail-fragment-write");
+    expect(options.plain(write.inputs.stdin)).toBe(
+      "#> virtual\n" +
+        "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n" +
+        "#> accounts\n" +
+        "alice@amisduvelo.org|{SHA512-CRYPT}!\ncontact@amisduvelo.org|{SHA512-CRYPT}!\n" +
+        "#> quotas\n" +
+        "alice@amisduvelo.org:5G\ncontact@amisduvelo.org:2G\n" +
+        "#> acl\n" +
+        "contact@amisduvelo.org user=alice lrwstipekx\ncontact@amisduvelo.org user=bruno lrwstipekx\n",
     );
-    const assemble = assembleCommand(mail.fragmentsDir);
-    for (const c of commands()) {
-      expect(c.inputs.create).toContain(assemble);
-      expect(c.inputs.create).toContain("/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.");
-    }
-    // Children: the four HostFiles parented to the component, their commands to them.
+    expect(options.plain(write.inputs.connection)).toMatchObject({ host: "mail1.infra.example.org", user: "deploy" });
+    expect(write.inputs.create).toContain(assembleCommand(mail.fragmentsDir));
+    expect(write.inputs.delete).toContain(assembleCommand(mail.fragmentsDir));
+    expect(write.inputs.create).toContain("'/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.mail'");
+    // The HostFile is parented to the component.
     const hostFiles = rec.seen.filter((r) => r.type === "alacarte:block:HostFile");
-    for (const f of hostFiles) expect(f.opts.parent, f.name).toBe(domain);
-    expect(hostFiles).toHaveLength(4);
+    expect(hostFiles).toHaveLength(1);
+    expect(hostFiles[0]!.opts.parent).toBe(domain);
   });
 
-  it("keeps the same resources whatever the number of mailboxes and redirections", async () => {
+  it("is exactly 3 resources whatever the number of mailboxes and redirections", async () => {
     const signature = () =>
       mocks
         .resources()
@@ -81,13 +80,20 @@ describe("MailDomain under mocks", () => {
         .sort();
     await build("amis-mail", { mailboxes: [], redirections: [] });
     const empty = signature();
+    await build("amis-mail", { mailboxes: [{ address: "m0@amisduvelo.org", quotaGb: 1 }], redirections: [] });
+    expect(signature()).toEqual(empty);
     await build("amis-mail", {
-      mailboxes: Array.from({ length: 300 }, (_, i) => ({ address: `m${i}@amisduvelo.org`, quotaGb: 1 })),
+      mailboxes: Array.from({ length: 200 }, (_, i) => ({ address: `m${i}@amisduvelo.org`, quotaGb: 1, sharedWith: ["alice"] })),
       redirections: Array.from({ length: 1600 }, (_, i) => ({ from: `r${i}@amisduvelo.org`, to: [`t${i}@example.net`] })),
     });
     expect(signature()).toEqual(empty);
-    expect(empty).toHaveLength(1 + 4 + 4); // component, 4 HostFiles, 4 commands
-    expect(options.plain(commandFor("virtual").inputs.stdin).split("\n")).toHaveLength(1601);
+    expect(empty).toEqual([
+      "alacarte:block:HostFile amis-mail-fragment",
+      "alacarte:tenant:MailDomain amis-mail",
+      "command:remote:Command amis-mail-fragment-write",
+    ]);
+    // 4 markers + 1600 redirections + 200 × (account, quota, grant) + the final empty split.
+    expect(options.plain(theCommand().inputs.stdin).split("\n")).toHaveLength(4 + 1600 + 600 + 1);
   });
 
   it("gives MX, SPF and DMARC records for a custom domain", async () => {
@@ -109,13 +115,15 @@ describe("MailDomain under mocks", () => {
       redirections: [],
     });
     expect(await mocks.promiseOf(domain.dnsRecords)).toEqual([]);
-    expect(options.plain(commandFor("accounts").inputs.stdin)).toBe("solo@membres.example.org|{SHA512-CRYPT}!\n");
-    expect(commandFor("accounts").inputs.create).toContain("/srv/alacarte/mail/fragments/solo--membres.example.org.accounts");
+    expect(options.plain(theCommand().inputs.stdin)).toBe(
+      "#> virtual\n#> accounts\nsolo@membres.example.org|{SHA512-CRYPT}!\n#> quotas\nsolo@membres.example.org:1G\n#> acl\n",
+    );
+    expect(theCommand().inputs.create).toContain("/srv/alacarte/mail/fragments/solo--membres.example.org.mail");
   });
 
   it("uses the given config folder in the assemble step", async () => {
     await build("amis-mail", { mail: { ...mail, configDir: "/srv/dms/config" } });
-    expect(commandFor("virtual").inputs.create).toContain(assembleCommand(mail.fragmentsDir, "/srv/dms/config"));
+    expect(theCommand().inputs.create).toContain(assembleCommand(mail.fragmentsDir, "/srv/dms/config"));
   });
 
   it("rejects an address outside the domain before creating anything", () => {

@@ -1,55 +1,132 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { mkdtempSync, symlinkSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   MAILSERVER_IMAGE,
+  MAIL_FRAGMENT_KINDS,
   assembleCommand,
   mailServerEnv,
   oauth2IntrospectionUrl,
 } from "../../components/platform/mail-server";
+import { renderMailFragmentFile } from "../../components/tenant/mail-domain-config";
+
+const LOCKED = "{SHA512-CRYPT}!";
 
 describe("assembleCommand", () => {
-  it("concatenates every fragment kind into docker-mailserver's files, in byte order", () => {
+  const setup = () => {
     const root = mkdtempSync(join(tmpdir(), "alacarte-mail-"));
     const frag = join(root, "fragments");
     const conf = join(root, "config");
     mkdirSync(frag);
-    writeFileSync(join(frag, "zeta--z.org.virtual"), "hello@z.org a@z.org\n");
-    writeFileSync(join(frag, "amis--amis.org.virtual"), "bureau@amis.org alice@amis.org,bruno@example.net"); // no final newline
-    writeFileSync(join(frag, "amis--amis.org.accounts"), "alice@amis.org|{SHA512-CRYPT}!\n");
-    writeFileSync(join(frag, "amis--amis.org.quotas"), "alice@amis.org:5G\n");
-    writeFileSync(join(frag, ".amis--amis.org.quotas.alacarte-tmp"), "half@amis.org:1G\n"); // a write in progress
-    writeFileSync(join(frag, "notes.txt"), "ignored\n");
+    return { root, frag, conf };
+  };
+  const read = (conf: string) =>
+    Object.fromEntries(MAIL_FRAGMENT_KINDS.map(({ file }) => [file, readFileSync(join(conf, file), "utf8")]));
+
+  it("splits the sections of every tenant's .mail fragment into docker-mailserver's files, in byte order", () => {
+    const { root, frag, conf } = setup();
+    // Two tenants, each with its own domain and addresses on a shared one.
+    writeFileSync(
+      join(frag, "zeta--z.org.mail"),
+      renderMailFragmentFile({
+        domain: "z.org",
+        mailboxes: [{ address: "zoe@z.org", quotaGb: 3, sharedWith: ["yann"] }],
+        redirections: [{ from: "hello@z.org", to: ["zoe@z.org"] }],
+      }),
+    );
+    writeFileSync(
+      join(frag, "zeta--membres.example.org.mail"),
+      renderMailFragmentFile({ domain: "membres.example.org", mailboxes: [{ address: "zeta@membres.example.org", quotaGb: 1 }], redirections: [] }),
+    );
+    writeFileSync(
+      join(frag, "amis--amis.org.mail"),
+      renderMailFragmentFile({
+        domain: "amis.org",
+        mailboxes: [
+          { address: "alice@amis.org", quotaGb: 5, owner: "alice" },
+          { address: "contact@amis.org", quotaGb: 2, sharedWith: ["alice", "bruno"] },
+        ],
+        redirections: [{ from: "bureau@amis.org", to: ["alice@amis.org", "bruno@example.net"] }],
+      }),
+    );
+    // Hand-written: lines before the first marker and unknown sections are skipped, no final newline is fine.
+    writeFileSync(
+      join(frag, "amis--membres.example.org.mail"),
+      "stray@membres.example.org:9G\n#> virtual\namis@membres.example.org alice@amis.org\n#> future\nx y\n#> quotas\n#> accounts\namis2@membres.example.org|{SHA512-CRYPT}!",
+    );
+    writeFileSync(join(frag, ".amis--amis.org.mail.alacarte-tmp"), "#> quotas\nhalf@amis.org:1G\n"); // a write in progress
+    writeFileSync(join(frag, "notes.txt"), "#> virtual\nignored@x.org y@x.org\n");
 
     execFileSync("sh", ["-c", assembleCommand(frag, conf)]);
 
-    expect(readFileSync(join(conf, "postfix-virtual.cf"), "utf8")).toBe(
-      "bureau@amis.org alice@amis.org,bruno@example.net\nhello@z.org a@z.org\n",
-    );
-    expect(readFileSync(join(conf, "postfix-accounts.cf"), "utf8")).toBe("alice@amis.org|{SHA512-CRYPT}!\n");
-    expect(readFileSync(join(conf, "dovecot-quotas.cf"), "utf8")).toBe("alice@amis.org:5G\n");
-    expect(existsSync(join(conf, "postfix-virtual.cf.alacarte-tmp"))).toBe(false);
+    expect(read(conf)).toEqual({
+      "postfix-virtual.cf":
+        "bureau@amis.org alice@amis.org,bruno@example.net\n" +
+        "amis@membres.example.org alice@amis.org\n" +
+        "hello@z.org zoe@z.org\n",
+      "postfix-accounts.cf":
+        `alice@amis.org|${LOCKED}\ncontact@amis.org|${LOCKED}\n` +
+        `amis2@membres.example.org|${LOCKED}\n` +
+        `zeta@membres.example.org|${LOCKED}\n` +
+        `zoe@z.org|${LOCKED}\n`,
+      "dovecot-quotas.cf": "alice@amis.org:5G\ncontact@amis.org:2G\nzeta@membres.example.org:1G\nzoe@z.org:3G\n",
+      "dovecot-acl.cf":
+        "contact@amis.org user=alice lrwstipekx\ncontact@amis.org user=bruno lrwstipekx\nzoe@z.org user=yann lrwstipekx\n",
+    });
+    expect(readdirSync(conf).filter((f) => f.includes("alacarte-tmp"))).toEqual([]);
+    expect(statSync(join(conf, "postfix-accounts.cf")).mode & 0o777).toBe(0o640);
 
-    // A fragment moved away (tenant removed) disappears from the maps on the next run.
-    execFileSync("sh", ["-c", `mv '${join(frag, "zeta--z.org.virtual")}' '${root}/' && ${assembleCommand(frag, conf)}`]);
-    expect(readFileSync(join(conf, "postfix-virtual.cf"), "utf8")).toBe("bureau@amis.org alice@amis.org,bruno@example.net\n");
+    // A fragment moved away (tenant or domain removed) disappears from the maps on the next run.
+    execFileSync("sh", ["-c", `mv '${join(frag, "zeta--z.org.mail")}' '${root}/' && ${assembleCommand(frag, conf)}`]);
+    expect(read(conf)["postfix-virtual.cf"]).toBe("bureau@amis.org alice@amis.org,bruno@example.net\namis@membres.example.org alice@amis.org\n");
+    expect(read(conf)["dovecot-acl.cf"]).toBe("contact@amis.org user=alice lrwstipekx\ncontact@amis.org user=bruno lrwstipekx\n");
+  });
+
+  it("still reads legacy per-kind fragments, unless the tenant's .mail fragment of that domain exists", () => {
+    const { frag, conf } = setup();
+    writeFileSync(join(frag, "old--old.org.virtual"), "a@old.org b@x.org"); // no final newline
+    writeFileSync(join(frag, "old--old.org.quotas"), "m@old.org:1G\n");
+    writeFileSync(join(frag, "new--new.org.virtual"), "stale@new.org b@x.org\n"); // superseded by new--new.org.mail
+    writeFileSync(join(frag, "new--new.org.mail"), "#> virtual\nfresh@new.org b@x.org\n");
+    execFileSync("sh", ["-c", assembleCommand(frag, conf)]);
+    expect(read(conf)).toEqual({
+      "postfix-virtual.cf": "fresh@new.org b@x.org\na@old.org b@x.org\n",
+      "postfix-accounts.cf": "",
+      "dovecot-quotas.cf": "m@old.org:1G\n",
+      "dovecot-acl.cf": "",
+    });
+  });
+
+  it("leaves the maps untouched when a fragment cannot be read", () => {
+    const { frag, conf } = setup();
+    writeFileSync(join(frag, "a--a.org.mail"), "#> virtual\nx@a.org y@b.org\n");
+    execFileSync("sh", ["-c", assembleCommand(frag, conf)]);
+    // A regular file whose read fails (EIO), whoever runs the test (root reads a chmod 000 file).
+    symlinkSync("/proc/self/mem", join(frag, "b--b.org.mail"));
+    expect(() => execFileSync("sh", ["-c", assembleCommand(frag, conf)], { stdio: "pipe" })).toThrow();
+    expect(read(conf)["postfix-virtual.cf"]).toBe("x@a.org y@b.org\n");
+  });
+
+  it("passes shellcheck (Debian's shellcheck, installed by .ci/run)", () => {
+    expect(() =>
+      execFileSync("shellcheck", ["-s", "sh", "--severity=warning", "-"], { input: assembleCommand("/srv/alacarte/mail/fragments"), encoding: "utf8" }),
+    ).not.toThrow();
   });
 
   it("writes empty maps when there is no fragment yet", () => {
     const root = mkdtempSync(join(tmpdir(), "alacarte-mail-"));
     execFileSync("sh", ["-c", assembleCommand(join(root, "fragments"), join(root, "config"))]);
-    expect(readFileSync(join(root, "config", "dovecot-quotas.cf"), "utf8")).toBe("");
+    for (const { file } of MAIL_FRAGMENT_KINDS) expect(readFileSync(join(root, "config", file), "utf8")).toBe("");
   });
 
   it("defaults the config folder to the fragments folder's sibling", () => {
     expect(assembleCommand("/srv/alacarte/mail/fragments")).toBe(
       assembleCommand("/srv/alacarte/mail/fragments", "/srv/alacarte/mail/config"),
     );
-    expect(assembleCommand("/srv/alacarte/mail/fragments")).toContain(
-      "assemble '/srv/alacarte/mail/fragments' '/srv/alacarte/mail/config'/postfix-virtual.cf virtual",
-    );
+    expect(assembleCommand("/srv/alacarte/mail/fragments")).toContain("'/srv/alacarte/mail/config'/postfix-virtual.cf");
+    expect(assembleCommand("/srv/alacarte/mail/fragments")).toContain("for f in '/srv/alacarte/mail/fragments'/*;");
   });
 
   it("rejects relative folders", () => expect(() => assembleCommand("fragments")).toThrow(/absolute/));
