@@ -1,4 +1,6 @@
+import { fork } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { isUnknown } from "@pulumi/pulumi/output";
@@ -9,11 +11,11 @@ import { expandTenant } from "./expand";
 import { policyConfig } from "./host-load";
 import { evaluatePolicies, type PolicyPackConfigJson, type PolicyViolation, type Registration } from "./policy-eval";
 import { platformStackName, tenantStackName } from "./naming";
-import { CONFIG_NAMESPACE, PROJECT_ROOT, readPlatformConfig, readStackConfig, stackFile, type PlatformConfig } from "./platform-config";
+import { CONFIG_NAMESPACE, PROJECT_ROOT, readPlatformConfig, readStackConfig, stackFile, TENANTS_DIR, type PlatformConfig } from "./platform-config";
 import { quoteTenant } from "./pricing";
 import { buildStack } from "./program";
 import { formatProblem, type Problem } from "./schema/load";
-import { validateTenants } from "./validate";
+import { tenantFiles, validateTenants } from "./validate";
 
 /**
  * The offline plan: the real program under Pulumi's mock runtime, with preview semantics, for the
@@ -77,6 +79,12 @@ export interface PlanOptions {
    * writes), policy by policy: `{ "<policy>": { ...settings } }` or `{ "all": "advisory" }`.
    */
   policyConfig?: PolicyPackConfigJson;
+  /**
+   * Processes that plan tenant stacks side by side (this one included). Only worth its start-up
+   * cost (a process importing the program) for many stacks.
+   * @default the available cores (at most 4) from 50 tenant stacks on, else 1
+   */
+  workers?: number;
 }
 
 /** The pack's version, as the CLI's runner reads it from policies/package.json. */
@@ -311,9 +319,74 @@ function fileProblem(p: Problem): PlanProblem {
   return { stack: null, severity: p.severity, message: formatProblem(p) };
 }
 
+/** What planning one tenant stack gives, before its price is added. */
+export type TenantStackRun = Pick<StackPlan, "name" | "tenant" | "resources" | "problems" | "policies">;
+
+/** What a plan worker needs to plan its share of tenant stacks. */
+export interface TenantShare {
+  env: string;
+  slugs: string[];
+  platformOutputs: Record<string, unknown>;
+  packConfig: PolicyPackConfigJson | undefined;
+  fileMessages: string[];
+}
+
+/** Plans tenant stacks one after the other in this process. */
+export async function planTenantShare(share: TenantShare): Promise<TenantStackRun[]> {
+  const fileMessages = new Set(share.fileMessages);
+  const out: TenantStackRun[] = [];
+  for (const slug of share.slugs) {
+    const name = tenantStackName(share.env, slug);
+    const run = await runStack(name, {}, share.platformOutputs);
+    out.push({
+      name, tenant: slug, resources: run.resources, problems: stackProblemsOf(name, run, fileMessages),
+      policies: await stackPolicies(run, share.packConfig),
+    });
+  }
+  return out;
+}
+
+const MIN_STACKS_PER_WORKER = 25;
+
+function defaultWorkers(stacks: number): number {
+  const cores = Math.min(os.availableParallelism(), 4);
+  return Math.max(1, Math.min(cores, Math.floor(stacks / MIN_STACKS_PER_WORKER)));
+}
+
+/** A child process running infra/plan-worker.ts, started early so its import overlaps the parent's work. */
+function startWorker(): { run(share: TenantShare): Promise<TenantStackRun[]>; stop(): void } {
+  const child = fork(path.join(__dirname, "plan-worker.ts"), [], {
+    execArgv: ["--import", "tsx"], cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const exited = new Promise<string>((resolve) => {
+    child.once("exit", (code, signal) => resolve(`plan worker stopped (${signal ?? `exit ${code}`})`));
+    child.once("error", (e) => resolve(`plan worker failed to start: ${e.message}`));
+  });
+  return {
+    run: (share) => new Promise((resolve, reject) => {
+      child.once("message", (message: { runs?: TenantStackRun[]; error?: string }) =>
+        (message.runs ? resolve(message.runs) : reject(new Error(message.error ?? "plan worker failed"))));
+      exited.then((why) => reject(new Error(why)));
+      child.send(share);
+    }),
+    stop: () => { if (child.connected) child.disconnect(); },
+  };
+}
+
 /** Plans the platform stack and the tenant stacks of one environment. */
 export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
   const env = options.env ?? "prod";
+  const wanted = options.tenants?.length ?? tenantFiles(options.tenantsDir ?? TENANTS_DIR).length;
+  const workerCount = options.workers ?? defaultWorkers(wanted);
+  const workers = Array.from({ length: Math.max(0, workerCount - 1) }, startWorker);
+  try {
+    return await planWith(env, options, workers);
+  } finally {
+    for (const w of workers) w.stop();
+  }
+}
+
+async function planWith(env: string, options: PlanOptions, workers: ReturnType<typeof startWorker>[]): Promise<PlanResult> {
   const platformConfig = readPlatformConfig(env);
   const catalog = loadCatalog();
   // Cross-file rules read every file, even when one tenant is planned.
@@ -357,17 +430,18 @@ export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
     problems.push({ stack: null, severity: "error", message: `tenant stacks not planned: the platform stack ${platformName} failed` });
     return result;
   }
-  for (const slug of slugs) {
-    const tenant = bySlug.get(slug);
-    if (!tenant) continue;
-    const name = tenantStackName(env, slug);
-    const run = await runStack(name, {}, platformOutputs);
-    const quote = quoteTenant(tenant, catalog);
-    const stackProblems = stackProblemsOf(name, run, fileMessages);
-    result.stacks.push({
-      name, tenant: slug, resources: run.resources, yearlyPriceEur: quote.totalEur, undecided: quote.undecided, problems: stackProblems,
-      policies: await stackPolicies(run, packConfig),
-    });
+  // Interleaved shares keep each process's mix of small and large tenants alike.
+  const known = slugs.filter((slug) => bySlug.has(slug));
+  const shares = Array.from({ length: workers.length + 1 }, (_, k) => known.filter((_, i) => i % (workers.length + 1) === k));
+  const base = { env, platformOutputs, packConfig, fileMessages: [...fileMessages] };
+  const runs = (await Promise.all([
+    planTenantShare({ ...base, slugs: shares[0]! }),
+    ...workers.map((w, k) => w.run({ ...base, slugs: shares[k + 1]! })),
+  ])).flat();
+  const bySlugRun = new Map(runs.map((r) => [r.tenant!, r]));
+  for (const slug of known) {
+    const quote = quoteTenant(bySlug.get(slug)!, catalog);
+    result.stacks.push({ ...bySlugRun.get(slug)!, yearlyPriceEur: quote.totalEur, undecided: quote.undecided });
   }
   return result;
 }

@@ -314,6 +314,27 @@ interface HostCapacityConfig {
 }
 
 /** Disk, memory and CPUs that this stack's own resources place on each host (by Docker provider). */
+const totalsByConfig = new WeakMap<object, Record<string, Load>>();
+
+/**
+ * The sum of every stack's load per host, computed once per config object: summing it again for
+ * each stack made the plan quadratic in the number of tenants.
+ */
+function allStacksLoad(stacks: Record<string, Record<string, Load>>): Record<string, Load> {
+  let totals = totalsByConfig.get(stacks);
+  if (!totals) {
+    totals = {};
+    for (const loads of Object.values(stacks)) {
+      for (const [host, l] of Object.entries(loads)) {
+        const t = totals[host] ?? { diskGb: 0, memoryGb: 0, cpus: 0 };
+        totals[host] = { diskGb: t.diskGb + l.diskGb, memoryGb: t.memoryGb + l.memoryGb, cpus: t.cpus + l.cpus };
+      }
+    }
+    totalsByConfig.set(stacks, totals);
+  }
+  return totals;
+}
+
 export function placedByStack(resources: PolicyResource[], hosts: HostCapacityConfig["hosts"]): { byHost: Record<string, Load>; unplaced: PolicyResource[] } {
   const byAddress = new Map(Object.entries(hosts).map(([name, h]) => [h.address, name]));
   const byHost: Record<string, Load> = {};
@@ -357,14 +378,17 @@ const hostCapacity: StackValidationPolicy = {
       if (Object.keys(hosts).length) report(`${label(r)} runs on no host of the policy config (its Docker provider's host is unknown)`, r.urn);
     }
     const stack = args.resources[0] ? stackOfUrn(args.resources[0].urn) : "";
+    // Every stack's computed load, less this stack's own: it counts with what it really places.
     const total: Record<string, Load> = { ...byHost };
-    for (const [name, loads] of Object.entries(config.stacks ?? {})) {
-      if (name === stack) continue; // this stack counts with what it really places
+    const add = (loads: Record<string, Load>, sign: 1 | -1) => {
       for (const [host, l] of Object.entries(loads)) {
         const t = total[host] ?? { diskGb: 0, memoryGb: 0, cpus: 0 };
-        total[host] = { diskGb: t.diskGb + l.diskGb, memoryGb: t.memoryGb + l.memoryGb, cpus: t.cpus + l.cpus };
+        total[host] = { diskGb: t.diskGb + sign * l.diskGb, memoryGb: t.memoryGb + sign * l.memoryGb, cpus: t.cpus + sign * l.cpus };
       }
-    }
+    };
+    add(allStacksLoad(config.stacks ?? {}), 1);
+    const own = config.stacks?.[stack];
+    if (own) add(own, -1);
     const ratio = config.overcommit ?? 1.5;
     for (const [host, load] of Object.entries(total).sort()) {
       const cap = hosts[host];

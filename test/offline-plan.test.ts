@@ -95,6 +95,11 @@ describe("offline plan of the examples", () => {
     expect(alone.stacks[0]!.resources).toEqual(stack(result, "prod.amis-du-velo").resources);
   });
 
+  it("gives the same plan when tenant stacks are shared between two processes", async () => {
+    const shared = await plan({ env: "prod", today: "2026-11-25", workers: 2 });
+    expect(shared).toEqual(result);
+  });
+
   it("stops at invalid tenant files with the validate messages", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-plan-"));
     fs.writeFileSync(path.join(dir, "broken.yaml"), "slug: broken\nname: B\ntype: collective\ncontact: a@b.org\nmembers: []\n");

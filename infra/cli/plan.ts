@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { plan, planFailed, type PlanResult, type StackPlan } from "../offline-plan";
 import { formatEur } from "../pricing";
-import { runCli } from "./run";
+import { runCli, UsageError } from "./run";
 
 function countByType(stack: StackPlan): [string, number][] {
   const counts = new Map<string, number>();
@@ -43,10 +43,16 @@ runCli(async () => {
       json: { type: "boolean", default: false },
       // Plan without evaluating the policy pack (to time the plan alone).
       "no-policies": { type: "boolean", default: false },
+      // Processes planning tenant stacks side by side (default: the cores, for many stacks).
+      workers: { type: "string" },
     },
   });
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UsageError(`--workers must be a whole number of at least 1, not "${values.workers}"`);
   const policies = !values["no-policies"];
-  const result = await plan({ env: values.env!, policies, ...(values.tenant ? { tenants: values.tenant } : {}) });
+  const result = await plan({
+    env: values.env!, policies, ...(values.tenant ? { tenants: values.tenant } : {}), ...(workers ? { workers } : {}),
+  });
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else printText(result, policies);
   return planFailed(result) ? 1 : 0;
