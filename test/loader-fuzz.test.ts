@@ -329,7 +329,7 @@ describe("hostile YAML", () => {
   }
 
   it("a valid file of almost 1 MiB still loads (the size limit leaves room for real files)", () => {
-    const redirections = Array.from({ length: 10_500 }, (_, i) => `        - from: r${i}@amisduvelo.org\n          to: ["x${i}@example.net", 'y]${i}@example.net']\n`).join("");
+    const redirections = Array.from({ length: 10_500 }, (_, i) => `        - from: r${i}@amisduvelo.org\n          to: ["x${i}@example.net", 'y${i}@example.net']\n`).join("");
     const big = valid.replace("        - from: bureau@amisduvelo.org\n", `${redirections}        - from: bureau@amisduvelo.org\n`);
     expect(big.length).toBeGreaterThan(900_000);
     expect(big.length).toBeLessThan(MAX_FILE_BYTES);

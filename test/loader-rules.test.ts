@@ -583,3 +583,12 @@ it("every problem of a file full of mistakes is located", () => {
   expect(run.problems.length).toBeGreaterThan(3);
   assertLocated(run.problems);
 });
+
+describe("email addresses", () => {
+  it("refuses a local part a mail map would misread (a leading # is a comment to Postfix)", () => {
+    const text = edit(BASE, "        - address: contact@velo.org", "        - address: \"#contact@velo.org\"");
+    const run = validate({ "velo.yaml": text });
+    expectLine(run, "velo.yaml", pos(text, "\"#contact@velo.org\""), "mail.domains[0].mailboxes[1].address",
+      "must be an email address such as alice@example.org");
+  });
+});

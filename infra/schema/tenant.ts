@@ -9,7 +9,9 @@ import {
  * fields or the other files live in rules.ts.
  */
 const hostname = z.string().regex(HOSTNAME_PATTERN, "must be a lowercase hostname such as www.example.org");
-const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an email address such as alice@example.org")
+const email = z.string()
+  // Local parts stay within what every mail map reads literally (a leading "#" would be a comment to Postfix).
+  .regex(/^[a-z0-9_%+-]+(\.[a-z0-9_%+-]+)*@[a-z0-9-]+(\.[a-z0-9-]+)+$/i, "must be an email address such as alice@example.org (letters, digits and . _ % + - before the @)")
   .refine((s) => s === s.toLowerCase(), "must be written in lowercase");
 const username = z.string().regex(USERNAME_PATTERN, "must start with a lowercase letter, then 1 to 31 of a-z 0-9 . _ -");
 const gb = z.number().positive("must be a number of GB above 0");
