@@ -5,7 +5,7 @@ import { stringify } from "yaml";
 import { readPlatformConfig } from "../infra/platform-config";
 
 /**
- * Realistic synthetic tenant sets, deterministic from a seed (issue 5). Scale 1 is the association
+ * Realistic synthetic tenant sets, deterministic from a seed. Scale 1 is the association
  * today: 300 tenant files (260 individual members, 40 collectives with à-la-carte offers of every
  * kind), 50 mail domains (the platform's shared ones included), 360 mailboxes, 1,600 redirections.
  * Scale 10 and 100 multiply every count. Every set passes `validateTenants` with no error.

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PlanResult, StackPlan } from "../infra/offline-plan";
 
 /**
- * Honest counting (issue 5): every resource the offline plan reports went through the SDK's
+ * Honest counting: every resource the offline plan reports went through the SDK's
  * registration, as the mock monitor saw it, and a stack planned inside the full run has the same
  * URNs as planned alone. The set is generated at ALACARTE_TEST_SCALE (default 0.1, 30 tenants, to
  * keep `npm test` short; `ALACARTE_TEST_SCALE=1 npx vitest run test/plan-counting.test.ts` runs the
