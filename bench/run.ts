@@ -79,7 +79,14 @@ function runWorker(set: TenantSet, measure: Measure, timeoutS: number, env: Reco
     const start = performance.now();
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, ...env, ALACARTE_TENANTS_DIR: tenantsDir, TSX_DISABLE_CACHE: "1" },
+      env: {
+        ...process.env, ...env, ALACARTE_TENANTS_DIR: tenantsDir, TSX_DISABLE_CACHE: "1",
+        // Plans count the mock monitors' answers in every process they use (validate loads no Pulumi).
+        ...(measure === "validate" ? {} : {
+          BENCH_COUNT_FILE: path.join(dir, "registrations"),
+          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(ROOT, "bench", "count-registrations.cjs")}`.trim(),
+        }),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

@@ -57,18 +57,23 @@ async function main(): Promise<void> {
       files: v.files.length, errors: v.problems.filter((p) => p.severity === "error").length,
     });
   }
-  const { MockMonitor } = await import("@pulumi/pulumi/runtime/mocks.js");
-  const { plan, planFailed } = await import("../infra/offline-plan.js");
-  let mocksSaw = 0;
-  for (const method of ["registerResource", "readResource"] as const) {
-    const original = MockMonitor.prototype[method];
-    MockMonitor.prototype[method] = function (this: InstanceType<typeof MockMonitor>, req: any, callback: (err: any, resp: any) => void) {
-      return original.call(this, req, (err: any, resp: any) => {
-        if (!err && resp) mocksSaw++;
-        callback(err, resp);
-      });
-    } as any;
-  }
+  const { defaultWorkers, plan, planFailed } = await import("../infra/offline-plan.js");
+  // bench/count-registrations.cjs (preloaded here and, through NODE_OPTIONS, in the plan's own
+  // worker processes) counts what the mock monitors answer; each worker process adds its count to
+  // a file when it ends, this process reads its own through a global.
+  const countFile = process.env.BENCH_COUNT_FILE;
+  const ownCount = (globalThis as { __alacarteBenchRegistrations?: () => number }).__alacarteBenchRegistrations;
+  if (!countFile || !ownCount) throw new Error("run through bench/run.ts: BENCH_COUNT_FILE and the count preload are missing");
+  const mocksSaw = async (children: number) => {
+    // Worker processes end just after their answer: wait (untimed) for each one's line.
+    let lines: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      lines = fs.existsSync(countFile) ? fs.readFileSync(countFile, "utf8").split("\n").filter(Boolean).map(Number) : [];
+      if (lines.length >= children) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return lines.reduce((a, b) => a + b, 0) + ownCount();
+  };
 
   const start = performance.now();
   let result: WorkerResult;
@@ -81,12 +86,14 @@ async function main(): Promise<void> {
       const slugs = fs.readdirSync(TENANTS_DIR).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5)).sort();
       tenants = slugs.filter((_, i) => i % n! === k);
     }
-    const r = await plan({ env: "prod", tenantsDir: TENANTS_DIR, ...(tenants ? { tenants } : {}) });
+    const stacks = tenants?.length ?? fs.readdirSync(TENANTS_DIR).filter((f) => f.endsWith(".yaml")).length;
+    const workers = defaultWorkers(stacks);
+    const r = await plan({ env: "prod", tenantsDir: TENANTS_DIR, workers, ...(tenants ? { tenants } : {}) });
     const insideMs = performance.now() - start;
     result = {
       measure, insideMs, sinceStartMs: performance.now(), maxRssMb: 0,
       errors: planFailed(r) ? 1 : 0,
-      mocksSaw,
+      mocksSaw: await mocksSaw(workers - 1),
       stacks: r.stacks.map((s) => ({ name: s.name, tenant: s.tenant, resources: s.resources.length, byComponent: byComponent(s) })),
     };
   } else {

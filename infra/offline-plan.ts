@@ -348,7 +348,8 @@ export async function planTenantShare(share: TenantShare): Promise<TenantStackRu
 
 const MIN_STACKS_PER_WORKER = 25;
 
-function defaultWorkers(stacks: number): number {
+/** Processes the plan uses by default for a number of tenant stacks. */
+export function defaultWorkers(stacks: number): number {
   const cores = Math.min(os.availableParallelism(), 4);
   return Math.max(1, Math.min(cores, Math.floor(stacks / MIN_STACKS_PER_WORKER)));
 }
