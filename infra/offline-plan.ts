@@ -355,7 +355,7 @@ export function defaultWorkers(stacks: number): number {
 }
 
 /** A child process running infra/plan-worker.ts, started early so its import overlaps the parent's work. */
-function startWorker(): { run(share: TenantShare): Promise<TenantStackRun[]>; stop(): void } {
+function startWorker(): { run(share: TenantShare): { sent: Promise<void>; result: Promise<TenantStackRun[]> }; stop(): void } {
   const child = fork(path.join(__dirname, "plan-worker.ts"), [], {
     execArgv: ["--import", "tsx"], cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -364,12 +364,16 @@ function startWorker(): { run(share: TenantShare): Promise<TenantStackRun[]>; st
     child.once("error", (e) => resolve(`plan worker failed to start: ${e.message}`));
   });
   return {
-    run: (share) => new Promise((resolve, reject) => {
-      child.once("message", (message: { runs?: TenantStackRun[]; error?: string }) =>
-        (message.runs ? resolve(message.runs) : reject(new Error(message.error ?? "plan worker failed"))));
-      exited.then((why) => reject(new Error(why)));
-      child.send(share);
-    }),
+    run: (share) => {
+      let sent!: Promise<void>;
+      const result = new Promise<TenantStackRun[]>((resolve, reject) => {
+        child.once("message", (message: { runs?: TenantStackRun[]; error?: string }) =>
+          (message.runs ? resolve(message.runs) : reject(new Error(message.error ?? "plan worker failed"))));
+        exited.then((why) => reject(new Error(why)));
+        sent = new Promise((done, failed) => child.send(share, (e) => (e ? failed(e) : done())));
+      });
+      return { sent, result };
+    },
     stop: () => { if (child.connected) child.disconnect(); },
   };
 }
@@ -435,9 +439,13 @@ async function planWith(env: string, options: PlanOptions, workers: ReturnType<t
   const known = slugs.filter((slug) => bySlug.has(slug));
   const shares = Array.from({ length: workers.length + 1 }, (_, k) => known.filter((_, i) => i % (workers.length + 1) === k));
   const base = { env, platformOutputs, packConfig, fileMessages: [...fileMessages] };
+  const started = workers.map((w, k) => w.run({ ...base, slugs: shares[k + 1]! }));
+  // Planning keeps this process in microtasks for long stretches: hand the workers their whole
+  // share before starting, or part of a message may wait in the pipe until this process is done.
+  await Promise.all(started.map((s) => s.sent));
   const runs = (await Promise.all([
     planTenantShare({ ...base, slugs: shares[0]! }),
-    ...workers.map((w, k) => w.run({ ...base, slugs: shares[k + 1]! })),
+    ...started.map((s) => s.result),
   ])).flat();
   const bySlugRun = new Map(runs.map((r) => [r.tenant!, r]));
   for (const slug of known) {
