@@ -345,19 +345,19 @@ describe("duplicates within a file", () => {
   it("rejects a repeated username", () => {
     const text = edit(BASE, "    email: bruno@velo.net\n", "    email: bruno@velo.net\n  - username: alice\n    email: alice2@velo.org\n");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "username: alice\n    email: alice2")} members[2].username: duplicate username "alice", already at members[0].username`);
+    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "username: alice\n    email: alice2")} members[2].username: duplicate username "alice", already at members[0].username (line ${lineOf(text, "username: alice")})`);
   });
 
   it("rejects a repeated address, mailbox or redirection", () => {
     const text = edit(BASE, "from: bureau@velo.org", "from: contact@velo.org");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "contact@velo.org", 2)} mail.domains[0].redirections[0].from: duplicate address "contact@velo.org", already at mail.domains[0].mailboxes[1].address`);
+    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "contact@velo.org", 2)} mail.domains[0].redirections[0].from: duplicate address "contact@velo.org", already at mail.domains[0].mailboxes[1].address (line ${lineOf(text, "address: contact@velo.org")})`);
   });
 
   it("rejects a repeated mail domain", () => {
     const text = edit(BASE, "services:\n", "    - domain: velo.org\nservices:\n");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "velo.org\nservices")} mail.domains[1].domain: duplicate mail domain "velo.org", already at mail.domains[0].domain`);
+    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "velo.org\nservices")} mail.domains[1].domain: duplicate mail domain "velo.org", already at mail.domains[0].domain (line ${lineOf(text, "domain: velo.org")})`);
   });
 
   it("rejects a repeated website domain and a hostname used by two services", () => {

@@ -295,7 +295,8 @@ export function loadTenantText(file: string, bytes: Uint8Array | string): LoadRe
 export function locateIssues(loaded: LoadedTenant, issues: readonly Issue[]): Problem[] {
   return issues.map((issue) => {
     const pos = loaded.locate(issue.path);
-    return { file: loaded.file, line: pos.line, col: pos.col, field: formatPath(issue.path), message: issue.message, severity: issue.severity };
+    const message = issue.related ? `${issue.message} (line ${loaded.locate(issue.related).line})` : issue.message;
+    return { file: loaded.file, line: pos.line, col: pos.col, field: formatPath(issue.path), message, severity: issue.severity };
   });
 }
 

@@ -9,6 +9,8 @@ export interface Issue {
   path: PathKey[];
   message: string;
   severity: "error" | "warning";
+  /** Another field the message refers to (the first of a duplicate): located as "(line N)". */
+  related?: PathKey[];
 }
 
 /** What the single-file rules need besides the tenant itself. */
@@ -43,7 +45,7 @@ function duplicates<T>(items: readonly T[], key: (item: T) => string, path: (ind
     const k = key(item);
     const first = seen.get(k);
     if (first === undefined) seen.set(k, index);
-    else issues.push(error(path(index), `duplicate ${what} "${k}", already at ${formatPath(path(first))}`));
+    else issues.push({ ...error(path(index), `duplicate ${what} "${k}", already at ${formatPath(path(first))}`), related: path(first) });
   });
   return issues;
 }
