@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isUnknown } from "@pulumi/pulumi/output";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { policies as packPolicies, POLICY_PACK_NAME } from "../policies/policies";
-import { loadCatalog } from "./catalog";
+import { loadCatalog, type Catalog } from "./catalog";
 import { expandTenant } from "./expand";
 import { policyConfig } from "./host-load";
 import { evaluatePolicies, type PolicyPackConfigJson, type PolicyViolation, type Registration } from "./policy-eval";
@@ -15,6 +15,7 @@ import { CONFIG_NAMESPACE, PROJECT_ROOT, readPlatformConfig, readStackConfig, st
 import { quoteTenant } from "./pricing";
 import { buildStack } from "./program";
 import { formatProblem, type Problem } from "./schema/load";
+import type { Tenant } from "./schema/tenant";
 import { tenantFiles, validateTenants } from "./validate";
 
 /**
@@ -413,12 +414,9 @@ async function planWith(env: string, options: PlanOptions, workers: ReturnType<t
 
   const fileMessages = new Set(problems.map((p) => p.message));
   // The pack's config is computed from every tenant file, as CI's `npm run policy-config` does.
-  const packConfig = options.policies === false ? undefined : mergePolicyConfig(policyConfig({
-    env, config: platformConfig, catalog,
-    tenants: validation.tenants.map((t) => ({ tenant: t.tenant, plan: expandTenant(t.tenant, {
-      catalog, sharedMailDomains: platformConfig.sharedMailDomains, ...(platformConfig.tenantHostSuffix ? { tenantHostSuffix: platformConfig.tenantHostSuffix } : {}),
-    }) })),
-  }), options.policyConfig);
+  const packConfig = options.policies === false
+    ? undefined
+    : mergePolicyConfig(packConfigOf(env, platformConfig, catalog, validation.tenants.map((t) => t.tenant)), options.policyConfig);
   const platformName = platformStackName(env);
   const platformRun = await runStack(platformName, configStrings(readStackConfig(stackFile(env))));
   if (options.includePlatform ?? !options.tenants) {
@@ -491,12 +489,16 @@ export function environmentPolicyConfig(env: string, platformConfig: PlatformCon
   const validation = validateTenants({ sharedMailDomains: platformConfig.sharedMailDomains, catalog });
   const errors = validation.problems.filter((p) => p.severity === "error");
   if (errors.length) throw new Error(errors.map(formatProblem).join("\n"));
-  return policyConfig({
-    env, config: platformConfig, catalog,
-    tenants: validation.tenants.map((t) => ({ tenant: t.tenant, plan: expandTenant(t.tenant, {
-      catalog, sharedMailDomains: platformConfig.sharedMailDomains, ...(platformConfig.tenantHostSuffix ? { tenantHostSuffix: platformConfig.tenantHostSuffix } : {}),
-    }) })),
-  });
+  return packConfigOf(env, platformConfig, catalog, validation.tenants.map((t) => t.tenant));
+}
+
+/** The pack's config from the environment's settings, the catalog and every tenant (what CI hands the pack). */
+function packConfigOf(env: string, platformConfig: PlatformConfig, catalog: Catalog, tenants: readonly Tenant[]): PolicyPackConfigJson {
+  const context = {
+    catalog, sharedMailDomains: platformConfig.sharedMailDomains,
+    ...(platformConfig.tenantHostSuffix ? { tenantHostSuffix: platformConfig.tenantHostSuffix } : {}),
+  };
+  return policyConfig({ env, config: platformConfig, catalog, tenants: tenants.map((tenant) => ({ tenant, plan: expandTenant(tenant, context) })) });
 }
 
 export function mandatoryViolations(result: PlanResult): PolicyViolation[] {
