@@ -44,14 +44,21 @@ export function todayUtc(): string {
 export function validateTenants(options: ValidateOptions): ValidateResult {
   const catalog = options.catalog ?? loadCatalog();
   const today = options.today ?? todayUtc();
-  const all = tenantFiles(options.tenantsDir ?? TENANTS_DIR);
-  const reported = new Set((options.files ?? all).map((f) => path.resolve(f)));
-  const files = [...new Set([...all.map((f) => path.resolve(f)), ...reported])];
+  const all = tenantFiles(options.tenantsDir ?? TENANTS_DIR).map((f) => path.resolve(f));
+  const reported = new Set(options.files ? options.files.map((f) => path.resolve(f)) : all);
+  const files = [...new Set([...all, ...reported])];
+  // Each file's name, worked out once: with thousands of files, path arithmetic shows.
+  const names = new Map<string, string>();
+  const nameOf = (file: string) => {
+    let name = names.get(file);
+    if (name === undefined) names.set(file, name = displayName(file));
+    return name;
+  };
 
   const problems: Problem[] = [];
   const tenants: LoadedTenant[] = [];
   for (const file of files) {
-    const name = displayName(file);
+    const name = nameOf(file);
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(file);
@@ -69,7 +76,7 @@ export function validateTenants(options: ValidateOptions): ValidateResult {
     problems.push(...locateIssues(result.tenant, issues));
   }
   problems.push(...crossFileRules(tenants, options.sharedMailDomains));
-  const shown = new Set([...reported].map(displayName));
+  const shown = new Set([...reported].map(nameOf));
   return {
     tenants,
     files: [...shown],

@@ -25,6 +25,7 @@ function problemAt(claim: Claim, message: string): Problem {
 function exclusive(claims: Map<string, Claim[]>, what: string): Problem[] {
   const problems: Problem[] = [];
   for (const [value, list] of claims) {
+    if (list.length < 2) continue;
     const owners = new Set(list.map((c) => c.owner.file));
     if (owners.size < 2) continue;
     for (const claim of list) {
@@ -81,6 +82,7 @@ export function crossFileRules(tenants: readonly LoadedTenant[], sharedMailDomai
   // One account per person: the same username carries the same email everywhere, and back.
   // Reported in every file involved, like the claims: `validate <file>` shows only the files given.
   for (const [username, claims] of emailsByUsername) {
+    if (claims.length < 2) continue;
     const emailOf = (claim: Claim) => claim.owner.tenant.members[claim.path[1] as number]!.email;
     if (new Set(claims.map(emailOf)).size < 2) continue;
     for (const claim of claims) {
@@ -90,6 +92,7 @@ export function crossFileRules(tenants: readonly LoadedTenant[], sharedMailDomai
     }
   }
   for (const [email, claims] of usernamesByEmail) {
+    if (claims.length < 2) continue;
     const names = new Set(claims.map((c) => valueOfUsername(c)));
     if (names.size < 2) continue;
     for (const claim of claims) {
@@ -100,7 +103,9 @@ export function crossFileRules(tenants: readonly LoadedTenant[], sharedMailDomai
 
   // A redirection loop: following redirections from an address comes back to it.
   const reported = new Set<string>();
-  for (const start of redirections.keys()) {
+  for (const [start, { targets }] of redirections) {
+    // Most redirections lead straight out of the graph: no search, no allocation.
+    if (!targets.some((t) => t !== start && redirections.has(t))) continue;
     const cycle = findCycle(start, redirections);
     if (!cycle) continue;
     const key = [...cycle].sort().join(" ");

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { FAILSAFE_SCHEMA, load as loadPlain, Type, type LoadOptions } from "js-yaml";
 import { Document, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Node } from "yaml";
 import type { z } from "zod";
 import { PROJECT_ROOT } from "../platform-config";
@@ -205,11 +206,30 @@ export function displayName(file: string): string {
   return file;
 }
 
+/** One decoder for every file: decoding keeps no state between whole-buffer calls. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** yaml's options for a tenant file: the positioned path and the lazy `locate` parse alike. */
+const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true, schema: "core" } as const;
+
 /**
  * Parses and checks one tenant file's bytes against the schema. Never throws for bad input:
  * every mistake comes back as a located problem.
+ *
+ * Most files are clean, and positions matter only to report a problem: a clean, plain file takes
+ * the fast path (js-yaml without positions, then the schema), and its positions are parsed on the
+ * first `locate` call only. Anything else (a problem, or anything unusual the fast path does not
+ * vouch for) goes through the positioned path, whose messages are the reference.
  */
 export function loadTenantText(file: string, bytes: Uint8Array | string): LoadResult {
+  return loadTenantFast(file, bytes) ?? loadTenantTextPositioned(file, bytes);
+}
+
+/**
+ * The positioned path: yaml with a line counter, every check, every problem located. The
+ * reference for every message; `loadTenantText` gives the same result, faster for clean files.
+ */
+export function loadTenantTextPositioned(file: string, bytes: Uint8Array | string): LoadResult {
   const at = (line: number, col: number, field: string, message: string): Problem =>
     ({ file, line, col, field, message, severity: "error" });
   if (bytes.length > MAX_FILE_BYTES) {
@@ -217,7 +237,7 @@ export function loadTenantText(file: string, bytes: Uint8Array | string): LoadRe
   }
   let text: string;
   try {
-    text = typeof bytes === "string" ? bytes : new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = typeof bytes === "string" ? bytes : UTF8.decode(bytes);
   } catch {
     return { problems: [at(1, 1, "(file)", "is not valid UTF-8 text; save it as UTF-8")] };
   }
@@ -238,7 +258,7 @@ export function loadTenantText(file: string, bytes: Uint8Array | string): LoadRe
   }
 
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, schema: "core" });
+  const doc = parseDocument(text, { lineCounter, ...PARSE_OPTIONS });
   const syntax = [...doc.errors, ...doc.warnings].map((e) => {
     const pos = positionOf(lineCounter, e.pos[0]);
     const message = e.code === "DUPLICATE_KEY" ? "this key appears twice in the same mapping"
@@ -289,6 +309,121 @@ export function loadTenantText(file: string, bytes: Uint8Array | string): LoadRe
   const parsed = tenantSchema.safeParse(data);
   if (!parsed.success) return { problems: schemaIssues(parsed.error, data).map(toProblem) };
   return { tenant: { file, tenant: parsed.data, locate }, problems: [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast path.
+
+/**
+ * Plain scalars resolved exactly as yaml's core schema does (YAML 1.2: no timestamps, so
+ * `2026-12-31` stays text; no `yes`/`no`, no `1_000`), so both paths give the same data.
+ */
+const CORE_AS_YAML = FAILSAFE_SCHEMA.extend({
+  implicit: [
+    new Type("tag:yaml.org,2002:null", { kind: "scalar", resolve: (s: string) => /^(?:~|[Nn]ull|NULL)?$/.test(s), construct: () => null }),
+    new Type("tag:yaml.org,2002:bool", { kind: "scalar", resolve: (s: string) => /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s), construct: (s: string) => s[0] === "t" || s[0] === "T" }),
+    new Type("tag:yaml.org,2002:int", {
+      kind: "scalar",
+      resolve: (s: string) => /^(?:0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+)$/.test(s),
+      construct: (s: string) => s.startsWith("0o") ? parseInt(s.slice(2), 8) : s.startsWith("0x") ? parseInt(s.slice(2), 16) : parseInt(s, 10),
+    }),
+    new Type("tag:yaml.org,2002:float", {
+      kind: "scalar",
+      resolve: (s: string) => /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s)
+        || /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s) || /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s),
+      construct: (s: string) => /nan$/i.test(s) ? NaN : /inf$/i.test(s) ? (s[0] === "-" ? -Infinity : Infinity) : parseFloat(s),
+    }),
+  ],
+});
+
+/**
+ * What the fast path leaves to the positioned path, found in one scan: anchors and aliases (js-yaml
+ * would expand an alias bomb), tags, directives and document markers, tabs, line breaks other than
+ * \n and \r\n (parsers differ on a lone \r), control characters and other odd invisible ones. Found anywhere, even inside quotes or comments: a false
+ * alarm only costs that file the slower path.
+ */
+const UNUSUAL = /[&*!\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff]|\r(?!\n)|^(?:%|---|\.\.\.)/m;
+
+/**
+ * Whether the lexer-based nesting guard surely stays quiet, without running the lexer (which costs
+ * twice the whole fast parse). The guard counts one per `[` or `{`, and restarts its block count at
+ * each line break token, counting at most one per character in between. Line break tokens are the
+ * line breaks of the text except inside a scalar: with no scalar over several lines (which the fast
+ * path leaves to the positioned path), lines of at most MAX_BLOCK_NESTING characters keep it quiet.
+ */
+function surelyShallow(text: string): boolean {
+  for (let start = 0; start <= text.length;) {
+    const end = text.indexOf("\n", start);
+    if ((end === -1 ? text.length : end) - start > MAX_BLOCK_NESTING) return false;
+    if (end === -1) break;
+    start = end + 1;
+  }
+  let open = 0;
+  for (let i = text.indexOf("["); i !== -1 && open <= MAX_DEPTH; i = text.indexOf("[", i + 1)) open++;
+  for (let i = text.indexOf("{"); i !== -1 && open <= MAX_DEPTH; i = text.indexOf("{", i + 1)) open++;
+  return open <= MAX_DEPTH;
+}
+
+const flowEnd = (c: number) => c === 0x5d || c === 0x7d; // ] }
+
+/**
+ * `locate` for a file that took the fast path: positions are parsed on the first call. It keeps
+ * the file's bytes as given (a Buffer lies outside the JavaScript heap), not the decoded text, so
+ * that thousands of clean files add nothing for the garbage collector to copy.
+ */
+function lazyLocate(bytes: Uint8Array | string): LoadedTenant["locate"] {
+  let locate: LoadedTenant["locate"] | undefined;
+  return (keys, onKey = false) => {
+    if (!locate) {
+      let text = typeof bytes === "string" ? bytes : UTF8.decode(bytes);
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      const lineCounter = new LineCounter();
+      const doc = parseDocument(text, { lineCounter, ...PARSE_OPTIONS });
+      locate = (k, key = false) => positionOf(lineCounter, nodeAt(doc, k, key)?.range?.[0]);
+    }
+    return locate(keys, onKey);
+  };
+}
+
+/** The fast path: the loaded tenant of a clean, plain file, or undefined for the positioned path to decide. */
+export function loadTenantFast(file: string, bytes: Uint8Array | string): LoadResult | undefined {
+  if (bytes.length > MAX_FILE_BYTES) return undefined;
+  let text: string;
+  try {
+    text = typeof bytes === "string" ? bytes : UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (UNUSUAL.test(text)) return undefined;
+  const shallow = surelyShallow(text);
+  // Deep text goes to the positioned path before any recursive parser sees it.
+  if (!shallow && excessiveNesting(text) !== undefined) return undefined;
+  let data: unknown;
+  // The line each open node started on: a scalar or a flow collection (which closes right after its
+  // `]` or `}`) that closes on a later line spans several lines.
+  const opened: number[] = [];
+  let singleLine = true;
+  try {
+    data = loadPlain(text, {
+      schema: CORE_AS_YAML,
+      maxDepth: MAX_DEPTH * 2,
+      listener(event, state) {
+        if (event === "open") opened.push(state.line);
+        else if (opened.pop() !== state.line && (state.kind === "scalar" || flowEnd(text.charCodeAt(state.position - 1)))) singleLine = false;
+      },
+    } as LoadOptions);
+  } catch {
+    return undefined;
+  }
+  // Scalars and flow collections over several lines (folding, escaped line breaks, block scalars,
+  // flow indentation) are where YAML parsers disagree at the edges, and where the nesting guard's
+  // lines are no longer the text's.
+  if (!singleLine) return undefined;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
+  const parsed = tenantSchema.safeParse(data);
+  if (!parsed.success) return undefined;
+  return { tenant: { file, tenant: parsed.data, locate: lazyLocate(bytes) }, problems: [] };
 }
 
 /** Locates rule issues in a loaded file. */

@@ -1,0 +1,321 @@
+/**
+ * The loader's fast path (js-yaml without positions, for clean plain files) against the positioned
+ * path (yaml with a line counter, the reference for every message): over generated, mutated and
+ * hostile tenant files, both give the same tenant data, the same located rule and cross-file
+ * problems, and `loadTenantText` gives exactly the positioned path's problems.
+ * The generators and mutations are those of loader-fuzz.test.ts.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import fc from "fast-check";
+import { stringify } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadCatalog } from "../infra/catalog";
+import { crossFileRules } from "../infra/schema/cross-rules";
+import {
+  fileStem, formatProblem, loadTenantFast, loadTenantText, loadTenantTextPositioned, locateIssues, type LoadedTenant,
+} from "../infra/schema/load";
+import { tenantRules } from "../infra/schema/rules";
+
+const catalog = loadCatalog();
+const SHARED = ["lautre.example.org"];
+const TODAY = "2026-06-01";
+const TENANTS = path.resolve(__dirname, "../tenants");
+
+const examples: LoadedTenant[] = fs.readdirSync(TENANTS).filter((f) => f.endsWith(".yaml")).sort().map((f) => {
+  const result = loadTenantTextPositioned(`tenants/${f}`, fs.readFileSync(path.join(TENANTS, f)));
+  if (!result.tenant) throw new Error(`example tenant ${f} does not load: ${result.problems.map(formatProblem).join("; ")}`);
+  return result.tenant;
+});
+
+// ---------------------------------------------------------------------------------------------
+// Arbitraries of the contract (DESIGN.md "The tenant file contract (v1)"): mostly valid values,
+// with a few off-catalog ones so that the rules fire too.
+
+const USERNAMES = ["alice", "bruno", "chloe", "dominique", "eve.l", "farid_b", "gaelle-p"];
+const DOMAINS = ["velo.org", "velo.net", "lautre.example.org", "jardins-partages.fr"];
+const HOSTS = ["velo.org", "www.velo.org", "cloud.velo.org", "compta.velo.org", "lettre.velo.org", "site.example.com"];
+const pick = <T>(values: readonly T[]) => fc.constantFrom(...values);
+const sometimesWrong = <T>(good: readonly T[], bad: readonly T[]) => fc.oneof({ arbitrary: pick(good), weight: 9 }, { arbitrary: pick(bad), weight: 1 });
+
+const email = fc.tuple(pick(["alice", "bruno", "contact", "x.y", "tresorerie"]), pick([...DOMAINS, "example.net"])).map(([l, d]) => `${l}@${d}`);
+const text = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }), pick(["Les Amis du Vélo", "Collectif « Jardins »", "a: b", "#1", "- x", "yes", "null", "1e3"]));
+const date = fc.date({ min: new Date("2020-01-01"), max: new Date("2030-12-31"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+
+const members = fc.uniqueArray(
+  fc.record({
+    username: pick(USERNAMES),
+    email: fc.constant(""),
+    name: text,
+    admin: fc.boolean(),
+    access: fc.subarray(["git", "nextcloud"]),
+  }, { requiredKeys: ["username", "email"] }),
+  { selector: (m) => m.username, minLength: 1, maxLength: 4 },
+).map((list) => list.map((m, i) => ({ ...m, email: `${m.username}@velo.net`, ...(i === 0 && m.admin === undefined ? { admin: true } : {}) })));
+
+function mailDomain(domain: string, usernames: string[]) {
+  const member = usernames.length ? pick(usernames) : fc.constant("alice");
+  return fc.record({
+    domain: fc.constant(domain),
+    mailboxes: fc.uniqueArray(fc.record({
+      address: pick(["contact", "info", "alice", "bureau", "x"]).map((l) => `${l}@${domain}`),
+      owner: member,
+      quotaGb: sometimesWrong([1, 2, 5, 10], [12, 0.5, 100]),
+      sharedWith: fc.subarray(usernames),
+    }, { requiredKeys: ["address", "quotaGb"] }), { selector: (b) => b.address, maxLength: 3 }),
+    redirections: fc.uniqueArray(fc.record({
+      from: pick(["liste", "bureau2", "tresor"]).map((l) => `${l}@${domain}`),
+      to: fc.array(email, { minLength: 1, maxLength: 3 }),
+    }), { selector: (r) => r.from, maxLength: 2 }),
+  }, { requiredKeys: ["domain"] });
+}
+
+function services(usernames: string[]) {
+  return fc.record({
+    website: fc.record({
+      engine: pick(["wordpress", "static"]),
+      domains: fc.uniqueArray(pick(["velo.org", "www.velo.org", "site.example.com"]), { minLength: 1, maxLength: 2 }),
+      storageGb: sometimesWrong([5, 10, 20], [7, 50]),
+    }),
+    nextcloud: fc.record({
+      domain: fc.constant("cloud.velo.org"),
+      storageGb: sometimesWrong([20, 50, 100], [30, 5]),
+      apps: fc.subarray(["forms", "polls", "calendar", "contacts", "deck", "notes", "tasks", "office"]),
+    }, { requiredKeys: ["domain", "storageGb"] }),
+    accounting: fc.record({ domain: fc.constant("compta.velo.org") }),
+    newsletter: fc.record({
+      engine: pick(["listmonk", "paheko"]),
+      domain: fc.constant("lettre.velo.org"),
+      subscribers: sometimesWrong([100, 500, 2000], [300, 0]),
+      tracking: fc.boolean(),
+    }, { requiredKeys: ["engine", "subscribers"] }),
+    video: fc.record({
+      channel: pick(["velo", "jardins_partages", "a.b"]),
+      owner: usernames.length ? pick(usernames) : fc.constant("alice"),
+      storageGb: sometimesWrong([10, 50, 100], [20]),
+      live: fc.boolean(),
+    }, { requiredKeys: ["channel", "storageGb"] }),
+  }, { requiredKeys: [] });
+}
+
+const tenantObject = members.chain((list) => {
+  const usernames = list.map((m) => m.username);
+  return fc.record({
+    version: fc.constant(1),
+    slug: pick(["velo", "velo", "jardins-partages", "autre"]),
+    name: text,
+    type: pick(["collective", "individual"]),
+    rate: pick(["standard", "solidarity"]),
+    solidarityPercent: sometimesWrong([10, 25, 50, 100], [0, 150]),
+    contact: email,
+    membership: fc.record({ paidUntil: date }),
+    members: fc.constant(list),
+    mail: fc.record({
+      domains: fc.uniqueArray(pick(DOMAINS), { maxLength: 2 }).chain((ds) => fc.tuple(...ds.map((d) => mailDomain(d, usernames)))),
+    }),
+    services: services(usernames),
+  }, { requiredKeys: ["slug", "name", "type", "contact", "members"] });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Mutations: of the data before it is written, then of the text.
+
+type Mutation =
+  | { kind: "delete" | "duplicate"; at: number }
+  | { kind: "rename"; at: number; name: string }
+  | { kind: "retype"; at: number; value: unknown }
+  | { kind: "truncate"; at: number }
+  | { kind: "bytes"; at: number; bytes: Uint8Array };
+
+const anyValue = fc.oneof(
+  fc.integer(), fc.double(), fc.string({ maxLength: 10 }), fc.boolean(), fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
+  fc.date({ noInvalidDate: true }),
+);
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant("delete" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("rename" as const), at: fc.nat(), name: fc.oneof(fc.string({ maxLength: 12 }), pick(["contcat", "Slug", "storage", "emial", "<<", "__proto__", "constructor", "0"])) }),
+  fc.record({ kind: fc.constant("retype" as const), at: fc.nat(), value: anyValue }),
+  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+);
+
+type Container = Record<string, unknown> | unknown[];
+/** Every (container, key) of the data, depth first. */
+function slots(data: unknown, out: [Container, string | number][] = []): [Container, string | number][] {
+  if (Array.isArray(data)) data.forEach((v, i) => { out.push([data, i]); slots(v, out); });
+  else if (data && typeof data === "object") for (const [k, v] of Object.entries(data)) { out.push([data as Record<string, unknown>, k]); slots(v, out); }
+  return out;
+}
+
+function mutateData(data: Record<string, unknown>, m: Mutation): void {
+  const all = slots(data);
+  if (!all.length) return;
+  const [container, key] = all[m.at % all.length]!;
+  if (m.kind === "delete") {
+    if (Array.isArray(container)) container.splice(key as number, 1);
+    else delete container[key as string];
+  } else if (m.kind === "rename" && !Array.isArray(container)) {
+    const value = container[key as string];
+    delete container[key as string];
+    Object.defineProperty(container, m.name, { value, enumerable: true, configurable: true, writable: true });
+  } else if (m.kind === "retype") {
+    (container as Record<string | number, unknown>)[key] = m.value;
+  } else if (m.kind === "duplicate") {
+    const lists = all.filter(([, k]) => typeof k === "number");
+    if (!lists.length) return;
+    const [list, index] = lists[m.at % lists.length]! as [unknown[], number];
+    // The same object twice: yaml writes an anchor and an alias.
+    list.splice(index, 0, list[index]);
+  }
+}
+
+function mutateBytes(bytes: Buffer, m: Mutation): Buffer {
+  if (m.kind === "truncate") return bytes.subarray(0, m.at % (bytes.length + 1));
+  if (m.kind === "bytes") {
+    const at = m.at % (bytes.length + 1);
+    return Buffer.concat([bytes.subarray(0, at), Buffer.from(m.bytes), bytes.subarray(at)]);
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const stats = { inputs: 0, fast: 0, positioned: 0 };
+
+afterAll(() => {
+  console.log(`loader-fast-path: ${stats.inputs} inputs (${stats.fast} took the fast path, ${stats.positioned} the positioned path)`);
+});
+
+/** Both paths agree on one input; returns whether the fast path took it. */
+function agree(file: string, bytes: Uint8Array | string): boolean {
+  stats.inputs++;
+  const reference = loadTenantTextPositioned(file, bytes);
+  const loaded = loadTenantText(file, bytes);
+  expect(loaded.problems).toEqual(reference.problems);
+  expect(loaded.tenant?.tenant).toEqual(reference.tenant?.tenant);
+  const fast = loadTenantFast(file, bytes);
+  if (!fast) {
+    stats.positioned++;
+    return false;
+  }
+  stats.fast++;
+  // The fast path vouches only for files the positioned path loads without a problem.
+  expect(reference.problems.map(formatProblem)).toEqual([]);
+  expect(fast.problems).toEqual([]);
+  expect(fast.tenant!.tenant).toEqual(reference.tenant!.tenant);
+  // Rule problems, located through the lazy positions: the same text, file, line and column.
+  const ctx = { catalog, fileStem: fileStem(file), sharedMailDomains: SHARED, today: TODAY };
+  const rules = (t: LoadedTenant) => locateIssues(t, tenantRules(t.tenant, ctx));
+  expect(rules(fast.tenant!)).toEqual(rules(reference.tenant!));
+  const cross = (t: LoadedTenant) => crossFileRules([...examples, t], SHARED).filter((p) => p.file === file);
+  expect(cross(fast.tenant!)).toEqual(cross(reference.tenant!));
+  return true;
+}
+
+describe("the fast path agrees with the positioned path", () => {
+  it("on generated tenant files", () => {
+    let fast = 0;
+    fc.assert(fc.property(tenantObject, (data) => {
+      if (agree(`tenants/${data.slug}.yaml`, stringify(data))) fast++;
+    }), { numRuns: 1000 });
+    // Most generated files are clean and plain: the fast path must take many, or this proves little.
+    expect(fast).toBeGreaterThan(300);
+  });
+
+  it("on generated tenant files in other YAML styles (flow, quoted, folded, CRLF)", () => {
+    const style = fc.record({
+      flow: fc.constantFrom(0, 1, 2), quote: fc.constantFrom("PLAIN", "QUOTE_DOUBLE", "QUOTE_SINGLE"), width: fc.constantFrom(20, 40, 80),
+      indent: fc.constantFrom(2, 4), crlf: fc.boolean(), lead: fc.constantFrom("", "# comment\n", "\n\n", "\ufeff"),
+    });
+    fc.assert(fc.property(tenantObject, style, (data, s) => {
+      let text = stringify(data, { defaultStringType: s.quote as "PLAIN", lineWidth: s.width, indent: s.indent, collectionStyle: s.flow === 1 ? "flow" : "any", flowCollectionPadding: s.flow === 2 });
+      if (s.crlf) text = text.replaceAll("\n", "\r\n");
+      agree(`tenants/${data.slug}.yaml`, s.lead + text);
+    }), { numRuns: 800 });
+  });
+
+  it("on mutated tenant files", () => {
+    fc.assert(fc.property(tenantObject, fc.array(mutation, { minLength: 1, maxLength: 3 }), (data, mutations) => {
+      const copy = structuredClone(data) as Record<string, unknown>;
+      for (const m of mutations) mutateData(copy, m);
+      let bytes: Buffer = Buffer.from(stringify(copy, { aliasDuplicateObjects: true }));
+      for (const m of mutations) bytes = mutateBytes(bytes, m);
+      agree(`tenants/${String(data.slug)}.yaml`, bytes);
+    }), { numRuns: 3000 });
+  });
+
+  it("on mutated example files", () => {
+    const files = fs.readdirSync(TENANTS).filter((f) => f.endsWith(".yaml")).map((f) => fs.readFileSync(path.join(TENANTS, f)));
+    fc.assert(fc.property(fc.nat(), fc.array(fc.oneof(
+      fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 4 }) }),
+      fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), bytes: pick([": ", "\n- ", "[", "{", "]", "}", ",", "&a ", "*a", "!!str ", "\t", "  ", "    ", "'", "\"", "#", " #", "|\n", ">-\n", "? ", "\n  ", "\r", "\r\n", "---\n", "...\n", "%YAML 1.2\n", "~", "null", "0x1F", "0o17", "1e3", ".inf", "-0", "+5", "1_000", "yes", "2026-01-01", "\"a\nb\"", "\\"]).map((s) => new TextEncoder().encode(s)) }),
+    ), { minLength: 1, maxLength: 4 }), (which, mutations) => {
+      let bytes: Buffer = files[which % files.length]!;
+      for (const m of mutations) bytes = mutateBytes(bytes, m);
+      agree(`tenants/${path.basename(String(which % files.length))}.yaml`, bytes);
+    }), { numRuns: 3000 });
+  });
+
+  it("on every example tenant file, which the fast path takes", () => {
+    for (const f of fs.readdirSync(TENANTS).filter((f) => f.endsWith(".yaml"))) {
+      expect(agree(`tenants/${f}`, fs.readFileSync(path.join(TENANTS, f))), f).toBe(true);
+    }
+  });
+
+  it("on scalars that resolve differently in YAML 1.1, js-yaml's defaults and yaml's core schema", () => {
+    const valid = fs.readFileSync(path.join(TENANTS, "amis-du-velo.yaml"), "utf8");
+    const values = ["yes", "no", "on", "off", "y", "~", "null", "Null", "NULL", "", "true", "True", "TRUE", "tRUE", "false", "0x1F", "0o17", "017", "0b11", "1_000", "+5", "-0",
+      "1e3", "1E3", "1.", ".5", "+.5", "-.inf", ".Inf", ".NaN", ".nan", "nan", "2026-12-31", "2026-12-31T10:00:00Z", "12:30", "1:30:00", "0", "5", "5.0", "4.9999999999999999", "1e400", "99999999999999999999"];
+    for (const v of values) {
+      for (const field of ["name: Les Amis du Vélo", "quotaGb: 5", "paidUntil: 2027-06-30", "admin: true", "subscribers: 500"]) {
+        const key = field.slice(0, field.indexOf(":"));
+        agree("tenants/amis-du-velo.yaml", valid.replace(field, `${key}: ${v}`));
+      }
+    }
+  });
+});
+
+describe("hostile and edge-case YAML stays on the positioned path, fast", () => {
+  const lol = (n: number) => {
+    const lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+    for (let i = 1; i < n; i++) {
+      const prev = String.fromCharCode(96 + i);
+      lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(", ")}]`);
+    }
+    return lines.join("\n") + "\n";
+  };
+  const valid = fs.readFileSync(path.join(TENANTS, "amis-du-velo.yaml"), "utf8");
+  const cases: { name: string; input: () => string }[] = [
+    { name: "an alias bomb", input: () => lol(9) },
+    { name: "an alias bomb inside a valid tenant", input: () => valid + "\nx: " + lol(9).replaceAll("\n", "\n  ").replace(/^/, "\n  ") },
+    { name: "an alias of a valid value", input: () => valid.replace("name: Les Amis du Vélo", "name: &n Les Amis du Vélo").replace("name: Alice Martin", "name: *n") },
+    { name: "10,000 nested [", input: () => "[".repeat(10_000) + "]".repeat(10_000) },
+    { name: "10,000 nested block sequences on one line", input: () => "- ".repeat(10_000) + "x\n" },
+    { name: "nested block mappings as deep as 1 MiB allows", input: () => Array.from({ length: 1400 }, (_, i) => " ".repeat(i) + "a:").join("\n") + " 1\n" },
+    { name: "deep nesting under a valid tenant's field", input: () => valid.replace("apps: [forms", "apps: " + "[".repeat(5_000) + "[forms") },
+    { name: "a deep indentation inside a multi-line quoted scalar", input: () => valid.replace("name: Les Amis du Vélo", `name: "Les Amis\n  du Vélo" ${": - ".repeat(0)}`) + "x: \"a\n" + " ".repeat(100) + "b\": " + "- ".repeat(40) + "c\n" },
+    { name: "a line indented beyond the nesting limit", input: () => valid.replace("name: Les Amis du Vélo", "name:\n" + " ".repeat(200) + "Les Amis du Vélo") },
+    { name: "a huge file", input: () => valid + ("# " + "x".repeat(78) + "\n").repeat(13_200) },
+    { name: "duplicate keys", input: () => valid.replace("type: collective", "type: collective\ntype: individual") },
+    { name: "a custom tag", input: () => valid.replace("name: Les Amis du Vélo", "name: !foo bar") },
+    { name: "two documents", input: () => `---\n${valid}---\n${valid}` },
+    { name: "a NUL byte", input: () => valid.replace("name: Les", "name: Le\u0000s") },
+    { name: "a merge key", input: () => `base: &b {slug: x}\n<<: *b\n${valid}` },
+    // Found by the properties above: js-yaml reads these, yaml refuses them.
+    { name: "a lone carriage return before a comment", input: () => "\r" + valid },
+    { name: "a flow list closed on the next line, unindented", input: () => valid.replace("bruno@example.net]", "bruno@example.net\r\n]") },
+    { name: "a double-quoted scalar with an escaped line break before an empty line", input: () => valid.replace("name: Les Amis du Vélo", 'name: "Les Amis\\\n\n  du Vélo"') },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const input = c.input();
+      const started = performance.now();
+      expect(loadTenantFast("tenants/amis-du-velo.yaml", input)).toBeUndefined();
+      agree("tenants/amis-du-velo.yaml", input);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    });
+  }
+});
