@@ -5,7 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { assertPinnedImage } from "../components/blocks/image-pin";
 import type { StorageQuota } from "../components/units";
 import { loadCatalog, tierSizes, type TieredOffer } from "../infra/catalog";
-import type { Load } from "../infra/host-load";
+import { addLoad, NO_LOAD, type Load } from "../infra/host-load";
 import { parseStackName } from "../infra/naming";
 
 /**
@@ -325,10 +325,7 @@ function allStacksLoad(stacks: Record<string, Record<string, Load>>): Record<str
   if (!totals) {
     totals = {};
     for (const loads of Object.values(stacks)) {
-      for (const [host, l] of Object.entries(loads)) {
-        const t = totals[host] ?? { diskGb: 0, memoryGb: 0, cpus: 0 };
-        totals[host] = { diskGb: t.diskGb + l.diskGb, memoryGb: t.memoryGb + l.memoryGb, cpus: t.cpus + l.cpus };
-      }
+      for (const [host, l] of Object.entries(loads)) totals[host] = addLoad(totals[host] ?? NO_LOAD, l);
     }
     totalsByConfig.set(stacks, totals);
   }
@@ -382,8 +379,7 @@ const hostCapacity: StackValidationPolicy = {
     const total: Record<string, Load> = { ...byHost };
     const add = (loads: Record<string, Load>, sign: 1 | -1) => {
       for (const [host, l] of Object.entries(loads)) {
-        const t = total[host] ?? { diskGb: 0, memoryGb: 0, cpus: 0 };
-        total[host] = { diskGb: t.diskGb + sign * l.diskGb, memoryGb: t.memoryGb + sign * l.memoryGb, cpus: t.cpus + sign * l.cpus };
+        total[host] = addLoad(total[host] ?? NO_LOAD, { diskGb: sign * l.diskGb, memoryGb: sign * l.memoryGb, cpus: sign * l.cpus });
       }
     };
     add(allStacksLoad(config.stacks ?? {}), 1);
