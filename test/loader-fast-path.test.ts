@@ -3,13 +3,14 @@
  * path (yaml with a line counter, the reference for every message): over generated, mutated and
  * hostile tenant files, both give the same tenant data, the same located rule and cross-file
  * problems, and `loadTenantText` gives exactly the positioned path's problems.
- * The generators and mutations are those of loader-fuzz.test.ts.
+ * The generators and mutations are those of loader-fuzz.test.ts (test/helpers/tenant-arbitraries.ts).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
+import { mutateBytes, mutateData, mutation, pick, tenantObject } from "./helpers/tenant-arbitraries";
 import { loadCatalog } from "../infra/catalog";
 import { crossFileRules } from "../infra/schema/cross-rules";
 import {
@@ -27,158 +28,6 @@ const examples: LoadedTenant[] = fs.readdirSync(TENANTS).filter((f) => f.endsWit
   if (!result.tenant) throw new Error(`example tenant ${f} does not load: ${result.problems.map(formatProblem).join("; ")}`);
   return result.tenant;
 });
-
-// ---------------------------------------------------------------------------------------------
-// Arbitraries of the contract (DESIGN.md "The tenant file contract (v1)"): mostly valid values,
-// with a few off-catalog ones so that the rules fire too.
-
-const USERNAMES = ["alice", "bruno", "chloe", "dominique", "eve.l", "farid_b", "gaelle-p"];
-const DOMAINS = ["velo.org", "velo.net", "lautre.example.org", "jardins-partages.fr"];
-const HOSTS = ["velo.org", "www.velo.org", "cloud.velo.org", "compta.velo.org", "lettre.velo.org", "site.example.com"];
-const pick = <T>(values: readonly T[]) => fc.constantFrom(...values);
-const sometimesWrong = <T>(good: readonly T[], bad: readonly T[]) => fc.oneof({ arbitrary: pick(good), weight: 9 }, { arbitrary: pick(bad), weight: 1 });
-
-const email = fc.tuple(pick(["alice", "bruno", "contact", "x.y", "tresorerie"]), pick([...DOMAINS, "example.net"])).map(([l, d]) => `${l}@${d}`);
-const text = fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }), pick(["Les Amis du Vélo", "Collectif « Jardins »", "a: b", "#1", "- x", "yes", "null", "1e3"]));
-const date = fc.date({ min: new Date("2020-01-01"), max: new Date("2030-12-31"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
-
-const members = fc.uniqueArray(
-  fc.record({
-    username: pick(USERNAMES),
-    email: fc.constant(""),
-    name: text,
-    admin: fc.boolean(),
-    access: fc.subarray(["git", "nextcloud"]),
-  }, { requiredKeys: ["username", "email"] }),
-  { selector: (m) => m.username, minLength: 1, maxLength: 4 },
-).map((list) => list.map((m, i) => ({ ...m, email: `${m.username}@velo.net`, ...(i === 0 && m.admin === undefined ? { admin: true } : {}) })));
-
-function mailDomain(domain: string, usernames: string[]) {
-  const member = usernames.length ? pick(usernames) : fc.constant("alice");
-  return fc.record({
-    domain: fc.constant(domain),
-    mailboxes: fc.uniqueArray(fc.record({
-      address: pick(["contact", "info", "alice", "bureau", "x"]).map((l) => `${l}@${domain}`),
-      owner: member,
-      quotaGb: sometimesWrong([1, 2, 5, 10], [12, 0.5, 100]),
-      sharedWith: fc.subarray(usernames),
-    }, { requiredKeys: ["address", "quotaGb"] }), { selector: (b) => b.address, maxLength: 3 }),
-    redirections: fc.uniqueArray(fc.record({
-      from: pick(["liste", "bureau2", "tresor"]).map((l) => `${l}@${domain}`),
-      to: fc.array(email, { minLength: 1, maxLength: 3 }),
-    }), { selector: (r) => r.from, maxLength: 2 }),
-  }, { requiredKeys: ["domain"] });
-}
-
-function services(usernames: string[]) {
-  return fc.record({
-    website: fc.record({
-      engine: pick(["wordpress", "static"]),
-      domains: fc.uniqueArray(pick(["velo.org", "www.velo.org", "site.example.com"]), { minLength: 1, maxLength: 2 }),
-      storageGb: sometimesWrong([5, 10, 20], [7, 50]),
-    }),
-    nextcloud: fc.record({
-      domain: fc.constant("cloud.velo.org"),
-      storageGb: sometimesWrong([20, 50, 100], [30, 5]),
-      apps: fc.subarray(["forms", "polls", "calendar", "contacts", "deck", "notes", "tasks", "office"]),
-    }, { requiredKeys: ["domain", "storageGb"] }),
-    accounting: fc.record({ domain: fc.constant("compta.velo.org") }),
-    newsletter: fc.record({
-      engine: pick(["listmonk", "paheko"]),
-      domain: fc.constant("lettre.velo.org"),
-      subscribers: sometimesWrong([100, 500, 2000], [300, 0]),
-      tracking: fc.boolean(),
-    }, { requiredKeys: ["engine", "subscribers"] }),
-    video: fc.record({
-      channel: pick(["velo", "jardins_partages", "a.b"]),
-      owner: usernames.length ? pick(usernames) : fc.constant("alice"),
-      storageGb: sometimesWrong([10, 50, 100], [20]),
-      live: fc.boolean(),
-    }, { requiredKeys: ["channel", "storageGb"] }),
-  }, { requiredKeys: [] });
-}
-
-const tenantObject = members.chain((list) => {
-  const usernames = list.map((m) => m.username);
-  return fc.record({
-    version: fc.constant(1),
-    slug: pick(["velo", "velo", "jardins-partages", "autre"]),
-    name: text,
-    type: pick(["collective", "individual"]),
-    rate: pick(["standard", "solidarity"]),
-    solidarityPercent: sometimesWrong([10, 25, 50, 100], [0, 150]),
-    contact: email,
-    membership: fc.record({ paidUntil: date }),
-    members: fc.constant(list),
-    mail: fc.record({
-      domains: fc.uniqueArray(pick(DOMAINS), { maxLength: 2 }).chain((ds) => fc.tuple(...ds.map((d) => mailDomain(d, usernames)))),
-    }),
-    services: services(usernames),
-  }, { requiredKeys: ["slug", "name", "type", "contact", "members"] });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Mutations: of the data before it is written, then of the text.
-
-type Mutation =
-  | { kind: "delete" | "duplicate"; at: number }
-  | { kind: "rename"; at: number; name: string }
-  | { kind: "retype"; at: number; value: unknown }
-  | { kind: "truncate"; at: number }
-  | { kind: "bytes"; at: number; bytes: Uint8Array };
-
-const anyValue = fc.oneof(
-  fc.integer(), fc.double(), fc.string({ maxLength: 10 }), fc.boolean(), fc.constant(null),
-  fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
-  fc.date({ noInvalidDate: true }),
-);
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("delete" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("rename" as const), at: fc.nat(), name: fc.oneof(fc.string({ maxLength: 12 }), pick(["contcat", "Slug", "storage", "emial", "<<", "__proto__", "constructor", "0"])) }),
-  fc.record({ kind: fc.constant("retype" as const), at: fc.nat(), value: anyValue }),
-  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-);
-
-type Container = Record<string, unknown> | unknown[];
-/** Every (container, key) of the data, depth first. */
-function slots(data: unknown, out: [Container, string | number][] = []): [Container, string | number][] {
-  if (Array.isArray(data)) data.forEach((v, i) => { out.push([data, i]); slots(v, out); });
-  else if (data && typeof data === "object") for (const [k, v] of Object.entries(data)) { out.push([data as Record<string, unknown>, k]); slots(v, out); }
-  return out;
-}
-
-function mutateData(data: Record<string, unknown>, m: Mutation): void {
-  const all = slots(data);
-  if (!all.length) return;
-  const [container, key] = all[m.at % all.length]!;
-  if (m.kind === "delete") {
-    if (Array.isArray(container)) container.splice(key as number, 1);
-    else delete container[key as string];
-  } else if (m.kind === "rename" && !Array.isArray(container)) {
-    const value = container[key as string];
-    delete container[key as string];
-    Object.defineProperty(container, m.name, { value, enumerable: true, configurable: true, writable: true });
-  } else if (m.kind === "retype") {
-    (container as Record<string | number, unknown>)[key] = m.value;
-  } else if (m.kind === "duplicate") {
-    const lists = all.filter(([, k]) => typeof k === "number");
-    if (!lists.length) return;
-    const [list, index] = lists[m.at % lists.length]! as [unknown[], number];
-    // The same object twice: yaml writes an anchor and an alias.
-    list.splice(index, 0, list[index]);
-  }
-}
-
-function mutateBytes(bytes: Buffer, m: Mutation): Buffer {
-  if (m.kind === "truncate") return bytes.subarray(0, m.at % (bytes.length + 1));
-  if (m.kind === "bytes") {
-    const at = m.at % (bytes.length + 1);
-    return Buffer.concat([bytes.subarray(0, at), Buffer.from(m.bytes), bytes.subarray(at)]);
-  }
-  return bytes;
-}
 
 // ---------------------------------------------------------------------------------------------
 
