@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as keycloak from "@pulumi/keycloak";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import { Platform, type PlatformOutputValues } from "../components/platform/platform";
-import { DEFAULT_MAIL_FRAGMENTS_DIR } from "../components/platform/mail-server";
+import { DEFAULT_MAIL_FRAGMENTS_DIR, mailHostname } from "../components/platform/mail-server";
 import { DEFAULT_ROUTES_DIR } from "../components/platform/reverse-proxy";
 import type { HostConnection, PlatformOutputs } from "../components/platform/outputs";
 import { TenantIdentity } from "../components/tenant/identity";
@@ -157,7 +157,7 @@ function buildTenantStack(env: string, slug: string): Record<string, unknown> {
       shared: d.shared,
       mailboxes: d.mailboxes,
       redirections: d.redirections,
-      mail: { host: mailHost, fragmentsDir: DEFAULT_MAIL_FRAGMENTS_DIR, hostname: `mail.${config.baseDomain}` },
+      mail: { host: mailHost, fragmentsDir: DEFAULT_MAIL_FRAGMENTS_DIR, hostname: mailHostname(config.baseDomain) },
     });
     return [d.domain, domain.dnsRecords];
   }));

@@ -92,6 +92,11 @@ export function assembleCommand(fragmentsDir: string, configDir: string = path.p
   return lines.join("\n");
 }
 
+/** Pure: the public name of the mail server (MX target), in the platform's base domain. */
+export function mailHostname(baseDomain: string): string {
+  return `mail.${baseDomain}`;
+}
+
 /** Pure: the OAuth2 introspection URL docker-mailserver gives Dovecot (the realm's userinfo endpoint). */
 export function oauth2IntrospectionUrl(keycloakUrl: string, realm: string): string {
   return `${keycloakUrl.replace(/\/+$/, "")}/realms/${realm}/protocol/openid-connect/userinfo`;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { Keycloak, type KeycloakSmtpArgs } from "./keycloak";
-import { MailServer } from "./mail-server";
+import { MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
 import type { HostConnection, PlatformOutputs } from "./outputs";
 import { ReverseProxy } from "./reverse-proxy";
@@ -186,7 +186,7 @@ export class Platform extends pulumi.ComponentResource {
       `${name}-mail`,
       {
         host: byService.mail,
-        hostname: `mail.${args.baseDomain}`,
+        hostname: mailHostname(args.baseDomain),
         network: networks[args.placement.mail]!,
         keycloakUrl: this.keycloak.url,
         realm: this.keycloak.realm,
