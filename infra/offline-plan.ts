@@ -200,23 +200,37 @@ interface StackRun {
   error?: string;
 }
 
-/** Runs one stack of the program under fresh mocks: the SDK's per-stack state is reset by setMocks. */
+// The SDK's debugging aids, replaced while a stack of the plan runs (pinned SDK: @pulumi/pulumi 3.248.0).
+const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
+const resourceClass = pulumi.Resource as unknown as { stackTrace(skip: number): unknown[] };
+
+/**
+ * Runs one stack of the program under fresh mocks: the SDK's per-stack state is reset by setMocks.
+ *
+ * The SDK records debugging aids the plan never shows, and they were most of its time (bench/,
+ * profiles): a stack trace for every promise it awaits, two more promises around each for its leak
+ * report, and a full stack trace (unbounded, each frame mapped through tsx's source maps) for every
+ * resource's source position. Stacks run without them; everything comes back afterwards.
+ */
 async function runStack(
   stack: string, config: Record<string, string>, platformOutputs?: Record<string, unknown>,
   program: () => Record<string, unknown> | void = () => buildStack(stack),
 ): Promise<StackRun> {
-  // The SDK captures a stack trace for every promise and every resource, and tsx maps each frame
-  // through source maps: that was most of the plan's time (bench/, profile). The plan shows no
-  // trace, so stacks run without them; both settings come back afterwards.
   const traceLimit = Error.stackTraceLimit;
   const sourceMaps = process.sourceMapsEnabled;
+  const { debuggablePromise } = debuggable;
+  const { stackTrace } = resourceClass;
   Error.stackTraceLimit = 0;
   process.setSourceMapsEnabled(false);
+  debuggable.debuggablePromise = (p) => p;
+  resourceClass.stackTrace = () => [];
   try {
     return await runStackUntraced(stack, config, platformOutputs, program);
   } finally {
     Error.stackTraceLimit = traceLimit;
     process.setSourceMapsEnabled(sourceMaps);
+    debuggable.debuggablePromise = debuggablePromise;
+    resourceClass.stackTrace = stackTrace;
   }
 }
 

@@ -74,7 +74,11 @@ export function stackFile(env: string): string {
 
 /** The `alacarte:` keys of a stack settings file, without the namespace, as Pulumi passes them to the program. */
 export function readStackConfig(file: string): Record<string, unknown> {
-  const settings = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+  return stackConfigOf(fs.readFileSync(file, "utf8"));
+}
+
+function stackConfigOf(text: string): Record<string, unknown> {
+  const settings = parse(text) as { config?: Record<string, unknown> } | null;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(settings?.config ?? {})) {
     if (key.startsWith(`${CONFIG_NAMESPACE}:`)) out[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
@@ -91,11 +95,31 @@ export function parsePlatformConfig(raw: Record<string, unknown>, source: string
   return result.data;
 }
 
-/** The platform config of an environment, read from its stack settings file. */
-export function readPlatformConfig(env: string): PlatformConfig {
+/** The last parse of each settings file, with the text it came from. */
+const parsedSettings = new Map<string, { text: string; config: Readonly<PlatformConfig> }>();
+
+/**
+ * The platform config of an environment, read from its stack settings file. Every tenant stack
+ * reads it, so a process planning thousands of them parses it once per content of the file; the
+ * result is frozen, being shared.
+ */
+export function readPlatformConfig(env: string): Readonly<PlatformConfig> {
   const file = stackFile(env);
   if (!fs.existsSync(file)) throw new ConfigError(`${path.relative(process.cwd(), file)}: no such stack settings file for environment "${env}"`);
-  return parsePlatformConfig(readStackConfig(file), path.relative(process.cwd(), file));
+  const text = fs.readFileSync(file, "utf8");
+  const known = parsedSettings.get(file);
+  if (known?.text === text) return known.config;
+  const config = deepFreeze(parsePlatformConfig(stackConfigOf(text), path.relative(process.cwd(), file)));
+  parsedSettings.set(file, { text, config });
+  return config;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** A mistake in a settings file: shown as a message, never a stack trace. */
