@@ -2,12 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
+import { PROJECT_ROOT } from "./project-root";
 
 /**
  * The catalog is a data file read at run time, so the program (ESM or CJS through tsx) and the
  * policy pack (CJS through ts-node) load the same figures the same way.
  */
-export const CATALOG_FILE = path.resolve(__dirname, "catalog.yaml");
+export const CATALOG_FILE = path.join(PROJECT_ROOT, "infra", "catalog.yaml");
 
 export const UNDECIDED = "undecided" as const;
 const price = z.union([z.number().nonnegative(), z.literal(UNDECIDED)]);

@@ -369,10 +369,15 @@ export function defaultWorkers(stacks: number): number {
   return Math.max(1, Math.min(cores, Math.floor(stacks / MIN_STACKS_PER_WORKER)));
 }
 
-/** A child process running infra/plan-worker.ts, started early so its import overlaps the parent's work. */
+/**
+ * A child process running infra/plan-worker, started early so its import overlaps the parent's
+ * work: the build's plan-worker.js beside this file when the plan runs from the build
+ * (infra/cli/launch.cjs), else the TypeScript source through tsx.
+ */
 function startWorker(): { run(share: TenantShare): { sent: Promise<void>; result: Promise<TenantStackRun[]> }; stop(): void } {
-  const child = fork(path.join(__dirname, "plan-worker.ts"), [], {
-    execArgv: ["--import", "tsx"], cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"],
+  const fromBuild = __filename.endsWith(".js");
+  const child = fork(path.join(__dirname, fromBuild ? "plan-worker.js" : "plan-worker.ts"), [], {
+    execArgv: fromBuild ? [] : ["--import", "tsx"], cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const exited = new Promise<string>((resolve) => {
     child.once("exit", (code, signal) => resolve(`plan worker stopped (${signal ?? `exit ${code}`})`));

@@ -2,10 +2,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
+import { PROJECT_ROOT } from "./project-root";
 import { HOSTNAME_PATTERN } from "./schema/defaults";
 
 /** The project root: stacks/, tenants/ and the catalog are found from here, whatever the working folder. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export { PROJECT_ROOT };
 export const STACKS_DIR = path.join(PROJECT_ROOT, "stacks");
 /**
  * The tenant files: tenants/ of the project, or the folder named by ALACARTE_TENANTS_DIR (read once,

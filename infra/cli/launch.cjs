@@ -1,0 +1,118 @@
+"use strict";
+/**
+ * Starts a command from its JavaScript build (build/, made by npm's install step), so a command
+ * does not transpile the program's TypeScript at every start:
+ *   node infra/cli/launch.cjs <validate|quote|plan|policy-config> [args...]   (the npm scripts)
+ *   node infra/cli/launch.cjs --build                                          (npm's prepare step)
+ * The build is checked against the sources first (their names, sizes and modification times): an
+ * edited source, a pulled commit or a new lockfile rebuilds it before the command runs, so a
+ * command never runs stale code. The real Pulumi CLI does not use the build; it runs the sources
+ * through tsx (Pulumi.yaml).
+ *
+ * Plain CommonJS, as it runs before anything is built.
+ */
+const crypto = require("node:crypto");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const BUILD = path.join(ROOT, "build");
+const STAMP = path.join(BUILD, "sources.sha1");
+
+/** Each command's entry; plan-worker is the plan's second process. */
+const ENTRIES = {
+  validate: "infra/cli/validate.ts",
+  quote: "infra/cli/quote.ts",
+  plan: "infra/cli/plan.ts",
+  "policy-config": "infra/cli/policy-config.ts",
+  "plan-worker": "infra/plan-worker.ts",
+};
+/** What the build is made of: the program's sources and the dependencies' exact versions. */
+const SOURCE_DIRS = ["infra", "components", "policies"];
+const SOURCE_FILES = ["package-lock.json", "tsconfig.json"];
+
+function sourceFiles() {
+  const out = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "node_modules") walk(full);
+      } else if (/\.(ts|cts|mts)$/.test(entry.name)) out.push(full);
+    }
+  };
+  for (const dir of SOURCE_DIRS) walk(path.join(ROOT, dir));
+  for (const file of SOURCE_FILES) if (fs.existsSync(path.join(ROOT, file))) out.push(path.join(ROOT, file));
+  return out.sort();
+}
+
+function sourcesStamp() {
+  const hash = crypto.createHash("sha1");
+  for (const file of sourceFiles()) {
+    const st = fs.statSync(file);
+    hash.update(`${path.relative(ROOT, file)}\0${st.size}\0${st.mtimeMs}\n`);
+  }
+  return hash.digest("hex");
+}
+
+function isFresh(stamp) {
+  try {
+    return fs.readFileSync(STAMP, "utf8") === stamp;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bundles each entry with the project's own modules; packages stay in node_modules (one copy of
+ * @pulumi/pulumi and its runtime state). Built beside, then moved in place: a command started
+ * meanwhile sees the old build or the new one, never half of one.
+ */
+function build(stamp) {
+  const esbuild = require("esbuild");
+  const staging = fs.mkdtempSync(path.join(ROOT, ".build-"));
+  try {
+    esbuild.buildSync({
+      absWorkingDir: ROOT,
+      entryPoints: Object.entries(ENTRIES).map(([out, source]) => ({ in: source, out })),
+      outdir: staging,
+      bundle: true,
+      packages: "external",
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      sourcemap: "linked",
+      logLevel: "error",
+    });
+    fs.writeFileSync(path.join(staging, "sources.sha1"), stamp);
+    const old = `${BUILD}.old-${process.pid}`;
+    if (fs.existsSync(BUILD)) fs.renameSync(BUILD, old);
+    try {
+      fs.renameSync(staging, BUILD);
+    } catch (e) {
+      // Another command built it in the meantime: theirs is as good.
+      if (!fs.existsSync(BUILD)) throw e;
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+    fs.rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function ensureBuilt() {
+  const stamp = sourcesStamp();
+  if (!isFresh(stamp)) build(stamp);
+}
+
+const [command] = process.argv.splice(2, 1);
+if (command === "--build") {
+  ensureBuilt();
+} else if (command && Object.hasOwn(ENTRIES, command) && command !== "plan-worker") {
+  ensureBuilt();
+  require(path.join(BUILD, `${command}.js`));
+} else {
+  console.error(`usage: node infra/cli/launch.cjs <${Object.keys(ENTRIES).filter((c) => c !== "plan-worker").join("|")}> [args...]`);
+  process.exitCode = 2;
+}

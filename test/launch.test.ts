@@ -1,0 +1,65 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The commands run from a JavaScript build (infra/cli/launch.cjs). These tests run the launcher in
+ * a copy of the project (node_modules linked), so building and rebuilding touch only the copy.
+ */
+const root = path.resolve(__dirname, "..");
+let copy: string;
+
+function launch(...args: string[]) {
+  return spawnSync(process.execPath, [path.join(copy, "infra", "cli", "launch.cjs"), ...args], {
+    cwd: copy, encoding: "utf8", env: { ...process.env, ALACARTE_TENANTS_DIR: "" },
+  });
+}
+
+beforeAll(() => {
+  copy = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-launch-"));
+  for (const entry of ["Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "infra", "components", "policies", "stacks", "tenants"]) {
+    fs.cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(root, "node_modules"), path.join(copy, "node_modules"), "dir");
+});
+
+afterAll(() => fs.rmSync(copy, { recursive: true, force: true }));
+
+describe("commands from the build", () => {
+  it("builds on first use and runs the command", () => {
+    const run = launch("validate");
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toMatch(/^3 tenant files valid/m);
+    expect(run.status).toBe(0);
+    expect(fs.readdirSync(path.join(copy, "build")).sort()).toEqual(expect.arrayContaining(["plan-worker.js", "plan.js", "sources.sha1", "validate.js"]));
+  });
+
+  it("keeps a fresh build and rebuilds one older than its sources", () => {
+    expect(launch("--build").status).toBe(0);
+    const built = fs.statSync(path.join(copy, "build", "validate.js")).mtimeMs;
+    expect(launch("--build").status).toBe(0);
+    expect(fs.statSync(path.join(copy, "build", "validate.js")).mtimeMs).toBe(built);
+
+    const source = path.join(copy, "infra", "cli", "validate.ts");
+    fs.writeFileSync(source, fs.readFileSync(source, "utf8").replace("tenant file${", "checked tenant file${"));
+    const run = launch("validate");
+    expect(run.stdout).toMatch(/^3 checked tenant files valid/m);
+    expect(run.status).toBe(0);
+  });
+
+  it("plans with both processes from the build", () => {
+    const run = launch("plan", "--workers", "2", "--json");
+    expect(run.status).toBe(0);
+    const result = JSON.parse(run.stdout) as { stacks: { name: string; resources: unknown[] }[] };
+    expect(result.stacks.map((s) => s.name)).toEqual(["prod", "prod.amis-du-velo", "prod.dominique-moreau", "prod.jardins-partages"]);
+    expect(result.stacks.every((s) => s.resources.length > 0)).toBe(true);
+  });
+
+  it("answers an unknown command with its usage", () => {
+    const run = launch("deploy");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^usage: node infra\/cli\/launch\.cjs <validate\|quote\|plan\|policy-config>/);
+  });
+});
