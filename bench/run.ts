@@ -1,25 +1,32 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { readPlatformConfig } from "../infra/platform-config";
 import { generateTenantSet, type TenantKind, type TenantSet, type TenantSetSummary } from "./generate";
-import type { WorkerResult } from "./worker";
 
 /**
  * npm run bench [-- --sizes 1,10,100] [--runs 3] [--timeout 300] [--seed 1] [--measures validate,plan,plan-one]
- *                 [--out .bench/results.json] [--stack-trace-limit <n>] [--source-maps off]
+ *                 [--out .bench/results.json]
  *
  * For each size, each measure runs `runs` times cold: the generated tenant files are written to a
- * fresh temporary folder and a fresh `node --import tsx bench/worker.ts` process measures one call
- * (tsx's transform cache disabled). Medians are printed, both inside the process (the call itself)
- * and as a whole command (the child's wall time). A run past `timeout` seconds is killed and
- * reported as not finished; the remaining runs of that measure are skipped.
+ * fresh temporary folder and the command is started exactly as its npm script starts it
+ * (`node infra/cli/launch.cjs validate`, `plan`, `plan --tenant <slug>`), from the build that
+ * `npm ci` made (it is checked, and made if missing, before the first run). Medians are printed,
+ * both inside the process (the command's own work, imports excluded) and as a whole command (the
+ * wall time from start to exit). Peak memory is the sum of each process's peak (the plan's worker
+ * processes included). A run past `timeout` seconds is killed and reported as not finished; the
+ * remaining runs of that measure are skipped.
+ *
+ * Honest counting: one more run of each plan measure, untimed, prints the plan as JSON; every
+ * resource it reports must have been answered by the mock monitors of its processes (counted by
+ * bench/process-report.cjs), and the resources per stack come from it.
  */
 
 const ROOT = path.resolve(__dirname, "..");
-const WORKER = path.join(ROOT, "bench", "worker.ts");
+const LAUNCH = path.join(ROOT, "infra", "cli", "launch.cjs");
+const REPORT = path.join(ROOT, "bench", "process-report.cjs");
 const MEASURES = ["validate", "plan", "plan-one"] as const;
 type Measure = (typeof MEASURES)[number];
 
@@ -28,7 +35,12 @@ interface RunOutcome {
   wallMs: number;
   /** Why the run failed: "did not finish in N s", an exit code, bad output. */
   failure?: string;
-  result?: WorkerResult;
+  insideMs?: number;
+  /** Sum of the processes' peaks. */
+  maxRssMb?: number;
+  processes?: number;
+  registrations?: number;
+  stdout?: string;
 }
 
 interface Stats { min: number; median: number; max: number; n: number }
@@ -41,7 +53,7 @@ interface MeasureReport {
   wallMs: number | null;
   maxRssMb: number | null;
   /** Each run, with the 1-minute load average when it started (other work on the machine skews timings). */
-  all: { insideMs: number; wallMs: number; maxRssMb: number; loadAvg: number }[];
+  all: { insideMs: number; wallMs: number; maxRssMb: number; processes: number; loadAvg: number }[];
 }
 
 interface SizeReport {
@@ -69,59 +81,85 @@ function stats(xs: number[]): Stats {
   return { min: Math.min(...xs), median: median(xs), max: Math.max(...xs), n: xs.length };
 }
 
-function runWorker(set: TenantSet, measure: Measure, timeoutS: number, env: Record<string, string>): Promise<RunOutcome> {
+function commandArgs(measure: Measure, set: TenantSet): string[] {
+  if (measure === "validate") return ["validate"];
+  return ["plan", ...(measure === "plan-one" ? ["--tenant", set.showcase] : [])];
+}
+
+function readLines<T>(file: string): T[] {
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as T) : [];
+}
+
+/** Runs one command cold, in a fresh folder of the set's files. */
+function runCommand(set: TenantSet, args: string[], timeoutS: number, keepStdout = false): Promise<RunOutcome> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-bench-"));
   const tenantsDir = path.join(dir, "tenants");
   fs.mkdirSync(tenantsDir);
   for (const [name, text] of set.files) fs.writeFileSync(path.join(tenantsDir, name), text);
-  const args = ["--import", "tsx", WORKER, measure, ...(measure === "plan-one" ? [set.showcase] : [])];
+  const reportFile = path.join(dir, "processes");
+  const timingsFile = path.join(dir, "timings");
   return new Promise((resolve) => {
     const start = performance.now();
-    const child = spawn(process.execPath, args, {
+    const child = spawn(process.execPath, [LAUNCH, ...args], {
       cwd: ROOT,
       env: {
-        ...process.env, ...env, ALACARTE_TENANTS_DIR: tenantsDir, TSX_DISABLE_CACHE: "1",
-        // Plans count the mock monitors' answers in every process they use (validate loads no Pulumi).
-        ...(measure === "validate" ? {} : {
-          BENCH_COUNT_FILE: path.join(dir, "registrations"),
-          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(ROOT, "bench", "count-registrations.cjs")}`.trim(),
-        }),
+        ...process.env, ALACARTE_TENANTS_DIR: tenantsDir, BENCH_REPORT_FILE: reportFile, ALACARTE_TIMINGS_FILE: timingsFile,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${REPORT}`.trim(),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let out = "";
+    const out: Buffer[] = [];
     let err = "";
     let timedOut = false;
-    child.stdout.on("data", (d: Buffer) => { out += d; });
+    child.stdout.on("data", (d: Buffer) => { if (keepStdout) out.push(d); });
     child.stderr.on("data", (d: Buffer) => { err += d; });
     const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutS * 1000);
     child.on("close", (code, signal) => {
       const wallMs = performance.now() - start;
       clearTimeout(timer);
+      const processes = readLines<{ maxRssMb: number; registrations: number }>(reportFile);
+      const timings = readLines<{ insideMs: number }>(timingsFile);
       fs.rmSync(dir, { recursive: true, force: true });
       if (timedOut) return resolve({ ok: false, wallMs, failure: `did not finish in ${timeoutS} s` });
       if (code !== 0) {
         const last = err.trim().split("\n").slice(-3).join(" | ");
         return resolve({ ok: false, wallMs, failure: `exit ${code ?? signal}: ${last.slice(0, 300)}` });
       }
-      try {
-        const result = JSON.parse(out.trim().split("\n").pop()!) as WorkerResult;
-        if (result.errors) return resolve({ ok: false, wallMs, failure: `${result.errors} error(s) in the ${measure} result`, result });
-        resolve({ ok: true, wallMs, result });
-      } catch {
-        resolve({ ok: false, wallMs, failure: `unreadable output: ${out.slice(-200)}` });
-      }
+      if (!timings.length) return resolve({ ok: false, wallMs, failure: "the command reported no timing" });
+      resolve({
+        ok: true, wallMs, insideMs: timings[0]!.insideMs,
+        maxRssMb: processes.reduce((n, p) => n + p.maxRssMb, 0), processes: processes.length,
+        registrations: processes.reduce((n, p) => n + p.registrations, 0),
+        ...(keepStdout ? { stdout: Buffer.concat(out).toString("utf8") } : {}),
+      });
     });
   });
 }
 
-function summarizeResources(set: TenantSet, plan: WorkerResult): SizeReport["resources"] {
-  const stacks = plan.stacks ?? [];
+interface PlannedStack { name: string; tenant: string | null; resources: { type: string; urn: string; parent: string | null }[] }
+
+/** The resources of a stack grouped by the type of their top-level ancestor (a child of the stack root). */
+function byComponent(stack: PlannedStack): Record<string, number> {
+  const byUrn = new Map(stack.resources.map((r) => [r.urn, r]));
+  const out: Record<string, number> = {};
+  for (const r of stack.resources) {
+    let top = r;
+    while (top.parent && byUrn.get(top.parent)?.parent) top = byUrn.get(top.parent)!;
+    const key = top.parent === null ? "(stack root)" : top.type;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+function summarizeResources(set: TenantSet, planned: PlannedStack[], mocksSaw: number): SizeReport["resources"] {
+  const stacks = planned.map((s) => ({ tenant: s.tenant, resources: s.resources.length, byComponent: byComponent(s) }));
   const byKind = new Map<TenantKind, typeof stacks>();
   for (const s of stacks) {
     if (s.tenant === null) continue;
     const kind = set.kinds.get(s.tenant)!;
-    byKind.set(kind, [...(byKind.get(kind) ?? []), s]);
+    const list = byKind.get(kind);
+    if (list) list.push(s);
+    else byKind.set(kind, [s]);
   }
   const kinds: NonNullable<SizeReport["resources"]>["byKind"] = {};
   for (const [kind, list] of [...byKind].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -131,7 +169,7 @@ function summarizeResources(set: TenantSet, plan: WorkerResult): SizeReport["res
   }
   return {
     total: stacks.reduce((n, s) => n + s.resources, 0),
-    mocksSaw: plan.mocksSaw ?? 0,
+    mocksSaw,
     stacks: stacks.length,
     platform: stacks.find((s) => s.tenant === null)?.resources ?? 0,
     byKind: kinds,
@@ -176,24 +214,20 @@ async function main(): Promise<void> {
       seed: { type: "string", default: "1" },
       measures: { type: "string", default: MEASURES.join(",") },
       out: { type: "string", default: path.join(ROOT, ".bench", "results.json") },
-      "stack-trace-limit": { type: "string" },
-      "source-maps": { type: "string" },
     },
   });
   const sizes = values.sizes!.split(",").map(Number);
   const runs = Number(values.runs);
   const timeoutS = Number(values.timeout);
   const measures = values.measures!.split(",") as Measure[];
-  const env: Record<string, string> = {
-    ...(values["stack-trace-limit"] !== undefined ? { BENCH_STACK_TRACE_LIMIT: values["stack-trace-limit"] } : {}),
-    ...(values["source-maps"] === "off" ? { BENCH_SOURCE_MAPS: "off" } : {}),
-  };
   const sharedMailDomains = readPlatformConfig("prod").sharedMailDomains;
   const reports: SizeReport[] = [];
+  // The build the commands run from (npm ci made it; made now if missing or stale), untimed.
+  execFileSync(process.execPath, [LAUNCH, "--build"], { stdio: "inherit" });
   const write = () => {
     fs.mkdirSync(path.dirname(values.out!), { recursive: true });
     fs.writeFileSync(values.out!, `${JSON.stringify({
-      date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, runs, timeoutS, env, reports,
+      date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, runs, timeoutS, reports,
     }, null, 2)}\n`);
   };
 
@@ -206,17 +240,26 @@ async function main(): Promise<void> {
       const failures: string[] = [];
       for (let i = 0; i < runs; i++) {
         const loadAvg = Math.round(os.loadavg()[0]! * 100) / 100;
-        const outcome = await runWorker(set, measure, timeoutS, env);
+        const outcome = await runCommand(set, commandArgs(measure, set), timeoutS);
         const tag = `x${scale} ${measure} run ${i + 1}/${runs}`;
         if (!outcome.ok) {
           failures.push(outcome.failure!);
           console.error(`${tag}: ${outcome.failure}`);
           break; // a run that failed or timed out would fail again: do not spend the time twice
         }
-        const r = outcome.result!;
-        done.push({ insideMs: Math.round(r.insideMs), wallMs: Math.round(outcome.wallMs), maxRssMb: r.maxRssMb, loadAvg });
-        console.error(`${tag}: ${fmtS(r.insideMs)} inside, ${fmtS(outcome.wallMs)} whole, ${r.maxRssMb} MB (load average ${loadAvg} at start)`);
-        if (measure === "plan" && !report.resources) report.resources = summarizeResources(set, r);
+        done.push({ insideMs: outcome.insideMs!, wallMs: Math.round(outcome.wallMs), maxRssMb: outcome.maxRssMb!, processes: outcome.processes!, loadAvg });
+        console.error(`${tag}: ${fmtS(outcome.insideMs)} inside, ${fmtS(outcome.wallMs)} whole, ${outcome.maxRssMb} MB in ${outcome.processes} process(es) (load average ${loadAvg} at start)`);
+      }
+      if (measure === "plan" && done.length) {
+        // Untimed: the plan as JSON, to count what it reports against what the mocks answered.
+        const counted = await runCommand(set, [...commandArgs(measure, set), "--json"], timeoutS, true);
+        if (counted.ok) {
+          const planned = (JSON.parse(counted.stdout!) as { stacks: PlannedStack[] }).stacks;
+          report.resources = summarizeResources(set, planned, counted.registrations!);
+          if (report.resources!.total !== report.resources!.mocksSaw) failures.push(`the plan reports ${report.resources!.total} resources, the mocks answered ${report.resources!.mocksSaw}`);
+        } else {
+          failures.push(`counting run: ${counted.failure}`);
+        }
       }
       report.measures[measure] = {
         runs: done.length,

@@ -16,7 +16,7 @@ import { quoteTenant } from "./pricing";
 import { buildStack } from "./program";
 import { formatProblem, type Problem } from "./schema/load";
 import type { Tenant } from "./schema/tenant";
-import { tenantFiles, validateTenants } from "./validate";
+import { tenantFiles, validateTenants, validateTenantsInParallel } from "./validate";
 
 /**
  * The offline plan: the real program under Pulumi's mock runtime, with preview semantics, for the
@@ -415,7 +415,7 @@ async function planWith(env: string, options: PlanOptions, workers: ReturnType<t
   const platformConfig = readPlatformConfig(env);
   const catalog = loadCatalog();
   // Cross-file rules read every file, even when one tenant is planned.
-  const validation = validateTenants({
+  const validation = await validateTenantsInParallel({
     sharedMailDomains: platformConfig.sharedMailDomains, catalog,
     ...(options.today ? { today: options.today } : {}),
     ...(options.tenantsDir ? { tenantsDir: options.tenantsDir } : {}),

@@ -1,9 +1,12 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import { loadCatalog, type Catalog } from "./catalog";
 import { TENANTS_DIR } from "./platform-config";
 import { crossFileRules } from "./schema/cross-rules";
-import { displayName, fileStem, loadTenantText, locateIssues, type LoadedTenant, type Problem } from "./schema/load";
+import { displayName, fileStem, loadTenantText, locateInFile, locateIssues, type LoadedTenant, type Problem } from "./schema/load";
+import type { Tenant } from "./schema/tenant";
 import { tenantRules } from "./schema/rules";
 
 export interface ValidateOptions {
@@ -37,46 +40,99 @@ export function todayUtc(): string {
   return new Date().toISOString().slice(0, 10);
 }
 
+/** What the single-file checks need besides the file. */
+export interface FileCheckContext {
+  catalog: Catalog;
+  today: string;
+  sharedMailDomains: readonly string[];
+}
+
+/** The files a validation reads and the files it reports on, as absolute paths. */
+export function filesOf(options: ValidateOptions): { files: string[]; reported: Set<string> } {
+  const all = tenantFiles(options.tenantsDir ?? TENANTS_DIR).map((f) => path.resolve(f));
+  const reported = new Set(options.files ? options.files.map((f) => path.resolve(f)) : all);
+  return { files: [...new Set([...all, ...reported])], reported };
+}
+
+export function checkContext(options: ValidateOptions): FileCheckContext {
+  return { catalog: options.catalog ?? loadCatalog(), today: options.today ?? todayUtc(), sharedMailDomains: options.sharedMailDomains };
+}
+
+/** Reads one tenant file and runs every single-file check on it. */
+export function checkFile(file: string, name: string, context: FileCheckContext): { tenant?: LoadedTenant; problems: Problem[] } {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    return { problems: [{ file: name, line: 1, col: 1, field: "(file)", message: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, severity: "error" }] };
+  }
+  const result = loadTenantText(name, bytes);
+  if (!result.tenant) return result;
+  const issues = tenantRules(result.tenant.tenant, {
+    catalog: context.catalog, today: context.today, fileStem: fileStem(file), sharedMailDomains: context.sharedMailDomains,
+  });
+  return { tenant: result.tenant, problems: [...result.problems, ...locateIssues(result.tenant, issues)] };
+}
+
 /**
  * Loads and checks tenant files: every problem of every file in one pass. The cross-file rules
  * always see every file of the tenants folder, plus the files given.
  */
 export function validateTenants(options: ValidateOptions): ValidateResult {
-  const catalog = options.catalog ?? loadCatalog();
-  const today = options.today ?? todayUtc();
-  const all = tenantFiles(options.tenantsDir ?? TENANTS_DIR).map((f) => path.resolve(f));
-  const reported = new Set(options.files ? options.files.map((f) => path.resolve(f)) : all);
-  const files = [...new Set([...all, ...reported])];
-  // Each file's name, worked out once: with thousands of files, path arithmetic shows.
-  const names = new Map<string, string>();
-  const nameOf = (file: string) => {
-    let name = names.get(file);
-    if (name === undefined) names.set(file, name = displayName(file));
-    return name;
-  };
+  const { files, reported } = filesOf(options);
+  const context = checkContext(options);
+  const names = new Map(files.map((f) => [f, displayName(f)]));
+  const checked = files.map((file) => checkFile(file, names.get(file)!, context));
+  return finishValidation(checked, names, reported, options.sharedMailDomains);
+}
 
+/** Files from which a validation shares the single-file checks between threads (each thread costs its start). */
+const MIN_FILES_PER_THREAD = 400;
+
+/**
+ * validateTenants with the single-file checks (parsing, the schema, the single-file rules) shared
+ * between threads, this one included, for many files; the cross-file rules run here, on every
+ * file's result, so the result is validateTenants' own. Threads start from the commands' build
+ * (infra/cli/launch.cjs): run from the TypeScript sources, the checks stay in this thread.
+ */
+export async function validateTenantsInParallel(options: ValidateOptions & { threads?: number }): Promise<ValidateResult> {
+  const { files, reported } = filesOf(options);
+  const threads = Math.min(options.threads ?? Math.min(os.availableParallelism(), 4), Math.floor(files.length / MIN_FILES_PER_THREAD));
+  if (threads <= 1 || !__filename.endsWith(".js")) return validateTenants(options);
+  const context = checkContext(options);
+  const names = new Map(files.map((f) => [f, displayName(f)]));
+  const size = Math.ceil(files.length / threads);
+  const shares = Array.from({ length: threads }, (_, k) => files.slice(k * size, (k + 1) * size));
+  const others = shares.slice(1).map(async (share) => {
+    const results = await new Promise<{ tenant?: Tenant; problems: Problem[] }[]>((resolve, reject) => {
+      const worker = new Worker(path.join(__dirname, "validate-thread.js"), { workerData: { files: share, names: share.map((f) => names.get(f)!), context } });
+      worker.once("message", resolve);
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`a validation thread stopped (exit ${code})`)));
+    });
+    return results.map(({ tenant, problems }, i) => {
+      const file = share[i]!;
+      return tenant ? { tenant: { file: names.get(file)!, tenant, locate: locateInFile(file) }, problems } : { problems };
+    });
+  });
+  const own = shares[0]!.map((file) => checkFile(file, names.get(file)!, context));
+  const checked = [own, ...(await Promise.all(others))].flat();
+  return finishValidation(checked, names, reported, options.sharedMailDomains);
+}
+
+/** The cross-file rules over every file's single-file result, then what concerns the files reported on. */
+export function finishValidation(
+  checked: readonly { tenant?: LoadedTenant; problems: Problem[] }[], names: ReadonlyMap<string, string>,
+  reported: ReadonlySet<string>, sharedMailDomains: readonly string[],
+): ValidateResult {
   const problems: Problem[] = [];
   const tenants: LoadedTenant[] = [];
-  for (const file of files) {
-    const name = nameOf(file);
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch (e) {
-      problems.push({ file: name, line: 1, col: 1, field: "(file)", message: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, severity: "error" });
-      continue;
-    }
-    const result = loadTenantText(name, bytes);
-    problems.push(...result.problems);
-    if (!result.tenant) continue;
-    tenants.push(result.tenant);
-    const issues = tenantRules(result.tenant.tenant, {
-      catalog, today, fileStem: fileStem(file), sharedMailDomains: options.sharedMailDomains,
-    });
-    problems.push(...locateIssues(result.tenant, issues));
+  for (const c of checked) {
+    problems.push(...c.problems);
+    if (c.tenant) tenants.push(c.tenant);
   }
-  problems.push(...crossFileRules(tenants, options.sharedMailDomains));
-  const shown = new Set([...reported].map(nameOf));
+  problems.push(...crossFileRules(tenants, sharedMailDomains));
+  const shown = new Set([...reported].map((f) => names.get(f) ?? displayName(f)));
   return {
     tenants,
     files: [...shown],

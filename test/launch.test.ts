@@ -3,6 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTenantSet } from "../bench/generate";
+import { readPlatformConfig } from "../infra/platform-config";
+import { formatProblem } from "../infra/schema/load";
+import { validateTenants } from "../infra/validate";
 
 /**
  * The commands run from a JavaScript build (infra/cli/launch.cjs). These tests run the launcher in
@@ -25,7 +29,10 @@ beforeAll(() => {
   fs.symlinkSync(path.join(root, "node_modules"), path.join(copy, "node_modules"), "dir");
 });
 
-afterAll(() => fs.rmSync(copy, { recursive: true, force: true }));
+afterAll(() => {
+  fs.rmSync(copy, { recursive: true, force: true });
+  fs.rmSync(`${copy}-set`, { recursive: true, force: true });
+});
 
 describe("commands from the build", () => {
   it("builds on first use and runs the command", () => {
@@ -43,10 +50,13 @@ describe("commands from the build", () => {
     expect(fs.statSync(path.join(copy, "build", "validate.js")).mtimeMs).toBe(built);
 
     const source = path.join(copy, "infra", "cli", "validate.ts");
-    fs.writeFileSync(source, fs.readFileSync(source, "utf8").replace("tenant file${", "checked tenant file${"));
+    const original = fs.readFileSync(source, "utf8");
+    fs.writeFileSync(source, original.replace("tenant file${", "checked tenant file${"));
     const run = launch("validate");
     expect(run.stdout).toMatch(/^3 checked tenant files valid/m);
     expect(run.status).toBe(0);
+    fs.writeFileSync(source, original);
+    expect(launch("validate").stdout).toMatch(/^3 tenant files valid/m);
   });
 
   it("plans with both processes from the build", () => {
@@ -55,6 +65,33 @@ describe("commands from the build", () => {
     const result = JSON.parse(run.stdout) as { stacks: { name: string; resources: unknown[] }[] };
     expect(result.stacks.map((s) => s.name)).toEqual(["prod", "prod.amis-du-velo", "prod.dominique-moreau", "prod.jardins-partages"]);
     expect(result.stacks.every((s) => s.resources.length > 0)).toBe(true);
+  });
+
+  it("validates many files in threads with the messages of a validation in one thread", async () => {
+    const sharedMailDomains = readPlatformConfig("prod").sharedMailDomains;
+    // Outside the project and its copy: both name the files by their absolute paths.
+    const set = writeTenantSet(path.join(copy, "..", `${path.basename(copy)}-set`), { scale: 3, seed: 5, sharedMailDomains });
+    const files = [...set.files.keys()];
+    // A late file claims an early one's domains and addresses (cross-file problems located in both),
+    // another breaks the contract (a problem found by a thread's positioned path).
+    const early = set.showcase;
+    const copyName = "zz-copy.yaml";
+    fs.writeFileSync(path.join(set.tenantsDir, copyName), set.files.get(`${early}.yaml`)!.replace(`slug: ${early}`, "slug: zz-copy"));
+    const late = files[files.length - 2]!;
+    fs.appendFileSync(path.join(set.tenantsDir, late), "colour: blue\n");
+
+    const reference = validateTenants({ tenantsDir: set.tenantsDir, sharedMailDomains });
+    expect(reference.problems.filter((p) => p.file.endsWith(copyName)).length).toBeGreaterThan(0);
+    expect(reference.problems.filter((p) => p.file.endsWith(`${early}.yaml`)).length).toBeGreaterThan(0);
+    expect(reference.problems.some((p) => p.file.endsWith(late) && p.field === "colour")).toBe(true);
+
+    const run = spawnSync(process.execPath, [path.join(copy, "infra", "cli", "launch.cjs"), "validate"], {
+      cwd: root, encoding: "utf8", env: { ...process.env, ALACARTE_TENANTS_DIR: set.tenantsDir },
+    });
+    expect(run.status).toBe(1);
+    const lines = run.stdout.trim().split("\n");
+    expect(lines.slice(0, -1)).toEqual(reference.problems.map(formatProblem));
+    expect(lines.at(-1)).toMatch(new RegExp(`^${files.length + 1} tenant files: \\d+ errors`));
   });
 
   it("answers an unknown command with its usage", () => {

@@ -19,14 +19,15 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const BUILD = path.join(ROOT, "build");
 const STAMP = path.join(BUILD, "sources.sha1");
 
-/** Each command's entry; plan-worker is the plan's second process. */
-const ENTRIES = {
+/** Each command's entry. */
+const COMMANDS = {
   validate: "infra/cli/validate.ts",
   quote: "infra/cli/quote.ts",
   plan: "infra/cli/plan.ts",
   "policy-config": "infra/cli/policy-config.ts",
-  "plan-worker": "infra/plan-worker.ts",
 };
+/** Entries the commands start themselves: the plan's worker processes, validation threads. */
+const ENTRIES = { ...COMMANDS, "plan-worker": "infra/plan-worker.ts", "validate-thread": "infra/validate-thread.ts" };
 /** What the build is made of: the program's sources and the dependencies' exact versions. */
 const SOURCE_DIRS = ["infra", "components", "policies"];
 const SOURCE_FILES = ["package-lock.json", "tsconfig.json"];
@@ -101,18 +102,27 @@ function build(stamp) {
   }
 }
 
+/** Builds if needed; false when the sources do not build (esbuild has printed why). */
 function ensureBuilt() {
   const stamp = sourcesStamp();
-  if (!isFresh(stamp)) build(stamp);
+  if (isFresh(stamp)) return true;
+  try {
+    build(stamp);
+    return true;
+  } catch (e) {
+    if (!Array.isArray(e.errors)) throw e;
+    console.error(`the sources do not build (${e.errors.length} error${e.errors.length === 1 ? "" : "s"} above)`);
+    process.exitCode = 1;
+    return false;
+  }
 }
 
 const [command] = process.argv.splice(2, 1);
 if (command === "--build") {
   ensureBuilt();
-} else if (command && Object.hasOwn(ENTRIES, command) && command !== "plan-worker") {
-  ensureBuilt();
-  require(path.join(BUILD, `${command}.js`));
+} else if (command && Object.hasOwn(COMMANDS, command)) {
+  if (ensureBuilt()) require(path.join(BUILD, `${command}.js`));
 } else {
-  console.error(`usage: node infra/cli/launch.cjs <${Object.keys(ENTRIES).filter((c) => c !== "plan-worker").join("|")}> [args...]`);
+  console.error(`usage: node infra/cli/launch.cjs <${Object.keys(COMMANDS).join("|")}> [args...]`);
   process.exitCode = 2;
 }

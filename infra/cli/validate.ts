@@ -1,18 +1,18 @@
 import { parseArgs } from "node:util";
 import { readPlatformConfig } from "../platform-config";
 import { formatProblem } from "../schema/load";
-import { hasErrors, validateTenants } from "../validate";
+import { hasErrors, validateTenantsInParallel } from "../validate";
 import { runCli } from "./run";
 
 /** npm run validate [-- <files>]: every problem of every file, one line each. */
-runCli(() => {
+runCli(async () => {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { env: { type: "string", default: "prod" } },
   });
   // The shared mail domains are those of production (DESIGN.md), read from its settings file.
   const platform = readPlatformConfig(values.env!);
-  const result = validateTenants({
+  const result = await validateTenantsInParallel({
     files: positionals.length ? positionals : undefined,
     sharedMailDomains: platform.sharedMailDomains,
   });

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { FAILSAFE_SCHEMA, load as loadPlain, Type, type LoadOptions } from "js-yaml";
 import { Document, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Node } from "yaml";
@@ -383,6 +384,15 @@ function lazyLocate(bytes: Uint8Array | string): LoadedTenant["locate"] {
     }
     return locate(keys, onKey);
   };
+}
+
+/**
+ * `locate` for a tenant checked elsewhere (another thread): the file is read again, and its
+ * positions parsed, on the first call only.
+ */
+export function locateInFile(file: string): LoadedTenant["locate"] {
+  let locate: LoadedTenant["locate"] | undefined;
+  return (keys, onKey = false) => (locate ??= lazyLocate(fs.readFileSync(file)))(keys, onKey);
 }
 
 /** The fast path: the loaded tenant of a clean, plain file, or undefined for the positioned path to decide. */
