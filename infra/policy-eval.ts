@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import type {
-  EnforcementLevel, PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationPolicy, StackValidationPolicy,
+  EnforcementLevel, PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy,
 } from "@pulumi/policy";
 
 /**
@@ -107,6 +107,11 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
   return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
 }
 
+// A policy's type checks, made by functions rather than written inline in each object: under tsx
+// (esbuild's keepNames) every inline closure is named by a defineProperty, per registration and policy.
+const isTypeFor = (type: string) => (resourceClass: unknown) => isTypeOf(type, resourceClass);
+const asTypeFor = (type: string, props: unknown) => (resourceClass: unknown) => (isTypeOf(type, resourceClass) ? props : undefined);
+
 export interface EvaluateOptions {
   packName: string;
   packVersion: string;
@@ -114,23 +119,102 @@ export interface EvaluateOptions {
   packLevel?: EnforcementLevel;
 }
 
+type ResourceValidation = Extract<NonNullable<ResourceValidationPolicy["validateResource"]>, (...args: never[]) => unknown>;
+
+/** A policy that runs, with what does not depend on the stack: its level, its config, its validations. */
+interface Prepared {
+  policy: Policy;
+  level: PolicyLevel;
+  getConfig: <T extends object>() => T;
+  /** The only type it applies to (a single validation with an attached Pulumi type). */
+  only: string | undefined;
+}
+
+interface PreparedPack {
+  /** Everything the preparation read from the policies and the config, compared by identity. */
+  signature: unknown[];
+  resourcePolicies: (Prepared & { validations: ResourceValidation[] })[];
+  stackPolicies: (Prepared & { policy: StackValidationPolicy })[];
+}
+
+function signatureOf(policies: readonly Policy[], config: PolicyPackConfigJson): unknown[] {
+  const signature: unknown[] = [config.all, policies.length];
+  for (const p of policies) {
+    const own = config[p.name];
+    signature.push(p, p.name, p.enforcementLevel, p.configSchema, (p as ResourceValidationPolicy).validateResource, (p as StackValidationPolicy).validateStack, own);
+    if (own && typeof own === "object") for (const k of Object.keys(own)) signature.push(k, (own as Record<string, unknown>)[k]);
+  }
+  return signature;
+}
+
+const sameSignature = (a: unknown[], b: unknown[]) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+
+function preparePack(policies: readonly Policy[], config: PolicyPackConfigJson, packLevel: EnforcementLevel, signature: unknown[]): PreparedPack {
+  const reconciled = reconcileConfig(policies, config, packLevel);
+  // One frozen config per policy, shared by every call: copying a config that lists every stack's
+  // host load on each call made the plan quadratic in the number of tenants.
+  const frozen = new Map([...reconciled].map(([name, r]) => [name, deepFreeze(r.props)]));
+  const pack: PreparedPack = { signature, resourcePolicies: [], stackPolicies: [] };
+  for (const policy of policies) {
+    const level = reconciled.get(policy.name)!.level;
+    if (level === "disabled") continue;
+    const config = frozen.get(policy.name)!;
+    const prepared = {
+      policy, getConfig: <T extends object>() => config as T,
+      level: level === "advisory" ? "advisory" as const : "mandatory" as const, // remediate downgrades to mandatory when violated
+    };
+    if (isResourcePolicy(policy) && policy.validateResource) {
+      const v = policy.validateResource;
+      pack.resourcePolicies.push({ ...prepared, validations: [v].flat(), only: Array.isArray(v) ? undefined : getPulumiType(v) });
+    }
+    if (isStackPolicy(policy)) pack.stackPolicies.push({ ...prepared, policy, only: getPulumiType(policy.validateStack) });
+  }
+  return pack;
+}
+
+/**
+ * The offline plan evaluates every stack with the same policies and the same config object (which
+ * lists every host's load): reconciling and freezing that config once per stack was a large part of
+ * each evaluation. The cache is checked against what the preparation read, so a config changed in
+ * place between two calls is prepared again.
+ */
+const packs = new WeakMap<PolicyPackConfigJson, WeakMap<readonly Policy[], Map<EnforcementLevel, PreparedPack>>>();
+
+function preparedPack(policies: readonly Policy[], config: PolicyPackConfigJson, packLevel: EnforcementLevel): PreparedPack {
+  let byPolicies = packs.get(config);
+  if (!byPolicies) packs.set(config, (byPolicies = new WeakMap()));
+  let byLevel = byPolicies.get(policies);
+  if (!byLevel) byPolicies.set(policies, (byLevel = new Map()));
+  const signature = signatureOf(policies, config);
+  let pack = byLevel.get(packLevel);
+  if (!pack || !sameSignature(pack.signature, signature)) byLevel.set(packLevel, (pack = preparePack(policies, config, packLevel, signature)));
+  return pack;
+}
+
 /** Runs the policies over one stack's registrations. */
 export async function evaluatePolicies(
   policies: readonly Policy[], registrations: readonly Registration[], config: PolicyPackConfigJson, options: EvaluateOptions,
 ): Promise<PolicyViolation[]> {
-  const reconciled = reconcileConfig(policies, config, options.packLevel);
+  const { resourcePolicies, stackPolicies } = preparedPack(policies, config, options.packLevel ?? "advisory");
   const pack = `'${options.packName}@v${options.packVersion}'`;
   const byUrn = new Map(registrations.map((r) => [r.urn, r]));
+
+  // Each registration's inputs and outputs are deserialised once, on first use, and every policy
+  // reads that one copy through its own unknown-checking proxy (@pulumi/policy's server deserialises
+  // again for each policy). So policies must not change the props they are given: the next policy
+  // would see the change. Freezing the copy is no guard: the proxy hands out a frozen property's
+  // value unwrapped (a proxy's get must), so unknowns below the top level would go unreported.
+  const deserialized = new Map<unknown, Record<string, any>>();
+  const propsOf = (struct: unknown): Record<string, any> => {
+    let props = deserialized.get(struct);
+    if (!props) deserialized.set(struct, (props = deserializeProperties(struct, false)));
+    return props;
+  };
   const providerOf = (r: Registration, which: "inputs" | "outputs"): PolicyProviderResource | undefined => {
     const p = r.provider ? byUrn.get(r.provider) : undefined;
-    return p ? { type: p.type, urn: p.urn, name: p.name, props: unknownCheckingProxy(p[which] ? deserializeProperties(p[which], false) : {}) } : undefined;
+    return p ? { type: p.type, urn: p.urn, name: p.name, props: unknownCheckingProxy(p[which] ? propsOf(p[which]) : {}) } : undefined;
   };
   const violations: PolicyViolation[] = [];
-  const levelOf = (p: Policy): PolicyLevel | undefined => {
-    const level = reconciled.get(p.name)!.level;
-    if (level === "disabled") return undefined;
-    return level === "advisory" ? "advisory" : "mandatory"; // remediate downgrades to mandatory when violated
-  };
   const reporter = (p: Policy, level: PolicyLevel, defaultUrn: string | null) =>
     (message: string | { message?: string; urn?: string; enforcementLevel?: EnforcementLevel }, urn?: string) => {
       if (typeof message === "object") {
@@ -141,31 +225,22 @@ export async function evaluatePolicies(
     };
   const cantRun = (p: Policy, e: Error, urn: string | null) =>
     violations.push({ policy: p.name, level: "advisory", urn, message: `can't run policy '${p.name}' from policy pack ${pack} during preview: ${e.message}` });
-  // One frozen config per policy, shared by every call: copying a config that lists every stack's
-  // host load on each call made the plan quadratic in the number of tenants.
-  const frozen = new Map([...reconciled].map(([name, r]) => [name, deepFreeze(r.props)]));
-  const getConfigOf = (p: Policy) => <T extends object>() => frozen.get(p.name)! as T;
 
   // Analyze: every registration, in order, each policy in turn.
   for (const r of registrations) {
-    for (const p of policies) {
-      const level = levelOf(p);
-      if (!level || !isResourcePolicy(p) || !p.validateResource) continue;
-      if (!Array.isArray(p.validateResource)) {
-        const only = getPulumiType(p.validateResource);
-        if (only && only !== r.type) continue;
-      }
-      for (const validate of [p.validateResource].flat()) {
+    const isType = isTypeFor(r.type);
+    for (const { policy: p, level, getConfig, only, validations } of resourcePolicies) {
+      if (only && only !== r.type) continue;
+      for (const validate of validations) {
         try {
-          const props = unknownCheckingProxy(deserializeProperties(r.inputs, false));
+          const props = unknownCheckingProxy(propsOf(r.inputs));
           const provider = providerOf(r, "inputs");
-          await validate({
+          const args: ResourceValidationArgs = {
             type: r.type, props, urn: r.urn, name: r.name, opts: r.options, stackTags: new Map(),
-            isType: (c: unknown) => isTypeOf(r.type, c),
-            asType: ((c: unknown) => (isTypeOf(r.type, c) ? props : undefined)) as never,
-            getConfig: getConfigOf(p), notApplicable,
-            ...(provider ? { provider } : {}),
-          }, reporter(p, level, r.urn));
+            isType, asType: asTypeFor(r.type, props) as never, getConfig, notApplicable,
+          };
+          if (provider) args.provider = provider;
+          await validate(args, reporter(p, level, r.urn));
         } catch (e) {
           if (e instanceof UnknownValueError) cantRun(p, e, r.urn);
           else if (!(e instanceof NotApplicable)) throw new Error(`Error validating resource with policy '${p.name}' from policy pack ${pack}: ${(e as Error).stack}`);
@@ -174,34 +249,45 @@ export async function evaluatePolicies(
     }
   }
 
-  // AnalyzeStack: once, over every resource's outputs.
-  for (const p of policies) {
-    const level = levelOf(p);
-    if (!level || !isStackPolicy(p)) continue;
-    const only = getPulumiType(p.validateStack);
+  // AnalyzeStack: once, over every resource's outputs. The resources are built once and every
+  // stack policy gets the same ones (the server builds them again for each policy): they are
+  // frozen, so a policy that sorts or edits them fails instead of changing what the next one sees.
+  let resources: readonly PolicyResource[] | undefined;
+  const stackResources = (): readonly PolicyResource[] => {
+    if (resources) return resources;
+    const built = registrations.map((r): PolicyResource => {
+      const props = unknownCheckingProxy(r.outputs ? propsOf(r.outputs) : {});
+      const provider = providerOf(r, "outputs");
+      const resource: PolicyResource = {
+        type: r.type, props, urn: r.urn, name: r.name, opts: r.options, dependencies: [], propertyDependencies: {},
+        isType: isTypeFor(r.type), asType: asTypeFor(r.type, props) as never,
+      };
+      if (provider) resource.provider = provider;
+      return resource;
+    });
+    const resourceByUrn = new Map(built.map((x) => [x.urn, x]));
+    registrations.forEach((r, i) => {
+      const res = built[i]!;
+      const parent = r.parent ? resourceByUrn.get(r.parent) : undefined;
+      if (parent) res.parent = parent;
+      res.dependencies = r.dependencies.map((d) => resourceByUrn.get(d)).filter((d): d is PolicyResource => !!d);
+      for (const [k, v] of Object.entries(r.propertyDependencies)) {
+        res.propertyDependencies[k] = v.map((d) => resourceByUrn.get(d)).filter((d): d is PolicyResource => !!d);
+      }
+    });
+    for (const res of built) {
+      Object.freeze(res.dependencies);
+      for (const deps of Object.values(res.propertyDependencies)) Object.freeze(deps);
+      Object.freeze(res.propertyDependencies);
+      if (res.provider) Object.freeze(res.provider);
+      Object.freeze(res);
+    }
+    return (resources = Object.freeze(built));
+  };
+  for (const { policy: p, level, getConfig, only } of stackPolicies) {
     if (only && !registrations.some((r) => r.type === only)) continue;
     try {
-      const resources: PolicyResource[] = registrations.map((r) => {
-        const props = unknownCheckingProxy(r.outputs ? deserializeProperties(r.outputs, false) : {});
-        const provider = providerOf(r, "outputs");
-        return {
-          type: r.type, props, urn: r.urn, name: r.name, opts: r.options, dependencies: [], propertyDependencies: {},
-          isType: (c: unknown) => isTypeOf(r.type, c),
-          asType: ((c: unknown) => (isTypeOf(r.type, c) ? props : undefined)) as never,
-          ...(provider ? { provider } : {}),
-        };
-      });
-      const resourceByUrn = new Map(resources.map((x) => [x.urn, x]));
-      registrations.forEach((r, i) => {
-        const res = resources[i]!;
-        const parent = r.parent ? resourceByUrn.get(r.parent) : undefined;
-        if (parent) res.parent = parent;
-        res.dependencies = r.dependencies.map((d) => resourceByUrn.get(d)).filter((d): d is PolicyResource => !!d);
-        for (const [k, v] of Object.entries(r.propertyDependencies)) {
-          res.propertyDependencies[k] = v.map((d) => resourceByUrn.get(d)).filter((d): d is PolicyResource => !!d);
-        }
-      });
-      await p.validateStack({ resources, getConfig: getConfigOf(p), stackTags: new Map(), notApplicable }, reporter(p, level, null));
+      await p.validateStack({ resources: stackResources() as PolicyResource[], getConfig, stackTags: new Map(), notApplicable }, reporter(p, level, null));
     } catch (e) {
       if (e instanceof UnknownValueError) cantRun(p, e, null);
       else if (!(e instanceof NotApplicable)) throw new Error(`Error validating stack with policy '${p.name}' from policy pack ${pack}: ${(e as Error).stack}`);
