@@ -1,6 +1,4 @@
-import { fork } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { isUnknown } from "@pulumi/pulumi/output";
@@ -16,7 +14,9 @@ import { quoteTenant } from "./pricing";
 import { buildStack } from "./program";
 import { formatProblem, type Problem } from "./schema/load";
 import type { Tenant } from "./schema/tenant";
-import { tenantFiles, validateTenants, validateTenantsInParallel } from "./validate";
+import { startPlanValidation } from "./plan-validation";
+import { startPlanWorkers, type PlanWorker } from "./plan-workers";
+import { tenantFiles, validateTenants, type ValidateResult } from "./validate";
 
 /**
  * The offline plan: the real program under Pulumi's mock runtime, with preview semantics, for the
@@ -73,6 +73,10 @@ export interface PlanOptions {
   today?: string;
   /** Folder of the tenant files to validate first. @default tenants/ */
   tenantsDir?: string;
+  /** The validation of the tenant files, when already started (plan-validation.ts). @default started here */
+  validation?: Promise<ValidateResult>;
+  /** The worker processes, when already started (plan-workers.ts); the plan stops them. @default started here */
+  workerProcesses?: readonly PlanWorker[];
   /** Evaluate the policy pack on every stack. @default true */
   policies?: boolean;
   /**
@@ -205,17 +209,13 @@ const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggableP
 const resourceClass = pulumi.Resource as unknown as { stackTrace(skip: number): unknown[] };
 
 /**
- * Runs one stack of the program under fresh mocks: the SDK's per-stack state is reset by setMocks.
- *
- * The SDK records debugging aids the plan never shows, and they were most of its time (bench/,
- * profiles): a stack trace for every promise it awaits, two more promises around each for its leak
- * report, and a full stack trace (unbounded, each frame mapped through tsx's source maps) for every
- * resource's source position. Stacks run without them; everything comes back afterwards.
+ * Runs `work` without the SDK's debugging aids, which the plan never shows and which were most of
+ * its time (bench/, profiles): a stack trace for every promise the SDK awaits, two more promises
+ * around each for its leak report, and a full stack trace (unbounded, each frame mapped through
+ * source maps) for every resource's source position; policies' notApplicable() errors capture
+ * traces too. Everything comes back afterwards.
  */
-async function runStack(
-  stack: string, config: Record<string, string>, platformOutputs?: Record<string, unknown>,
-  program: () => Record<string, unknown> | void = () => buildStack(stack),
-): Promise<StackRun> {
+async function untraced<T>(work: () => Promise<T>): Promise<T> {
   const traceLimit = Error.stackTraceLimit;
   const sourceMaps = process.sourceMapsEnabled;
   const { debuggablePromise } = debuggable;
@@ -225,13 +225,21 @@ async function runStack(
   debuggable.debuggablePromise = (p) => p;
   resourceClass.stackTrace = () => [];
   try {
-    return await runStackUntraced(stack, config, platformOutputs, program);
+    return await work();
   } finally {
     Error.stackTraceLimit = traceLimit;
     process.setSourceMapsEnabled(sourceMaps);
     debuggable.debuggablePromise = debuggablePromise;
     resourceClass.stackTrace = stackTrace;
   }
+}
+
+/** Runs one stack of the program under fresh mocks: the SDK's per-stack state is reset by setMocks. */
+function runStack(
+  stack: string, config: Record<string, string>, platformOutputs?: Record<string, unknown>,
+  program: () => Record<string, unknown> | void = () => buildStack(stack),
+): Promise<StackRun> {
+  return untraced(() => runStackUntraced(stack, config, platformOutputs, program));
 }
 
 async function runStackUntraced(
@@ -361,49 +369,10 @@ export async function planTenantShare(share: TenantShare): Promise<TenantStackRu
   return out;
 }
 
-const MIN_STACKS_PER_WORKER = 25;
-
-/** Processes the plan uses by default for a number of tenant stacks. */
-export function defaultWorkers(stacks: number): number {
-  const cores = Math.min(os.availableParallelism(), 4);
-  return Math.max(1, Math.min(cores, Math.floor(stacks / MIN_STACKS_PER_WORKER)));
-}
-
-/**
- * A child process running infra/plan-worker, started early so its import overlaps the parent's
- * work: the build's plan-worker.js beside this file when the plan runs from the build
- * (infra/cli/launch.cjs), else the TypeScript source through tsx.
- */
-function startWorker(): { run(share: TenantShare): { sent: Promise<void>; result: Promise<TenantStackRun[]> }; stop(): void } {
-  const fromBuild = __filename.endsWith(".js");
-  const child = fork(path.join(__dirname, fromBuild ? "plan-worker.js" : "plan-worker.ts"), [], {
-    execArgv: fromBuild ? [] : ["--import", "tsx"], cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const exited = new Promise<string>((resolve) => {
-    child.once("exit", (code, signal) => resolve(`plan worker stopped (${signal ?? `exit ${code}`})`));
-    child.once("error", (e) => resolve(`plan worker failed to start: ${e.message}`));
-  });
-  return {
-    run: (share) => {
-      let sent!: Promise<void>;
-      const result = new Promise<TenantStackRun[]>((resolve, reject) => {
-        child.once("message", (message: { runs?: TenantStackRun[]; error?: string }) =>
-          (message.runs ? resolve(message.runs) : reject(new Error(message.error ?? "plan worker failed"))));
-        exited.then((why) => reject(new Error(why)));
-        sent = new Promise((done, failed) => child.send(share, (e) => (e ? failed(e) : done())));
-      });
-      return { sent, result };
-    },
-    stop: () => { if (child.connected) child.disconnect(); },
-  };
-}
-
 /** Plans the platform stack and the tenant stacks of one environment. */
 export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
   const env = options.env ?? "prod";
-  const wanted = options.tenants?.length ?? tenantFiles(options.tenantsDir ?? TENANTS_DIR).length;
-  const workerCount = options.workers ?? defaultWorkers(wanted);
-  const workers = Array.from({ length: Math.max(0, workerCount - 1) }, startWorker);
+  const workers = options.workerProcesses ?? startPlanWorkers(options);
   try {
     return await planWith(env, options, workers);
   } finally {
@@ -411,15 +380,14 @@ export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
   }
 }
 
-async function planWith(env: string, options: PlanOptions, workers: ReturnType<typeof startWorker>[]): Promise<PlanResult> {
+async function planWith(env: string, options: PlanOptions, workers: readonly PlanWorker[]): Promise<PlanResult> {
   const platformConfig = readPlatformConfig(env);
   const catalog = loadCatalog();
-  // Cross-file rules read every file, even when one tenant is planned.
-  const validation = await validateTenantsInParallel({
-    sharedMailDomains: platformConfig.sharedMailDomains, catalog,
-    ...(options.today ? { today: options.today } : {}),
-    ...(options.tenantsDir ? { tenantsDir: options.tenantsDir } : {}),
-  });
+  const validating = options.validation ?? startPlanValidation(options, true);
+  // The platform stack reads no tenant file: it runs while the files are checked in another thread.
+  const platformName = platformStackName(env);
+  const platformRun = await runStack(platformName, configStrings(readStackConfig(stackFile(env))));
+  const validation = await validating;
   const problems = validation.problems.map(fileProblem);
   const result: PlanResult = { environment: env, stacks: [], problems };
   if (validation.problems.some((p) => p.severity === "error")) return result;
@@ -436,8 +404,6 @@ async function planWith(env: string, options: PlanOptions, workers: ReturnType<t
   const packConfig = options.policies === false
     ? undefined
     : mergePolicyConfig(packConfigOf(env, platformConfig, catalog, validation.tenants.map((t) => t.tenant)), options.policyConfig);
-  const platformName = platformStackName(env);
-  const platformRun = await runStack(platformName, configStrings(readStackConfig(stackFile(env))));
   if (options.includePlatform ?? !options.tenants) {
     result.stacks.push({
       name: platformName, tenant: null, resources: platformRun.resources, yearlyPriceEur: null, undecided: [],
@@ -475,7 +441,7 @@ async function planWith(env: string, options: PlanOptions, workers: ReturnType<t
 /** The pack's findings on a stack that ran (none when the program failed or the pack is off). */
 async function stackPolicies(run: StackRun, config: PolicyPackConfigJson | undefined, policies: PolicyArray = packPolicies): Promise<PolicyViolation[]> {
   if (!config || run.error) return [];
-  return evaluatePolicies(policies, run.registrations, config, { packName: POLICY_PACK_NAME, packVersion: POLICY_PACK_VERSION });
+  return untraced(() => evaluatePolicies(policies, run.registrations, config, { packName: POLICY_PACK_NAME, packVersion: POLICY_PACK_VERSION }));
 }
 
 export interface ProgramPlanOptions {

@@ -87,23 +87,34 @@ export function validateTenants(options: ValidateOptions): ValidateResult {
 }
 
 /** Files from which a validation shares the single-file checks between threads (each thread costs its start). */
-const MIN_FILES_PER_THREAD = 400;
+const MIN_FILES_PER_THREAD = 2500;
+
+export interface ParallelOptions {
+  /** Threads sharing the single-file checks, this one included when `here`. @default the cores (at most 4) */
+  threads?: number;
+  /**
+   * This thread takes a share too. Without, every share goes to other threads and this one is
+   * free meanwhile (the plan loads Pulumi while its files are checked). @default true
+   */
+  here?: boolean;
+}
 
 /**
  * validateTenants with the single-file checks (parsing, the schema, the single-file rules) shared
- * between threads, this one included, for many files; the cross-file rules run here, on every
- * file's result, so the result is validateTenants' own. Threads start from the commands' build
- * (infra/cli/launch.cjs): run from the TypeScript sources, the checks stay in this thread.
+ * between threads, for many files; the cross-file rules run here, on every file's result, so the
+ * result is validateTenants' own. Threads start from the commands' build (infra/cli/launch.cjs):
+ * run from the TypeScript sources, the checks stay in this thread.
  */
-export async function validateTenantsInParallel(options: ValidateOptions & { threads?: number }): Promise<ValidateResult> {
+export async function validateTenantsInParallel(options: ValidateOptions, parallel: ParallelOptions = {}): Promise<ValidateResult> {
   const { files, reported } = filesOf(options);
-  const threads = Math.min(options.threads ?? Math.min(os.availableParallelism(), 4), Math.floor(files.length / MIN_FILES_PER_THREAD));
-  if (threads <= 1 || !__filename.endsWith(".js")) return validateTenants(options);
+  const here = parallel.here ?? true;
+  const threads = Math.min(parallel.threads ?? Math.min(os.availableParallelism(), 4), Math.max(1, Math.floor(files.length / MIN_FILES_PER_THREAD)));
+  if ((here && threads <= 1) || !__filename.endsWith(".js")) return validateTenants(options);
   const context = checkContext(options);
   const names = new Map(files.map((f) => [f, displayName(f)]));
   const size = Math.ceil(files.length / threads);
   const shares = Array.from({ length: threads }, (_, k) => files.slice(k * size, (k + 1) * size));
-  const others = shares.slice(1).map(async (share) => {
+  const inThreads = (here ? shares.slice(1) : shares).map(async (share) => {
     const results = await new Promise<{ tenant?: Tenant; problems: Problem[] }[]>((resolve, reject) => {
       const worker = new Worker(path.join(__dirname, "validate-thread.js"), { workerData: { files: share, names: share.map((f) => names.get(f)!), context } });
       worker.once("message", resolve);
@@ -115,8 +126,8 @@ export async function validateTenantsInParallel(options: ValidateOptions & { thr
       return tenant ? { tenant: { file: names.get(file)!, tenant, locate: locateInFile(file) }, problems } : { problems };
     });
   });
-  const own = shares[0]!.map((file) => checkFile(file, names.get(file)!, context));
-  const checked = [own, ...(await Promise.all(others))].flat();
+  const own = here ? shares[0]!.map((file) => checkFile(file, names.get(file)!, context)) : [];
+  const checked = [own, ...(await Promise.all(inThreads))].flat();
   return finishValidation(checked, names, reported, options.sharedMailDomains);
 }
 

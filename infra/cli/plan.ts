@@ -1,5 +1,7 @@
 import { parseArgs } from "node:util";
-import { plan, planFailed, type PlanResult, type StackPlan } from "../offline-plan";
+import type { PlanResult, StackPlan } from "../offline-plan";
+import { startPlanValidation } from "../plan-validation";
+import { startPlanWorkers } from "../plan-workers";
 import { formatEur } from "../pricing";
 import { runCli, UsageError } from "./run";
 
@@ -50,10 +52,22 @@ runCli(async () => {
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UsageError(`--workers must be a whole number of at least 1, not "${values.workers}"`);
   const policies = !values["no-policies"];
-  const result = await plan({
-    env: values.env!, policies, ...(values.tenant ? { tenants: values.tenant } : {}), ...(workers ? { workers } : {}),
-  });
+  // The tenant files are checked in another thread, and the worker processes start, while this
+  // one loads the program and Pulumi.
+  const validation = startPlanValidation({ env: values.env! });
+  const workerProcesses = startPlanWorkers({ ...(workers ? { workers } : {}), ...(values.tenant ? { tenants: values.tenant } : {}) });
+  let result: PlanResult;
+  let failed: boolean;
+  try {
+    const { plan, planFailed } = await import("../offline-plan.js");
+    result = await plan({
+      env: values.env!, policies, validation, workerProcesses, ...(values.tenant ? { tenants: values.tenant } : {}),
+    });
+    failed = planFailed(result);
+  } finally {
+    for (const w of workerProcesses) w.stop();
+  }
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else printText(result, policies);
-  return planFailed(result) ? 1 : 0;
+  return failed ? 1 : 0;
 });

@@ -1,0 +1,58 @@
+import { fork } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { TenantShare, TenantStackRun } from "./offline-plan";
+import { PROJECT_ROOT, TENANTS_DIR } from "./platform-config";
+import { tenantFiles } from "./validate";
+
+/** A process planning a share of the tenant stacks (plan-worker.ts). */
+export interface PlanWorker {
+  run(share: TenantShare): { sent: Promise<void>; result: Promise<TenantStackRun[]> };
+  stop(): void;
+}
+
+const MIN_STACKS_PER_WORKER = 25;
+
+/** Processes the plan uses by default for a number of tenant stacks. */
+export function defaultWorkers(stacks: number): number {
+  const cores = Math.min(os.availableParallelism(), 4);
+  return Math.max(1, Math.min(cores, Math.floor(stacks / MIN_STACKS_PER_WORKER)));
+}
+
+/**
+ * Starts the processes that will plan tenant stacks beside this one (none for a few stacks).
+ * Without Pulumi, so the plan command starts them first: each imports the program and Pulumi
+ * while this process does the same and the tenant files are checked.
+ */
+export function startPlanWorkers(options: { workers?: number; tenants?: readonly string[]; tenantsDir?: string }): PlanWorker[] {
+  const count = options.workers ?? defaultWorkers(options.tenants?.length ?? tenantFiles(options.tenantsDir ?? TENANTS_DIR).length);
+  return Array.from({ length: Math.max(0, count - 1) }, startWorker);
+}
+
+/**
+ * A child process running infra/plan-worker: the build's plan-worker.js beside this file when the
+ * plan runs from the build (infra/cli/launch.cjs), else the TypeScript source through tsx.
+ */
+function startWorker(): PlanWorker {
+  const fromBuild = __filename.endsWith(".js");
+  const child = fork(path.join(__dirname, fromBuild ? "plan-worker.js" : "plan-worker.ts"), [], {
+    execArgv: fromBuild ? [] : ["--import", "tsx"], cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const exited = new Promise<string>((resolve) => {
+    child.once("exit", (code, signal) => resolve(`plan worker stopped (${signal ?? `exit ${code}`})`));
+    child.once("error", (e) => resolve(`plan worker failed to start: ${e.message}`));
+  });
+  return {
+    run: (share) => {
+      let sent!: Promise<void>;
+      const result = new Promise<TenantStackRun[]>((resolve, reject) => {
+        child.once("message", (message: { runs?: TenantStackRun[]; error?: string }) =>
+          (message.runs ? resolve(message.runs) : reject(new Error(message.error ?? "plan worker failed"))));
+        exited.then((why) => reject(new Error(why)));
+        sent = new Promise((done, failed) => child.send(share, (e) => (e ? failed(e) : done())));
+      });
+      return { sent, result };
+    },
+    stop: () => { if (child.connected) child.disconnect(); },
+  };
+}
