@@ -8,6 +8,11 @@ import { ConfigError } from "../platform-config";
  */
 export function runCli(main: () => Promise<number> | number): void {
   const started = performance.now();
+  // Output piped into a reader that stops early (`| head`): end quietly, as other commands do.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   Promise.resolve()
     .then(main)
     .then((code) => {
