@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { PROJECT_ROOT } from "./project-root";
 import { HOSTNAME_PATTERN } from "./schema/defaults";
+import { deepFreeze } from "./deep-freeze";
 
 /** The project root: stacks/, tenants/ and the catalog are found from here, whatever the working folder. */
 export { PROJECT_ROOT };
@@ -113,14 +114,6 @@ export function readPlatformConfig(env: string): Readonly<PlatformConfig> {
   const config = deepFreeze(parsePlatformConfig(stackConfigOf(text), path.relative(process.cwd(), file)));
   parsedSettings.set(file, { text, config });
   return config;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /** A mistake in a settings file: shown as a message, never a stack trace. */

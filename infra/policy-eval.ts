@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type {
   EnforcementLevel, PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy,
 } from "@pulumi/policy";
+import { deepFreeze } from "./deep-freeze";
 
 /**
  * Evaluates a policy array over what the offline plan recorded, the way `pulumi preview
@@ -86,15 +87,6 @@ export function reconcileConfig(policies: readonly Policy[], config: PolicyPackC
     out.set(p.name, { level: enforcementLevel ?? all ?? p.enforcementLevel ?? packLevel, props: { ...defaults, ...props } });
   }
   return out;
-}
-
-/** Freezes a config in place (policies read it, never change it); returns it. */
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 class NotApplicable extends Error {}
