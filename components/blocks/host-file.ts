@@ -5,8 +5,6 @@ import * as command from "@pulumi/command";
 import type { HostConnection } from "../platform/outputs";
 import { shellQuote } from "./shell";
 
-export const HOST_FILE_TYPE = "alacarte:block:HostFile";
-
 export interface HostFileArgs {
   /** Host the file lives on, reached over ssh with the deploy user's agent. */
   host: HostConnection;
@@ -87,26 +85,34 @@ export function hostConnection(
 }
 
 /**
+ * Type token of the component that used to wrap each host file's Command. Kept only to alias the
+ * Commands registered under it: without the alias their URNs change, and the update would create
+ * the new Command, then delete the old one, whose delete script retires the file just written.
+ */
+const FORMER_HOST_FILE_TYPE = "alacarte:block:HostFile";
+
+/**
  * One file on a host, written over ssh. A change of content rewrites it (update, not replace, so
  * the file is never retired by a replacement); deleting the resource moves the file into the
  * folder's `.attic`.
+ *
+ * It is the remote Command itself (type `command:remote:Command`, named `<name>-write`), not a
+ * component around one: one registration per file instead of two, and plans and updates cost per
+ * registered resource across thousands of tenant stacks. Its options are the Command's.
  */
-export class HostFile extends pulumi.ComponentResource {
+export class HostFile extends command.remote.Command {
   /** Absolute path of the file on the host. */
   readonly path: pulumi.Output<string>;
-  /** The remote command that writes the file. */
-  readonly command: command.remote.Command;
 
-  constructor(name: string, args: HostFileArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(HOST_FILE_TYPE, name, {}, opts);
+  constructor(name: string, args: HostFileArgs, opts?: pulumi.CustomResourceOptions) {
     hostFileCommands({ path: args.path, mode: args.mode }); // fails now, not inside an apply
     const after = pulumi.output(args.afterWrite ?? "");
     const scripts = after.apply((afterWrite) => hostFileCommands({ path: args.path, mode: args.mode, afterWrite }));
     const content = args.secret ? pulumi.secret(args.content) : pulumi.output(args.content);
     // A digest, not the content: triggers stay small and hold no clear text (and stay secret with the content).
     const digest = content.apply((c) => createHash("sha256").update(c).digest("hex"));
-
-    this.command = new command.remote.Command(
+    const formerUrn = pulumi.createUrn(name, FORMER_HOST_FILE_TYPE, opts?.parent);
+    super(
       `${name}-write`,
       {
         connection: hostConnection(args.host),
@@ -117,9 +123,12 @@ export class HostFile extends pulumi.ComponentResource {
         triggers: [digest],
         addPreviousOutputInEnv: false,
       },
-      { parent: this, additionalSecretOutputs: args.secret ? ["stdin"] : undefined },
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), { parent: formerUrn }],
+        additionalSecretOutputs: args.secret ? [...(opts?.additionalSecretOutputs ?? []), "stdin"] : opts?.additionalSecretOutputs,
+      },
     );
     this.path = pulumi.output(path.posix.normalize(args.path));
-    this.registerOutputs({ path: this.path });
   }
 }

@@ -49,8 +49,8 @@ export interface MailDomainArgs {
  * One mail domain of a tenant: its mailboxes, quotas, redirections and shared-mailbox grants as one
  * fragment file on the mail host (`<fragmentsDir>/<slug>--<domain>.mail`, a section per kind, see
  * renderMailFragmentFile), split into docker-mailserver's maps after each write (assembleCommand).
- * Always exactly three resources: the component, one HostFile and its Command, whatever the number
- * of mailboxes and redirections, so the stack stays small.
+ * Always exactly two resources: the component and one HostFile (itself the remote Command), whatever
+ * the number of mailboxes and redirections, so the stack stays small.
  *
  * Rollout from the per-kind fragments (`.virtual`, `.accounts`, `.quotas`, `.acl`; 4 HostFiles):
  * removing those HostFiles runs the delete script kept in their state, whose assemble step is the

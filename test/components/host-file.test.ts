@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installMocks, one, promiseOf, secretOf, settle } from "../helpers/mocks";
 import { isSecretInput, optionsRecorder, plain } from "../helpers/options";
+import * as command from "@pulumi/command";
+import type * as pulumi from "@pulumi/pulumi";
 import { hostConnection, hostFileCommands } from "../../components/blocks/host-file";
 
 const host = { name: "h1", address: "h1.infra.example.org", user: "deploy" };
@@ -109,7 +111,7 @@ describe("HostFile under mocks", () => {
     const rec = optionsRecorder();
     const f = new mod.HostFile("conf", { host, path: "/srv/a/conf.yml", content: "k: v\n", afterWrite: "echo hi" }, { transformations: [rec.transformation] });
     expect(await promiseOf(f.path)).toBe("/srv/a/conf.yml");
-    await promiseOf(f.command.stdout);
+    await promiseOf(f.stdout);
     await settle();
     const cmd = one("command:remote:Command", "conf-write");
     expect(cmd.inputs.stdin).toBe("k: v\n");
@@ -122,15 +124,25 @@ describe("HostFile under mocks", () => {
     expect(cmd.inputs.addPreviousOutputInEnv).toBe(false);
     expect(plain(cmd.inputs.connection)).toMatchObject({ host: "h1.infra.example.org", user: "deploy" });
     expect(cmd.inputs.triggers).toEqual([createHash("sha256").update("k: v\n").digest("hex")]);
-    expect(rec.get("conf-write").opts.parent).toBe(f);
-    expect(await promiseOf(f.command.urn)).toContain("alacarte:block:HostFile$command:remote:Command::conf-write");
+    // The HostFile is the Command itself: one registration, no component around it.
+    expect(f).toBeInstanceOf(command.remote.Command);
+    expect(rec.seen.map((r) => `${r.type} ${r.name}`)).toEqual(["command:remote:Command conf-write"]);
+    expect(rec.get("conf-write").opts.parent).toBeUndefined();
+    expect(rec.get("conf-write").opts.additionalSecretOutputs ?? []).not.toContain("stdin");
+    expect(await promiseOf(f.urn)).toMatch(/^urn:pulumi:[^:]+::[^:]+::command:remote:Command::conf-write$/);
+    // Aliased to its URN under the former HostFile component, so a deployed file is not retired.
+    expect(rec.get("conf-write").opts.aliases).toHaveLength(1);
+    const urn = await promiseOf(f.urn);
+    expect(await promiseOf((rec.get("conf-write").opts.aliases![0] as pulumi.Alias).parent as pulumi.Output<string>)).toBe(
+      `${urn.slice(0, urn.lastIndexOf("::command:remote:Command::"))}::alacarte:block:HostFile::conf`,
+    );
   });
 
   it("changes the trigger when the content changes", async () => {
     const a = new mod.HostFile("ta", { host, path: "/srv/a/t", content: "one" });
     const b = new mod.HostFile("tb", { host, path: "/srv/a/t", content: "two" });
-    await promiseOf(a.command.stdout);
-    await promiseOf(b.command.stdout);
+    await promiseOf(a.stdout);
+    await promiseOf(b.stdout);
     await settle();
     const ta = one("command:remote:Command", "ta-write").inputs.triggers;
     const tb = one("command:remote:Command", "tb-write").inputs.triggers;
@@ -141,8 +153,8 @@ describe("HostFile under mocks", () => {
   it("keeps secret content secret", async () => {
     const rec = optionsRecorder();
     const f = new mod.HostFile("sec", { host, path: "/srv/a/garage.toml", content: "rpc_secret = \"s3cr3t\"\n", secret: true, afterWrite: "true" }, { transformations: [rec.transformation] });
-    expect(await secretOf(f.command.stdin as any)).toBe(true);
-    expect(await secretOf(f.command.triggers as any)).toBe(true);
+    expect(await secretOf(f.stdin as any)).toBe(true);
+    expect(await secretOf(f.triggers as any)).toBe(true);
     expect(rec.get("sec-write").opts.additionalSecretOutputs).toContain("stdin");
     await settle();
     const cmd = one("command:remote:Command", "sec-write");
@@ -151,7 +163,10 @@ describe("HostFile under mocks", () => {
     expect(JSON.stringify([cmd.inputs.create, cmd.inputs.update, cmd.inputs.delete, cmd.inputs.environment ?? null])).not.toContain("s3cr3t");
   });
 
-  it("fails at construction on a relative path", () => {
-    expect(() => new mod.HostFile("bad", { host, path: "relative", content: "" })).toThrow(/absolute/);
+  it("fails at construction on a relative path or a bad mode, before registering anything", () => {
+    const rec = optionsRecorder();
+    expect(() => new mod.HostFile("bad", { host, path: "relative", content: "" }, { transformations: [rec.transformation] })).toThrow(/absolute/);
+    expect(() => new mod.HostFile("bad", { host, path: "/srv/a/b", content: "", mode: "rw" }, { transformations: [rec.transformation] })).toThrow(/octal/);
+    expect(rec.seen).toEqual([]);
   });
 });

@@ -47,7 +47,7 @@ describe("MailDomain under mocks", () => {
 
   it("writes one fragment file for the tenant and domain, its kinds as sections, assembled after the write", async () => {
     const { domain, rec } = await build("amis-mail");
-    expect(mocks.byType("alacarte:block:HostFile").map((f) => f.name)).toEqual(["amis-mail-fragment"]);
+    expect(mocks.byType("alacarte:block:HostFile")).toEqual([]);
     expect(domain.fragmentPath).toBe("/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.mail");
     const write = theCommand();
     expect(write.name).toBe("amis-mail-fragment-write");
@@ -65,13 +65,13 @@ describe("MailDomain under mocks", () => {
     expect(write.inputs.create).toContain(assembleCommand(mail.fragmentsDir));
     expect(write.inputs.delete).toContain(assembleCommand(mail.fragmentsDir));
     expect(write.inputs.create).toContain("'/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.mail'");
-    // The HostFile is parented to the component.
-    const hostFiles = rec.seen.filter((r) => r.type === "alacarte:block:HostFile");
-    expect(hostFiles).toHaveLength(1);
+    // The HostFile, itself the Command, is parented to the component.
+    const hostFiles = rec.seen.filter((r) => r.type === "command:remote:Command");
+    expect(hostFiles.map((r) => r.name)).toEqual(["amis-mail-fragment-write"]);
     expect(hostFiles[0]!.opts.parent).toBe(domain);
   });
 
-  it("is exactly 3 resources whatever the number of mailboxes and redirections", async () => {
+  it("is exactly 2 resources whatever the number of mailboxes and redirections", async () => {
     const signature = () =>
       mocks
         .resources()
@@ -88,7 +88,6 @@ describe("MailDomain under mocks", () => {
     });
     expect(signature()).toEqual(empty);
     expect(empty).toEqual([
-      "alacarte:block:HostFile amis-mail-fragment",
       "alacarte:tenant:MailDomain amis-mail",
       "command:remote:Command amis-mail-fragment-write",
     ]);

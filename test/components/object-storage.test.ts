@@ -163,7 +163,7 @@ describe("ObjectStorage under mocks", () => {
     expect(boot.inputs.stdin).toBeUndefined();
     expect(rec.get("os-bootstrap").opts.additionalSecretOutputs).toContain("stdout");
     expect(rec.get("os-bootstrap").opts.parent).toBe(os);
-    expect(rec.get("os-config").opts.parent).toBe(os);
+    expect(rec.get("os-config-write").opts.parent).toBe(os);
     expect(rec.get("os-garage").opts.parent).toBe(os);
   });
 });

@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -167,17 +168,25 @@ describe("ProxyRoute under mocks", () => {
     );
     expect(await promiseOf(route.fragmentPath)).toBe("/srv/alacarte/routes/pending/acme-website.yml.pending");
     expect(await promiseOf(route.livePath)).toBe("/srv/alacarte/routes/acme-website.yml");
-    await promiseOf(route.file.command.stdout);
+    await promiseOf(route.file.stdout);
     await settle();
     const cmd = one("command:remote:Command", "acme-route-fragment-write");
     expect(cmd.inputs.stdin).toBe(renderRouteFragment({ name: "acme-website", hostnames: ["acme.org"], upstream: "http://garage:3902" }));
     const promote = promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "acme-website", publicIp: IP });
     expect(cmd.inputs.create).toBe(hostFileCommands({ path: "/srv/alacarte/routes/pending/acme-website.yml.pending", afterWrite: promote }).write);
-    expect(rec.get("acme-route-fragment").opts.parent).toBe(route);
-    expect(rec.get("acme-route-fragment").type).toBe("alacarte:block:HostFile");
+    // The file is the route's only child and is the Command itself, parented to the route.
+    expect(rec.seen.map((r) => `${r.type} ${r.name}`)).toEqual(["alacarte:block:ProxyRoute acme-route", "command:remote:Command acme-route-fragment-write"]);
+    expect(rec.get("acme-route-fragment-write").opts.parent).toBe(route);
+    expect(rec.get("acme-route-fragment-write").type).toBe("command:remote:Command");
     // The mock monitor puts only the parent's type in a URN.
-    expect(await promiseOf(route.file.urn)).toContain("alacarte:block:ProxyRoute$alacarte:block:HostFile::acme-route-fragment");
-    expect(await promiseOf(route.file.command.urn)).toContain("alacarte:block:HostFile$command:remote:Command::acme-route-fragment-write");
+    expect(await promiseOf(route.file.urn)).toMatch(/::alacarte:block:ProxyRoute\$command:remote:Command::acme-route-fragment-write$/);
+    // Aliased under the URN the former HostFile component had, so a deployed fragment keeps its Command.
+    const aliases = rec.get("acme-route-fragment-write").opts.aliases as pulumi.Alias[];
+    expect(aliases).toHaveLength(1);
+    const routeUrn = await promiseOf(route.urn);
+    expect(await promiseOf(aliases[0]!.parent as pulumi.Output<string>)).toBe(
+      `${routeUrn.slice(0, routeUrn.lastIndexOf("::"))}$alacarte:block:HostFile::acme-route-fragment`,
+    );
   });
 
   it("writes the live fragment directly without requireDns", async () => {
@@ -185,7 +194,7 @@ describe("ProxyRoute under mocks", () => {
       host, routesDir: "/srv/alacarte/routes", name: "platform-sso", hostnames: ["sso.example.org"], upstream: "http://keycloak:8080", publicIp: IP, requireDns: false,
     });
     expect(await promiseOf(route.fragmentPath)).toBe("/srv/alacarte/routes/platform-sso.yml");
-    await promiseOf(route.file.command.stdout);
+    await promiseOf(route.file.stdout);
     await settle();
     const cmd = one("command:remote:Command", "plat-route-fragment-write");
     expect(cmd.inputs.create).toBe(hostFileCommands({ path: "/srv/alacarte/routes/platform-sso.yml" }).write);

@@ -124,6 +124,6 @@ describe("ReverseProxy under mocks", () => {
     const cron = one("command:remote:Command", "rp-promoter-cron");
     expect(cron.inputs.create).toBe(promoterCronCommands("/srv/alacarte/bin/promote-routes.sh", "/srv/alacarte/routes").create);
     expect(rec.get("rp-promoter-cron").opts.parent).toBe(proxy);
-    expect(rec.get("rp-promoter-script").opts.parent).toBe(proxy);
+    expect(rec.get("rp-promoter-script-write").opts.parent).toBe(proxy);
   });
 });
