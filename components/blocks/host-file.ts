@@ -85,13 +85,6 @@ export function hostConnection(
 }
 
 /**
- * Type token of the component that used to wrap each host file's Command. Kept only to alias the
- * Commands registered under it: without the alias their URNs change, and the update would create
- * the new Command, then delete the old one, whose delete script retires the file just written.
- */
-const FORMER_HOST_FILE_TYPE = "alacarte:block:HostFile";
-
-/**
  * One file on a host, written over ssh. A change of content rewrites it (update, not replace, so
  * the file is never retired by a replacement); deleting the resource moves the file into the
  * folder's `.attic`.
@@ -111,7 +104,6 @@ export class HostFile extends command.remote.Command {
     const content = args.secret ? pulumi.secret(args.content) : pulumi.output(args.content);
     // A digest, not the content: triggers stay small and hold no clear text (and stay secret with the content).
     const digest = content.apply((c) => createHash("sha256").update(c).digest("hex"));
-    const formerUrn = pulumi.createUrn(name, FORMER_HOST_FILE_TYPE, opts?.parent);
     super(
       `${name}-write`,
       {
@@ -125,7 +117,6 @@ export class HostFile extends command.remote.Command {
       },
       {
         ...opts,
-        aliases: [...(opts?.aliases ?? []), { parent: formerUrn }],
         additionalSecretOutputs: args.secret ? [...(opts?.additionalSecretOutputs ?? []), "stdin"] : opts?.additionalSecretOutputs,
       },
     );

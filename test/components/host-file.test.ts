@@ -130,12 +130,7 @@ describe("HostFile under mocks", () => {
     expect(rec.get("conf-write").opts.parent).toBeUndefined();
     expect(rec.get("conf-write").opts.additionalSecretOutputs ?? []).not.toContain("stdin");
     expect(await promiseOf(f.urn)).toMatch(/^urn:pulumi:[^:]+::[^:]+::command:remote:Command::conf-write$/);
-    // Aliased to its URN under the former HostFile component, so a deployed file is not retired.
-    expect(rec.get("conf-write").opts.aliases).toHaveLength(1);
-    const urn = await promiseOf(f.urn);
-    expect(await promiseOf((rec.get("conf-write").opts.aliases![0] as pulumi.Alias).parent as pulumi.Output<string>)).toBe(
-      `${urn.slice(0, urn.lastIndexOf("::command:remote:Command::"))}::alacarte:block:HostFile::conf`,
-    );
+    expect(rec.get("conf-write").opts.aliases ?? []).toEqual([]);
   });
 
   it("changes the trigger when the content changes", async () => {

@@ -180,13 +180,7 @@ describe("ProxyRoute under mocks", () => {
     expect(rec.get("acme-route-fragment-write").type).toBe("command:remote:Command");
     // The mock monitor puts only the parent's type in a URN.
     expect(await promiseOf(route.file.urn)).toMatch(/::alacarte:block:ProxyRoute\$command:remote:Command::acme-route-fragment-write$/);
-    // Aliased under the URN the former HostFile component had, so a deployed fragment keeps its Command.
-    const aliases = rec.get("acme-route-fragment-write").opts.aliases as pulumi.Alias[];
-    expect(aliases).toHaveLength(1);
-    const routeUrn = await promiseOf(route.urn);
-    expect(await promiseOf(aliases[0]!.parent as pulumi.Output<string>)).toBe(
-      `${routeUrn.slice(0, routeUrn.lastIndexOf("::"))}$alacarte:block:HostFile::acme-route-fragment`,
-    );
+    expect(rec.get("acme-route-fragment-write").opts.aliases ?? []).toEqual([]);
   });
 
   it("writes the live fragment directly without requireDns", async () => {
