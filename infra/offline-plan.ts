@@ -17,6 +17,7 @@ import type { Tenant } from "./schema/tenant";
 import { startPlanValidation } from "./plan-validation";
 import { startPlanWorkers, type PlanWorker } from "./plan-workers";
 import { tenantFiles, validateTenants, type ValidateResult } from "./validate";
+import { rememberValidated, type ValidatedTenant } from "./validated-tenants";
 
 /**
  * The offline plan: the real program under Pulumi's mock runtime, with preview semantics, for the
@@ -352,11 +353,14 @@ export interface TenantShare {
   platformOutputs: Record<string, unknown>;
   packConfig: PolicyPackConfigJson | undefined;
   fileMessages: string[];
+  /** The share's tenant files as the plan validated them: the program need not check them again. */
+  validated: ValidatedTenant[];
 }
 
 /** Plans tenant stacks one after the other in this process. */
 export async function planTenantShare(share: TenantShare): Promise<TenantStackRun[]> {
   const fileMessages = new Set(share.fileMessages);
+  rememberValidated(share.validated);
   const out: TenantStackRun[] = [];
   for (const slug of share.slugs) {
     const name = tenantStackName(share.env, slug);
@@ -392,6 +396,7 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
   const result: PlanResult = { environment: env, stacks: [], problems };
   if (validation.problems.some((p) => p.severity === "error")) return result;
 
+  const loadedBySlug = new Map(validation.tenants.map((t) => [t.tenant.slug, t]));
   const bySlug = new Map(validation.tenants.map((t) => [t.tenant.slug, t.tenant]));
   let slugs = options.tenants ?? [...bySlug.keys()].sort();
   if (platformConfig.tenants) slugs = slugs.filter((s) => platformConfig.tenants!.includes(s));
@@ -422,12 +427,18 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
   const known = slugs.filter((slug) => bySlug.has(slug));
   const shares = Array.from({ length: workers.length + 1 }, (_, k) => known.filter((_, i) => i % (workers.length + 1) === k));
   const base = { env, platformOutputs, packConfig, fileMessages: [...fileMessages] };
-  const started = workers.map((w, k) => w.run({ ...base, slugs: shares[k + 1]! }));
+  const warningsOf = new Map<string, string[]>();
+  for (const p of validation.problems) if (p.severity === "warning") warningsOf.set(p.file, [...(warningsOf.get(p.file) ?? []), formatProblem(p)]);
+  const validatedOf = (slugs: readonly string[]): ValidatedTenant[] => slugs.flatMap((slug) => {
+    const loaded = loadedBySlug.get(slug)!;
+    return loaded.path && loaded.digest ? [{ path: loaded.path, digest: loaded.digest, tenant: loaded.tenant, warnings: warningsOf.get(loaded.file) ?? [] }] : [];
+  });
+  const started = workers.map((w, k) => w.run({ ...base, slugs: shares[k + 1]!, validated: validatedOf(shares[k + 1]!) }));
   // Planning keeps this process in microtasks for long stretches: hand the workers their whole
   // share before starting, or part of a message may wait in the pipe until this process is done.
   await Promise.all(started.map((s) => s.sent));
   const runs = (await Promise.all([
-    planTenantShare({ ...base, slugs: shares[0]! }),
+    planTenantShare({ ...base, slugs: shares[0]!, validated: validatedOf(shares[0]!) }),
     ...started.map((s) => s.result),
   ])).flat();
   const bySlugRun = new Map(runs.map((r) => [r.tenant!, r]));

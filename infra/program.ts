@@ -19,6 +19,7 @@ import {
 import { displayName, formatProblem, loadTenantText, locateIssues } from "./schema/load";
 import { tenantRules } from "./schema/rules";
 import { todayUtc } from "./validate";
+import { validatedTenant } from "./validated-tenants";
 
 /**
  * The Pulumi program. The stack name decides what it builds: `<env>` is the platform stack of
@@ -103,8 +104,15 @@ export interface PlatformReference {
 function loadTenantPlan(env: string, slug: string, config: PlatformConfig): TenantPlan {
   const file = path.join(TENANTS_DIR, `${slug}.yaml`);
   if (!fs.existsSync(file)) throw new pulumi.RunError(`${displayName(file)}: no tenant file for stack ${env}.${slug}`);
-  const loaded = loadTenantText(displayName(file), fs.readFileSync(file));
+  const bytes = fs.readFileSync(file);
   const catalog = loadCatalog();
+  const expansion = { catalog, sharedMailDomains: config.sharedMailDomains, tenantHostSuffix: config.tenantHostSuffix };
+  const validated = validatedTenant(file, bytes);
+  if (validated) {
+    for (const warning of validated.warnings) pulumi.log.warn(warning);
+    return expandTenant(validated.tenant, expansion);
+  }
+  const loaded = loadTenantText(displayName(file), bytes);
   const problems = loaded.tenant
     ? locateIssues(loaded.tenant, tenantRules(loaded.tenant.tenant, {
       catalog, fileStem: slug, sharedMailDomains: config.sharedMailDomains, today: todayUtc(),
@@ -113,9 +121,7 @@ function loadTenantPlan(env: string, slug: string, config: PlatformConfig): Tena
   const errors = problems.filter((p) => p.severity === "error");
   for (const p of problems) if (p.severity === "warning") pulumi.log.warn(formatProblem(p));
   if (!loaded.tenant || errors.length) throw new pulumi.RunError(errors.map(formatProblem).join("\n"));
-  return expandTenant(loaded.tenant.tenant, {
-    catalog, sharedMailDomains: config.sharedMailDomains, tenantHostSuffix: config.tenantHostSuffix,
-  });
+  return expandTenant(loaded.tenant.tenant, expansion);
 }
 
 function buildTenantStack(env: string, slug: string): Record<string, unknown> {

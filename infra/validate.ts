@@ -7,6 +7,7 @@ import { TENANTS_DIR } from "./platform-config";
 import { crossFileRules } from "./schema/cross-rules";
 import { displayName, fileStem, loadTenantText, locateInFile, locateIssues, type LoadedTenant, type Problem } from "./schema/load";
 import type { Tenant } from "./schema/tenant";
+import { digestOf } from "./validated-tenants";
 import { tenantRules } from "./schema/rules";
 
 export interface ValidateOptions {
@@ -68,6 +69,8 @@ export function checkFile(file: string, name: string, context: FileCheckContext)
   }
   const result = loadTenantText(name, bytes);
   if (!result.tenant) return result;
+  result.tenant.path = file;
+  result.tenant.digest = digestOf(bytes);
   const issues = tenantRules(result.tenant.tenant, {
     catalog: context.catalog, today: context.today, fileStem: fileStem(file), sharedMailDomains: context.sharedMailDomains,
   });
@@ -115,15 +118,15 @@ export async function validateTenantsInParallel(options: ValidateOptions, parall
   const size = Math.ceil(files.length / threads);
   const shares = Array.from({ length: threads }, (_, k) => files.slice(k * size, (k + 1) * size));
   const inThreads = (here ? shares.slice(1) : shares).map(async (share) => {
-    const results = await new Promise<{ tenant?: Tenant; problems: Problem[] }[]>((resolve, reject) => {
+    const results = await new Promise<{ tenant?: Tenant; digest?: string; problems: Problem[] }[]>((resolve, reject) => {
       const worker = new Worker(path.join(__dirname, "validate-thread.js"), { workerData: { files: share, names: share.map((f) => names.get(f)!), context } });
       worker.once("message", resolve);
       worker.once("error", reject);
       worker.once("exit", (code) => reject(new Error(`a validation thread stopped (exit ${code})`)));
     });
-    return results.map(({ tenant, problems }, i) => {
+    return results.map(({ tenant, digest, problems }, i) => {
       const file = share[i]!;
-      return tenant ? { tenant: { file: names.get(file)!, tenant, locate: locateInFile(file) }, problems } : { problems };
+      return tenant ? { tenant: { file: names.get(file)!, tenant, locate: locateInFile(file), path: file, digest }, problems } : { problems };
     });
   });
   const own = here ? shares[0]!.map((file) => checkFile(file, names.get(file)!, context)) : [];

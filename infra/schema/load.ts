@@ -28,6 +28,10 @@ export interface LoadedTenant {
   file: string;
   tenant: Tenant;
   locate(path: readonly PathKey[], onKey?: boolean): { line: number; col: number };
+  /** Digest of the bytes it was loaded from, when read from a file (validate.ts). */
+  digest?: string;
+  /** Absolute path of that file. */
+  path?: string;
 }
 
 export interface LoadResult {
