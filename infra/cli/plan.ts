@@ -11,29 +11,32 @@ function countByType(stack: StackPlan): [string, number][] {
   return [...counts].sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-function printText(result: PlanResult, policiesRan: boolean): void {
-  for (const p of result.problems) console.log(`${p.severity}: ${p.message}`);
+/** The plan as text, one string: a console.log per line costs a write each, by the hundred thousand at scale. */
+function planText(result: PlanResult, policiesRan: boolean): string {
+  const lines: string[] = [];
+  for (const p of result.problems) lines.push(`${p.severity}: ${p.message}`);
   for (const stack of result.stacks) {
     const price = stack.tenant === null ? "" : `, ${formatEur(stack.yearlyPriceEur ?? 0)}/year${stack.undecided.length ? ` + ${stack.undecided.length} line(s) to be decided` : ""}`;
-    console.log(`\n${stack.name}: ${stack.resources.length} resources${price}`);
-    for (const [type, n] of countByType(stack)) console.log(`  ${String(n).padStart(4)}  ${type}`);
-    for (const u of stack.undecided) console.log(`  to be decided: ${u}`);
-    for (const p of stack.problems) console.log(`  ${p.severity}: ${p.message}`);
+    lines.push(`\n${stack.name}: ${stack.resources.length} resources${price}`);
+    for (const [type, n] of countByType(stack)) lines.push(`  ${String(n).padStart(4)}  ${type}`);
+    for (const u of stack.undecided) lines.push(`  to be decided: ${u}`);
+    for (const p of stack.problems) lines.push(`  ${p.severity}: ${p.message}`);
     for (const v of stack.policies) {
       const resource = v.urn ? ` [${v.urn.split("::").slice(2).join("::")}]` : "";
-      console.log(`  policy ${v.level} ${v.policy}${resource}: ${v.message}`);
+      lines.push(`  policy ${v.level} ${v.policy}${resource}: ${v.message}`);
     }
   }
   const total = result.stacks.reduce((n, s) => n + s.resources.length, 0);
   const revenue = result.stacks.reduce((n, s) => n + (s.yearlyPriceEur ?? 0), 0);
-  console.log(`\nenvironment ${result.environment}: ${result.stacks.length} stack(s), ${total} resources, ${formatEur(Math.round(revenue * 100) / 100)}/year (decided lines)`);
+  lines.push(`\nenvironment ${result.environment}: ${result.stacks.length} stack(s), ${total} resources, ${formatEur(Math.round(revenue * 100) / 100)}/year (decided lines)`);
   if (!policiesRan) {
-    console.log("policies: not evaluated (--no-policies)");
+    lines.push("policies: not evaluated (--no-policies)");
   } else {
     const all = result.stacks.flatMap((s) => s.policies);
     const mandatory = all.filter((v) => v.level === "mandatory").length;
-    console.log(`policies: ${mandatory} mandatory violation(s), ${all.length - mandatory} advisory finding(s)`);
+    lines.push(`policies: ${mandatory} mandatory violation(s), ${all.length - mandatory} advisory finding(s)`);
   }
+  return `${lines.join("\n")}\n`;
 }
 
 /** npm run plan [-- --tenant <slug>] [--env staging] [--json] [--no-policies] */
@@ -68,6 +71,6 @@ runCli(async () => {
     for (const w of workerProcesses) w.stop();
   }
   if (values.json) console.log(JSON.stringify(result, null, 2));
-  else printText(result, policies);
+  else process.stdout.write(planText(result, policies));
   return failed ? 1 : 0;
 });
