@@ -1,5 +1,5 @@
 // Preloaded (NODE_OPTIONS --require) by every process of a benchmarked command, the plan's own
-// worker processes included. When the process ends it appends one JSON line to the file
+// worker processes included (and by their threads, which report nothing). When the process ends it appends one JSON line to the file
 // BENCH_REPORT_FILE names: its pid, its peak memory (RSS), and the registrations Pulumi's mock
 // monitor answered in it (counted apart from the plan's own recording; 0 where Pulumi is not loaded).
 const fs = require("node:fs");
@@ -30,7 +30,8 @@ Module._load = function (request, parent, isMain) {
 
 process.on("exit", () => {
   const file = process.env.BENCH_REPORT_FILE;
-  if (!file) return;
+  // Worker threads run this preload too, but their process's memory is the process's, reported once.
+  if (!file || !require("node:worker_threads").isMainThread) return;
   const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   fs.appendFileSync(file, `${JSON.stringify({ pid: process.pid, main: !process.send, maxRssMb, registrations })}\n`);
 });

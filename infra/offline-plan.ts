@@ -9,14 +9,14 @@ import { expandTenant } from "./expand";
 import { policyConfig } from "./host-load";
 import { evaluatePolicies, type PolicyPackConfigJson, type PolicyViolation, type Registration } from "./policy-eval";
 import { platformStackName, tenantStackName } from "./naming";
-import { CONFIG_NAMESPACE, PROJECT_ROOT, readPlatformConfig, readStackConfig, stackFile, TENANTS_DIR, type PlatformConfig } from "./platform-config";
+import { CONFIG_NAMESPACE, PROJECT_ROOT, readPlatformConfig, readStackConfig, stackFile, type PlatformConfig } from "./platform-config";
 import { quoteTenant } from "./pricing";
 import { buildStack } from "./program";
 import { formatProblem, type Problem } from "./schema/load";
 import type { Tenant } from "./schema/tenant";
 import { startPlanValidation } from "./plan-validation";
 import { startPlanWorkers, type PlanWorker } from "./plan-workers";
-import { tenantFiles, validateTenants, type ValidateResult } from "./validate";
+import { validateTenants, type ValidateResult } from "./validate";
 import { rememberValidated, type ValidatedTenant } from "./validated-tenants";
 
 /**
@@ -396,8 +396,7 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
   const result: PlanResult = { environment: env, stacks: [], problems };
   if (validation.problems.some((p) => p.severity === "error")) return result;
 
-  const loadedBySlug = new Map(validation.tenants.map((t) => [t.tenant.slug, t]));
-  const bySlug = new Map(validation.tenants.map((t) => [t.tenant.slug, t.tenant]));
+  const bySlug = new Map(validation.tenants.map((t) => [t.tenant.slug, t]));
   let slugs = options.tenants ?? [...bySlug.keys()].sort();
   if (platformConfig.tenants) slugs = slugs.filter((s) => platformConfig.tenants!.includes(s));
   for (const slug of slugs) {
@@ -430,7 +429,7 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
   const warningsOf = new Map<string, string[]>();
   for (const p of validation.problems) if (p.severity === "warning") warningsOf.set(p.file, [...(warningsOf.get(p.file) ?? []), formatProblem(p)]);
   const validatedOf = (slugs: readonly string[]): ValidatedTenant[] => slugs.flatMap((slug) => {
-    const loaded = loadedBySlug.get(slug)!;
+    const loaded = bySlug.get(slug)!;
     return loaded.path && loaded.digest ? [{ path: loaded.path, digest: loaded.digest, tenant: loaded.tenant, warnings: warningsOf.get(loaded.file) ?? [] }] : [];
   });
   const started = workers.map((w, k) => w.run({ ...base, slugs: shares[k + 1]!, validated: validatedOf(shares[k + 1]!) }));
@@ -443,7 +442,7 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
   ])).flat();
   const bySlugRun = new Map(runs.map((r) => [r.tenant!, r]));
   for (const slug of known) {
-    const quote = quoteTenant(bySlug.get(slug)!, catalog);
+    const quote = quoteTenant(bySlug.get(slug)!.tenant, catalog);
     result.stacks.push({ ...bySlugRun.get(slug)!, yearlyPriceEur: quote.totalEur, undecided: quote.undecided });
   }
   return result;
