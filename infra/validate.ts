@@ -110,11 +110,13 @@ export interface ParallelOptions {
  */
 export async function validateTenantsInParallel(options: ValidateOptions, parallel: ParallelOptions = {}): Promise<ValidateResult> {
   const { files, reported } = filesOf(options);
-  const here = parallel.here ?? true;
-  const threads = Math.min(parallel.threads ?? Math.min(os.availableParallelism(), 4), Math.max(1, Math.floor(files.length / MIN_FILES_PER_THREAD)));
-  if ((here && threads <= 1) || !__filename.endsWith(".js")) return validateTenants(options);
   const context = checkContext(options);
   const names = new Map(files.map((f) => [f, displayName(f)]));
+  const here = parallel.here ?? true;
+  const threads = Math.min(parallel.threads ?? Math.min(os.availableParallelism(), 4), Math.max(1, Math.floor(files.length / MIN_FILES_PER_THREAD)));
+  if ((here && threads <= 1) || !__filename.endsWith(".js")) {
+    return finishValidation(files.map((file) => checkFile(file, names.get(file)!, context)), names, reported, options.sharedMailDomains);
+  }
   const size = Math.ceil(files.length / threads);
   const shares = Array.from({ length: threads }, (_, k) => files.slice(k * size, (k + 1) * size));
   const inThreads = (here ? shares.slice(1) : shares).map(async (share) => {
