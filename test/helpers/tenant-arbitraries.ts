@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { stringify } from "yaml";
 
 /**
  * Generators and mutations of tenant files for the loader's property tests (loader-fuzz and
@@ -153,4 +154,30 @@ export function mutateBytes(bytes: Buffer, m: Mutation): Buffer {
     return Buffer.concat([bytes.subarray(0, at), Buffer.from(m.bytes), bytes.subarray(at)]);
   }
   return bytes;
+}
+
+/** A generated tenant mutated in its data, written as YAML, then mutated in its bytes. */
+export const mutatedTenantFile: fc.Arbitrary<{ file: string; bytes: Buffer }> = fc
+  .tuple(tenantObject, fc.array(mutation, { minLength: 1, maxLength: 3 }))
+  .map(([data, mutations]) => {
+    const copy = structuredClone(data) as Record<string, unknown>;
+    for (const m of mutations) mutateData(copy, m);
+    let bytes: Buffer = Buffer.from(stringify(copy, { aliasDuplicateObjects: true }));
+    for (const m of mutations) bytes = mutateBytes(bytes, m);
+    return { file: `tenants/${String(data.slug)}.yaml`, bytes };
+  });
+
+/** One of `files` (its index) after truncations and insertions of random bytes or of the given YAML tokens. */
+export function mutatedFile(files: readonly Buffer[], tokens: readonly string[]): fc.Arbitrary<{ which: number; bytes: Buffer }> {
+  const mutations = fc.array(fc.oneof(
+    fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 4 }) }),
+    fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), bytes: pick(tokens).map((s) => new TextEncoder().encode(s)) }),
+  ), { minLength: 1, maxLength: 4 });
+  return fc.tuple(fc.nat(), mutations).map(([n, list]) => {
+    const which = n % files.length;
+    let bytes: Buffer = files[which]!;
+    for (const m of list) bytes = mutateBytes(bytes, m);
+    return { which, bytes };
+  });
 }
