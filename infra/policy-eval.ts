@@ -102,7 +102,72 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
 // A policy's type checks, made by functions rather than written inline in each object: under tsx
 // (esbuild's keepNames) every inline closure is named by a defineProperty, per registration and policy.
 const isTypeFor = (type: string) => (resourceClass: unknown) => isTypeOf(type, resourceClass);
-const asTypeFor = (type: string, props: unknown) => (resourceClass: unknown) => (isTypeOf(type, resourceClass) ? props : undefined);
+
+/**
+ * What a policy reads of one resource, its `props` deserialised on first read: most policies look
+ * at a few types only, and deserialising every registration's props for each of them (the server
+ * does it eagerly) was most of the evaluation. A getter on the prototype: the same `props` to a
+ * read, `in` or destructuring; a class rather than defineProperty, which left every object slow.
+ */
+class PropsView {
+  readonly #load: () => Record<string, any>;
+  #props: Record<string, any> | undefined;
+  constructor(load: () => Record<string, any>) {
+    this.#load = load;
+  }
+  get props(): Record<string, any> {
+    return (this.#props ??= this.#load());
+  }
+}
+
+class ProviderView extends PropsView implements PolicyProviderResource {
+  constructor(readonly type: string, readonly urn: string, readonly name: string, load: () => Record<string, any>) {
+    super(load);
+  }
+}
+
+/** A resource policy's arguments for one registration. */
+class ResourceArgsView extends PropsView implements ResourceValidationArgs {
+  readonly type: string;
+  readonly urn: string;
+  readonly name: string;
+  readonly opts: PolicyResourceOptions;
+  provider?: PolicyProviderResource;
+  constructor(
+    r: Registration, load: () => Record<string, any>, readonly isType: ResourceValidationArgs["isType"],
+    readonly getConfig: ResourceValidationArgs["getConfig"], readonly stackTags: Map<string, string>,
+  ) {
+    super(load);
+    this.type = r.type;
+    this.urn = r.urn;
+    this.name = r.name;
+    this.opts = r.options;
+  }
+  readonly asType = ((resourceClass: unknown) => (isTypeOf(this.type, resourceClass) ? this.props : undefined)) as ResourceValidationArgs["asType"];
+  readonly notApplicable = notApplicable;
+}
+
+/** A stack policy's view of one resource (its outputs); parent and dependencies are linked once all are built. */
+class StackResourceView extends PropsView implements PolicyResource {
+  readonly type: string;
+  readonly urn: string;
+  readonly name: string;
+  readonly opts: PolicyResourceOptions;
+  readonly isType: PolicyResource["isType"];
+  provider?: PolicyProviderResource;
+  parent?: PolicyResource;
+  dependencies: PolicyResource[] = [];
+  propertyDependencies: Record<string, PolicyResource[]> = {};
+  constructor(r: Registration, load: () => Record<string, any>) {
+    super(load);
+    this.type = r.type;
+    this.urn = r.urn;
+    this.name = r.name;
+    this.opts = r.options;
+    this.isType = isTypeFor(r.type);
+  }
+  readonly asType = ((resourceClass: unknown) => (isTypeOf(this.type, resourceClass) ? this.props : undefined)) as PolicyResource["asType"];
+}
 
 export interface EvaluateOptions {
   packName: string;
@@ -204,8 +269,9 @@ export async function evaluatePolicies(
   };
   const providerOf = (r: Registration, which: "inputs" | "outputs"): PolicyProviderResource | undefined => {
     const p = r.provider ? byUrn.get(r.provider) : undefined;
-    return p ? { type: p.type, urn: p.urn, name: p.name, props: unknownCheckingProxy(p[which] ? propsOf(p[which]) : {}) } : undefined;
+    return p ? new ProviderView(p.type, p.urn, p.name, () => unknownCheckingProxy(p[which] ? propsOf(p[which]) : {})) : undefined;
   };
+  const stackTags = new Map<string, string>();
   const violations: PolicyViolation[] = [];
   const reporter = (p: Policy, level: PolicyLevel, defaultUrn: string | null) =>
     (message: string | { message?: string; urn?: string; enforcementLevel?: EnforcementLevel }, urn?: string) => {
@@ -225,12 +291,8 @@ export async function evaluatePolicies(
       if (only && only !== r.type) continue;
       for (const validate of validations) {
         try {
-          const props = unknownCheckingProxy(propsOf(r.inputs));
+          const args = new ResourceArgsView(r, () => unknownCheckingProxy(propsOf(r.inputs)), isType, getConfig, stackTags);
           const provider = providerOf(r, "inputs");
-          const args: ResourceValidationArgs = {
-            type: r.type, props, urn: r.urn, name: r.name, opts: r.options, stackTags: new Map(),
-            isType, asType: asTypeFor(r.type, props) as never, getConfig, notApplicable,
-          };
           if (provider) args.provider = provider;
           await validate(args, reporter(p, level, r.urn));
         } catch (e) {
@@ -248,12 +310,8 @@ export async function evaluatePolicies(
   const stackResources = (): readonly PolicyResource[] => {
     if (resources) return resources;
     const built = registrations.map((r): PolicyResource => {
-      const props = unknownCheckingProxy(r.outputs ? propsOf(r.outputs) : {});
+      const resource = new StackResourceView(r, () => unknownCheckingProxy(r.outputs ? propsOf(r.outputs) : {}));
       const provider = providerOf(r, "outputs");
-      const resource: PolicyResource = {
-        type: r.type, props, urn: r.urn, name: r.name, opts: r.options, dependencies: [], propertyDependencies: {},
-        isType: isTypeFor(r.type), asType: asTypeFor(r.type, props) as never,
-      };
       if (provider) resource.provider = provider;
       return resource;
     });

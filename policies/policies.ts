@@ -124,6 +124,14 @@ function volumeQuotaGb(props: Record<string, any>): number | undefined {
   return Number.isFinite(gb) && gb > 0 ? gb : undefined;
 }
 
+/**
+ * The quota a resource declares: only our components declare one (the convention above), so no
+ * other resource's props are read (the offline plan deserialises props on first read).
+ */
+function componentQuota(r: PolicyResource): StorageQuota | undefined {
+  return r.type.startsWith("alacarte:") ? declaredQuota(r.props) : undefined;
+}
+
 /** A component's declared quota, when it has a well-formed one. */
 export function declaredQuota(props: Record<string, any>): StorageQuota | undefined {
   const q = known(() => props.quota) as any;
@@ -163,6 +171,9 @@ export function secretLookingKey(key: string): boolean {
  */
 export function plaintextSecretsInScript(script: string): string[] {
   const found: string[] = [];
+  // Most scripts name no secret at all: one quick scan spares them the three below (the first one
+  // tries a match at every word).
+  if (!/passw|secret|token|api.?key|private|bearer/i.test(script)) return found;
   // Shell variables are upper case by convention: `showSecretKey=true` in a URL is no assignment.
   const assign = /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY)[A-Z0-9_]*)=(["']?)([^\s"'$`;|&)]{4,})\2/g;
   for (const m of script.matchAll(assign)) found.push(m[1]!);
@@ -242,7 +253,7 @@ const storageHasQuota: StackValidationPolicy = {
     for (const r of args.resources) {
       if (r.type === TYPES.volume && volumeQuotaGb(r.props) === undefined) {
         report(`${label(r)} has no positive "${QUOTA_LABEL}" label`, r.urn);
-      } else if (BUCKETS.has(r.type) && !ancestors(r).some((a) => declaredQuota(a.props))) {
+      } else if (BUCKETS.has(r.type) && !ancestors(r).some((a) => componentQuota(a))) {
         report(`${label(r)} is under no component that declares its quota`, r.urn);
       } else if (TENANT_COMPONENT.test(r.type) && tenantOf(r.urn) && !STORAGE_FREE_COMPONENTS.has(r.type) && !declaredQuota(r.props)) {
         report(`${label(r)} declares no quota (components/units.ts StorageQuota, in its props and outputs)`, r.urn);
@@ -268,7 +279,7 @@ const offerQuotaWithinTier: StackValidationPolicy = {
     const catalog = loadCatalog();
     const paidByTenant = (args.getConfig<{ tenants?: Record<string, Record<string, number>> }>().tenants ?? {});
     for (const r of args.resources) {
-      const quota = declaredQuota(r.props);
+      const quota = componentQuota(r);
       if (!quota || quota.offer === "mail") continue;
       const slug = tenantOf(r.urn);
       if (slug) {

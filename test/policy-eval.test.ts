@@ -79,4 +79,26 @@ describe("evaluatePolicies", () => {
     config.limited = "disabled";
     expect(await evaluatePolicies(pack, registrations, config, options)).toEqual([]);
   });
+
+  it("deserialises a resource's props only when a policy reads them, and gives the same props to asType", async () => {
+    // A Struct that cannot be read: any eager deserialisation of it fails the evaluation.
+    const unreadable = { toJavaScript: () => { throw new Error("props read"); }, getFieldsMap: () => { throw new Error("props read"); } };
+    const opaque = registration("keycloak:index/group:Group", "g", {}, { inputs: unreadable, outputs: unreadable, provider: provider.urn });
+    const typesOnly: ResourceValidationPolicy = {
+      name: "types-only", description: "types-only", enforcementLevel: "mandatory",
+      validateResource: (args, report) => { if (args.type === "docker:index/volume:Volume" && !("props" in args)) report("no props"); },
+    };
+    const stackTypes: StackValidationPolicy = {
+      name: "stack-types", description: "stack-types", enforcementLevel: "mandatory",
+      validateStack: (args, report) => {
+        const v = args.resources.find((r) => r.type === volume.type)!;
+        if (!Object.isFrozen(v) || v.asType({ __pulumiType: volume.type } as never) !== v.props || v.props.size !== 2) report("volume view");
+        const { props } = v;
+        if (props.size !== 2) report("destructured props");
+      },
+    };
+    expect(await evaluatePolicies([typesOnly, stackTypes], [...registrations, opaque], {}, options)).toEqual([]);
+    const reader: ResourceValidationPolicy = { ...typesOnly, name: "reader", validateResource: (args) => { void args.props; } };
+    await expect(evaluatePolicies([reader], [opaque], {}, options)).rejects.toThrow(/props read/);
+  });
 });
