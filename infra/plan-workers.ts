@@ -35,8 +35,10 @@ export function startPlanWorkers(options: { workers?: number; tenants?: readonly
  */
 function startWorker(): PlanWorker {
   const fromBuild = __filename.endsWith(".js");
+  // The young generation this process was given for a large plan (infra/cli/launch.cjs), the children get too.
+  const heapFlags = process.execArgv.filter((a) => a.startsWith("--max-semi-space-size"));
   const child = fork(path.join(__dirname, fromBuild ? "plan-worker.js" : "plan-worker.ts"), [], {
-    execArgv: fromBuild ? [] : ["--import", "tsx"], cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"],
+    execArgv: [...heapFlags, ...(fromBuild ? [] : ["--import", "tsx"])], cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const exited = new Promise<string>((resolve) => {
     child.once("exit", (code, signal) => resolve(`plan worker stopped (${signal ?? `exit ${code}`})`));

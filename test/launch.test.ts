@@ -97,6 +97,37 @@ describe("commands from the build", () => {
     expect(errors).toBeGreaterThan(2);
   });
 
+  it("runs a large plan, and its worker processes, with a larger young generation: same output, same exit status", () => {
+    // Every process of the run (not its threads) appends its V8 flags here (a preload, as the bench's).
+    const probe = path.join(copy, "probe.cjs");
+    const seen = path.join(copy, "flags.txt");
+    fs.writeFileSync(probe, `process.on("exit", () => require("node:worker_threads").isMainThread && require("node:fs").appendFileSync(${JSON.stringify(seen)}, JSON.stringify(process.execArgv) + "\\n"));\n`);
+    const plan = (large: boolean, tenantsDir = "") => {
+      fs.rmSync(seen, { force: true });
+      const run = spawnSync(process.execPath, [path.join(copy, "infra", "cli", "launch.cjs"), "plan", "--workers", "2"], {
+        cwd: copy, encoding: "utf8",
+        env: { ...process.env, ALACARTE_TENANTS_DIR: tenantsDir, NODE_OPTIONS: `--require ${probe}`, ALACARTE_LARGE_PLAN_FILES: large ? "3" : "" },
+      });
+      const flags = fs.readFileSync(seen, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+      return { ...run, flagged: flags.filter((f) => f.includes("--max-semi-space-size=64")).length, processes: flags.length };
+    };
+    const small = plan(false);
+    const large = plan(true);
+    expect(small.status).toBe(0);
+    expect(large.stdout).toBe(small.stdout);
+    expect(large.status).toBe(0);
+    expect(small.flagged).toBe(0);
+    // The launcher, the plan it starts with the flag, and the plan's worker process.
+    expect([large.processes, large.flagged]).toEqual([3, 2]);
+
+    const broken = path.join(copy, "broken-tenants");
+    fs.cpSync(path.join(copy, "tenants"), broken, { recursive: true });
+    fs.appendFileSync(path.join(broken, "amis-du-velo.yaml"), "colour: blue\n");
+    const failing = plan(true, broken);
+    expect(failing.status).toBe(1);
+    expect(failing.stdout).toBe(plan(false, broken).stdout);
+  });
+
   it("answers an unknown command with its usage", () => {
     const run = launch("deploy");
     expect(run.status).toBe(2);
