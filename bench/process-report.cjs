@@ -1,28 +1,27 @@
 // Preloaded (NODE_OPTIONS --require) by every process of a benchmarked command, the plan's own
 // worker processes included (and by their threads, which report nothing). When the process ends it appends one JSON line to the file
-// BENCH_REPORT_FILE names: its pid, its peak memory (RSS), and the registrations Pulumi's mock
-// monitor answered in it (counted apart from the plan's own recording; 0 where Pulumi is not loaded).
+// BENCH_REPORT_FILE names: its pid, its peak memory (RSS), and the registrations a monitor answered
+// in it (counted apart from the plan's own recording; 0 where Pulumi is not loaded).
+//
+// A registration is answered with a RegisterResourceResponse (a read with a ReadResourceResponse)
+// that gets its URN once: Pulumi's MockMonitor builds them, so does the plan's own answer for a
+// preview (infra/preview-monitor.ts); the SDK only reads them. Counting the URNs set on them
+// counts every answered registration, whichever answered it.
 const fs = require("node:fs");
 
 let registrations = 0;
 const Module = require("node:module");
 const load = Module._load;
-// Counting starts when the command itself loads Pulumi's mocks: validate never does.
 Module._load = function (request, parent, isMain) {
   const exported = load.apply(this, arguments);
-  if (request === "@pulumi/pulumi/runtime/mocks" || (request === "./mocks" && /@pulumi[\\/]pulumi[\\/]runtime/.test(parent?.filename ?? ""))) {
-    const { MockMonitor } = exported;
-    if (MockMonitor && !MockMonitor.__benchCounted) {
-      MockMonitor.__benchCounted = true;
-      for (const method of ["registerResource", "readResource"]) {
-        const original = MockMonitor.prototype[method];
-        MockMonitor.prototype[method] = function (req, callback) {
-          return original.call(this, req, (err, resp) => {
-            if (!err && resp) registrations++;
-            callback(err, resp);
-          });
-        };
-      }
+  if (/(^|[\\/])proto[\\/]resource_pb(\.js)?$/.test(request) && exported?.RegisterResourceResponse && !exported.RegisterResourceResponse.__benchCounted) {
+    for (const Response of [exported.RegisterResourceResponse, exported.ReadResourceResponse]) {
+      Response.__benchCounted = true;
+      const setUrn = Response.prototype.setUrn;
+      Response.prototype.setUrn = function (value) {
+        registrations++;
+        return setUrn.call(this, value);
+      };
     }
   }
   return exported;

@@ -18,6 +18,9 @@ import { startPlanValidation } from "./plan-validation";
 import { startPlanWorkers, type PlanWorker } from "./plan-workers";
 import { validateTenants, type ValidateResult } from "./validate";
 import { rememberValidated, type ValidatedTenant } from "./validated-tenants";
+import { answerAsPreview, StackReferenceAnswers, type MockMonitorInternals } from "./preview-monitor";
+import type { ReadResourceResponse, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 
 /**
  * The offline plan: the real program under Pulumi's mock runtime, with preview semantics, for the
@@ -28,6 +31,11 @@ export const PROJECT = "alacarte";
 /** What the DIY backend calls every organization (PULUMI.md §5). */
 export const ORGANIZATION = "organization";
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+/** What a tenant stack's StackReference reads when the plan gives it no platform outputs. */
+const NO_OUTPUTS = {};
+/** The platform stack's outputs that tenant stacks see as secret (program.ts splitPlatformOutputs). */
+const SECRET_OUTPUT_NAMES = ["platformSecrets"];
+const stackReferences = new StackReferenceAnswers();
 const ROOT_STACK = "pulumi:pulumi:Stack";
 
 export interface PlannedResource {
@@ -249,10 +257,12 @@ async function runStackUntraced(
 ): Promise<StackRun> {
   const resources: PlannedResource[] = [];
   const registrations: Registration[] = [];
+  const outputsOfReference = platformOutputs ?? NO_OUTPUTS;
+  await stackReferences.prepare(outputsOfReference);
   await pulumi.runtime.setMocks({
     newResource(args) {
       if (args.type === STACK_REFERENCE) {
-        return { id: args.name, state: { name: args.inputs.name, outputs: platformOutputs ?? {}, secretOutputNames: ["platformSecrets"] } };
+        return { id: args.name, state: { name: args.inputs.name, outputs: outputsOfReference, secretOutputNames: SECRET_OUTPUT_NAMES } };
       }
       // Preview semantics: a new resource knows only its inputs; everything else is unknown.
       return { id: undefined, state: args.inputs };
@@ -266,21 +276,46 @@ async function runStackUntraced(
   // The mock monitor's URNs differ from the engine's (it keeps only the parent's last type and
   // includes the root stack's type): the plan reports the engine's, which `pulumi preview` shows.
   const engineUrns = new Map<string, string>();
-  const monitor = settings.getMonitor() as any;
-  for (const method of ["registerResource", "readResource"]) {
-    const original = monitor[method].bind(monitor);
-    monitor[method] = (req: any, callback: (err: unknown, resp: any) => void) =>
-      original(req, (err: unknown, resp: any) => {
-        if (!err && resp) {
-          const parent: string | null = req.getParent() ? engineUrns.get(req.getParent()) ?? req.getParent() : null;
-          const urn = engineUrn(stack, req.getType(), req.getName(), parent);
-          engineUrns.set(resp.getUrn(), urn);
-          resources.push({ type: req.getType(), name: req.getName(), urn, parent });
-          registrations.push(registrationOf(method === "readResource", req, resp, urn, parent, engineUrns));
-        }
+  const monitor = settings.getMonitor() as unknown as MockMonitorInternals;
+  const record = (read: boolean, req: any, resp: any) => {
+    const parent: string | null = req.getParent() ? engineUrns.get(req.getParent()) ?? req.getParent() : null;
+    const urn = engineUrn(stack, req.getType(), req.getName(), parent);
+    engineUrns.set(resp.getUrn(), urn);
+    resources.push({ type: req.getType(), name: req.getName(), urn, parent });
+    registrations.push(registrationOf(read, req, resp, urn, parent, engineUrns));
+  };
+  // The mocks above answer a registration with its inputs: answered here the same way, directly.
+  monitor.registerResource = (req, callback) => {
+    let response: RegisterResourceResponse;
+    try {
+      response = answerAsPreview(monitor, req);
+    } catch (e) {
+      callback(e, undefined);
+      return;
+    }
+    record(false, req, response);
+    callback(null, response);
+  };
+  const readResource = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, callback) => {
+    if (req.getType() !== STACK_REFERENCE) {
+      readResource(req, (err: unknown, resp: any) => {
+        if (!err && resp) record(true, req, resp);
         callback(err, resp);
       });
-  }
+      return;
+    }
+    let response: ReadResourceResponse;
+    try {
+      const name = deserializeProperties(req.getProperties()).name as string;
+      response = stackReferences.answer(monitor, req, req.getName(), name, outputsOfReference, SECRET_OUTPUT_NAMES);
+    } catch (e) {
+      callback(e, undefined);
+      return;
+    }
+    record(true, req, response);
+    callback(null, response);
+  };
   // A component's outputs (what stack policies see of it) arrive with registerOutputs.
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req: any, callback: (err: unknown, resp: any) => void) => {

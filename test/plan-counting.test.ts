@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { ReadResourceResponse, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PlanResult, StackPlan } from "../infra/offline-plan";
 
@@ -21,18 +21,20 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-counting-"));
 process.env.ALACARTE_TENANTS_DIR = path.join(dir, "tenants");
 
 /**
- * Registrations the mock monitor answered, in order, across every stack, as `<stack> <type> <name>`
- * (the plan reports the engine's URNs, which differ from the mock monitor's own).
+ * Registrations a monitor answered, in order, across every stack, as `<stack> <type> <name>` (the
+ * plan reports the engine's URNs, which differ from the mock monitor's own). Counted where every
+ * answer is made, apart from the plan's recording: each answered registration gets its URN set
+ * once on a RegisterResourceResponse (a read: ReadResourceResponse), whether Pulumi's MockMonitor
+ * or the plan's preview answer (infra/preview-monitor.ts) built it.
  */
 const seen: string[] = [];
-for (const method of ["registerResource", "readResource"] as const) {
-  const original = MockMonitor.prototype[method];
-  MockMonitor.prototype[method] = function (this: MockMonitor, req: any, callback: (err: any, resp: any) => void) {
-    return original.call(this, req, (err: any, resp: any) => {
-      if (!err && resp) seen.push(`${(resp.getUrn() as string).split("::")[0]!.slice("urn:pulumi:".length)} ${req.getType()} ${req.getName()}`);
-      callback(err, resp);
-    });
-  } as any;
+for (const prototype of [RegisterResourceResponse.prototype, ReadResourceResponse.prototype] as { setUrn(urn: string): unknown }[]) {
+  const setUrn = prototype.setUrn;
+  prototype.setUrn = function (this: unknown, urn: string) {
+    const [head, , qualified, ...name] = urn.split("::");
+    seen.push(`${head!.slice("urn:pulumi:".length)} ${qualified!.split("$").pop()} ${name.join("::")}`);
+    return setUrn.call(this, urn);
+  };
 }
 
 let mod: typeof import("../infra/offline-plan");
