@@ -397,14 +397,17 @@ export async function planTenantShare(share: TenantShare): Promise<TenantStackRu
   const fileMessages = new Set(share.fileMessages);
   rememberValidated(share.validated);
   const out: TenantStackRun[] = [];
-  for (const slug of share.slugs) {
-    const name = tenantStackName(share.env, slug);
-    const run = await runStack(name, {}, share.platformOutputs);
-    out.push({
-      name, tenant: slug, resources: run.resources, problems: stackProblemsOf(name, run, fileMessages),
-      policies: await stackPolicies(run, share.packConfig),
-    });
-  }
+  // One untraced stretch for the whole share rather than two per stack.
+  await untraced(async () => {
+    for (const slug of share.slugs) {
+      const name = tenantStackName(share.env, slug);
+      const run = await runStackUntraced(name, {}, share.platformOutputs, () => buildStack(name));
+      out.push({
+        name, tenant: slug, resources: run.resources, problems: stackProblemsOf(name, run, fileMessages),
+        policies: await policiesOf(run, share.packConfig),
+      });
+    }
+  });
   return out;
 }
 
@@ -485,8 +488,13 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
 
 /** The pack's findings on a stack that ran (none when the program failed or the pack is off). */
 async function stackPolicies(run: StackRun, config: PolicyPackConfigJson | undefined, policies: PolicyArray = packPolicies): Promise<PolicyViolation[]> {
+  return untraced(() => policiesOf(run, config, policies));
+}
+
+/** stackPolicies, for a caller already untraced. */
+async function policiesOf(run: StackRun, config: PolicyPackConfigJson | undefined, policies: PolicyArray = packPolicies): Promise<PolicyViolation[]> {
   if (!config || run.error) return [];
-  return untraced(() => evaluatePolicies(policies, run.registrations, config, { packName: POLICY_PACK_NAME, packVersion: POLICY_PACK_VERSION }));
+  return evaluatePolicies(policies, run.registrations, config, { packName: POLICY_PACK_NAME, packVersion: POLICY_PACK_VERSION });
 }
 
 export interface ProgramPlanOptions {

@@ -137,10 +137,13 @@ function buildTenantStack(env: string, slug: string): Record<string, unknown> {
   const secrets = platformRef.requireOutput("platformSecrets") as pulumi.Output<PlatformReference["platformSecrets"]>;
   const outputs: Record<string, unknown> = { tenant: slug };
 
+  // Each lifted property is an Output of its own: taken once, used by every resource.
+  const keycloakOutputs = platform.keycloak;
+  const realm = keycloakOutputs.realm;
   const sso = new keycloak.Provider("keycloak", {
-    url: platform.keycloak.url,
-    realm: platform.keycloak.realm,
-    clientId: platform.keycloak.adminClientId,
+    url: keycloakOutputs.url,
+    realm,
+    clientId: keycloakOutputs.adminClientId,
     clientSecret: secrets.keycloakAdminClientSecret,
     basePath: "",
     // Preview must not need Keycloak up (pulumi-keycloak #128); apply logs in on first use.
@@ -148,8 +151,8 @@ function buildTenantStack(env: string, slug: string): Record<string, unknown> {
   });
   const identity = new TenantIdentity(tenantResourceName(slug, "identity"), {
     slug,
-    realmId: platform.keycloak.realm,
-    tenantsGroupId: platform.keycloak.tenantsGroupId,
+    realmId: realm,
+    tenantsGroupId: keycloakOutputs.tenantsGroupId,
     members: plan.members,
     gate: needsSignInGate(plan),
   }, { provider: sso });

@@ -132,8 +132,18 @@ function componentQuota(r: PolicyResource): StorageQuota | undefined {
   return r.type.startsWith("alacarte:") ? declaredQuota(r.props) : undefined;
 }
 
+/** declaredQuota by props object: several stack policies read the same component's quota. */
+const quotas = new WeakMap<object, StorageQuota | undefined>();
+
 /** A component's declared quota, when it has a well-formed one. */
 export function declaredQuota(props: Record<string, any>): StorageQuota | undefined {
+  if (quotas.has(props)) return quotas.get(props);
+  const quota = readQuota(props);
+  quotas.set(props, quota);
+  return quota;
+}
+
+function readQuota(props: Record<string, any>): StorageQuota | undefined {
   const q = known(() => props.quota) as any;
   if (!q || typeof q !== "object") return undefined;
   if (q.offer === "mail") {

@@ -72,6 +72,10 @@ export function hostFileCommands(opts: { path: string; mode?: string; afterWrite
   return { write, retire };
 }
 
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
 /** Pure: the ssh connection of the remote command (the agent socket only when one is set). */
 export function hostConnection(
   host: HostConnection,
@@ -98,12 +102,15 @@ export class HostFile extends command.remote.Command {
   readonly path: pulumi.Output<string>;
 
   constructor(name: string, args: HostFileArgs, opts?: pulumi.CustomResourceOptions) {
-    hostFileCommands({ path: args.path, mode: args.mode }); // fails now, not inside an apply
-    const after = pulumi.output(args.afterWrite ?? "");
-    const scripts = after.apply((afterWrite) => hostFileCommands({ path: args.path, mode: args.mode, afterWrite }));
-    const content = args.secret ? pulumi.secret(args.content) : pulumi.output(args.content);
+    const scriptsNow = hostFileCommands({ path: args.path, mode: args.mode, afterWrite: typeof args.afterWrite === "string" ? args.afterWrite : undefined });
+    // Plain values stay plain: an Output per script and for the digest cost every host file
+    // several promise chains, across thousands of tenant stacks.
+    const scripts = args.afterWrite === undefined || typeof args.afterWrite === "string"
+      ? scriptsNow
+      : pulumi.output(args.afterWrite).apply((afterWrite) => hostFileCommands({ path: args.path, mode: args.mode, afterWrite }));
+    const content = args.secret ? pulumi.secret(args.content) : args.content;
     // A digest, not the content: triggers stay small and hold no clear text (and stay secret with the content).
-    const digest = content.apply((c) => createHash("sha256").update(c).digest("hex"));
+    const digest = typeof content === "string" ? sha256(content) : pulumi.output(content).apply(sha256);
     super(
       `${name}-write`,
       {
