@@ -381,16 +381,23 @@ function fileProblem(p: Problem): PlanProblem {
 /** What planning one tenant stack gives, before its price is added. */
 export type TenantStackRun = Pick<StackPlan, "name" | "tenant" | "resources" | "problems" | "policies">;
 
-/** What a plan worker needs to plan its share of tenant stacks. */
-export interface TenantShare {
+/** What every tenant stack of a plan shares (sent once to each plan worker). */
+export interface TenantShareSetup {
   env: string;
-  slugs: string[];
   platformOutputs: Record<string, unknown>;
   packConfig: PolicyPackConfigJson | undefined;
   fileMessages: string[];
-  /** The share's tenant files as the plan validated them: the program need not check them again. */
+}
+
+/** A chunk of tenant stacks to plan. */
+export interface TenantChunk {
+  slugs: string[];
+  /** The chunk's tenant files as the plan validated them: the program need not check them again. */
   validated: ValidatedTenant[];
 }
+
+/** What planning some tenant stacks needs. */
+export type TenantShare = TenantShareSetup & TenantChunk;
 
 /** Plans tenant stacks one after the other in this process. */
 export async function planTenantShare(share: TenantShare): Promise<TenantStackRun[]> {
@@ -406,9 +413,51 @@ export async function planTenantShare(share: TenantShare): Promise<TenantStackRu
         name, tenant: slug, resources: run.resources, problems: stackProblemsOf(name, run, fileMessages),
         policies: await policiesOf(run, share.packConfig),
       });
+      // Back to the event loop between stacks: the plan's messages between processes (chunks,
+      // results) move only then, and a stack is short.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   });
   return out;
+}
+
+/** Stacks per chunk: small enough that the processes finish together, large enough to cost few messages. */
+const CHUNK_STACKS = { min: 10, max: 100, perPlanner: 20 };
+
+/**
+ * Plans tenant stacks in chunks taken in turn from one queue by this process and each worker, so
+ * that all finish together whatever each one's speed (this one holds the most and is the
+ * slowest). A worker always has a second chunk waiting, so that it never waits for this process
+ * to hand out the next one (which it does between two of its own stacks).
+ */
+async function planChunks(
+  slugs: readonly string[], setup: TenantShareSetup, validatedOf: (slugs: readonly string[]) => ValidatedTenant[], workers: readonly PlanWorker[],
+): Promise<TenantStackRun[]> {
+  const size = Math.max(CHUNK_STACKS.min, Math.min(CHUNK_STACKS.max, Math.ceil(slugs.length / ((workers.length + 1) * CHUNK_STACKS.perPlanner))));
+  let next = 0;
+  const take = (): TenantChunk | undefined => {
+    if (next >= slugs.length) return undefined;
+    const chunk = slugs.slice(next, (next += size));
+    return { slugs: chunk, validated: validatedOf(chunk) };
+  };
+  const runs: TenantStackRun[][] = [];
+  const inWorker = async (worker: PlanWorker): Promise<void> => {
+    worker.setup(setup);
+    const inFlight: Promise<TenantStackRun[]>[] = [];
+    for (let chunk = take(); chunk; chunk = take()) {
+      inFlight.push(worker.plan(chunk));
+      if (inFlight.length < 2) continue;
+      runs.push(await inFlight.shift()!);
+    }
+    for (const pending of inFlight) runs.push(await pending);
+  };
+  const inThisProcess = async (): Promise<void> => {
+    for (let chunk = take(); chunk; chunk = take()) {
+      runs.push(await planTenantShare({ ...setup, ...chunk }));
+    }
+  };
+  await Promise.all([...workers.map(inWorker), inThisProcess()]);
+  return runs.flat();
 }
 
 /** Plans the platform stack and the tenant stacks of one environment. */
@@ -460,24 +509,15 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
     problems.push({ stack: null, severity: "error", message: `tenant stacks not planned: the platform stack ${platformName} failed` });
     return result;
   }
-  // Interleaved shares keep each process's mix of small and large tenants alike.
   const known = slugs.filter((slug) => bySlug.has(slug));
-  const shares = Array.from({ length: workers.length + 1 }, (_, k) => known.filter((_, i) => i % (workers.length + 1) === k));
-  const base = { env, platformOutputs, packConfig, fileMessages: [...fileMessages] };
+  const setup: TenantShareSetup = { env, platformOutputs, packConfig, fileMessages: [...fileMessages] };
   const warningsOf = new Map<string, string[]>();
   for (const p of validation.problems) if (p.severity === "warning") warningsOf.set(p.file, [...(warningsOf.get(p.file) ?? []), formatProblem(p)]);
   const validatedOf = (slugs: readonly string[]): ValidatedTenant[] => slugs.flatMap((slug) => {
     const loaded = bySlug.get(slug)!;
     return loaded.path && loaded.digest ? [{ path: loaded.path, digest: loaded.digest, tenant: loaded.tenant, warnings: warningsOf.get(loaded.file) ?? [] }] : [];
   });
-  const started = workers.map((w, k) => w.run({ ...base, slugs: shares[k + 1]!, validated: validatedOf(shares[k + 1]!) }));
-  // Planning keeps this process in microtasks for long stretches: hand the workers their whole
-  // share before starting, or part of a message may wait in the pipe until this process is done.
-  await Promise.all(started.map((s) => s.sent));
-  const runs = (await Promise.all([
-    planTenantShare({ ...base, slugs: shares[0]!, validated: validatedOf(shares[0]!) }),
-    ...started.map((s) => s.result),
-  ])).flat();
+  const runs = await planChunks(known, setup, validatedOf, workers);
   const bySlugRun = new Map(runs.map((r) => [r.tenant!, r]));
   for (const slug of known) {
     const quote = quoteTenant(bySlug.get(slug)!.tenant, catalog);

@@ -1,13 +1,15 @@
 import { fork } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { TenantShare, TenantStackRun } from "./offline-plan";
+import type { TenantChunk, TenantShareSetup, TenantStackRun } from "./offline-plan";
 import { PROJECT_ROOT, TENANTS_DIR } from "./platform-config";
 import { tenantFiles } from "./validate";
 
-/** A process planning a share of the tenant stacks (plan-worker.ts). */
+/** A process planning chunks of the tenant stacks (plan-worker.ts), one after the other. */
 export interface PlanWorker {
-  run(share: TenantShare): { sent: Promise<void>; result: Promise<TenantStackRun[]> };
+  /** Sends what every stack shares: once, before any chunk. */
+  setup(setup: TenantShareSetup): void;
+  plan(chunk: TenantChunk): Promise<TenantStackRun[]>;
   stop(): void;
 }
 
@@ -44,17 +46,26 @@ function startWorker(): PlanWorker {
     child.once("exit", (code, signal) => resolve(`plan worker stopped (${signal ?? `exit ${code}`})`));
     child.once("error", (e) => resolve(`plan worker failed to start: ${e.message}`));
   });
+  // Answers come back in the order the chunks were sent.
+  const waiting: { resolve(runs: TenantStackRun[]): void; reject(e: Error): void }[] = [];
+  child.on("message", (message: { runs?: TenantStackRun[]; error?: string }) => {
+    const next = waiting.shift();
+    if (message.runs) next?.resolve(message.runs);
+    else next?.reject(new Error(message.error ?? "plan worker failed"));
+  });
+  exited.then((why) => { for (const w of waiting.splice(0)) w.reject(new Error(why)); });
+  let stopped: string | undefined;
+  exited.then((why) => { stopped = why; });
   return {
-    run: (share) => {
-      let sent!: Promise<void>;
-      const result = new Promise<TenantStackRun[]>((resolve, reject) => {
-        child.once("message", (message: { runs?: TenantStackRun[]; error?: string }) =>
-          (message.runs ? resolve(message.runs) : reject(new Error(message.error ?? "plan worker failed"))));
-        exited.then((why) => reject(new Error(why)));
-        sent = new Promise((done, failed) => child.send(share, (e) => (e ? failed(e) : done())));
-      });
-      return { sent, result };
-    },
+    setup: (setup) => { child.send({ setup }); },
+    plan: (chunk) => new Promise<TenantStackRun[]>((resolve, reject) => {
+      if (stopped) {
+        reject(new Error(stopped));
+        return;
+      }
+      waiting.push({ resolve, reject });
+      child.send({ chunk });
+    }),
     stop: () => { if (child.connected) child.disconnect(); },
   };
 }
