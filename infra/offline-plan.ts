@@ -260,13 +260,9 @@ async function runStackUntraced(
   const outputsOfReference = platformOutputs ?? NO_OUTPUTS;
   await stackReferences.prepare(outputsOfReference);
   await pulumi.runtime.setMocks({
-    newResource(args) {
-      if (args.type === STACK_REFERENCE) {
-        return { id: args.name, state: { name: args.inputs.name, outputs: outputsOfReference, secretOutputNames: SECRET_OUTPUT_NAMES } };
-      }
-      // Preview semantics: a new resource knows only its inputs; everything else is unknown.
-      return { id: undefined, state: args.inputs };
-    },
+    // Preview semantics: a new resource knows only its inputs; everything else is unknown. Below,
+    // registrations and StackReference reads are answered that way without the mocks' round trip.
+    newResource: (args) => ({ id: undefined, state: args.inputs }),
     call(args) {
       throw new Error(`the offline plan has no answer for the data source ${args.token}`);
     },
@@ -284,7 +280,6 @@ async function runStackUntraced(
     resources.push({ type: req.getType(), name: req.getName(), urn, parent });
     registrations.push(registrationOf(read, req, resp, urn, parent, engineUrns));
   };
-  // The mocks above answer a registration with its inputs: answered here the same way, directly.
   monitor.registerResource = (req, callback) => {
     let response: RegisterResourceResponse;
     try {

@@ -53,9 +53,11 @@ function startWorker(): PlanWorker {
     if (message.runs) next?.resolve(message.runs);
     else next?.reject(new Error(message.error ?? "plan worker failed"));
   });
-  exited.then((why) => { for (const w of waiting.splice(0)) w.reject(new Error(why)); });
   let stopped: string | undefined;
-  exited.then((why) => { stopped = why; });
+  exited.then((why) => {
+    stopped = why;
+    for (const w of waiting.splice(0)) w.reject(new Error(why));
+  });
   return {
     setup: (setup) => { child.send({ setup }); },
     plan: (chunk) => new Promise<TenantStackRun[]>((resolve, reject) => {

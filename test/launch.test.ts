@@ -102,9 +102,9 @@ describe("commands from the build", () => {
     const probe = path.join(copy, "probe.cjs");
     const seen = path.join(copy, "flags.txt");
     fs.writeFileSync(probe, `process.on("exit", () => require("node:worker_threads").isMainThread && require("node:fs").appendFileSync(${JSON.stringify(seen)}, JSON.stringify(process.execArgv) + "\\n"));\n`);
-    const plan = (large: boolean, tenantsDir = "") => {
+    const plan = (large: boolean, tenantsDir = "", args = ["--workers", "2"]) => {
       fs.rmSync(seen, { force: true });
-      const run = spawnSync(process.execPath, [path.join(copy, "infra", "cli", "launch.cjs"), "plan", "--workers", "2"], {
+      const run = spawnSync(process.execPath, [path.join(copy, "infra", "cli", "launch.cjs"), "plan", ...args], {
         cwd: copy, encoding: "utf8",
         env: { ...process.env, ALACARTE_TENANTS_DIR: tenantsDir, NODE_OPTIONS: `--require ${probe}`, ALACARTE_LARGE_PLAN_FILES: large ? "3" : "" },
       });
@@ -119,6 +119,10 @@ describe("commands from the build", () => {
     expect(small.flagged).toBe(0);
     // The launcher, the plan it starts with the flag, and the plan's worker process.
     expect([large.processes, large.flagged]).toEqual([3, 2]);
+
+    // A plan of one named tenant stays in the launcher's process, as small plans do.
+    const one = plan(true, "", ["--tenant", "amis-du-velo"]);
+    expect([one.status, one.processes, one.flagged]).toEqual([0, 1, 0]);
 
     const broken = path.join(copy, "broken-tenants");
     fs.cpSync(path.join(copy, "tenants"), broken, { recursive: true });
