@@ -280,36 +280,31 @@ async function runStackUntraced(
     resources.push({ type: req.getType(), name: req.getName(), urn, parent });
     registrations.push(registrationOf(read, req, resp, urn, parent, engineUrns));
   };
-  monitor.registerResource = (req, callback) => {
-    let response: RegisterResourceResponse;
+  /** Answers a registration at once (preview-monitor.ts) and records it. */
+  const answer = (read: boolean, req: any, callback: (err: unknown, resp: any) => void, respond: () => RegisterResourceResponse | ReadResourceResponse) => {
+    let response: RegisterResourceResponse | ReadResourceResponse;
     try {
-      response = answerAsPreview(monitor, req);
+      response = respond();
     } catch (e) {
       callback(e, undefined);
       return;
     }
-    record(false, req, response);
+    record(read, req, response);
     callback(null, response);
   };
+  monitor.registerResource = (req, callback) => answer(false, req, callback, () => answerAsPreview(monitor, req));
   const readResource = monitor.readResource.bind(monitor);
   monitor.readResource = (req, callback) => {
-    if (req.getType() !== STACK_REFERENCE) {
-      readResource(req, (err: unknown, resp: any) => {
-        if (!err && resp) record(true, req, resp);
-        callback(err, resp);
-      });
+    if (req.getType() === STACK_REFERENCE) {
+      answer(true, req, callback, () => stackReferences.answer(
+        monitor, req, req.getName(), deserializeProperties(req.getProperties()).name as string, outputsOfReference, SECRET_OUTPUT_NAMES,
+      ));
       return;
     }
-    let response: ReadResourceResponse;
-    try {
-      const name = deserializeProperties(req.getProperties()).name as string;
-      response = stackReferences.answer(monitor, req, req.getName(), name, outputsOfReference, SECRET_OUTPUT_NAMES);
-    } catch (e) {
-      callback(e, undefined);
-      return;
-    }
-    record(true, req, response);
-    callback(null, response);
+    readResource(req, (err: unknown, resp: any) => {
+      if (!err && resp) record(true, req, resp);
+      callback(err, resp);
+    });
   };
   // A component's outputs (what stack policies see of it) arrive with registerOutputs.
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
