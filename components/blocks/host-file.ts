@@ -102,6 +102,7 @@ export class HostFile extends command.remote.Command {
   readonly path: pulumi.Output<string>;
 
   constructor(name: string, args: HostFileArgs, opts?: pulumi.CustomResourceOptions) {
+    // Fails now on a bad path or mode, not inside an apply.
     const scriptsNow = hostFileCommands({ path: args.path, mode: args.mode, afterWrite: typeof args.afterWrite === "string" ? args.afterWrite : undefined });
     // Plain values stay plain: an Output per script and for the digest cost every host file
     // several promise chains, across thousands of tenant stacks.
