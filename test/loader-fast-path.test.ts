@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { mutatedFile, mutatedTenantFile, tenantObject } from "./helpers/tenant-arbitraries";
+import { hostileYaml } from "./helpers/hostile-yaml";
 import { loadCatalog } from "../infra/catalog";
 import { crossFileRules } from "../infra/schema/cross-rules";
 import {
@@ -118,29 +119,22 @@ describe("the fast path agrees with the positioned path", () => {
 });
 
 describe("hostile and edge-case YAML stays on the positioned path, fast", () => {
-  const lol = (n: number) => {
-    const lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
-    for (let i = 1; i < n; i++) {
-      const prev = String.fromCharCode(96 + i);
-      lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(", ")}]`);
-    }
-    return lines.join("\n") + "\n";
-  };
   const valid = fs.readFileSync(path.join(TENANTS, "amis-du-velo.yaml"), "utf8");
+  const hostile = hostileYaml(valid);
   const cases: { name: string; input: () => string }[] = [
-    { name: "an alias bomb", input: () => lol(9) },
-    { name: "an alias bomb inside a valid tenant", input: () => valid + "\nx: " + lol(9).replaceAll("\n", "\n  ").replace(/^/, "\n  ") },
+    { name: "an alias bomb", input: hostile.aliasBomb },
+    { name: "an alias bomb inside a valid tenant", input: hostile.aliasBombInsideValid },
     { name: "an alias of a valid value", input: () => valid.replace("name: Les Amis du Vélo", "name: &n Les Amis du Vélo").replace("name: Alice Martin", "name: *n") },
-    { name: "10,000 nested [", input: () => "[".repeat(10_000) + "]".repeat(10_000) },
-    { name: "10,000 nested block sequences on one line", input: () => "- ".repeat(10_000) + "x\n" },
-    { name: "nested block mappings as deep as 1 MiB allows", input: () => Array.from({ length: 1400 }, (_, i) => " ".repeat(i) + "a:").join("\n") + " 1\n" },
-    { name: "deep nesting under a valid tenant's field", input: () => valid.replace("apps: [forms", "apps: " + "[".repeat(5_000) + "[forms") },
+    { name: "10,000 nested [", input: hostile.nestedFlowLists },
+    { name: "10,000 nested block sequences on one line", input: hostile.nestedBlockSequencesOnOneLine },
+    { name: "nested block mappings as deep as 1 MiB allows", input: () => hostile.nestedBlockMappings(1400) },
+    { name: "deep nesting under a valid tenant's field", input: hostile.deepUnderField },
     { name: "a deep indentation inside a multi-line quoted scalar", input: () => valid.replace("name: Les Amis du Vélo", `name: "Les Amis\n  du Vélo" ${": - ".repeat(0)}`) + "x: \"a\n" + " ".repeat(100) + "b\": " + "- ".repeat(40) + "c\n" },
     { name: "a line indented beyond the nesting limit", input: () => valid.replace("name: Les Amis du Vélo", "name:\n" + " ".repeat(200) + "Les Amis du Vélo") },
-    { name: "a huge file", input: () => valid + ("# " + "x".repeat(78) + "\n").repeat(13_200) },
-    { name: "duplicate keys", input: () => valid.replace("type: collective", "type: collective\ntype: individual") },
-    { name: "a custom tag", input: () => valid.replace("name: Les Amis du Vélo", "name: !foo bar") },
-    { name: "two documents", input: () => `---\n${valid}---\n${valid}` },
+    { name: "a huge file", input: hostile.hugeFile },
+    { name: "duplicate keys", input: hostile.duplicateKeys },
+    { name: "a custom tag", input: hostile.customTag },
+    { name: "two documents", input: hostile.twoDocuments },
     { name: "a NUL byte", input: () => valid.replace("name: Les", "name: Le\u0000s") },
     { name: "a merge key", input: () => `base: &b {slug: x}\n<<: *b\n${valid}` },
     // Found by the properties above: js-yaml reads these, yaml refuses them.

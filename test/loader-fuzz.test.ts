@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { mutatedFile, mutatedTenantFile, tenantObject } from "./helpers/tenant-arbitraries";
+import { hostileYaml } from "./helpers/hostile-yaml";
 import { loadCatalog } from "../infra/catalog";
 import { expandTenant } from "../infra/expand";
 import { quoteTenant } from "../infra/pricing";
@@ -102,32 +103,25 @@ describe("generated tenant files", () => {
 });
 
 describe("hostile YAML", () => {
-  const lol = (n: number) => {
-    const lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
-    for (let i = 1; i < n; i++) {
-      const prev = String.fromCharCode(96 + i);
-      lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(", ")}]`);
-    }
-    return lines.join("\n") + "\n";
-  };
   const valid = fs.readFileSync(path.join(TENANTS, "amis-du-velo.yaml"), "utf8");
+  const hostile = hostileYaml(valid);
 
   const cases: { name: string; input: () => Uint8Array | string; message: RegExp }[] = [
-    { name: "an alias bomb (billion laughs)", input: () => lol(9), message: /alias/ },
-    { name: "an alias bomb inside a valid tenant", input: () => valid + "\nx: " + lol(9).replaceAll("\n", "\n  ").replace(/^/, "\n  "), message: /alias/ },
-    { name: "10,000 nested [", input: () => "[".repeat(10_000) + "]".repeat(10_000), message: /nesting deeper than/ },
+    { name: "an alias bomb (billion laughs)", input: hostile.aliasBomb, message: /alias/ },
+    { name: "an alias bomb inside a valid tenant", input: hostile.aliasBombInsideValid, message: /alias/ },
+    { name: "10,000 nested [", input: hostile.nestedFlowLists, message: /nesting deeper than/ },
     { name: "10,000 unclosed [", input: () => "[".repeat(10_000), message: /nesting deeper than/ },
     { name: "10,000 nested flow mappings", input: () => "{a: ".repeat(10_000) + "1" + "}".repeat(10_000), message: /nesting deeper than/ },
-    { name: "10,000 nested block sequences on one line", input: () => "- ".repeat(10_000) + "x\n", message: /nesting deeper than/ },
+    { name: "10,000 nested block sequences on one line", input: hostile.nestedBlockSequencesOnOneLine, message: /nesting deeper than/ },
     { name: "10,000 nested explicit keys", input: () => "? ".repeat(10_000) + "x\n", message: /nesting deeper than/ },
-    { name: "nested block mappings as deep as 1 MiB allows", input: () => Array.from({ length: 1400 }, (_, i) => " ".repeat(i) + "a:").join("\n") + " 1\n", message: /nesting deeper than/ },
-    { name: "10,000 nested block mappings (beyond 1 MiB)", input: () => Array.from({ length: 10_000 }, (_, i) => " ".repeat(i) + "a:").join("\n") + " 1\n", message: /at most \d+ bytes/ },
-    { name: "deep nesting under a valid tenant's field", input: () => valid.replace("apps: [forms", "apps: " + "[".repeat(5_000) + "[forms"), message: /nesting deeper than/ },
-    { name: "a huge file (> 1 MiB)", input: () => valid + ("# " + "x".repeat(78) + "\n").repeat(13_200), message: /at most 1048576 bytes/ },
+    { name: "nested block mappings as deep as 1 MiB allows", input: () => hostile.nestedBlockMappings(1400), message: /nesting deeper than/ },
+    { name: "10,000 nested block mappings (beyond 1 MiB)", input: () => hostile.nestedBlockMappings(10_000), message: /at most \d+ bytes/ },
+    { name: "deep nesting under a valid tenant's field", input: hostile.deepUnderField, message: /nesting deeper than/ },
+    { name: "a huge file (> 1 MiB)", input: hostile.hugeFile, message: /at most 1048576 bytes/ },
     { name: "a huge file of one long line", input: () => `name: ${"x".repeat(MAX_FILE_BYTES + 1)}\n`, message: /at most 1048576 bytes/ },
-    { name: "duplicate keys", input: () => valid.replace("type: collective", "type: collective\ntype: individual"), message: /appears twice/ },
+    { name: "duplicate keys", input: hostile.duplicateKeys, message: /appears twice/ },
     { name: "a custom tag !!js/function", input: () => valid.replace("name: Les Amis du Vélo", "name: !!js/function 'function () { return 1 }'"), message: /tags? .*not allowed|not allowed/ },
-    { name: "a custom tag !foo", input: () => valid.replace("name: Les Amis du Vélo", "name: !foo bar"), message: /not allowed/ },
+    { name: "a custom tag !foo", input: hostile.customTag, message: /not allowed/ },
     { name: "a custom tag on a mapping", input: () => valid.replace("membership:", "membership: !<tag:example.com,2000:x>"), message: /not allowed/ },
     { name: "non-UTF-8 bytes", input: () => Buffer.concat([Buffer.from(valid.slice(0, 50)), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from(valid.slice(50))]), message: /not valid UTF-8/ },
     { name: "Latin-1 text", input: () => Buffer.from(valid, "latin1"), message: /not valid UTF-8/ },
@@ -137,7 +131,7 @@ describe("hostile YAML", () => {
     { name: "an empty file", input: () => "", message: /is empty/ },
     { name: "a file of whitespace", input: () => "\n\n   \n", message: /is empty/ },
     { name: "a file of only comments", input: () => "# tenant to come\n# slug: amis-du-velo\n", message: /is empty/ },
-    { name: "two documents", input: () => `---\n${valid}---\n${valid}`, message: /several YAML documents/ },
+    { name: "two documents", input: hostile.twoDocuments, message: /several YAML documents/ },
     { name: "a valid tenant followed by a second document", input: () => `${valid}---\nslug: other\n`, message: /several YAML documents/ },
     { name: "a document end marker followed by text", input: () => `${valid}...\nslug: other\n`, message: /./ },
     { name: "a NUL byte", input: () => valid.replace("name: Les", "name: Le\u0000s"), message: /control character U\+0000/ },
