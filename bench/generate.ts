@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
-import { readPlatformConfig } from "../infra/platform-config";
+import { readPlatformConfig } from "../infra/model/platform-config";
 
 /**
  * Realistic synthetic tenant sets, deterministic from a seed. Scale 1 is the association

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { readPlatformConfig } from "../infra/platform-config";
+import { readPlatformConfig } from "../infra/model/platform-config";
 import { generateTenantSet, type TenantKind, type TenantSet, type TenantSetSummary } from "./generate";
 
 /**

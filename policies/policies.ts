@@ -4,13 +4,13 @@ import type {
 import { parse as parseYaml } from "yaml";
 import { assertPinnedImage } from "../components/blocks/image-pin";
 import type { StorageQuota } from "../components/units";
-import { loadCatalog, tierSizes, type TieredOffer } from "../infra/catalog";
-import { addLoad, NO_LOAD, type Load } from "../infra/host-load";
-import { parseStackName } from "../infra/naming";
+import { loadCatalog, tierSizes, type TieredOffer } from "../infra/catalog/catalog";
+import { addLoad, NO_LOAD, type Load } from "../infra/model/host-load";
+import { parseStackName } from "../infra/model/naming";
 
 /**
  * The policy pack's policies as a plain array: `index.ts` hands it to `new PolicyPack`, and the
- * offline plan and the tests evaluate the same array (infra/policy-eval.ts). This file and what it
+ * offline plan and the tests evaluate the same array (infra/plan/policy-eval.ts). This file and what it
  * imports load as CommonJS under ts-node (the CLI's policy runner) and under tsx: no Pulumi runtime
  * import, the catalog is read at run time.
  *
@@ -385,7 +385,7 @@ const hostCapacity: StackValidationPolicy = {
     properties: {
       overcommit: { type: "number", default: 1.5, description: "Disk, memory and CPUs may be promised up to capacity × this." },
       hosts: { type: "object", default: {}, description: "Hosts by name: address, diskGb, memoryGb, cpus." },
-      stacks: { type: "object", default: {}, description: "Load of every stack on each host (infra/host-load.ts), from all tenant files." },
+      stacks: { type: "object", default: {}, description: "Load of every stack on each host (infra/model/host-load.ts), from all tenant files." },
     },
   },
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {

@@ -5,10 +5,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCatalog } from "../infra/catalog";
-import { expandTenant, offerFields, type ExpandContext, type OfferPlan } from "../infra/expand";
-import { formatProblem, loadTenantText } from "../infra/schema/load";
-import type { Tenant } from "../infra/schema/tenant";
+import { loadCatalog } from "../infra/catalog/catalog";
+import { expandTenant, offerFields, type ExpandContext, type OfferPlan } from "../infra/model/expand";
+import { formatProblem, loadTenantText } from "../infra/contract/load";
+import type { Tenant } from "../infra/contract/tenant";
 
 const catalog = loadCatalog();
 /** The shared mail domains of stacks/Pulumi.prod.yaml. */

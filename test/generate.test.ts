@@ -4,8 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { distribute, generateTenantSet, prng, writeTenantSet } from "../bench/generate";
-import { readPlatformConfig } from "../infra/platform-config";
-import { validateTenants } from "../infra/validate";
+import { readPlatformConfig } from "../infra/model/platform-config";
+import { validateTenants } from "../infra/contract/validate";
+import { loadCatalog } from "../infra/catalog/catalog";
 
 const root = path.resolve(__dirname, "..");
 const sharedMailDomains = readPlatformConfig("prod").sharedMailDomains;
@@ -51,7 +52,7 @@ describe.each([1, 10])("a generated set at scale %d", (scale) => {
     expect(set.summary.tenants).toBe(300 * scale);
     expect(set.summary.redirections).toBe(1600 * scale);
     expect(set.summary.mailboxes).toBe(360 * scale);
-    const result = validateTenants({ tenantsDir: set.tenantsDir, sharedMailDomains, today: "2026-11-25" });
+    const result = validateTenants({ tenantsDir: set.tenantsDir, sharedMailDomains, catalog: loadCatalog(), today: "2026-11-25" });
     expect(result.files).toHaveLength(300 * scale);
     expect(result.problems.filter((p) => p.severity === "error")).toEqual([]);
   });

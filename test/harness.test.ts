@@ -7,10 +7,10 @@ import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   environmentPolicyConfig, mergePolicyConfig, plan, POLICY_PACK_VERSION, type PlanResult, type PlannedResource, type StackPlan,
-} from "../infra/offline-plan";
-import type { PolicyPackConfigJson, PolicyViolation } from "../infra/policy-eval";
+} from "../infra/plan/offline-plan";
+import type { PolicyPackConfigJson, PolicyViolation } from "../infra/plan/policy-eval";
 import { POLICY_PACK_NAME, policies as packPolicies } from "../policies/policies";
-import type { PlatformReference } from "../infra/program";
+import type { PlatformReference } from "../infra/program/program";
 import { checkPulumiVersion, PINNED_PULUMI_VERSION, SECRET_SIG, SIG, UNKNOWN } from "./harness/fake-engine";
 import { PolicyPackProcess, type AnalyzerInfo, type Diagnostic } from "./harness/policy-pack";
 import { appliedOutputs, EXIT_ERROR_LOGGED, launchPlan, runProgram, splitShell, stackConfig, readProject, type ProgramRun } from "./harness/run-program";
@@ -78,18 +78,18 @@ let typeErrorThenThrow: ProgramRun;
 let tscOnTypeError: { code: number; output: string };
 
 beforeAll(async () => {
-  const badImportDir = brokenCopy({ "infra/program.ts": (s) => `import "./no-such-module";\n${s}` });
+  const badImportDir = brokenCopy({ "infra/program/program.ts": (s) => `import "./no-such-module";\n${s}` });
   // A type error in a module the program loads, then a throw when the stack is built: reaching the
   // throw shows that tsx ran the ill-typed module (no type check at run time).
   const brokenDir = brokenCopy({
-    "infra/naming.ts": (s) => `${s}\nexport const deliberatelyWrong: number = "not a number";\n`,
-    "infra/program.ts": (s) => s.replace("const id = parseStackName(stackName);",
+    "infra/model/naming.ts": (s) => `${s}\nexport const deliberatelyWrong: number = "not a number";\n`,
+    "infra/program/program.ts": (s) => s.replace("const id = parseStackName(stackName);",
       'throw new Error("deliberately broken: no platform today");\n  const id = parseStackName(stackName);'),
   });
   copies.push(badImportDir, brokenDir);
   // tsc with the project's tsconfig, on the edited module's own imports (the whole program takes ~9 s;
   // `npm run typecheck` covers it).
-  fs.writeFileSync(path.join(brokenDir, "tsconfig.check.json"), JSON.stringify({ extends: "./tsconfig.json", include: [], files: ["infra/naming.ts"] }));
+  fs.writeFileSync(path.join(brokenDir, "tsconfig.check.json"), JSON.stringify({ extends: "./tsconfig.json", include: [], files: ["infra/model/naming.ts"] }));
   const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
   const tscRun = promisify(execFile)(process.execPath, [tsc, "--noEmit", "-p", "tsconfig.check.json"], { cwd: brokenDir })
     .then(() => ({ code: 0, output: "" }), (e: { code: number; stdout: string }) => ({ code: e.code, output: e.stdout }));
@@ -134,9 +134,9 @@ describe("starting the program as the Node.js language host does", () => {
     expect(launch.args.slice(0, nodeargs.length)).toEqual(nodeargs);
     expect(launch.args[nodeargs.length]).toBe(require.resolve("@pulumi/pulumi/cmd/run"));
     expect(launch.args).toEqual(expect.arrayContaining(["--project", "alacarte", "--stack", "prod", "--organization", "organization", "--dry-run"]));
-    // `main: infra/index.ts`: the CLI runs from the main file's folder with its base name (getPwdMain).
+    // `main: infra/program/index.ts`: the CLI runs from the main file's folder with its base name (getPwdMain).
     expect(launch.args.slice(-1)).toEqual(["index.ts"]);
-    expect(launch.args[launch.args.indexOf("--pwd") + 1]).toBe(path.join(root, "infra"));
+    expect(launch.args[launch.args.indexOf("--pwd") + 1]).toBe(path.join(root, "infra", "program"));
     expect(launch.env.PULUMI_NODEJS_TYPESCRIPT).toBe(project.runtime.options.typescript ? "true" : undefined);
     const config = JSON.parse(launch.env.PULUMI_CONFIG!) as Record<string, string>;
     expect(config["alacarte:config:baseDomain"]).toBe("alacarte.example.org");
@@ -189,7 +189,7 @@ describe("a deliberately broken copy of the program", () => {
   it("fails on a bad import with the missing module named", () => {
     expect(badImport.exitCode).toBe(EXIT_ERROR_LOGGED);
     expect(badImport.error).toMatch(/Cannot find module '\.\/no-such-module'/);
-    expect(badImport.error).toMatch(/infra\/program\.ts/);
+    expect(badImport.error).toMatch(/infra\/program\/program\.ts/);
     // The root stack is registered before the entry point is loaded; nothing after it.
     expect(badImport.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
   });
@@ -201,7 +201,7 @@ describe("a deliberately broken copy of the program", () => {
 
   it("is refused by tsc --noEmit for its type error", () => {
     expect(tscOnTypeError.code).not.toBe(0);
-    expect(tscOnTypeError.output).toMatch(/infra\/naming\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+    expect(tscOnTypeError.output).toMatch(/infra\/model\/naming\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { hostLoads } from "../infra/host-load";
-import { environmentPolicyConfig, plan } from "../infra/offline-plan";
-import type { Load } from "../infra/host-load";
+import { hostLoads } from "../infra/model/host-load";
+import { environmentPolicyConfig, plan } from "../infra/plan/offline-plan";
+import type { Load } from "../infra/model/host-load";
 
 describe("host load (pure) against what the offline plan really places", () => {
   it("the platform stack's estimated load equals what its containers and volumes place on each host", async () => {

@@ -4,9 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTenantSet } from "../bench/generate";
-import { readPlatformConfig } from "../infra/platform-config";
-import { formatProblem } from "../infra/schema/load";
-import { validateTenants } from "../infra/validate";
+import { readPlatformConfig } from "../infra/model/platform-config";
+import { formatProblem } from "../infra/contract/load";
+import { validateTenants } from "../infra/contract/validate";
+import { loadCatalog } from "../infra/catalog/catalog";
 
 /**
  * The commands run from a JavaScript build (infra/cli/launch.cjs). These tests run the launcher in
@@ -80,7 +81,7 @@ describe("commands from the build", () => {
     const late = files[files.length - 2]!;
     fs.appendFileSync(path.join(set.tenantsDir, late), "colour: blue\n");
 
-    const reference = validateTenants({ tenantsDir: set.tenantsDir, sharedMailDomains });
+    const reference = validateTenants({ tenantsDir: set.tenantsDir, sharedMailDomains, catalog: loadCatalog() });
     expect(reference.problems.filter((p) => p.file.endsWith(copyName)).length).toBeGreaterThan(0);
     expect(reference.problems.filter((p) => p.file.endsWith(`${early}.yaml`)).length).toBeGreaterThan(0);
     expect(reference.problems.some((p) => p.file.endsWith(late) && p.field === "colour")).toBe(true);

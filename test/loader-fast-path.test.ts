@@ -12,12 +12,12 @@ import { stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { mutatedFile, mutatedTenantFile, tenantObject } from "./helpers/tenant-arbitraries";
 import { hostileYaml } from "./helpers/hostile-yaml";
-import { loadCatalog } from "../infra/catalog";
-import { crossFileRules } from "../infra/schema/cross-rules";
+import { loadCatalog } from "../infra/catalog/catalog";
+import { crossFileRules } from "../infra/contract/cross-rules";
 import {
   fileStem, formatProblem, loadTenantFast, loadTenantText, loadTenantTextPositioned, locateIssues, type LoadedTenant,
-} from "../infra/schema/load";
-import { tenantRules } from "../infra/schema/rules";
+} from "../infra/contract/load";
+import { tenantRules } from "../infra/contract/rules";
 
 const catalog = loadCatalog();
 const SHARED = ["lautre.example.org"];

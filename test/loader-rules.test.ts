@@ -8,8 +8,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { displayName, formatProblem, type Problem } from "../infra/schema/load";
-import { hasErrors, validateTenants, type ValidateResult } from "../infra/validate";
+import { displayName, formatProblem, type Problem } from "../infra/contract/load";
+import { hasErrors, validateTenants, type ValidateResult } from "../infra/contract/validate";
+import { loadCatalog } from "../infra/catalog/catalog";
 
 const SHARED = ["lautre.example.org"];
 const TODAY = "2026-06-01";
@@ -116,7 +117,7 @@ function validate(files: Record<string, string>, options: { report?: string[]; o
     for (const [file, text] of Object.entries(options.outside)) fs.writeFileSync(path.join(elsewhere, file), text);
     reported = [...(reported ?? []), ...Object.keys(options.outside).map((f) => path.join(elsewhere, f))];
   }
-  const result = validateTenants({ tenantsDir: dir, files: reported, sharedMailDomains: SHARED, today: TODAY });
+  const result = validateTenants({ tenantsDir: dir, files: reported, sharedMailDomains: SHARED, catalog: loadCatalog(), today: TODAY });
   return {
     ...result,
     dir,

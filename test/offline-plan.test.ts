@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ComponentResource, Resource } from "@pulumi/pulumi";
-import { plan, planFailed, planProgram, type PlanResult, type StackPlan } from "../infra/offline-plan";
+import { plan, planFailed, planProgram, type PlanResult, type StackPlan } from "../infra/plan/offline-plan";
 
 const root = path.resolve(__dirname, "..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ReadResourceResponse, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlanResult, StackPlan } from "../infra/offline-plan";
+import type { PlanResult, StackPlan } from "../infra/plan/offline-plan";
 
 /**
  * Honest counting: every resource the offline plan reports went through the SDK's
@@ -25,7 +25,7 @@ process.env.ALACARTE_TENANTS_DIR = path.join(dir, "tenants");
  * plan reports the engine's URNs, which differ from the mock monitor's own). Counted where every
  * answer is made, apart from the plan's recording: each answered registration gets its URN set
  * once on a RegisterResourceResponse (a read: ReadResourceResponse), whether Pulumi's MockMonitor
- * or the plan's preview answer (infra/preview-monitor.ts) built it.
+ * or the plan's preview answer (infra/plan/preview-monitor.ts) built it.
  */
 const seen: string[] = [];
 for (const prototype of [RegisterResourceResponse.prototype, ReadResourceResponse.prototype] as { setUrn(urn: string): unknown }[]) {
@@ -37,7 +37,7 @@ for (const prototype of [RegisterResourceResponse.prototype, ReadResourceRespons
   };
 }
 
-let mod: typeof import("../infra/offline-plan");
+let mod: typeof import("../infra/plan/offline-plan");
 let full: PlanResult;
 let seenInFull: string[];
 let sample: string[];
@@ -45,9 +45,9 @@ const tenantsDir = process.env.ALACARTE_TENANTS_DIR;
 
 beforeAll(async () => {
   const { writeTenantSet } = await import("../bench/generate.js");
-  const { readPlatformConfig } = await import("../infra/platform-config.js");
+  const { readPlatformConfig } = await import("../infra/model/platform-config.js");
   const set = writeTenantSet(dir, { scale: SCALE, seed: 11, sharedMailDomains: readPlatformConfig("prod").sharedMailDomains });
-  mod = await import("../infra/offline-plan.js");
+  mod = await import("../infra/plan/offline-plan.js");
   seen.length = 0;
   full = await mod.plan({ env: "prod", tenantsDir, today: TODAY });
   seenInFull = [...seen];

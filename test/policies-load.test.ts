@@ -25,7 +25,7 @@ require(tsnodeRequire).register({
 describe("the policy pack loads the way the CLI's policy runner loads it", () => {
   it("requires policies.ts as CommonJS through ts-node with type checking", () => {
     const run = spawnSync(process.execPath, ["-e", `${REGISTER}
-      if (typeof require("../infra/catalog").loadCatalog !== "function") throw new Error("no catalog");
+      if (typeof require("../infra/catalog/catalog").loadCatalog !== "function") throw new Error("no catalog");
       const m = require("./policies.ts");
       console.log(JSON.stringify(m.policies.map((p) => [p.name, p.enforcementLevel])));`], { cwd: pack, encoding: "utf8" });
     expect(run.stderr).toBe("");

@@ -9,8 +9,8 @@ import { OidcClient } from "../components/blocks/oidc-client";
 import { MailDomain, MAIL_DOMAIN_TYPE } from "../components/tenant/mail-domain";
 import { StaticSite, STATIC_SITE_TYPE } from "../components/tenant/static-site";
 import { TENANT_IDENTITY_TYPE } from "../components/tenant/identity";
-import { environmentPolicyConfig, plan, planFailed, planProgram, type PlanResult, type StackPlan } from "../infra/offline-plan";
-import type { PolicyViolation } from "../infra/policy-eval";
+import { environmentPolicyConfig, plan, planFailed, planProgram, type PlanResult, type StackPlan } from "../infra/plan/offline-plan";
+import type { PolicyViolation } from "../infra/plan/policy-eval";
 import { policies, TYPES } from "../policies/policies";
 
 const host = { name: "h1", address: "h1.infra.alacarte.example.org", user: "deploy" };

@@ -1,7 +1,7 @@
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
-import { evaluatePolicies, type PolicyPackConfigJson, type Registration } from "../infra/policy-eval";
+import { evaluatePolicies, type PolicyPackConfigJson, type Registration } from "../infra/plan/policy-eval";
 
 /** @pulumi/policy's sentinel for a string unknown during preview. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

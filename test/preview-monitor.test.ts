@@ -2,10 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as keycloak from "@pulumi/keycloak";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { describe, expect, it } from "vitest";
-import { planProgram } from "../infra/offline-plan";
+import { planProgram } from "../infra/plan/offline-plan";
 
 /**
- * The plan answers registrations itself (infra/preview-monitor.ts) instead of through Pulumi's
+ * The plan answers registrations itself (infra/plan/preview-monitor.ts) instead of through Pulumi's
  * MockMonitor round trip: what a program sees of its resources must be what MockMonitor gives.
  */
 

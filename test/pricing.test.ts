@@ -5,10 +5,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CATALOG_FILE, loadCatalog, parseCatalog, UNDECIDED, type Catalog } from "../infra/catalog";
-import { formatEur, quoteTenant, summarize } from "../infra/pricing";
-import { formatProblem, loadTenantText } from "../infra/schema/load";
-import type { Tenant } from "../infra/schema/tenant";
+import { CATALOG_FILE, loadCatalog, parseCatalog, UNDECIDED, type Catalog } from "../infra/catalog/catalog";
+import { formatEur, quoteTenant, summarize } from "../infra/catalog/pricing";
+import { formatProblem, loadTenantText } from "../infra/contract/load";
+import type { Tenant } from "../infra/contract/tenant";
 
 const catalog = loadCatalog();
 const catalogText = fs.readFileSync(CATALOG_FILE, "utf8");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Tenant } from "../infra/schema/tenant";
-import { digestOf, rememberValidated, validatedTenant } from "../infra/validated-tenants";
+import type { Tenant } from "../infra/contract/tenant";
+import { digestOf, rememberValidated, validatedTenant } from "../infra/contract/validated-tenants";
 
 describe("tenants the plan validated", () => {
   const bytes = Buffer.from("slug: acme\n");

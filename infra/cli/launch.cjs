@@ -27,7 +27,7 @@ const COMMANDS = {
   "policy-config": "infra/cli/policy-config.ts",
 };
 /** Entries the commands start themselves: the plan's worker processes, validation threads. */
-const ENTRIES = { ...COMMANDS, "plan-worker": "infra/plan-worker.ts", "validate-thread": "infra/validate-thread.ts" };
+const ENTRIES = { ...COMMANDS, "plan-worker": "infra/plan/plan-worker.ts", "validate-thread": "infra/contract/validate-thread.ts" };
 /** What the build is made of: the program's sources and the dependencies' exact versions. */
 const SOURCE_DIRS = ["infra", "components", "policies"];
 const SOURCE_FILES = ["package-lock.json", "tsconfig.json"];
@@ -119,7 +119,7 @@ function ensureBuilt() {
 
 /**
  * A plan of this many tenant files runs with a larger young generation (its worker processes get
- * it too, infra/plan-workers.ts). A tenant stack allocates about 3 MB, a tenth of which outlives a
+ * it too, infra/plan/plan-workers.ts). A tenant stack allocates about 3 MB, a tenth of which outlives a
  * scavenge; with 64 MB semi-spaces instead of V8's 16 the 30,000-stack plan spent about a third
  * less in scavenges: 71–73 s → 64.6–66.2 s on two cores (bench/). Smaller plans keep V8's default:
  * it costs about 170 MB per process, and the 3,000-stack plan must stay under 1 GB.
@@ -127,7 +127,7 @@ function ensureBuilt() {
 const LARGE_PLAN_FILES = Number(process.env.ALACARTE_LARGE_PLAN_FILES) || 10000; // settable to test the path
 const LARGE_PLAN_V8_FLAGS = ["--max-semi-space-size=64"];
 
-/** The tenant files a plan reads (infra/platform-config.ts TENANTS_DIR), counted without loading the program. */
+/** The tenant files a plan reads (infra/model/platform-config.ts TENANTS_DIR), counted without loading the program. */
 function tenantFileCount() {
   const dir = process.env.ALACARTE_TENANTS_DIR ? path.resolve(process.env.ALACARTE_TENANTS_DIR) : path.join(ROOT, "tenants");
   try {

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import type { PlanResult, StackPlan } from "../offline-plan";
-import { startPlanValidation } from "../plan-validation";
-import { startPlanWorkers } from "../plan-workers";
-import { formatEur } from "../pricing";
+import type { PlanResult, StackPlan } from "../plan/offline-plan";
+import { startPlanValidation } from "../plan/plan-validation";
+import { startPlanWorkers } from "../plan/plan-workers";
+import { formatEur } from "../catalog/pricing";
 import { runCli, UsageError } from "./run";
 
 function countByType(stack: StackPlan): [string, number][] {
@@ -62,7 +62,7 @@ runCli(async () => {
   let result: PlanResult;
   let failed: boolean;
   try {
-    const { plan, planFailed } = await import("../offline-plan.js");
+    const { plan, planFailed } = await import("../plan/offline-plan.js");
     result = await plan({
       env: values.env!, policies, validation, workerProcesses, ...(values.tenant ? { tenants: values.tenant } : {}),
     });

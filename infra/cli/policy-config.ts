@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { environmentPolicyConfig } from "../offline-plan";
+import { environmentPolicyConfig } from "../plan/offline-plan";
 import { runCli } from "./run";
 
 /**

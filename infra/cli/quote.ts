@@ -1,10 +1,10 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { loadCatalog } from "../catalog";
-import { readPlatformConfig } from "../platform-config";
-import { formatEur, quoteTenant, summarize, type Quote } from "../pricing";
-import { fileStem, formatProblem } from "../schema/load";
-import { hasErrors, validateTenants } from "../validate";
+import { loadCatalog } from "../catalog/catalog";
+import { readPlatformConfig } from "../model/platform-config";
+import { formatEur, quoteTenant, summarize, type Quote } from "../catalog/pricing";
+import { fileStem, formatProblem } from "../contract/load";
+import { hasErrors, validateTenants } from "../contract/validate";
 import { runCli, UsageError } from "./run";
 
 function printQuote(q: Quote, rate: string): void {
@@ -23,7 +23,7 @@ function printQuote(q: Quote, rate: string): void {
 runCli(() => {
   const { positionals } = parseArgs({ allowPositionals: true, options: {} });
   const platform = readPlatformConfig("prod");
-  const result = validateTenants({ sharedMailDomains: platform.sharedMailDomains });
+  const result = validateTenants({ sharedMailDomains: platform.sharedMailDomains, catalog: loadCatalog() });
   if (hasErrors(result.problems)) {
     for (const p of result.problems) console.error(formatProblem(p));
     return 1;

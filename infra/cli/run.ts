@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { ConfigError } from "../platform-config";
+import { ConfigError } from "../model/platform-config";
 
 /**
  * Runs a command-line entry: a user mistake (bad flag, bad settings file) prints one line and

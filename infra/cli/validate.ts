@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
-import { readPlatformConfig } from "../platform-config";
-import { formatProblem } from "../schema/load";
-import { hasErrors, validateTenantsInParallel } from "../validate";
+import { loadCatalog } from "../catalog/catalog";
+import { readPlatformConfig } from "../model/platform-config";
+import { formatProblem } from "../contract/load";
+import { hasErrors, validateTenantsInParallel } from "../contract/validate";
 import { runCli } from "./run";
 
 /** npm run validate [-- <files>]: every problem of every file, one line each. */
@@ -10,11 +11,12 @@ runCli(async () => {
     allowPositionals: true,
     options: { env: { type: "string", default: "prod" } },
   });
-  // The shared mail domains are those of production (DESIGN.md), read from its settings file.
+  // The shared mail domains are those of production (docs/contract.md), read from its settings file.
   const platform = readPlatformConfig(values.env!);
   const result = await validateTenantsInParallel({
     files: positionals.length ? positionals : undefined,
     sharedMailDomains: platform.sharedMailDomains,
+    catalog: loadCatalog(),
   });
   for (const problem of result.problems) console.log(formatProblem(problem));
   const errors = result.problems.filter((p) => p.severity === "error").length;

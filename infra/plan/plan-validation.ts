@@ -1,6 +1,6 @@
-import { loadCatalog } from "./catalog";
-import { readPlatformConfig } from "./platform-config";
-import { validateTenantsInParallel, type ValidateResult } from "./validate";
+import { loadCatalog } from "../catalog/catalog";
+import { readPlatformConfig } from "../model/platform-config";
+import { validateTenantsInParallel, type ValidateResult } from "../contract/validate";
 
 /** What the plan's validation of the tenant files depends on (offline-plan.ts PlanOptions). */
 export interface PlanValidationOptions {

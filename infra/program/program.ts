@@ -3,23 +3,23 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as keycloak from "@pulumi/keycloak";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
-import { Platform, type PlatformOutputValues } from "../components/platform/platform";
-import { DEFAULT_MAIL_FRAGMENTS_DIR, mailHostname } from "../components/platform/mail-server";
-import { DEFAULT_ROUTES_DIR } from "../components/platform/reverse-proxy";
-import type { HostConnection, PlatformOutputs } from "../components/platform/outputs";
-import { TenantIdentity } from "../components/tenant/identity";
-import { MailDomain } from "../components/tenant/mail-domain";
-import { StaticSite } from "../components/tenant/static-site";
-import { loadCatalog } from "./catalog";
-import { BUILT_OFFERS, expandTenant, needsSignInGate, offerFields, type TenantPlan } from "./expand";
-import { parseStackName, platformStackReference, tenantResourceName } from "./naming";
+import { Platform, type PlatformOutputValues } from "../../components/platform/platform";
+import { DEFAULT_MAIL_FRAGMENTS_DIR, mailHostname } from "../../components/platform/mail-server";
+import { DEFAULT_ROUTES_DIR } from "../../components/platform/reverse-proxy";
+import type { HostConnection, PlatformOutputs } from "../../components/platform/outputs";
+import { TenantIdentity } from "../../components/tenant/identity";
+import { MailDomain } from "../../components/tenant/mail-domain";
+import { StaticSite } from "../../components/tenant/static-site";
+import { loadCatalog } from "../catalog/catalog";
+import { BUILT_OFFERS, expandTenant, needsSignInGate, offerFields, type TenantPlan } from "../model/expand";
+import { parseStackName, platformStackReference, tenantResourceName } from "../model/naming";
 import {
   CONFIG_NAMESPACE, parsePlatformConfig, platformConfigSchema, readPlatformConfig, TENANTS_DIR, type PlatformConfig,
-} from "./platform-config";
-import { displayName, formatProblem, loadTenantText, locateIssues } from "./schema/load";
-import { tenantRules } from "./schema/rules";
-import { todayUtc } from "./validate";
-import { validatedTenant } from "./validated-tenants";
+} from "../model/platform-config";
+import { displayName, formatProblem, loadTenantText, locateIssues } from "../contract/load";
+import { tenantRules } from "../contract/rules";
+import { todayUtc } from "../contract/validate";
+import { validatedTenant } from "../contract/validated-tenants";
 
 /**
  * The Pulumi program. The stack name decides what it builds: `<env>` is the platform stack of

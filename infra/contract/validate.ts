@@ -2,13 +2,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { loadCatalog, type Catalog } from "./catalog";
-import { TENANTS_DIR } from "./platform-config";
-import { crossFileRules } from "./schema/cross-rules";
-import { displayName, fileStem, loadTenantText, locateInFile, locateIssues, type LoadedTenant, type Problem } from "./schema/load";
-import type { Tenant } from "./schema/tenant";
+import { TENANTS_DIR } from "./paths";
+import { crossFileRules } from "./cross-rules";
+import { displayName, fileStem, loadTenantText, locateInFile, locateIssues, type LoadedTenant, type Problem } from "./load";
+import type { Tenant } from "./tenant";
 import { digestOf } from "./validated-tenants";
-import { tenantRules } from "./schema/rules";
+import { tenantRules, type ContractLimits } from "./rules";
 
 export interface ValidateOptions {
   /** Files to report on. @default every file of tenants/ */
@@ -16,7 +15,8 @@ export interface ValidateOptions {
   /** Folder of all tenant files, for the cross-file rules. @default tenants/ */
   tenantsDir?: string;
   sharedMailDomains: readonly string[];
-  catalog?: Catalog;
+  /** The catalog's tiers, brackets and mail limits (infra/catalog/catalog.ts). */
+  catalog: ContractLimits;
   /** YYYY-MM-DD. @default today (UTC) */
   today?: string;
 }
@@ -43,7 +43,7 @@ export function todayUtc(): string {
 
 /** What the single-file checks need besides the file. */
 export interface FileCheckContext {
-  catalog: Catalog;
+  catalog: ContractLimits;
   today: string;
   sharedMailDomains: readonly string[];
 }
@@ -56,7 +56,7 @@ export function filesOf(options: ValidateOptions): { files: string[]; reported: 
 }
 
 export function checkContext(options: ValidateOptions): FileCheckContext {
-  return { catalog: options.catalog ?? loadCatalog(), today: options.today ?? todayUtc(), sharedMailDomains: options.sharedMailDomains };
+  return { catalog: options.catalog, today: options.today ?? todayUtc(), sharedMailDomains: options.sharedMailDomains };
 }
 
 /** Reads one tenant file and runs every single-file check on it. */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Tenant } from "./schema/tenant";
+import type { Tenant } from "./tenant";
 
 /**
  * Tenant files this process has seen validated, with the bytes' digest they were validated from.

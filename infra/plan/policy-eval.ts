@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type {
   EnforcementLevel, PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy,
 } from "@pulumi/policy";
-import { deepFreeze } from "./deep-freeze";
+import { deepFreeze } from "../model/deep-freeze";
 
 /**
  * Evaluates a policy array over what the offline plan recorded, the way `pulumi preview

@@ -1,4 +1,4 @@
-import type { Catalog } from "./catalog";
+import type { Catalog } from "../catalog/catalog";
 import type { OfferPlan, TenantPlan } from "./expand";
 import { platformStackName, tenantStackName } from "./naming";
 import type { PlatformConfig } from "./platform-config";

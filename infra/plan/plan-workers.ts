@@ -2,8 +2,8 @@ import { fork } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { TenantChunk, TenantShareSetup, TenantStackRun } from "./offline-plan";
-import { PROJECT_ROOT, TENANTS_DIR } from "./platform-config";
-import { tenantFiles } from "./validate";
+import { PROJECT_ROOT, TENANTS_DIR } from "../model/platform-config";
+import { tenantFiles } from "../contract/validate";
 
 /** A process planning chunks of the tenant stacks (plan-worker.ts), one after the other. */
 export interface PlanWorker {
@@ -32,7 +32,7 @@ export function startPlanWorkers(options: { workers?: number; tenants?: readonly
 }
 
 /**
- * A child process running infra/plan-worker: the build's plan-worker.js beside this file when the
+ * A child process running infra/plan/plan-worker: the build's plan-worker.js beside this file when the
  * plan runs from the build (infra/cli/launch.cjs), else the TypeScript source through tsx.
  */
 function startWorker(): PlanWorker {

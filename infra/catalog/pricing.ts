@@ -1,5 +1,5 @@
 import { UNDECIDED, type Catalog, type Price } from "./catalog";
-import type { Tenant } from "./schema/tenant";
+import type { Tenant } from "../contract/tenant";
 
 export interface QuoteLine {
   /** What is paid for, in words. @example "Website, 5 GB" */

@@ -1,6 +1,30 @@
-import type { Catalog, TieredOffer } from "../catalog";
-import { UNDECIDED, subscriberBrackets, tierSizes } from "../catalog";
 import type { Tenant } from "./tenant";
+
+/** Offers sold by storage tier. */
+export type TieredOffer = "website" | "nextcloud" | "video";
+
+/**
+ * What the rules need of the catalog: its tiers, subscriber brackets and mail limits. The catalog
+ * (infra/catalog/catalog.ts) is one; the contract does not depend on how it is read. A mail
+ * allowance that is not a number is undecided and checks nothing.
+ */
+export interface ContractLimits {
+  offers: Record<TieredOffer, { tiers: readonly { storageGb: number }[] }> & {
+    newsletter: { brackets: readonly { subscribers: number }[] };
+  };
+  mail: {
+    maxMailboxGb: number;
+    includedGbPerTenant: Record<"collective" | "individual", number | string>;
+  };
+}
+
+export function tierSizes(limits: ContractLimits, offer: TieredOffer): number[] {
+  return limits.offers[offer].tiers.map((t) => t.storageGb);
+}
+
+export function subscriberBrackets(limits: ContractLimits): number[] {
+  return limits.offers.newsletter.brackets.map((b) => b.subscribers);
+}
 
 export type PathKey = string | number;
 
@@ -15,7 +39,7 @@ export interface Issue {
 
 /** What the single-file rules need besides the tenant itself. */
 export interface RuleContext {
-  catalog: Catalog;
+  catalog: ContractLimits;
   /** The file name without `.yaml`: the slug must equal it. */
   fileStem: string;
   /** Domains of the platform's shared mail service (platform config). */
@@ -50,7 +74,7 @@ function duplicates<T>(items: readonly T[], key: (item: T) => string, path: (ind
   return issues;
 }
 
-function tierIssue(catalog: Catalog, offer: TieredOffer, storageGb: number, path: PathKey[]): Issue[] {
+function tierIssue(catalog: ContractLimits, offer: TieredOffer, storageGb: number, path: PathKey[]): Issue[] {
   const sizes = tierSizes(catalog, offer);
   return sizes.includes(storageGb)
     ? []
@@ -140,7 +164,7 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   });
   issues.push(...duplicates(addresses, (a) => a.address, (i) => addresses[i]!.path, "address"));
   const allowance = catalog.mail.includedGbPerTenant[tenant.type];
-  if (allowance !== UNDECIDED && mailboxGb > allowance) {
+  if (typeof allowance === "number" && mailboxGb > allowance) {
     issues.push(warning(["mail"], `mailboxes total ${mailboxGb} GB, beyond the ${allowance} GB included in the membership`));
   }
 

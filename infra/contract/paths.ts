@@ -14,3 +14,12 @@ export function findProjectRoot(from: string): string {
 }
 
 export const PROJECT_ROOT = findProjectRoot(__dirname);
+
+/**
+ * The tenant files: tenants/ of the project, or the folder named by ALACARTE_TENANTS_DIR (read once,
+ * when this module loads; relative to the working folder). The benchmark and tests point validate and
+ * the plan, the program included, at a generated set this way.
+ */
+export const TENANTS_DIR = process.env.ALACARTE_TENANTS_DIR
+  ? path.resolve(process.env.ALACARTE_TENANTS_DIR)
+  : path.join(PROJECT_ROOT, "tenants");

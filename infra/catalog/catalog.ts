@@ -2,13 +2,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { PROJECT_ROOT } from "./project-root";
+import { PROJECT_ROOT } from "../contract/paths";
+import { subscriberBrackets, tierSizes, type TieredOffer } from "../contract/rules";
 
 /**
  * The catalog is a data file read at run time, so the program (ESM or CJS through tsx) and the
  * policy pack (CJS through ts-node) load the same figures the same way.
  */
-export const CATALOG_FILE = path.join(PROJECT_ROOT, "infra", "catalog.yaml");
+export const CATALOG_FILE = path.join(PROJECT_ROOT, "infra", "catalog", "catalog.yaml");
 
 export const UNDECIDED = "undecided" as const;
 const price = z.union([z.number().nonnegative(), z.literal(UNDECIDED)]);
@@ -48,7 +49,7 @@ export const catalogSchema = z.strictObject({
 });
 
 export type Catalog = z.infer<typeof catalogSchema>;
-export type TieredOffer = "website" | "nextcloud" | "video";
+export type { TieredOffer };
 
 /** Parses catalog text; a broken catalog is a maintainer's bug, so it throws with every issue listed. */
 export function parseCatalog(text: string, source = CATALOG_FILE): Catalog {
@@ -68,10 +69,5 @@ export function loadCatalog(): Catalog {
   return cached;
 }
 
-export function tierSizes(catalog: Catalog, offer: TieredOffer): number[] {
-  return catalog.offers[offer].tiers.map((t) => t.storageGb);
-}
-
-export function subscriberBrackets(catalog: Catalog): number[] {
-  return catalog.offers.newsletter.brackets.map((b) => b.subscribers);
-}
+// The contract checks tiers and brackets; the catalog is what it checks them against.
+export { subscriberBrackets, tierSizes };

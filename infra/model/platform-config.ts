@@ -2,21 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { PROJECT_ROOT } from "./project-root";
-import { HOSTNAME_PATTERN } from "./schema/defaults";
+import { PROJECT_ROOT, TENANTS_DIR } from "../contract/paths";
+import { HOSTNAME_PATTERN } from "../contract/defaults";
 import { deepFreeze } from "./deep-freeze";
 
 /** The project root: stacks/, tenants/ and the catalog are found from here, whatever the working folder. */
 export { PROJECT_ROOT };
 export const STACKS_DIR = path.join(PROJECT_ROOT, "stacks");
-/**
- * The tenant files: tenants/ of the project, or the folder named by ALACARTE_TENANTS_DIR (read once,
- * when this module loads; relative to the working folder). The benchmark and tests point validate and
- * the plan, the program included, at a generated set this way.
- */
-export const TENANTS_DIR = process.env.ALACARTE_TENANTS_DIR
-  ? path.resolve(process.env.ALACARTE_TENANTS_DIR)
-  : path.join(PROJECT_ROOT, "tenants");
+/** Where tenant files are read (infra/contract/paths.ts). */
+export { TENANTS_DIR };
 export const CONFIG_NAMESPACE = "alacarte";
 
 const hostname = z.string().regex(HOSTNAME_PATTERN);

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { FAILSAFE_SCHEMA, load as loadPlain, Type, type LoadOptions } from "js-yaml";
 import { Document, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Node } from "yaml";
 import type { z } from "zod";
-import { PROJECT_ROOT } from "../platform-config";
+import { PROJECT_ROOT } from "./paths";
 import { formatPath, type Issue, type PathKey } from "./rules";
 import { tenantSchema, type Tenant } from "./tenant";
 

@@ -1,6 +1,6 @@
-import type { Catalog } from "./catalog";
+import type { Catalog } from "../catalog/catalog";
 import { environmentHostname } from "./naming";
-import type { OfferKind, Tenant } from "./schema/tenant";
+import type { OfferKind, Tenant } from "../contract/tenant";
 
 /** What a tenant stack builds, as plain data: the expansion of a tenant file. */
 export interface TenantPlan {
