@@ -22,3 +22,21 @@ export function gbToSizeString(gb: GB): string {
 export type StorageQuota =
   | { offer: "website" | "nextcloud" | "video" | "accounting"; gb: GB }
   | { offer: "mail"; mailboxes: { address: string; gb: GB }[] };
+
+/**
+ * Data that a command creates on a host rather than a resource of a provider (a database added to
+ * a shared server, a bucket made through an admin API). Its component declares it in its
+ * registered props (`super(TYPE, name, { hostData }, opts)`) and outputs, so the policy pack checks
+ * it as it checks a volume: protected in production, and saved by the backups.
+ */
+export interface HostData {
+  kind: "database" | "bucket";
+  /** Its name where it lives (the database's, the bucket's). */
+  name: string;
+  /** Which engine or store holds it. @example "postgres" */
+  engine: string;
+  /** It is protected against deletion (the command that made it is, and it is retained on delete). */
+  protect: boolean;
+  /** How the backups save it. @example "server-dump" (the server's databases dumped together) */
+  backup: string;
+}

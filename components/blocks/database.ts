@@ -1,8 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { HostConnection } from "../platform/outputs";
+import type { HostData } from "../units";
 import { ContainerService } from "./container-service";
 import type { ContainerServiceArgs } from "./container-service";
+import type { DatabaseServerRef } from "./database-server";
+import { hostConnection } from "./host-file";
+import { shellQuote } from "./shell";
+import * as command from "@pulumi/command";
 
 export const DATABASE_TYPE = "alacarte:block:Database";
 
@@ -19,23 +24,33 @@ export const DATABASE_PORTS: Record<DatabaseEngine, number> = { postgres: 5432, 
 /** Default resource limits of a database server. */
 export const DEFAULT_DATABASE_LIMITS = { memoryMb: 512, cpus: 0.5 } as const;
 
-export interface DatabaseArgs {
-  /** Database server engine. */
-  engine: DatabaseEngine;
-  /** Name of the database and of its user ([a-z_][a-z0-9_]*, at most 63); see {@link databaseName}. @example "acme_corp_nextcloud" */
-  name: string;
+/** A server of the database's own, made with it (the platform's Keycloak). */
+export interface OwnServerArgs {
   /** Host the server runs on. */
   host: HostConnection;
   /** Docker networks the app reaches the server on. */
   networks: pulumi.Input<string>[];
   /** Quota of the data volume, in GB (2^30 bytes). */
   sizeGb: number;
-  /** Protect the data volume against deletion. @default true */
-  protect?: boolean;
   /** Resource limits. @default { memoryMb: 512, cpus: 0.5 } (MB, CPUs) */
   limits?: { memoryMb: number; cpus: number };
   /** Escape hatch: rewrite the Docker container args. */
   transform?: ContainerServiceArgs["transform"];
+}
+
+export interface DatabaseArgs {
+  /** Database server engine. */
+  engine: DatabaseEngine;
+  /** Name of the database and of its user ([a-z_][a-z0-9_]*, at most 63); see {@link databaseName}. @example "acme_corp_nextcloud" */
+  name: string;
+  /**
+   * Where the database lives: `args` makes a server of its own for it; `existing` adds it to a
+   * server that holds others (a tenant's one server per engine, infra/program/tenant-context.ts),
+   * through a command on the server's host.
+   */
+  server: { args: OwnServerArgs } | { existing: DatabaseServerRef };
+  /** Protect the data against deletion (the volume, or the command that made the database). @default true */
+  protect?: boolean;
 }
 
 /**
@@ -96,7 +111,64 @@ export function databaseServerSpec(engine: DatabaseEngine, name: string): Databa
   }
 }
 
-/** A dedicated database server container for one app, with a generated password. */
+/**
+ * Pure: the script that creates a database and its user on a running server, or sets the user's
+ * password again when they exist: idempotent, so it runs on create and on every update. The
+ * user's password comes on standard input (first line) and reaches the server's client on its
+ * standard input too, never in arguments or the environment of a process; the client logs in as
+ * the server's administrator with the password the server's own container holds.
+ * @throws Error on an invalid name.
+ */
+export function createDatabaseScript(engine: DatabaseEngine, containerName: string, name: string): string {
+  assertDatabaseName(name);
+  if (!/^[a-z0-9][a-z0-9_.-]*$/.test(containerName)) throw new Error(`invalid container name "${containerName}"`);
+  // The password is [A-Za-z0-9] (RandomPassword, special: false): it cannot leave its quotes.
+  const check = 'case "$password" in "" | *[!A-Za-z0-9]*) echo "the database password must be letters and digits" >&2; exit 1;; esac';
+  switch (engine) {
+    case "postgres": {
+      // psql reads the script on stdin; \gexec runs a CREATE only when the row says it is missing.
+      const sql = [
+        `SELECT 'CREATE ROLE ${name} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}')\\gexec`,
+        `ALTER ROLE ${name} WITH LOGIN PASSWORD '%s';`,
+        `SELECT 'CREATE DATABASE ${name} OWNER ${name}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${name}')\\gexec`,
+        `ALTER DATABASE ${name} OWNER TO ${name};`,
+      ].join("\\n");
+      const client = 'PGPASSWORD="$POSTGRES_PASSWORD" exec psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U "$POSTGRES_USER" -d postgres';
+      return [
+        "set -eu",
+        "IFS= read -r password",
+        check,
+        `printf '${sql}\\n' "$password" | docker exec -i ${shellQuote(containerName)} sh -c ${shellQuote(client)}`,
+      ].join("\n");
+    }
+    case "mariadb": {
+      const sql = [
+        `CREATE DATABASE IF NOT EXISTS \`${name}\`;`,
+        `CREATE USER IF NOT EXISTS '${name}'@'%%' IDENTIFIED BY '%s';`,
+        `ALTER USER '${name}'@'%%' IDENTIFIED BY '%s';`,
+        `GRANT ALL PRIVILEGES ON \`${name}\`.* TO '${name}'@'%%';`,
+      ].join("\\n");
+      const client = 'exec mariadb -uroot -p"$MARIADB_ROOT_PASSWORD"';
+      return [
+        "set -eu",
+        "IFS= read -r password",
+        check,
+        `printf '${sql}\\n' "$password" "$password" | docker exec -i ${shellQuote(containerName)} sh -c ${shellQuote(client)}`,
+      ].join("\n");
+    }
+    default: {
+      const never: never = engine;
+      throw new Error(`Unknown database engine ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * A database and its user, with a generated password: on a server of its own (`server.args`), or
+ * added to an existing server (`server.existing`) by a command on its host. A database made by a
+ * command is declared in the component's props (`hostData`: what it is, its protection and its
+ * backup), as a resource would be, so the policy pack sees it.
+ */
 export class Database extends pulumi.ComponentResource {
   /** Container name of the server, on its networks. */
   readonly hostname: pulumi.Output<string>;
@@ -107,18 +179,51 @@ export class Database extends pulumi.ComponentResource {
   readonly username: pulumi.Output<string>;
   /** Password of the user (secret). */
   readonly password: pulumi.Output<string>;
-  /** MariaDB's root password (secret); undefined for postgres. */
+  /** MariaDB's root password (secret), on a server of its own; undefined otherwise. */
   readonly rootPassword?: pulumi.Output<string>;
-  readonly server: ContainerService;
+  /** The server of its own, when `server.args`. */
+  readonly server?: ContainerService;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(DATABASE_TYPE, name, {}, opts);
-    const spec = databaseServerSpec(args.engine, args.name);
-
+    const protect = args.protect ?? true;
+    const hostData: HostData | undefined = "existing" in args.server
+      ? { kind: "database", engine: args.engine, name: args.name, protect, backup: "server-dump" }
+      : undefined;
+    super(DATABASE_TYPE, name, hostData ? { hostData } : {}, opts);
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
+    this.password = pulumi.secret(password.result);
+    this.database = pulumi.output(args.name);
+    this.username = pulumi.output(args.name);
+
+    if ("existing" in args.server) {
+      assertDatabaseName(args.name);
+      const server = args.server.existing;
+      if (server.engine !== args.engine) throw new Error(`Database "${name}": a ${args.engine} database cannot live on a ${server.engine} server`);
+      const script = pulumi.output(server.containerName).apply((c) => createDatabaseScript(args.engine, c, args.name));
+      new command.remote.Command(
+        `${name}-create`,
+        {
+          connection: hostConnection(server.host),
+          create: script,
+          update: script,
+          // Nothing on delete: a database is never dropped by a deployment (docs/architecture.md).
+          stdin: pulumi.secret(pulumi.interpolate`${this.password}\n`),
+          addPreviousOutputInEnv: false,
+          logging: "stderr",
+        },
+        { parent: this, protect, retainOnDelete: true, additionalSecretOutputs: ["stdin"] },
+      );
+      this.hostname = pulumi.output(server.containerName);
+      this.port = pulumi.output(server.port);
+      this.registerOutputs({ hostname: this.hostname, port: this.port, database: this.database, username: this.username, password: this.password, hostData });
+      return;
+    }
+
+    const own = args.server.args;
+    const spec = databaseServerSpec(args.engine, args.name);
     const passwords: Record<"user" | "root", pulumi.Output<string>> = {
-      user: pulumi.secret(password.result),
-      root: pulumi.secret(password.result), // replaced below when the engine has a root account
+      user: this.password,
+      root: this.password, // replaced below when the engine has a root account
     };
     if (Object.values(spec.secretEnv).includes("root")) {
       const root = new random.RandomPassword(`${name}-root-password`, { length: 32, special: false }, { parent: this });
@@ -130,26 +235,23 @@ export class Database extends pulumi.ComponentResource {
       `${name}-server`,
       {
         image: spec.image,
-        host: args.host,
+        host: own.host,
         command: spec.command,
         env: spec.env,
         secretEnv: Object.fromEntries(Object.entries(spec.secretEnv).map(([k, which]) => [k, passwords[which]])),
-        volumes: [{ name: "data", containerPath: spec.dataPath, sizeGb: args.sizeGb, backup: true }],
-        networks: args.networks,
+        volumes: [{ name: "data", containerPath: spec.dataPath, sizeGb: own.sizeGb, backup: true }],
+        networks: own.networks,
         healthCheck: { test: spec.healthCheck, intervalSeconds: 10, retries: 5 },
-        limits: args.limits ?? { ...DEFAULT_DATABASE_LIMITS },
+        limits: own.limits ?? { ...DEFAULT_DATABASE_LIMITS },
         labels: { "alacarte.database": args.engine },
-        protect: args.protect ?? true,
-        transform: args.transform,
+        protect,
+        transform: own.transform,
       },
       { parent: this },
     );
 
     this.hostname = this.server.containerName;
     this.port = pulumi.output(spec.port);
-    this.database = pulumi.output(args.name);
-    this.username = pulumi.output(args.name);
-    this.password = passwords.user;
     this.registerOutputs({
       hostname: this.hostname,
       port: this.port,
@@ -159,4 +261,3 @@ export class Database extends pulumi.ComponentResource {
     });
   }
 }
-

@@ -137,9 +137,7 @@ export class Keycloak extends pulumi.ComponentResource {
       {
         engine: "postgres",
         name: "keycloak",
-        host: args.host,
-        networks: [args.network],
-        sizeGb: args.dbSizeGb ?? 5,
+        server: { args: { host: args.host, networks: [args.network], sizeGb: args.dbSizeGb ?? 5 } },
         protect,
       },
       { parent: this },

@@ -1,5 +1,6 @@
 import type { Catalog } from "../catalog/catalog";
 import { environmentHostname } from "./naming";
+import { OFFERS } from "./offers";
 import type { OfferKind, Tenant } from "../contract/tenant";
 
 /** What a tenant stack builds, as plain data: the expansion of a tenant file. */
@@ -91,15 +92,7 @@ export function offerFields(offer: OfferPlan): OfferKind[] {
   return [offer.field];
 }
 
-/**
- * Offers that run apps of the tenant's own signing in through Keycloak, and so need the tenant's
- * sign-in gate. A static site has no sign-in; a video channel lives on the platform's PeerTube.
- */
-const SIGN_IN_OFFERS: ReadonlySet<OfferPlanKind> = new Set<OfferPlanKind>(["wordpress", "nextcloud", "paheko", "listmonk"]);
-
+/** The tenant needs its sign-in gate when one of its offers runs apps that sign in through Keycloak (the offer table). */
 export function needsSignInGate(plan: TenantPlan): boolean {
-  return plan.offers.some((o) => SIGN_IN_OFFERS.has(o.kind));
+  return plan.offers.some((o) => OFFERS[o.kind].signIn);
 }
-
-/** Offers whose component exists; the plan lists the others as not built yet. */
-export const BUILT_OFFERS: ReadonlySet<OfferPlanKind> = new Set<OfferPlanKind>(["static-site"]);

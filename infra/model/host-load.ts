@@ -1,6 +1,7 @@
 import type { Catalog } from "../catalog/catalog";
 import type { OfferPlan, TenantPlan } from "./expand";
 import { platformStackName, tenantStackName } from "./naming";
+import { OFFERS, type OfferEntry, type OfferTable, type StorageOffer } from "./offers";
 import type { PlatformConfig } from "./platform-config";
 
 /**
@@ -40,34 +41,41 @@ export const PLATFORM_SIZING = {
 } as const;
 
 /**
- * What a tenant offer places on the apps host, by kind. Only offers whose component exists place
- * anything (the others create nothing yet, see BUILT_OFFERS); a new offer's component adds its
- * sizing here, and the host-load test fails until the figures match the offline plan.
+ * What a tenant offer places on the apps host: its sizing in the offer table, once its component
+ * is built (an offer not built yet creates nothing). The host-load test checks the figures against
+ * what the offline plan really registers.
  */
-export function offerLoad(offer: OfferPlan): Load {
-  switch (offer.kind) {
-    case "static-site": // the bucket lives in Garage's data volume
-      return NO_LOAD;
-    case "wordpress":
-    case "nextcloud":
-    case "paheko":
-    case "listmonk":
-    case "video":
-      return NO_LOAD; // not built yet
-    default: {
-      const never: never = offer;
-      throw new Error(`no sizing for offer ${JSON.stringify(never)}`);
-    }
-  }
+export function offerLoad(offer: OfferPlan, offers: OfferTable = OFFERS): Load {
+  const entry: OfferEntry = offers[offer.kind];
+  if (!entry.built) return NO_LOAD;
+  return { diskGb: entry.sizing.diskGb(offer), memoryGb: mb(entry.sizing.memoryMb), cpus: entry.sizing.cpus };
 }
 
 const mb = (n: number) => n / 1024;
+
+/**
+ * A tenant's database server of one engine (infra/program/tenant-context.ts): one per tenant and
+ * engine that its built offers use, on the apps host. Memory in MB, disk in GB.
+ */
+export const TENANT_DATABASE_SERVER = { memoryMb: 512, cpus: 0.5, diskGb: 5 } as const;
+
+/** Pure: the database engines a tenant's built offers keep their data in (one server each). */
+export function databaseEngines(tenant: TenantPlan, offers: OfferTable = OFFERS): ("postgres" | "mariadb")[] {
+  const engines = new Set<"postgres" | "mariadb">();
+  for (const offer of tenant.offers) {
+    const entry: OfferEntry = offers[offer.kind];
+    if (entry.built && entry.database) engines.add(entry.database);
+  }
+  return [...engines].sort();
+}
 
 /** Pure: the load each stack of the environment places on each host, keyed by stack then host. */
 export function stackLoads(input: {
   env: string;
   config: PlatformConfig;
   tenants: readonly TenantPlan[];
+  /** @default the offer table */
+  offers?: OfferTable;
 }): Record<string, Record<string, Load>> {
   const { env, config } = input;
   const platform: Record<string, Load> = {};
@@ -82,8 +90,13 @@ export function stackLoads(input: {
   for (const tenant of input.tenants) {
     const own: Record<string, Load> = {};
     for (const offer of tenant.offers) {
-      const load = offerLoad(offer);
+      const load = offerLoad(offer, input.offers);
       if (load.diskGb || load.memoryGb || load.cpus) place(own, config.placement.apps, load);
+    }
+    const servers = databaseEngines(tenant, input.offers).length;
+    if (servers) {
+      const s = TENANT_DATABASE_SERVER;
+      place(own, config.placement.apps, { diskGb: servers * s.diskGb, memoryGb: servers * mb(s.memoryMb), cpus: servers * s.cpus });
     }
     loads[tenantStackName(env, tenant.slug)] = own;
   }
@@ -103,7 +116,7 @@ export function hostLoads(loads: Record<string, Record<string, Load>>, except?: 
 /** What the policy pack needs to know about a tenant that its stack's resources do not say. */
 export interface TenantPolicyFacts {
   /** Storage tier paid for, in GB, by catalog offer (`website`, `nextcloud`, `video`, `accounting`). */
-  paidStorageGb: Partial<Record<"website" | "nextcloud" | "video" | "accounting", number>>;
+  paidStorageGb: Partial<Record<StorageOffer, number>>;
   /** Mail GB included in the membership; null while the catalog leaves it undecided. */
   mailIncludedGb: number | null;
   /** YYYY-MM-DD, when the tenant file says. */
@@ -118,10 +131,8 @@ export function tenantPolicyFacts(
 ): TenantPolicyFacts {
   const paid: TenantPolicyFacts["paidStorageGb"] = {};
   for (const offer of plan.offers) {
-    if (offer.kind === "static-site" || offer.kind === "wordpress") paid.website = offer.storageGb;
-    else if (offer.kind === "nextcloud") paid.nextcloud = offer.storageGb;
-    else if (offer.kind === "video") paid.video = offer.storageGb;
-    else if (offer.kind === "paheko") paid.accounting = offer.storageGb;
+    const storage: StorageOffer | null = OFFERS[offer.kind].storage;
+    if (storage && "storageGb" in offer) paid[storage] = offer.storageGb;
   }
   const included = catalog.mail.includedGbPerTenant[tenant.type];
   return {

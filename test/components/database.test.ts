@@ -57,7 +57,7 @@ describe("Database under mocks", () => {
 
   it("creates a password and a protected postgres server with a backed-up, quota-labelled volume", async () => {
     const rec = optionsRecorder();
-    const db = new mod.Database("kc-db", { engine: "postgres", name: "keycloak", host, networks: ["proxy"], sizeGb: 5 }, { transformations: [rec.transformation] });
+    const db = new mod.Database("kc-db", { engine: "postgres", name: "keycloak", server: { args: { host, networks: ["proxy"], sizeGb: 5 } } }, { transformations: [rec.transformation] });
     expect(await promiseOf(db.hostname)).toBe("kc-db-server");
     expect(await promiseOf(db.port)).toBe(5432);
     expect(await promiseOf(db.database)).toBe("keycloak");
@@ -85,14 +85,14 @@ describe("Database under mocks", () => {
     expect(c.inputs.volumes).toEqual([{ volumeName: "kc-db-server-data", containerPath: "/var/lib/postgresql/data", readOnly: false }]);
     expect(isSecretInput(c.inputs.envs)).toBe(true);
     expect(plain(c.inputs.envs)).toEqual(["POSTGRES_DB=keycloak", "POSTGRES_PASSWORD=mock-password-kc-db-password", "POSTGRES_USER=keycloak"]);
-    expect(await promiseOf(db.server.urn)).toContain("alacarte:block:Database$alacarte:block:ContainerService::kc-db-server");
+    expect(await promiseOf(db.server!.urn)).toContain("alacarte:block:Database$alacarte:block:ContainerService::kc-db-server");
   });
 
   it("creates a mariadb server with a separate root password, honours protect and limits", async () => {
     const rec = optionsRecorder();
     const db = new mod.Database(
       "wp-db",
-      { engine: "mariadb", name: "acme_wp", host, networks: ["acme"], sizeGb: 2, protect: false, limits: { memoryMb: 1024, cpus: 1 } },
+      { engine: "mariadb", name: "acme_wp", server: { args: { host, networks: ["acme"], sizeGb: 2, limits: { memoryMb: 1024, cpus: 1 } } }, protect: false },
       { transformations: [rec.transformation] },
     );
     expect(await promiseOf(db.port)).toBe(3306);
@@ -114,6 +114,6 @@ describe("Database under mocks", () => {
   });
 
   it("refuses an invalid name at construction", () => {
-    expect(() => new mod.Database("bad", { engine: "postgres", name: "bad-name", host, networks: [], sizeGb: 1 })).toThrow(/must match/);
+    expect(() => new mod.Database("bad", { engine: "postgres", name: "bad-name", server: { args: { host, networks: [], sizeGb: 1 } } })).toThrow(/must match/);
   });
 });

@@ -1,0 +1,48 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { StaticSite } from "../../components/tenant/static-site";
+import type { OfferPlan } from "../model/expand";
+import { tenantResourceName } from "../model/naming";
+import type { BuiltOfferKind } from "../model/offers";
+import type { TenantContext } from "./tenant-context";
+
+/** The plan of one kind of offer. */
+export type OfferPlanOf<K extends OfferPlan["kind"]> = Extract<OfferPlan, { kind: K }>;
+
+/**
+ * Builds one offer's component in a tenant stack from what every offer stands on (the context)
+ * and the offer's plan; returns the stack outputs of the offer, exported under its field.
+ */
+export type OfferBuilder<K extends OfferPlan["kind"]> = (ctx: TenantContext, offer: OfferPlanOf<K>) => Record<string, pulumi.Input<unknown>>;
+
+/**
+ * The builder of every built offer of the offer table (infra/model/offers.ts). Its type has one key
+ * per offer marked built there: a built offer without a builder, or a builder for an offer not
+ * marked built, does not compile.
+ */
+export const OFFER_BUILDERS: { readonly [K in BuiltOfferKind]: OfferBuilder<K> } = {
+  "static-site": (ctx, offer) => {
+    const site = new StaticSite(tenantResourceName(ctx.slug, "website"), {
+      slug: ctx.slug,
+      domains: offer.hostnames,
+      storageGb: offer.storageGb,
+      storage: {
+        host: ctx.host("storage"),
+        webUpstream: ctx.platform.objectStorage.webUpstream,
+        adminToken: ctx.secrets.objectStorageAdminToken,
+      },
+      proxy: ctx.proxy,
+      protect: ctx.protect,
+    }, { providers: { aws: ctx.objectStorage() } });
+    return { bucket: site.bucketName, urls: site.urls, uploadAccessKeyId: site.uploadAccessKeyId, uploadSecretAccessKey: site.uploadSecretAccessKey };
+  },
+};
+
+/**
+ * Builds an offer through its kind's builder; undefined while its component is not built (the
+ * offer table says so, and the stack warns).
+ */
+export function buildOffer(ctx: TenantContext, offer: OfferPlan): Record<string, pulumi.Input<unknown>> | undefined {
+  // Indexed by the offer's own kind, the builder receives the plan of that kind.
+  const builders = OFFER_BUILDERS as unknown as Partial<Record<OfferPlan["kind"], (ctx: TenantContext, offer: OfferPlan) => Record<string, pulumi.Input<unknown>>>>;
+  return builders[offer.kind]?.(ctx, offer);
+}
