@@ -5,7 +5,7 @@
 //
 // A registration is answered with a RegisterResourceResponse (a read with a ReadResourceResponse)
 // that gets its URN once: Pulumi's MockMonitor builds them, so does the plan's own answer for a
-// preview (infra/plan/preview-monitor.ts); the SDK only reads them. Counting the URNs set on them
+// preview (infra/plan/sdk-internals.ts answerAsPreview); the SDK only reads them. Counting the URNs set on them
 // counts every answered registration, whichever answered it.
 const fs = require("node:fs");
 

@@ -25,7 +25,7 @@ process.env.ALACARTE_TENANTS_DIR = path.join(dir, "tenants");
  * plan reports the engine's URNs, which differ from the mock monitor's own). Counted where every
  * answer is made, apart from the plan's recording: each answered registration gets its URN set
  * once on a RegisterResourceResponse (a read: ReadResourceResponse), whether Pulumi's MockMonitor
- * or the plan's preview answer (infra/plan/preview-monitor.ts) built it.
+ * or the plan's preview answer (infra/plan/sdk-internals.ts answerAsPreview) built it.
  */
 const seen: string[] = [];
 for (const prototype of [RegisterResourceResponse.prototype, ReadResourceResponse.prototype] as { setUrn(urn: string): unknown }[]) {

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as keycloak from "@pulumi/keycloak";
-import * as settings from "@pulumi/pulumi/runtime/settings";
 import { describe, expect, it } from "vitest";
 import { planProgram } from "../infra/plan/offline-plan";
+import { waitForRPCs } from "../infra/plan/sdk-internals";
 
 /**
- * The plan answers registrations itself (infra/plan/preview-monitor.ts) instead of through Pulumi's
+ * The plan answers registrations itself (infra/plan/sdk-internals.ts) instead of through Pulumi's
  * MockMonitor round trip: what a program sees of its resources must be what MockMonitor gives.
  */
 
@@ -46,7 +46,7 @@ describe("the plan's answers to registrations", () => {
       outputs = program();
       return {};
     });
-    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await waitForRPCs();
     const mockMonitor = await seenOf(outputs);
 
     expect(ours).toEqual(mockMonitor);

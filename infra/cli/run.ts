@@ -2,8 +2,9 @@ import * as fs from "node:fs";
 import { ConfigError } from "../model/platform-config";
 
 /**
- * Runs a command-line entry: a user mistake (bad flag, bad settings file) prints one line and
- * exits 2; anything else is a bug and keeps its stack trace. With ALACARTE_TIMINGS_FILE set (the
+ * Runs a command-line entry: a user mistake (bad flag, bad settings file) or installed Pulumi
+ * packages of other versions than the plan was written for (infra/plan/sdk-internals.ts) print
+ * one line and exit 2; anything else is a bug and keeps its stack trace. With ALACARTE_TIMINGS_FILE set (the
  * benchmark), the time of the command's own work, imports excluded, is appended there as JSON.
  */
 export function runCli(main: () => Promise<number> | number): void {
@@ -24,7 +25,8 @@ export function runCli(main: () => Promise<number> | number): void {
       }
     })
     .catch((e: unknown) => {
-      if (e instanceof ConfigError || e instanceof UsageError || (e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      const code = (e as { code?: unknown }).code;
+      if (e instanceof ConfigError || e instanceof UsageError || code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || code === SDK_VERSION_ERROR) {
         console.error((e as Error).message);
         process.exitCode = 2;
       } else {
@@ -35,3 +37,6 @@ export function runCli(main: () => Promise<number> | number): void {
 }
 
 export class UsageError extends Error {}
+
+/** infra/plan/sdk-internals.ts SDK_VERSION_ERROR, repeated: importing it would load Pulumi in every command. */
+const SDK_VERSION_ERROR = "ALACARTE_SDK_VERSION";

@@ -1,8 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { isUnknown } from "@pulumi/pulumi/output";
-import * as settings from "@pulumi/pulumi/runtime/settings";
 import { policies as packPolicies, POLICY_PACK_NAME } from "../../policies/policies";
 import { loadCatalog, type Catalog } from "../catalog/catalog";
 import { expandTenant } from "../model/expand";
@@ -18,9 +16,9 @@ import { startPlanValidation } from "./plan-validation";
 import { startPlanWorkers, type PlanWorker } from "./plan-workers";
 import { validateTenants, type ValidateResult } from "../contract/validate";
 import { rememberValidated, type ValidatedTenant } from "../contract/validated-tenants";
-import { answerAsPreview, StackReferenceAnswers, type MockMonitorInternals } from "./preview-monitor";
-import type { ReadResourceResponse, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
-import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import {
+  answerAsPreview, StackReferenceAnswers, turnOffDebuggingAids, valueWithUnknowns, waitForRPCs, type Answered,
+} from "./sdk-internals";
 
 /**
  * The offline plan: the real program under Pulumi's mock runtime, with preview semantics, for the
@@ -30,7 +28,6 @@ import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 export const PROJECT = "alacarte";
 /** What the DIY backend calls every organization (PULUMI.md §5). */
 export const ORGANIZATION = "organization";
-const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 /** What a tenant stack's StackReference reads when the plan gives it no platform outputs. */
 const NO_OUTPUTS = {};
 /** The platform stack's outputs that tenant stacks see as secret (program.ts splitPlatformOutputs). */
@@ -134,11 +131,8 @@ function fillUnknowns(value: unknown): unknown {
  * leaf is (a preview), so the leaves are read one by one.
  */
 async function resolveKnown(value: unknown): Promise<unknown> {
-  if (pulumi.Output.isInstance(value)) {
-    // promise(true) is the SDK's own way to read an output without collapsing unknowns.
-    return resolveKnown(await (value as unknown as { promise(withUnknowns: boolean): Promise<unknown> }).promise(true));
-  }
-  if (isUnknown(value)) return undefined;
+  if (pulumi.Output.isInstance(value)) return resolveKnown(await valueWithUnknowns(value));
+  if (pulumi.isUnknown(value)) return undefined;
   if (value instanceof Promise) return resolveKnown(await value);
   if (Array.isArray(value)) return Promise.all(value.map(resolveKnown));
   if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
@@ -172,33 +166,36 @@ function durationSeconds(value: string | undefined): number {
  * a custom resource's inputs, unknowns included, or a read's state; a component's registered
  * outputs replace them once registerOutputs arrives); the options the analyzer protocol carries.
  */
-function registrationOf(read: boolean, req: any, resp: any, urn: string, parent: string | null, engineUrns: Map<string, string>): Registration {
+function registrationOf(answer: Answered, urn: string, parent: string | null, engineUrns: Map<string, string>): Registration {
   const toEngine = (u: string) => engineUrns.get(u) ?? u;
-  const providerRef: string = req.getProvider?.() ?? "";
+  const req = answer.request;
+  // A read carries none of a registration's options.
+  const registered = answer.read ? undefined : answer.request;
+  const providerRef = req.getProvider();
   const provider = providerRef ? toEngine(providerRef.slice(0, providerRef.lastIndexOf("::"))) : undefined;
-  const timeouts = req.getCustomtimeouts?.();
+  const timeouts = registered?.getCustomtimeouts();
   const propertyDependencies: Record<string, string[]> = {};
-  req.getPropertydependenciesMap?.()?.forEach((v: any, k: string) => { propertyDependencies[k] = v.getUrnsList().map(toEngine); });
-  const inputs = read ? req.getProperties() : req.getObject();
-  const custom = read || req.getCustom();
+  registered?.getPropertydependenciesMap().forEach((v, k) => { propertyDependencies[k] = v.getUrnsList().map(toEngine); });
+  const inputs = answer.read ? answer.request.getProperties() : answer.request.getObject();
+  const custom = answer.read || answer.request.getCustom();
   return {
     type: req.getType(), name: req.getName(), urn, parent, custom,
     inputs,
     // A component has no outputs until registerOutputs.
-    outputs: read ? resp.getProperties() : custom ? inputs : undefined,
+    outputs: answer.read ? answer.response.getProperties() : custom ? inputs : undefined,
     options: {
-      protect: req.getProtect?.() ?? false,
-      ignoreChanges: req.getIgnorechangesList?.() ?? [],
-      aliases: req.getAliasurnsList?.() ?? [],
+      protect: registered?.getProtect() ?? false,
+      ignoreChanges: registered?.getIgnorechangesList() ?? [],
+      aliases: registered?.getAliasurnsList() ?? [],
       customTimeouts: {
         createSeconds: durationSeconds(timeouts?.getCreate()), updateSeconds: durationSeconds(timeouts?.getUpdate()), deleteSeconds: durationSeconds(timeouts?.getDelete()),
       },
-      additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
-      ...(req.getDeletebeforereplacedefined?.() ? { deleteBeforeReplace: req.getDeletebeforereplace() } : {}),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      ...(registered?.getDeletebeforereplacedefined() ? { deleteBeforeReplace: registered.getDeletebeforereplace() } : {}),
       ...(parent ? { parent } : {}),
     },
     ...(provider ? { provider } : {}),
-    dependencies: (req.getDependenciesList?.() ?? []).map(toEngine),
+    dependencies: req.getDependenciesList().map(toEngine),
     propertyDependencies,
   };
 }
@@ -213,10 +210,6 @@ interface StackRun {
   error?: string;
 }
 
-// The SDK's debugging aids, replaced while a stack of the plan runs (pinned SDK: @pulumi/pulumi 3.248.0).
-const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
-const resourceClass = pulumi.Resource as unknown as { stackTrace(skip: number): unknown[] };
-
 /**
  * Runs `work` without the SDK's debugging aids, which the plan never shows and which were most of
  * its time (bench/, profiles): a stack trace for every promise the SDK awaits, two more promises
@@ -227,19 +220,15 @@ const resourceClass = pulumi.Resource as unknown as { stackTrace(skip: number): 
 async function untraced<T>(work: () => Promise<T>): Promise<T> {
   const traceLimit = Error.stackTraceLimit;
   const sourceMaps = process.sourceMapsEnabled;
-  const { debuggablePromise } = debuggable;
-  const { stackTrace } = resourceClass;
   Error.stackTraceLimit = 0;
   process.setSourceMapsEnabled(false);
-  debuggable.debuggablePromise = (p) => p;
-  resourceClass.stackTrace = () => [];
+  const turnOnDebuggingAids = turnOffDebuggingAids();
   try {
     return await work();
   } finally {
     Error.stackTraceLimit = traceLimit;
     process.setSourceMapsEnabled(sourceMaps);
-    debuggable.debuggablePromise = debuggablePromise;
-    resourceClass.stackTrace = stackTrace;
+    turnOnDebuggingAids();
   }
 }
 
@@ -267,53 +256,28 @@ async function runStackUntraced(
       throw new Error(`the offline plan has no answer for the data source ${args.token}`);
     },
   }, PROJECT, stack, true, ORGANIZATION);
-  // Every registration goes through the monitor (components, providers, the stack itself; a
-  // StackReference is a read): recording there counts exactly what the SDK registered.
-  // The mock monitor's URNs differ from the engine's (it keeps only the parent's last type and
-  // includes the root stack's type): the plan reports the engine's, which `pulumi preview` shows.
+  // Every registration is recorded as the monitor answers it (a StackReference is a read): that
+  // counts exactly what the SDK registered. The mock monitor's URNs differ from the engine's (it
+  // keeps only the parent's last type and includes the root stack's type): the plan reports the
+  // engine's, which `pulumi preview` shows.
   const engineUrns = new Map<string, string>();
-  const monitor = settings.getMonitor() as unknown as MockMonitorInternals;
-  const record = (read: boolean, req: any, resp: any) => {
-    const parent: string | null = req.getParent() ? engineUrns.get(req.getParent()) ?? req.getParent() : null;
-    const urn = engineUrn(stack, req.getType(), req.getName(), parent);
-    engineUrns.set(resp.getUrn(), urn);
-    resources.push({ type: req.getType(), name: req.getName(), urn, parent });
-    registrations.push(registrationOf(read, req, resp, urn, parent, engineUrns));
-  };
-  /** Answers a registration at once (preview-monitor.ts) and records it. */
-  const answer = (read: boolean, req: any, callback: (err: unknown, resp: any) => void, respond: () => RegisterResourceResponse | ReadResourceResponse) => {
-    let response: RegisterResourceResponse | ReadResourceResponse;
-    try {
-      response = respond();
-    } catch (e) {
-      callback(e, undefined);
-      return;
-    }
-    record(read, req, response);
-    callback(null, response);
-  };
-  monitor.registerResource = (req, callback) => answer(false, req, callback, () => answerAsPreview(monitor, req));
-  const readResource = monitor.readResource.bind(monitor);
-  monitor.readResource = (req, callback) => {
-    if (req.getType() === STACK_REFERENCE) {
-      answer(true, req, callback, () => stackReferences.answer(
-        monitor, req, req.getName(), deserializeProperties(req.getProperties()).name as string, outputsOfReference, SECRET_OUTPUT_NAMES,
-      ));
-      return;
-    }
-    readResource(req, (err: unknown, resp: any) => {
-      if (!err && resp) record(true, req, resp);
-      callback(err, resp);
-    });
-  };
-  // A component's outputs (what stack policies see of it) arrive with registerOutputs.
-  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
-  monitor.registerResourceOutputs = (req: any, callback: (err: unknown, resp: any) => void) => {
-    const urn = engineUrns.get(req.getUrn());
-    const registration = registrations.find((r) => r.urn === urn);
-    if (registration && !registration.custom && req.getOutputs()) registration.outputs = req.getOutputs();
-    return registerOutputs(req, callback);
-  };
+  answerAsPreview({
+    stackReferences, outputs: outputsOfReference, secretOutputNames: SECRET_OUTPUT_NAMES,
+    answered(answer) {
+      const req = answer.request;
+      const parent: string | null = req.getParent() ? engineUrns.get(req.getParent()) ?? req.getParent() : null;
+      const urn = engineUrn(stack, req.getType(), req.getName(), parent);
+      engineUrns.set(answer.response.getUrn(), urn);
+      resources.push({ type: req.getType(), name: req.getName(), urn, parent });
+      registrations.push(registrationOf(answer, urn, parent, engineUrns));
+    },
+    // A component's outputs (what stack policies see of it) arrive with registerOutputs.
+    outputsRegistered(monitorUrn, outputs) {
+      const urn = engineUrns.get(monitorUrn);
+      const registration = registrations.find((r) => r.urn === urn);
+      if (registration && !registration.custom && outputs) registration.outputs = outputs;
+    },
+  });
   pulumi.runtime.setAllConfig(config, []);
 
   // Without an engine the SDK prints the program's warnings; the plan reports them per stack instead.
@@ -343,8 +307,7 @@ async function runStackUntraced(
     error = e instanceof pulumi.RunError || e instanceof Error ? e.message : String(e);
   }
   try {
-    // waitForRPCs is internal to the SDK: it resolves once every registration has reached the monitor.
-    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await waitForRPCs();
   } catch (e) {
     error ??= (e as Error).message;
   }
@@ -371,8 +334,8 @@ function fileProblem(p: Problem): PlanProblem {
 /** What planning one tenant stack gives, before its price is added. */
 export type TenantStackRun = Pick<StackPlan, "name" | "tenant" | "resources" | "problems" | "policies">;
 
-/** What every tenant stack of a plan shares (sent once to each plan worker). */
-export interface TenantShareSetup {
+/** What planning any chunk of a plan's tenant stacks needs besides its stacks (sent once to each plan worker). */
+export interface TenantChunkSetup {
   env: string;
   platformOutputs: Record<string, unknown>;
   packConfig: PolicyPackConfigJson | undefined;
@@ -386,22 +349,19 @@ export interface TenantChunk {
   validated: ValidatedTenant[];
 }
 
-/** What planning some tenant stacks needs. */
-export type TenantShare = TenantShareSetup & TenantChunk;
-
-/** Plans tenant stacks one after the other in this process. */
-export async function planTenantShare(share: TenantShare): Promise<TenantStackRun[]> {
-  const fileMessages = new Set(share.fileMessages);
-  rememberValidated(share.validated);
+/** Plans a chunk's tenant stacks one after the other in this process. */
+export async function planTenantChunk(setup: TenantChunkSetup, chunk: TenantChunk): Promise<TenantStackRun[]> {
+  const fileMessages = new Set(setup.fileMessages);
+  rememberValidated(chunk.validated);
   const out: TenantStackRun[] = [];
-  // One untraced stretch for the whole share rather than two per stack.
+  // One untraced stretch for the whole chunk rather than two per stack.
   await untraced(async () => {
-    for (const slug of share.slugs) {
-      const name = tenantStackName(share.env, slug);
-      const run = await runStackUntraced(name, {}, share.platformOutputs, () => buildStack(name));
+    for (const slug of chunk.slugs) {
+      const name = tenantStackName(setup.env, slug);
+      const run = await runStackUntraced(name, {}, setup.platformOutputs, () => buildStack(name));
       out.push({
         name, tenant: slug, resources: run.resources, problems: stackProblemsOf(name, run, fileMessages),
-        policies: await policiesOf(run, share.packConfig),
+        policies: await policiesOf(run, setup.packConfig),
       });
       // Back to the event loop between stacks: the plan's messages between processes (chunks,
       // results) move only then, and a stack is short.
@@ -421,7 +381,7 @@ const CHUNK_STACKS = { min: 10, max: 100, perPlanner: 20 };
  * to hand out the next one (which it does between two of its own stacks).
  */
 async function planChunks(
-  slugs: readonly string[], setup: TenantShareSetup, validatedOf: (slugs: readonly string[]) => ValidatedTenant[], workers: readonly PlanWorker[],
+  slugs: readonly string[], setup: TenantChunkSetup, validatedOf: (slugs: readonly string[]) => ValidatedTenant[], workers: readonly PlanWorker[],
 ): Promise<TenantStackRun[]> {
   const size = Math.max(CHUNK_STACKS.min, Math.min(CHUNK_STACKS.max, Math.ceil(slugs.length / ((workers.length + 1) * CHUNK_STACKS.perPlanner))));
   let next = 0;
@@ -443,7 +403,7 @@ async function planChunks(
   };
   const inThisProcess = async (): Promise<void> => {
     for (let chunk = take(); chunk; chunk = take()) {
-      runs.push(await planTenantShare({ ...setup, ...chunk }));
+      runs.push(await planTenantChunk(setup, chunk));
     }
   };
   await Promise.all([...workers.map(inWorker), inThisProcess()]);
@@ -500,7 +460,7 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
     return result;
   }
   const known = slugs.filter((slug) => bySlug.has(slug));
-  const setup: TenantShareSetup = { env, platformOutputs, packConfig, fileMessages: [...fileMessages] };
+  const setup: TenantChunkSetup = { env, platformOutputs, packConfig, fileMessages: [...fileMessages] };
   const warningsOf = new Map<string, string[]>();
   for (const p of validation.problems) if (p.severity === "warning") warningsOf.set(p.file, [...(warningsOf.get(p.file) ?? []), formatProblem(p)]);
   const validatedOf = (slugs: readonly string[]): ValidatedTenant[] => slugs.flatMap((slug) => {

@@ -1,14 +1,14 @@
 import { fork } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { TenantChunk, TenantShareSetup, TenantStackRun } from "./offline-plan";
+import type { TenantChunk, TenantChunkSetup, TenantStackRun } from "./offline-plan";
 import { PROJECT_ROOT, TENANTS_DIR } from "../model/platform-config";
 import { tenantFiles } from "../contract/validate";
 
 /** A process planning chunks of the tenant stacks (plan-worker.ts), one after the other. */
 export interface PlanWorker {
-  /** Sends what every stack shares: once, before any chunk. */
-  setup(setup: TenantShareSetup): void;
+  /** Sends what every chunk needs: once, before any chunk. */
+  setup(setup: TenantChunkSetup): void;
   plan(chunk: TenantChunk): Promise<TenantStackRun[]>;
   stop(): void;
 }

@@ -1,9 +1,10 @@
-import { createRequire } from "node:module";
-import * as path from "node:path";
 import type {
   EnforcementLevel, PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy,
 } from "@pulumi/policy";
 import { deepFreeze } from "../model/deep-freeze";
+import {
+  deserializePolicyProperties, getPulumiType, isResourcePolicy, isStackPolicy, unknownCheckingProxy, UnknownValueError, type Struct,
+} from "./sdk-internals";
 
 /**
  * Evaluates a policy array over what the offline plan recorded, the way `pulumi preview
@@ -16,21 +17,6 @@ import { deepFreeze } from "../model/deep-freeze";
  * advisory. Disabled policies do not run; `notApplicable()` reports nothing.
  */
 
-// @pulumi/policy's internals (not in its typings): the same functions its server runs.
-const requireHere = createRequire(path.join(__dirname, "policy-eval.ts"));
-const { deserializeProperties } = requireHere("@pulumi/policy/deserialize") as {
-  deserializeProperties(struct: unknown, proxySecrets: boolean): Record<string, any>;
-};
-const { unknownCheckingProxy, UnknownValueError } = requireHere("@pulumi/policy/proxy") as {
-  unknownCheckingProxy<T extends object>(o: T): T;
-  UnknownValueError: new (...args: any[]) => Error;
-};
-const { isResourcePolicy, isStackPolicy, getPulumiType } = requireHere("@pulumi/policy/policy") as {
-  isResourcePolicy(p: unknown): p is ResourceValidationPolicy;
-  isStackPolicy(p: unknown): p is StackValidationPolicy;
-  getPulumiType(o: unknown): string | undefined;
-};
-
 /** One registration as the mock monitor saw it (protobuf Structs as the engine would forward them). */
 export interface Registration {
   type: string;
@@ -40,9 +26,9 @@ export interface Registration {
   parent: string | null;
   custom: boolean;
   /** The registration's inputs (`RegisterResourceRequest.object`, a read's properties). */
-  inputs: unknown;
+  inputs: Struct | undefined;
   /** What a stack policy sees: a custom resource's planned outputs, a component's registered outputs (none before). */
-  outputs?: unknown;
+  outputs?: Struct | undefined;
   options: PolicyResourceOptions;
   /** Engine URN of the explicit provider. */
   provider?: string;
@@ -261,10 +247,10 @@ export async function evaluatePolicies(
   // again for each policy). So policies must not change the props they are given: the next policy
   // would see the change. Freezing the copy is no guard: the proxy hands out a frozen property's
   // value unwrapped (a proxy's get must), so unknowns below the top level would go unreported.
-  const deserialized = new Map<unknown, Record<string, any>>();
-  const propsOf = (struct: unknown): Record<string, any> => {
+  const deserialized = new Map<Struct, Record<string, any>>();
+  const propsOf = (struct: Struct): Record<string, any> => {
     let props = deserialized.get(struct);
-    if (!props) deserialized.set(struct, (props = deserializeProperties(struct, false)));
+    if (!props) deserialized.set(struct, (props = deserializePolicyProperties(struct, false)));
     return props;
   };
   const providerOf = (r: Registration, which: "inputs" | "outputs"): PolicyProviderResource | undefined => {
@@ -291,7 +277,7 @@ export async function evaluatePolicies(
       if (only && only !== r.type) continue;
       for (const validate of validations) {
         try {
-          const args = new ResourceArgsView(r, () => unknownCheckingProxy(propsOf(r.inputs)), isType, getConfig, stackTags);
+          const args = new ResourceArgsView(r, () => unknownCheckingProxy(r.inputs ? propsOf(r.inputs) : {}), isType, getConfig, stackTags);
           const provider = providerOf(r, "inputs");
           if (provider) args.provider = provider;
           await validate(args, reporter(p, level, r.urn));

@@ -104,7 +104,7 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
 
 /** Whether an output is marked secret. */
 export function secretOf<T>(output: pulumi.Output<T>): Promise<boolean> {
-  return (output as any).isSecret as Promise<boolean>;
+  return pulumi.isSecret(output);
 }
 
 /** Waits until every registration has reached the mock monitor. */
