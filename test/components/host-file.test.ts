@@ -9,6 +9,7 @@ import { isSecretInput, optionsRecorder, plain } from "../helpers/options";
 import * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import { hostConnection, hostFileCommands } from "../../components/blocks/host-file";
+import { needTools } from "../helpers/debian-tools";
 
 const host = { name: "h1", address: "h1.infra.example.org", user: "deploy" };
 
@@ -52,6 +53,7 @@ describe("hostFileCommands", () => {
 });
 
 describe("hostFileCommands run by a real shell", () => {
+  needTools("sh");
   const root = mkdtempSync(join(tmpdir(), "hostfile-"));
   const file = join(root, "deep", "dir", "conf.yml");
   const marker = join(root, "after.log");

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { assembleCommand } from "../../components/platform/mail-server";
+import { needTools, requireTool } from "../helpers/debian-tools";
 import {
   LOCKED_HASH,
   MAIL_DOMAIN_FRAGMENT_KINDS,
@@ -109,12 +110,13 @@ describe("renderMailFragmentFile", () => {
 });
 
 describe("generated virtual map with the real postfix", () => {
+  needTools("postmap", "sh", "awk", "flock");
   const dir = mkdtempSync(join(tmpdir(), "alacarte-postmap-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const query = (map: string, address: string): string | undefined => {
     try {
-      return execFileSync("postmap", ["-c", dir, "-q", address, `hash:${map}`], { encoding: "utf8" }).trim();
+      return execFileSync(requireTool("postmap"), ["-c", dir, "-q", address, `hash:${map}`], { encoding: "utf8" }).trim();
     } catch (error) {
       if ((error as { status?: number }).status === 1) return undefined; // not found
       throw error;
@@ -137,7 +139,7 @@ describe("generated virtual map with the real postfix", () => {
     );
     execFileSync("sh", ["-c", assembleCommand(fragments, dir)]);
     const map = join(dir, "postfix-virtual.cf");
-    execFileSync("postmap", ["-c", dir, `hash:${map}`]);
+    execFileSync(requireTool("postmap"), ["-c", dir, `hash:${map}`]);
 
     expect(query(map, "bureau@amisduvelo.org")).toBe("alice@amisduvelo.org,bruno@example.net");
     expect(query(map, "asso@amisduvelo.org")).toBe("contact@amisduvelo.org");
@@ -149,6 +151,7 @@ describe("generated virtual map with the real postfix", () => {
 });
 
 describe("locked accounts hash with the real dovecot", () => {
+  needTools("doveadm");
   const verify = (hash: string, password: string) => {
     try {
       execFileSync("doveadm", ["pw", "-t", hash, "-p", password], { encoding: "utf8", stdio: "pipe" });

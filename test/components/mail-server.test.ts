@@ -11,10 +11,12 @@ import {
   oauth2IntrospectionUrl,
 } from "../../components/platform/mail-server";
 import { renderMailFragmentFile } from "../../components/tenant/mail-domain-config";
+import { needTools } from "../helpers/debian-tools";
 
 const LOCKED = "{SHA512-CRYPT}!";
 
 describe("assembleCommand", () => {
+  needTools("sh", "awk", "flock", "shellcheck");
   const setup = () => {
     const root = mkdtempSync(join(tmpdir(), "alacarte-mail-"));
     const frag = join(root, "fragments");
@@ -109,7 +111,7 @@ describe("assembleCommand", () => {
     expect(read(conf)["postfix-virtual.cf"]).toBe("x@a.org y@b.org\n");
   });
 
-  it("passes shellcheck (Debian's shellcheck, installed by .ci/run)", () => {
+  it("passes shellcheck (Debian's shellcheck, installed by test/setup-debian.sh)", () => {
     expect(() =>
       execFileSync("shellcheck", ["-s", "sh", "--severity=warning", "-"], { input: assembleCommand("/srv/alacarte/mail/fragments"), encoding: "utf8" }),
     ).not.toThrow();

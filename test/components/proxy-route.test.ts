@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { installMocks, one, promiseOf, settle } from "../helpers/mocks";
 import { optionsRecorder } from "../helpers/options";
+import { needTools } from "../helpers/debian-tools";
 import { hostFileCommands } from "../../components/blocks/host-file";
 import { promoteAllRoutesScript, promoteRouteScript, renderRouteFragment, routePaths } from "../../components/blocks/proxy-route";
 
@@ -66,6 +67,7 @@ describe("renderRouteFragment", () => {
 });
 
 describe("promotion run by a real shell, with a stub getent", () => {
+  needTools("sh", "awk");
   const root = mkdtempSync(join(tmpdir(), "routes-"));
   const routes = join(root, "routes");
   const bin = join(root, "bin");
@@ -141,7 +143,8 @@ describe("promotion run by a real shell, with a stub getent", () => {
   });
 });
 
-describe("generated scripts pass shellcheck (Debian's shellcheck, installed by .ci/run)", () => {
+describe("generated scripts pass shellcheck (Debian's shellcheck, installed by test/setup-debian.sh)", () => {
+  needTools("shellcheck");
   it.each([
     ["write", hostFileCommands({ path: "/srv/alacarte/routes/pending/a.yml.pending", afterWrite: promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "a", publicIp: IP }) }).write],
     ["retire", hostFileCommands({ path: "/srv/alacarte/routes/pending/a.yml.pending", afterWrite: promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "a", publicIp: IP }) }).retire],

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { promoteAllRoutesScript } from "../../components/blocks/proxy-route";
 import { TRAEFIK_IMAGE, promoterCronCommands, traefikArgs } from "../../components/platform/reverse-proxy";
+import { needTools } from "../helpers/debian-tools";
 
 describe("traefikArgs", () => {
   it("renders the static config, sorted", () => {
@@ -47,6 +48,7 @@ describe("traefikArgs", () => {
 });
 
 describe("promoterCronCommands", () => {
+  needTools("sh");
   const { create, delete: remove } = promoterCronCommands("/srv/alacarte/bin/promote-routes.sh", "/srv/alacarte/routes/");
 
   it("installs one crontab line, keeps the others, and removes only its own", () => {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { garageSiteScript, parseUploadKey, staticSitePlan } from "../../components/tenant/static-site-config";
+import { needTools } from "../helpers/debian-tools";
 
 describe("staticSitePlan", () => {
   it("derives names from the slug and the quota in 2^30-byte GB", () => {
@@ -120,6 +121,7 @@ function runScript(script: string, stdin: string): Promise<{ stdout: string; std
 }
 
 describe("garageSiteScript against a fake Garage admin API", () => {
+  needTools("dash", "curl", "jq");
   const garage = new FakeGarage();
   beforeAll(() => garage.start());
   afterAll(() => new Promise<void>((resolve) => garage.server.close(() => resolve())));
