@@ -124,38 +124,32 @@ export function createDatabaseScript(engine: DatabaseEngine, containerName: stri
   if (!/^[a-z0-9][a-z0-9_.-]*$/.test(containerName)) throw new Error(`invalid container name "${containerName}"`);
   // The password is [A-Za-z0-9] (RandomPassword, special: false): it cannot leave its quotes.
   const check = 'case "$password" in "" | *[!A-Za-z0-9]*) echo "the database password must be letters and digits" >&2; exit 1;; esac';
+  // The SQL goes to the client on stdin through a here-document, which expands $password and
+  // nothing else here: names are [a-z0-9_] and the SQL holds no backquote or backslash-newline.
+  const run = (client: string, sql: string[]) => [
+    "set -eu",
+    "IFS= read -r password",
+    check,
+    `docker exec -i ${shellQuote(containerName)} sh -c ${shellQuote(client)} <<SQL`,
+    ...sql,
+    "SQL",
+  ].join("\n");
   switch (engine) {
-    case "postgres": {
-      // psql reads the script on stdin; \gexec runs a CREATE only when the row says it is missing.
-      const sql = [
+    case "postgres":
+      // \gexec runs the CREATE the query yields only when the role or database is missing.
+      return run('PGPASSWORD="$POSTGRES_PASSWORD" exec psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U "$POSTGRES_USER" -d postgres', [
         `SELECT 'CREATE ROLE ${name} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}')\\gexec`,
-        `ALTER ROLE ${name} WITH LOGIN PASSWORD '%s';`,
+        `ALTER ROLE ${name} WITH LOGIN PASSWORD '$password';`,
         `SELECT 'CREATE DATABASE ${name} OWNER ${name}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${name}')\\gexec`,
         `ALTER DATABASE ${name} OWNER TO ${name};`,
-      ].join("\\n");
-      const client = 'PGPASSWORD="$POSTGRES_PASSWORD" exec psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -U "$POSTGRES_USER" -d postgres';
-      return [
-        "set -eu",
-        "IFS= read -r password",
-        check,
-        `printf '${sql}\\n' "$password" | docker exec -i ${shellQuote(containerName)} sh -c ${shellQuote(client)}`,
-      ].join("\n");
-    }
-    case "mariadb": {
-      const sql = [
-        `CREATE DATABASE IF NOT EXISTS \`${name}\`;`,
-        `CREATE USER IF NOT EXISTS '${name}'@'%%' IDENTIFIED BY '%s';`,
-        `ALTER USER '${name}'@'%%' IDENTIFIED BY '%s';`,
-        `GRANT ALL PRIVILEGES ON \`${name}\`.* TO '${name}'@'%%';`,
-      ].join("\\n");
-      const client = 'exec mariadb -uroot -p"$MARIADB_ROOT_PASSWORD"';
-      return [
-        "set -eu",
-        "IFS= read -r password",
-        check,
-        `printf '${sql}\\n' "$password" "$password" | docker exec -i ${shellQuote(containerName)} sh -c ${shellQuote(client)}`,
-      ].join("\n");
-    }
+      ]);
+    case "mariadb":
+      return run('exec mariadb -uroot -p"$MARIADB_ROOT_PASSWORD"', [
+        `CREATE DATABASE IF NOT EXISTS ${name};`,
+        `CREATE USER IF NOT EXISTS '${name}'@'%' IDENTIFIED BY '$password';`,
+        `ALTER USER '${name}'@'%' IDENTIFIED BY '$password';`,
+        `GRANT ALL PRIVILEGES ON ${name}.* TO '${name}'@'%';`,
+      ]);
     default: {
       const never: never = engine;
       throw new Error(`Unknown database engine ${String(never)}`);

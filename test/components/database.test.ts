@@ -2,7 +2,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { byType, installMocks, one, promiseOf, secretOf, settle } from "../helpers/mocks";
 import { isSecretInput, optionsRecorder, plain } from "../helpers/options";
 import { assertPinnedImage } from "../../components/blocks/container-service";
-import { DATABASE_IMAGES, databaseName, databaseServerSpec } from "../../components/blocks/database";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDatabaseScript, DATABASE_IMAGES, databaseName, databaseServerSpec } from "../../components/blocks/database";
+import { needTools, requireTool } from "../helpers/debian-tools";
 
 const host = { name: "h1", address: "h1.infra.example.org", user: "deploy" };
 
@@ -74,9 +79,8 @@ describe("Database under mocks", () => {
     expect(rec.get("kc-db-server-data").opts).toMatchObject({ protect: true, retainOnDelete: true });
 
     const vol = one("docker:index/volume:Volume", "kc-db-server-data");
-    expect(vol.inputs.labels).toEqual(
-      expect.arrayContaining([{ label: "alacarte.quota-gb", value: "5" }, { label: "alacarte.backup", value: "true" }]),
-    );
+    expect(vol.inputs.labels).toEqual(expect.arrayContaining([{ label: "alacarte.backup", value: "true" }]));
+    expect(one("alacarte:block:ContainerService", "kc-db-server").inputs.volumes).toEqual([{ name: "kc-db-server-data", quotaGb: 5, backup: true }]);
     const c = one("docker:index/container:Container", "kc-db-server-container");
     expect(c.inputs.image).toBe(DATABASE_IMAGES.postgres);
     expect(c.inputs.memory).toBe(512);
@@ -116,4 +120,58 @@ describe("Database under mocks", () => {
   it("refuses an invalid name at construction", () => {
     expect(() => new mod.Database("bad", { engine: "postgres", name: "bad-name", server: { args: { host, networks: [], sizeGb: 1 } } })).toThrow(/must match/);
   });
+});
+
+describe("createDatabaseScript against a real PostgreSQL (Debian's, through pg_virtualenv), run twice", () => {
+  needTools("pg_virtualenv", "shellcheck", "sh");
+
+  it("passes shellcheck for both engines", () => {
+    for (const engine of ["postgres", "mariadb"] as const) {
+      expect(() => execFileSync(requireTool("shellcheck"), ["-s", "sh", "--severity=warning", "-"], { input: createDatabaseScript(engine, "t-postgres-server", "t_app"), encoding: "utf8" })).not.toThrow();
+    }
+  });
+
+  it("creates the user and database, is idempotent, sets a new password on a re-run, and keeps the password off the command line", () => {
+    const script = createDatabaseScript("postgres", "t-postgres-server", "t_nextcloud");
+    const dir = mkdtempSync(join(tmpdir(), "alacarte-db-"));
+    // pg_virtualenv run as root runs its command as the postgres user, who must reach the scripts.
+    chmodSync(dir, 0o755);
+    // A stub of `docker exec -i <container> sh -c <cmd>` that runs <cmd> here as the image's
+    // shell would, with the server's administrator from the environment pg_virtualenv sets; it
+    // records its arguments, so the test sees what a process listing would show.
+    writeFileSync(join(dir, "docker"), [
+      "#!/bin/sh",
+      'printf "%s\\n" "$*" >> "$STUB_LOG"',
+      '[ "$1 $2 $3 $4" = "exec -i t-postgres-server sh" ] || { echo "unexpected docker call: $*" >&2; exit 2; }',
+      'POSTGRES_USER="$PGUSER" POSTGRES_PASSWORD="$PGPASSWORD" exec sh -c "$6"',
+    ].join("\n"), { mode: 0o755 });
+    writeFileSync(join(dir, "create.sh"), script);
+    const driver = [
+      "set -eu",
+      `export PATH="${dir}:$PATH" STUB_LOG="${dir}/log"`,
+      `echo FirstPassw0rd | sh "${dir}/create.sh"`,
+      `echo FirstPassw0rd | sh "${dir}/create.sh"`,
+      'PGPASSWORD=FirstPassw0rd psql -h 127.0.0.1 -U t_nextcloud -d t_nextcloud -tAc "select current_user || \' \' || current_database()"',
+      `echo Second2Passw0rd | sh "${dir}/create.sh"`,
+      'PGPASSWORD=Second2Passw0rd psql -h 127.0.0.1 -U t_nextcloud -d t_nextcloud -tAc "select pg_catalog.pg_get_userbyid(datdba) from pg_database where datname = current_database()"',
+      'if PGPASSWORD=FirstPassw0rd psql -h 127.0.0.1 -U t_nextcloud -d t_nextcloud -tAc "select 1" 2>/dev/null; then echo "old password still works"; fi',
+      'psql -h 127.0.0.1 -tAc "select count(*) from pg_database where datname = \'t_nextcloud\'"',
+      `echo 'bad"quote' | sh "${dir}/create.sh" 2>&1 || echo "refused"`,
+    ].join("\n");
+    try {
+      const out = execFileSync(requireTool("pg_virtualenv"), ["sh", "-c", driver], { encoding: "utf8", cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+      expect(out.trim().split("\n").filter((l) => !/^(Creating new|Dropping) (PostgreSQL )?cluster/.test(l))).toEqual([
+        "t_nextcloud t_nextcloud",
+        "t_nextcloud",
+        "1",
+        "the database password must be letters and digits",
+        "refused",
+      ]);
+      const calls = readFileSync(join(dir, "log"), "utf8");
+      expect(calls).not.toMatch(/FirstPassw0rd|Second2Passw0rd/);
+      expect(calls.trim().split("\n")).toHaveLength(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

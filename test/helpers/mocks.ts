@@ -72,6 +72,8 @@ export function installMocks(options: InstallMocksOptions = {}): void {
     options.project ?? "alacarte",
     options.stack ?? "test",
     options.preview ?? false,
+    // What a DIY backend calls every organization (docs/pulumi.md): tenant stacks name it in their StackReference.
+    "organization",
   );
 }
 

@@ -8,26 +8,17 @@ import * as mocks from "../helpers/mocks";
 import { isSecretInput, plain } from "../helpers/options";
 import type { TenantPlan } from "../../infra/model/expand";
 import { readPlatformConfig } from "../../infra/model/platform-config";
-import type { PlatformReference } from "../../infra/program/platform-stack";
+import { hostsOf, platformReference } from "../helpers/platform-outputs";
 
 const config = readPlatformConfig("prod");
-const hosts = Object.fromEntries(Object.entries(config.hosts).map(([name, h]) => [name, { name, address: h.address, user: h.user }]));
+const hosts = hostsOf(config);
 const plan: TenantPlan = {
   slug: "9-vies",
   members: [{ username: "alice", admin: true, access: [] }],
   mailDomains: [],
   offers: [],
 };
-const platform = {
-  environment: "prod", baseDomain: config.baseDomain, publicIp: config.publicIp, hosts,
-  proxy: { host: hosts.h1!, network: "proxy", routesDir: "/srv/alacarte/routes" },
-  keycloak: { url: "https://sso.example.org", realm: "alacarte", tenantsGroupId: "tenants-id", adminClientId: "admin" },
-  objectStorage: { host: hosts.h1!, endpoint: "https://s3.example.org", region: "garage", webUpstream: "http://garage:3902" },
-  mail: { host: hosts.h2!, hostname: "mail.example.org", fragmentsDir: "/srv/alacarte/mail", sharedDomains: [] },
-} as unknown as PlatformReference["platform"];
-const secrets: PlatformReference["platformSecrets"] = {
-  keycloakAdminClientSecret: "kc", objectStorageAccessKeyId: "ak", objectStorageSecretAccessKey: "sk", objectStorageAdminToken: "tok",
-};
+const { platform, platformSecrets: secrets } = platformReference(config);
 
 describe("TenantContext", () => {
   let mod: typeof import("../../infra/program/tenant-context");

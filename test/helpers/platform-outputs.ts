@@ -1,0 +1,25 @@
+import type { PlatformConfig } from "../../infra/model/platform-config";
+import type { PlatformReference } from "../../infra/program/platform-stack";
+
+/** Host connections of a platform config, as the program makes them. */
+export function hostsOf(config: Readonly<PlatformConfig>): Record<string, { name: string; address: string; user: string }> {
+  return Object.fromEntries(Object.entries(config.hosts).map(([name, h]) => [name, { name, address: h.address, user: h.user }]));
+}
+
+/** The platform stack's outputs as a tenant stack reads them, for an environment's config (placeholder values). */
+export function platformReference(config: Readonly<PlatformConfig>): PlatformReference {
+  const hosts = hostsOf(config);
+  const on = (role: keyof PlatformConfig["placement"]) => hosts[config.placement[role]]!;
+  return {
+    platform: {
+      environment: "prod", baseDomain: config.baseDomain, publicIp: config.publicIp, hosts,
+      proxy: { host: on("proxy"), network: "proxy", routesDir: "/srv/alacarte/routes" },
+      keycloak: { url: `https://sso.${config.baseDomain}`, realm: "alacarte", tenantsGroupId: "tenants-id", adminClientId: "alacarte-admin" },
+      objectStorage: { host: on("storage"), endpoint: `https://s3.${config.baseDomain}`, region: "garage", webUpstream: "http://garage:3902" },
+      mail: { host: on("mail"), hostname: `mail.${config.baseDomain}`, fragmentsDir: "/srv/alacarte/mail/fragments", sharedDomains: [...config.sharedMailDomains] },
+    },
+    platformSecrets: {
+      keycloakAdminClientSecret: "kc-secret", objectStorageAccessKeyId: "GKplatform", objectStorageSecretAccessKey: "s3-secret", objectStorageAdminToken: "admin-token",
+    },
+  } as PlatformReference;
+}
