@@ -1,5 +1,5 @@
 /**
- * The quote: figures from the catalog (DESIGN.md "The catalog"), undecided prices listed and never
+ * The quote: figures from the catalog (docs/contract.md "The catalog"), undecided prices listed and never
  * counted, the solidarity reduction, and the summary across tenants.
  */
 import * as fs from "node:fs";
@@ -45,7 +45,7 @@ const SITE_AND_CLOUD = `services:
 `;
 
 describe("the catalog's known figures", () => {
-  it("match DESIGN.md", () => {
+  it("match the decided prices of docs/contract.md", () => {
     expect(catalog.membership.collective.yearlyEur).toBe(30);
     expect(catalog.offers.website.tiers.find((t) => t.storageGb === 5)?.yearlyEur).toBe(60);
     expect(catalog.offers.nextcloud.tiers.find((t) => t.storageGb === 20)?.yearlyEur).toBe(120);
@@ -55,7 +55,7 @@ describe("the catalog's known figures", () => {
     expect(catalog.solidarity.defaultPercent).toBe(UNDECIDED);
   });
 
-  it("offers at least the tiers of DESIGN.md", () => {
+  it("offers at least the tiers of docs/contract.md", () => {
     const sizes = (tiers: { storageGb: number }[]) => tiers.map((t) => t.storageGb);
     expect(sizes(catalog.offers.website.tiers)).toEqual(expect.arrayContaining([5, 10, 20]));
     expect(sizes(catalog.offers.nextcloud.tiers)).toEqual(expect.arrayContaining([20, 50, 100]));

@@ -100,7 +100,7 @@ export function databaseServerSpec(engine: DatabaseEngine, name: string): Databa
         dataPath: "/var/lib/mysql",
         env: { MARIADB_DATABASE: name, MARIADB_USER: name },
         secretEnv: { MARIADB_PASSWORD: "user", MARIADB_ROOT_PASSWORD: "root" },
-        // What Nextcloud needs on MariaDB (SERVICES.md), harmless for the others.
+        // What Nextcloud needs on MariaDB (docs/services/database.md), harmless for the others.
         command: ["--transaction-isolation=READ-COMMITTED", "--binlog-format=ROW"],
         healthCheck: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"],
       };

@@ -24,7 +24,7 @@ export const KEYCLOAK_HTTP_PORT = 8080;
 
 /**
  * Readiness probe on the management port. The image has no curl: bash's /dev/tcp does the request
- * (SERVICES.md §1).
+ * (docs/services/keycloak.md "Ports and health").
  */
 export const KEYCLOAK_HEALTHCHECK = [
   "CMD",
@@ -50,7 +50,7 @@ export interface KeycloakEnvInput {
 }
 
 /**
- * Pure: the non-secret environment of the Keycloak container (26.x names, SERVICES.md §1), sorted by key.
+ * Pure: the non-secret environment of the Keycloak container (26.x names, docs/services/keycloak.md "Environment"), sorted by key.
  * The passwords (`KC_DB_PASSWORD`, `KC_BOOTSTRAP_ADMIN_PASSWORD`) are not here: they go through `secretEnv`.
  */
 export function keycloakEnv(input: KeycloakEnvInput): Record<string, pulumi.Input<string>> {

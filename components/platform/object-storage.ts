@@ -8,7 +8,7 @@ import type { HostConnection } from "./outputs";
 
 export const OBJECT_STORAGE_TYPE = "alacarte:platform:ObjectStorage";
 
-/** Garage, pinned (SERVICES.md §5). */
+/** Garage, pinned (docs/services/garage.md "Image"). */
 export const GARAGE_IMAGE = "dxflrs/garage:v2.1.0";
 
 /** Garage's ports: S3 API, RPC, web endpoint, admin API. */

@@ -11,7 +11,7 @@ export const REVERSE_PROXY_TYPE = "alacarte:platform:ReverseProxy";
 
 /**
  * Traefik, pinned. v3.6.1+ negotiates the Docker API version (Docker Engine 29 refuses the 1.24 that
- * older releases asked for, SERVICES.md §2); v3.6.25 is the newest v3.6 seen (docker-library/official-images#21961).
+ * older releases asked for, docs/services/traefik.md "Image"); v3.6.25 is the newest v3.6 seen (docker-library/official-images#21961).
  */
 export const TRAEFIK_IMAGE = "traefik:v3.6.25";
 

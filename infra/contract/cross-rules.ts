@@ -42,7 +42,7 @@ function add(map: Map<string, Claim[]>, key: string, claim: Claim) {
   else map.set(key, [claim]);
 }
 
-/** Rules that need every tenant file at once (DESIGN.md: claims, accounts, redirection loops). */
+/** Rules that need every tenant file at once (docs/contract.md: claims, accounts, redirection loops). */
 export function crossFileRules(tenants: readonly LoadedTenant[], sharedMailDomains: readonly string[]): Problem[] {
   const shared = new Set(sharedMailDomains);
   const domains = new Map<string, Claim[]>();
