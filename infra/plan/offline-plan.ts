@@ -25,9 +25,9 @@ import {
  * platform stack and every tenant stack of an environment. No CLI, no cloud, no servers.
  */
 
-export const PROJECT = "alacarte";
+const PROJECT = "alacarte";
 /** What the DIY backend calls every organization (PULUMI.md §5). */
-export const ORGANIZATION = "organization";
+const ORGANIZATION = "organization";
 /** What a tenant stack's StackReference reads when the plan gives it no platform outputs. */
 const NO_OUTPUTS = {};
 /** The platform stack's outputs that tenant stacks see as secret (program.ts splitPlatformOutputs). */
@@ -146,7 +146,7 @@ async function resolveKnown(value: unknown): Promise<unknown> {
  * The engine's URN (pulumi/pulumi sdk/go/common/resource/urn/urn.go `New`): the parent's whole
  * qualified type chain, except when the parent is the root stack.
  */
-export function engineUrn(stack: string, type: string, name: string, parent: string | null): string {
+function engineUrn(stack: string, type: string, name: string, parent: string | null): string {
   const parentType = parent ? parent.split("::")[2] : undefined;
   const qualified = parentType && parentType !== ROOT_STACK ? `${parentType}$${type}` : type;
   return `urn:pulumi:${stack}::${PROJECT}::${qualified}::${name}`;
@@ -512,7 +512,8 @@ export async function planProgram(stack: string, program: () => Record<string, u
 }
 
 /** The policy config of an environment computed from its settings, the catalog and every tenant file. */
-export function environmentPolicyConfig(env: string, platformConfig: PlatformConfig = readPlatformConfig(env)): PolicyPackConfigJson {
+export function environmentPolicyConfig(env: string): PolicyPackConfigJson {
+  const platformConfig = readPlatformConfig(env);
   const catalog = loadCatalog();
   const validation = validateTenants({ sharedMailDomains: platformConfig.sharedMailDomains, catalog });
   const errors = validation.problems.filter((p) => p.severity === "error");
@@ -529,7 +530,7 @@ function packConfigOf(env: string, platformConfig: PlatformConfig, catalog: Cata
   return policyConfig({ env, config: platformConfig, catalog, tenants: tenants.map((tenant) => ({ tenant, plan: expandTenant(tenant, context) })) });
 }
 
-export function mandatoryViolations(result: PlanResult): PolicyViolation[] {
+function mandatoryViolations(result: PlanResult): PolicyViolation[] {
   return result.stacks.flatMap((s) => s.policies.filter((p) => p.level === "mandatory"));
 }
 

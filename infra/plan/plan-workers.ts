@@ -16,7 +16,7 @@ export interface PlanWorker {
 const MIN_STACKS_PER_WORKER = 25;
 
 /** Processes the plan uses by default for a number of tenant stacks. */
-export function defaultWorkers(stacks: number): number {
+function defaultWorkers(stacks: number): number {
   const cores = Math.min(os.availableParallelism(), 4);
   return Math.max(1, Math.min(cores, Math.floor(stacks / MIN_STACKS_PER_WORKER)));
 }

@@ -56,8 +56,14 @@ interface Reconciled {
   props: Record<string, unknown>;
 }
 
+/**
+ * The level of a policy that sets none: policies/index.ts gives its PolicyPack none, so
+ * @pulumi/policy's default (policy.js defaultEnforcementLevel).
+ */
+const PACK_LEVEL: EnforcementLevel = "advisory";
+
 /** The CLI's reconciliation of a pack's config: levels (`all`, then per policy) and the schema's defaults. */
-export function reconcileConfig(policies: readonly Policy[], config: PolicyPackConfigJson, packLevel: EnforcementLevel = "advisory"): Map<string, Reconciled> {
+function reconcileConfig(policies: readonly Policy[], config: PolicyPackConfigJson): Map<string, Reconciled> {
   const all = typeof config.all === "string" ? (config.all as EnforcementLevel) : undefined;
   const out = new Map<string, Reconciled>();
   for (const p of policies) {
@@ -70,7 +76,7 @@ export function reconcileConfig(policies: readonly Policy[], config: PolicyPackC
     for (const key of p.configSchema?.required ?? []) {
       if (!(key in props) && !(key in defaults)) throw new Error(`policy ${p.name}: the policy pack config lacks the required "${key}"`);
     }
-    out.set(p.name, { level: enforcementLevel ?? all ?? p.enforcementLevel ?? packLevel, props: { ...defaults, ...props } });
+    out.set(p.name, { level: enforcementLevel ?? all ?? p.enforcementLevel ?? PACK_LEVEL, props: { ...defaults, ...props } });
   }
   return out;
 }
@@ -158,8 +164,6 @@ class StackResourceView extends PropsView implements PolicyResource {
 export interface EvaluateOptions {
   packName: string;
   packVersion: string;
-  /** Level of a policy that sets none. @default "advisory" (@pulumi/policy's default) */
-  packLevel?: EnforcementLevel;
 }
 
 type ResourceValidation = Extract<NonNullable<ResourceValidationPolicy["validateResource"]>, (...args: never[]) => unknown>;
@@ -192,8 +196,8 @@ function signatureOf(policies: readonly Policy[], config: PolicyPackConfigJson):
 
 const sameSignature = (a: unknown[], b: unknown[]) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 
-function preparePack(policies: readonly Policy[], config: PolicyPackConfigJson, packLevel: EnforcementLevel, signature: unknown[]): PreparedPack {
-  const reconciled = reconcileConfig(policies, config, packLevel);
+function preparePack(policies: readonly Policy[], config: PolicyPackConfigJson, signature: unknown[]): PreparedPack {
+  const reconciled = reconcileConfig(policies, config);
   // One frozen config per policy, shared by every call: copying a config that lists every stack's
   // host load on each call made the plan quadratic in the number of tenants.
   const frozen = new Map([...reconciled].map(([name, r]) => [name, deepFreeze(r.props)]));
@@ -221,16 +225,14 @@ function preparePack(policies: readonly Policy[], config: PolicyPackConfigJson, 
  * each evaluation. The cache is checked against what the preparation read, so a config changed in
  * place between two calls is prepared again.
  */
-const packs = new WeakMap<PolicyPackConfigJson, WeakMap<readonly Policy[], Map<EnforcementLevel, PreparedPack>>>();
+const packs = new WeakMap<PolicyPackConfigJson, WeakMap<readonly Policy[], PreparedPack>>();
 
-function preparedPack(policies: readonly Policy[], config: PolicyPackConfigJson, packLevel: EnforcementLevel): PreparedPack {
+function preparedPack(policies: readonly Policy[], config: PolicyPackConfigJson): PreparedPack {
   let byPolicies = packs.get(config);
   if (!byPolicies) packs.set(config, (byPolicies = new WeakMap()));
-  let byLevel = byPolicies.get(policies);
-  if (!byLevel) byPolicies.set(policies, (byLevel = new Map()));
   const signature = signatureOf(policies, config);
-  let pack = byLevel.get(packLevel);
-  if (!pack || !sameSignature(pack.signature, signature)) byLevel.set(packLevel, (pack = preparePack(policies, config, packLevel, signature)));
+  let pack = byPolicies.get(policies);
+  if (!pack || !sameSignature(pack.signature, signature)) byPolicies.set(policies, (pack = preparePack(policies, config, signature)));
   return pack;
 }
 
@@ -238,7 +240,7 @@ function preparedPack(policies: readonly Policy[], config: PolicyPackConfigJson,
 export async function evaluatePolicies(
   policies: readonly Policy[], registrations: readonly Registration[], config: PolicyPackConfigJson, options: EvaluateOptions,
 ): Promise<PolicyViolation[]> {
-  const { resourcePolicies, stackPolicies } = preparedPack(policies, config, options.packLevel ?? "advisory");
+  const { resourcePolicies, stackPolicies } = preparedPack(policies, config);
   const pack = `'${options.packName}@v${options.packVersion}'`;
   const byUrn = new Map(registrations.map((r) => [r.urn, r]));
 

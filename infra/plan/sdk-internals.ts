@@ -71,10 +71,6 @@ checkInstalledVersions();
 // ---------------------------------------------------------------------------------------------
 // Protobuf messages, as much of them as the plan reads or writes.
 
-export interface Value {
-  toJavaScript(): unknown;
-}
-
 /** google.protobuf.Struct: the form of a registration's properties on the wire. */
 export interface Struct {
   toJavaScript(): Record<string, unknown>;
