@@ -593,3 +593,68 @@ describe("email addresses", () => {
       "must be an email address such as alice@example.org");
   });
 });
+
+describe("names and sizes (infra/contract/names.ts)", () => {
+  it("accepts punycode labels, in the top-level domain too", () => {
+    const text = edit(edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.jardins.xn--p1ai]"), "to: [alice@velo.org, bruno@velo.net]", "to: [alice@velo.org, bruno@xn--caf-dma.example.org]");
+    expect(validate({ "velo.yaml": text }).lines).toEqual([]);
+  });
+
+  it("gives the punycode form of a website domain written in Unicode", () => {
+    const text = edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.jardins.рф]");
+    const run = validate({ "velo.yaml": text });
+    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "www.jardins.рф")} services.website.domains[1]: is an internationalised name; write it in punycode: www.jardins.xn--p1ai`);
+  });
+
+  it("gives the punycode form of a mail domain and of an address written in Unicode", () => {
+    const text = edit(edit(BASE, "      redirections:\n", "    - domain: café.example.org\n      redirections:\n"), "to: [alice@velo.org, bruno@velo.net]", "to: [alice@velo.org, bruno@jardins.рф]");
+    const run = validate({ "velo.yaml": text });
+    expect(run.lines).toEqual([
+      `${run.name("velo.yaml")}:${pos(text, "café.example.org")} mail.domains[1].domain: is an internationalised name; write it in punycode: xn--caf-dma.example.org`,
+      `${run.name("velo.yaml")}:${pos(text, "bruno@jardins.рф")} mail.domains[1].redirections[0].to[1]: has an internationalised domain; write it in punycode: bruno@jardins.xn--p1ai`,
+    ]);
+  });
+
+  it("says which label of a hostname is wrong", () => {
+    const long = "a".repeat(64);
+    const text = edit(edit(BASE, "domain: cloud.velo.org", `domain: ${long}.velo.org`), "domain: lettre.velo.org", "domain: xn--zz.velo.org");
+    const run = validate({ "velo.yaml": text });
+    expect(run.lines).toEqual([
+      `${run.name("velo.yaml")}:${pos(text, long)} services.nextcloud.domain: must be a lowercase hostname such as www.example.org; the label "aaaaaaaaaaaaaaaaaaaaa..." has 64 characters, at most 63`,
+      `${run.name("velo.yaml")}:${pos(text, "xn--zz.velo.org")} services.newsletter.domain: must be a lowercase hostname such as www.example.org; the label "xn--zz" is not valid punycode (RFC 3492, RFC 5891)`,
+    ]);
+  });
+
+  it("refuses a top-level domain that is neither letters nor punycode, in a hostname and an address", () => {
+    const text = edit(edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.velo.a1]"), "email: bruno@velo.net", "email: bruno@velo.123");
+    const run = validate({ "velo.yaml": text });
+    expect(run.lines).toEqual([
+      `${run.name("velo.yaml")}:${pos(text, "bruno@velo.123")} members[1].email: must be an email address such as alice@example.org; after the @: its last label "123" must be letters only, or punycode (xn--...)`,
+      `${run.name("velo.yaml")}:${pos(text, "www.velo.a1")} services.website.domains[1]: must be a lowercase hostname such as www.example.org; its last label "a1" must be letters only, or punycode (xn--...)`,
+    ]);
+  });
+
+  it("refuses a mailbox quota that is not a whole number of GB", () => {
+    const text = edit(BASE, "quotaGb: 5", "quotaGb: 0.5");
+    const run = validate({ "velo.yaml": text });
+    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "quotaGb: 0.5")} mail.domains[0].mailboxes[0].quotaGb: must be a positive whole number of GB (the mail server counts quotas in whole GB), not 0.5`);
+  });
+
+  it("refuses a storage size that is not a whole number of GB", () => {
+    const text = edit(BASE, "    storageGb: 5\n", "    storageGb: 2.5\n");
+    const run = validate({ "velo.yaml": text });
+    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "storageGb: 2.5")} services.website.storageGb: must be a positive whole number of GB, one of the catalog's tiers, not 2.5`);
+  });
+
+  it("takes a slug of 40 characters and a username of 32, not one more", () => {
+    const slug = "a".repeat(40);
+    const user = `b${"c".repeat(31)}`;
+    expect(validate({ [`${slug}.yaml`]: edit(edit(BASE, "slug: velo", `slug: ${slug}`), "owner: alice", "owner: bruno").replaceAll("bruno", user) }).lines).toEqual([]);
+    const text = edit(edit(BASE, "slug: velo", `slug: ${slug}a`), "username: bruno", `username: ${user}d`);
+    const run = validate({ [`${slug}a.yaml`]: text });
+    expect(run.lines).toEqual([
+      `${run.name(`${slug}a.yaml`)}:${val(text, `slug: ${slug}a`)} slug: must be at most 40 characters, not 41`,
+      `${run.name(`${slug}a.yaml`)}:${val(text, `username: ${user}d`)} members[1].username: must start with a lowercase letter, then 1 to 31 of a-z 0-9 . _ -`,
+    ]);
+  });
+});

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import { hostnameProblem } from "../../infra/contract/names";
 import type { HostConnection } from "../platform/outputs";
 import { assertPinnedImage } from "./image-pin";
 
@@ -97,12 +98,17 @@ export interface ContainerServiceArgs {
   transform?: { container?: (args: docker.ContainerArgs) => docker.ContainerArgs };
 }
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
-
-/** Pure: a Traefik router rule matching any of the hostnames, e.g. ``Host(`a`) || Host(`b`)``. */
+/**
+ * Pure: a Traefik router rule matching any of the hostnames, e.g. ``Host(`a`) || Host(`b`)``.
+ * Hostnames follow the contract's rule (infra/contract/names.ts), which also keeps a backquote
+ * or a space out of the rule.
+ */
 export function hostRule(hostnames: string[]): string {
   if (hostnames.length === 0) throw new Error("A route needs at least one hostname");
-  for (const h of hostnames) if (!HOSTNAME.test(h)) throw new Error(`Invalid hostname "${h}" in a route`);
+  for (const h of hostnames) {
+    const bad = hostnameProblem(h);
+    if (bad) throw new Error(`Invalid hostname "${h}" in a route: ${bad}`);
+  }
   return hostnames.map((h) => `Host(\`${h}\`)`).join(" || ");
 }
 

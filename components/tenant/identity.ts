@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as keycloak from "@pulumi/keycloak";
+import { slugProblem, usernameProblem } from "../../infra/contract/names";
 
 /** Type token of {@link TenantIdentity}; ends up in URNs, never rename it without an alias. */
 export const TENANT_IDENTITY_TYPE = "alacarte:tenant:Identity";
@@ -57,8 +58,6 @@ export interface IdentityPlan {
   flowAlias: string;
 }
 
-const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-const USERNAME = /^[a-z][a-z0-9._-]{1,31}$/;
 const ACCESS_ORDER: readonly MemberAccess[] = ["git", "nextcloud"];
 
 function sortedUnique(values: Iterable<string>): string[] {
@@ -71,9 +70,12 @@ function sortedUnique(values: Iterable<string>): string[] {
  * @throws Error on an invalid slug or username.
  */
 export function identityPlan(slug: string, members: readonly IdentityMember[]): IdentityPlan {
-  if (!SLUG.test(slug) || slug.length > 40) throw new Error(`invalid tenant slug "${slug}"`);
+  // The contract's rules (infra/contract/names.ts): never stricter or looser than validate.
+  const badSlug = slugProblem(slug);
+  if (badSlug) throw new Error(`invalid tenant slug "${slug}": ${badSlug}`);
   for (const m of members) {
-    if (!USERNAME.test(m.username)) throw new Error(`tenant ${slug}: invalid username "${m.username}"`);
+    const bad = usernameProblem(m.username);
+    if (bad) throw new Error(`tenant ${slug}: invalid username "${m.username}": ${bad}`);
   }
   const base = `/tenants/${slug}`;
   const groups: IdentityGroupPlan[] = [

@@ -1,4 +1,5 @@
 import { MAIL_FRAGMENT_KINDS, MAIL_FRAGMENT_SUFFIX, MAIL_SECTION_MARKER, type MailFragmentKind } from "../platform/mail-fragments";
+import { emailProblem, hostnameProblem, mailboxQuotaProblem, usernameProblem } from "../../infra/contract/names";
 import { gbToSizeString } from "../units";
 
 /** A mailbox of a mail domain, as the tenant file lists it. */
@@ -55,23 +56,23 @@ export const LOCKED_HASH = "{SHA512-CRYPT}!";
 /** IMAP ACL rights granted to members a mailbox is shared with (all but admin `a`). */
 export const SHARED_MAILBOX_RIGHTS = "lrwstipekx";
 
-const LOCAL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const USERNAME = /^[a-z][a-z0-9._-]{1,31}$/;
-
-/** Lower-cases and validates an address; no whitespace, comma or line break can reach a map. */
+/**
+ * Lower-cases and validates an address by the contract's rule (infra/contract/names.ts), the
+ * schema's own, so that no address validate accepts is refused here: no whitespace, comma, line
+ * break or leading `#` can reach a map.
+ */
 export function normalizeAddress(address: string, where: string): string {
   const a = address.trim().toLowerCase();
-  const at = a.lastIndexOf("@");
-  if (at <= 0 || !LOCAL.test(a.slice(0, at)) || !DOMAIN.test(a.slice(at + 1))) {
-    throw new Error(`${where}: invalid email address "${address}"`);
-  }
+  const bad = emailProblem(a);
+  if (bad) throw new Error(`${where}: invalid email address "${address}": ${bad}`);
   return a;
 }
 
+/** Lower-cases and validates a domain by the contract's hostname rule (infra/contract/names.ts). */
 export function normalizeDomain(domain: string): string {
   const d = domain.trim().toLowerCase();
-  if (!DOMAIN.test(d)) throw new Error(`invalid mail domain "${domain}"`);
+  const bad = hostnameProblem(d);
+  if (bad) throw new Error(`invalid mail domain "${domain}": ${bad}`);
   return d;
 }
 
@@ -98,11 +99,12 @@ export function renderMailFragments(input: MailFragmentsInput): MailFragments {
     const where = `mailboxes[${i}]`;
     const address = inDomain(m.address, domain, where);
     if (mailboxes.has(address)) throw new Error(`${where}: duplicate mailbox ${address}`);
-    if (!Number.isInteger(m.quotaGb) || m.quotaGb <= 0) {
-      throw new Error(`${where}: quotaGb must be a positive whole number of GB, got ${m.quotaGb}`);
-    }
+    // Written as `<n>G` below: the contract's quotas are whole GB (infra/contract/names.ts).
+    const badQuota = mailboxQuotaProblem(m.quotaGb);
+    if (badQuota) throw new Error(`${where}: quotaGb ${badQuota}`);
     for (const u of [...(m.owner ? [m.owner] : []), ...(m.sharedWith ?? [])]) {
-      if (!USERNAME.test(u)) throw new Error(`${where}: invalid username "${u}"`);
+      const bad = usernameProblem(u);
+      if (bad) throw new Error(`${where}: invalid username "${u}": ${bad}`);
     }
     mailboxes.set(address, m);
   }

@@ -1,3 +1,4 @@
+import { hostnameProblem, slugProblem, storageSizeProblem } from "../../infra/contract/names";
 import { gbToBytes } from "../units";
 
 export interface StaticSitePlan {
@@ -15,22 +16,22 @@ export interface StaticSitePlan {
   urls: string[];
 }
 
-const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /**
  * Pure: names, quota and domains of a tenant's static site.
  * @throws Error on an invalid slug or domain, no domain, or a storage size that is not a positive whole number of GB.
  */
 export function staticSitePlan(slug: string, domains: readonly string[], storageGb: number): StaticSitePlan {
-  if (!SLUG.test(slug) || slug.length > 40) throw new Error(`invalid tenant slug "${slug}"`);
-  if (!Number.isInteger(storageGb) || storageGb <= 0) {
-    throw new Error(`static site ${slug}: storageGb must be a positive whole number, got ${storageGb}`);
-  }
+  // The contract's rules (infra/contract/names.ts): never stricter or looser than validate.
+  const badSlug = slugProblem(slug);
+  if (badSlug) throw new Error(`invalid tenant slug "${slug}": ${badSlug}`);
+  const badSize = storageSizeProblem(storageGb);
+  if (badSize) throw new Error(`static site ${slug}: storageGb ${badSize}`);
   const normalized = [...new Set(domains.map((d) => d.trim().toLowerCase()))].sort();
   if (normalized.length === 0) throw new Error(`static site ${slug}: at least one domain is needed`);
   for (const d of normalized) {
-    if (!DOMAIN.test(d)) throw new Error(`static site ${slug}: invalid domain "${d}"`);
+    const bad = hostnameProblem(d);
+    if (bad) throw new Error(`static site ${slug}: invalid domain "${d}": ${bad}`);
   }
   return {
     bucketName: `site-${slug}`,

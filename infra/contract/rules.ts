@@ -1,3 +1,4 @@
+import { mailboxQuotaProblem } from "./names";
 import type { Tenant } from "./tenant";
 
 /** Offers sold by storage tier. */
@@ -145,9 +146,8 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
       placement(box.address, d.domain, [...path, "address"]);
       addresses.push({ address: box.address, path: [...path, "address"] });
       mailboxGb += box.quotaGb;
-      if (box.quotaGb > catalog.mail.maxMailboxGb) {
-        issues.push(error([...path, "quotaGb"], `${box.quotaGb} GB is above the ${catalog.mail.maxMailboxGb} GB a mailbox may hold`));
-      }
+      const quota = mailboxQuotaProblem(box.quotaGb, catalog.mail.maxMailboxGb);
+      if (quota) issues.push(error([...path, "quotaGb"], quota));
       if (box.owner !== undefined) notMember(box.owner, [...path, "owner"], "owner");
       box.sharedWith.forEach((u, si) => notMember(u, [...path, "sharedWith", si], "sharer"));
       issues.push(...duplicates(box.sharedWith, (u) => u, (si) => [...path, "sharedWith", si], "sharer"));

@@ -1,20 +1,31 @@
 import { z } from "zod";
+import { MEMBER_ACCESS, NEXTCLOUD_APPS, TENANT_DEFAULTS } from "./defaults";
 import {
-  CHANNEL_PATTERN, HOSTNAME_PATTERN, MEMBER_ACCESS, NEXTCLOUD_APPS, SLUG_MAX, SLUG_PATTERN, TENANT_DEFAULTS,
-  USERNAME_PATTERN,
-} from "./defaults";
+  channelProblem, emailProblem, hostnameProblem, mailboxQuotaProblem, slugProblem, storageSizeProblem, usernameProblem,
+} from "./names";
 
 /**
  * The shape of a tenant file (contract v1, DESIGN.md). Rules that need the catalog, the other
- * fields or the other files live in rules.ts.
+ * fields or the other files live in rules.ts; the name and size rules in names.ts, which the
+ * components check through too.
  */
-const hostname = z.string().regex(HOSTNAME_PATTERN, "must be a lowercase hostname such as www.example.org");
-const email = z.string()
-  // Local parts stay within what every mail map reads literally (a leading "#" would be a comment to Postfix).
-  .regex(/^[a-z0-9_%+-]+(\.[a-z0-9_%+-]+)*@[a-z0-9-]+(\.[a-z0-9-]+)+$/i, "must be an email address such as alice@example.org (letters, digits and . _ % + - before the @)")
-  .refine((s) => s === s.toLowerCase(), "must be written in lowercase");
-const username = z.string().regex(USERNAME_PATTERN, "must start with a lowercase letter, then 1 to 31 of a-z 0-9 . _ -");
-const gb = z.number().positive("must be a number of GB above 0");
+type Rule<T> = (value: T) => string | undefined;
+const issueOf = <T>(rule: Rule<T>) => (value: T, ctx: z.RefinementCtx) => {
+  const message = rule(value);
+  if (message) ctx.addIssue({ code: "custom", message });
+};
+/** A text field held to a rule of names.ts. */
+const text = (rule: Rule<string>) => z.string().superRefine(issueOf(rule));
+/** A number field held to a rule of names.ts. */
+const number = (rule: Rule<number>) => z.number().superRefine(issueOf(rule));
+
+const hostname = text(hostnameProblem);
+const email = text(emailProblem);
+const username = text(usernameProblem);
+/** A storage size of an offer; which sizes are tiers is the catalog's (rules.ts). */
+const gb = number(storageSizeProblem);
+/** A mailbox quota; the catalog's maximum is checked in rules.ts, through the same rule. */
+const quotaGb = number((n) => mailboxQuotaProblem(n));
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD")
   .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
     "is not a real calendar date");
@@ -30,7 +41,7 @@ const member = z.strictObject({
 const mailbox = z.strictObject({
   address: email,
   owner: username.optional(),
-  quotaGb: gb,
+  quotaGb,
   sharedWith: z.array(username).default([]),
 });
 
@@ -67,7 +78,7 @@ const newsletter = z.strictObject({
 });
 
 const video = z.strictObject({
-  channel: z.string().regex(CHANNEL_PATTERN, "must be 1 to 50 of a-z 0-9 _ ."),
+  channel: text(channelProblem),
   owner: username.optional(),
   storageGb: gb,
   live: z.boolean().default(TENANT_DEFAULTS.live),
@@ -75,8 +86,7 @@ const video = z.strictObject({
 
 export const tenantSchema = z.strictObject({
   version: z.literal(1, "must be 1, the only contract version").default(TENANT_DEFAULTS.version),
-  slug: z.string().max(SLUG_MAX, `must be at most ${SLUG_MAX} characters`)
-    .regex(SLUG_PATTERN, "must be lowercase words of a-z 0-9 joined by single hyphens"),
+  slug: text(slugProblem),
   name: z.string().min(1, "must not be empty"),
   type: z.enum(["collective", "individual"]),
   rate: z.enum(["standard", "solidarity"]).default(TENANT_DEFAULTS.rate),

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { PROJECT_ROOT, TENANTS_DIR } from "../contract/paths";
-import { HOSTNAME_PATTERN } from "../contract/defaults";
+import { HOSTNAME_PATTERN } from "../contract/names";
 import { deepFreeze } from "./deep-freeze";
 
 /** The project root: stacks/, tenants/ and the catalog are found from here, whatever the working folder. */

@@ -1,9 +1,11 @@
+import { domainToASCII } from "node:url";
 import fc from "fast-check";
 import { stringify } from "yaml";
 
 /**
- * Generators and mutations of tenant files for the loader's property tests (loader-fuzz and
- * loader-fast-path share them).
+ * Generators and mutations of tenant files for the property tests: the loader's (loader-fuzz and
+ * loader-fast-path share them), and tenants at the edges of the name rules that must plan
+ * (validate-plans).
  */
 // Arbitraries of the contract (DESIGN.md "The tenant file contract (v1)"): mostly valid values,
 // with a few off-catalog ones so that the rules fire too.
@@ -180,4 +182,251 @@ export function mutatedFile(files: readonly Buffer[], tokens: readonly string[])
     for (const m of list) bytes = mutateBytes(bytes, m);
     return { which, bytes };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenant files validate accepts, out to the edges of every name rule (infra/contract/names.ts),
+// and near misses just past those edges: what validate-plans.test.ts plans.
+
+const LETTERS = "abcdefghijklmnopqrstuvwxyz";
+const ALNUM = `${LETTERS}0123456789`;
+const chars = (alphabet: string) => fc.constantFrom(...alphabet);
+const textOf = (alphabet: string, min: number, max: number) => fc.string({ unit: chars(alphabet), minLength: min, maxLength: max });
+
+/** No hyphen first, last, or after another: the slug and label rules' hyphens. */
+function innerHyphens(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) out += s[i] === "-" && (i === 0 || i === s.length - 1 || out.endsWith("-")) ? "a" : s[i];
+  return out;
+}
+
+/** A slug of `min` to `max` characters (the rule allows 1 to 40). */
+export const slugOf = (min: number, max: number) => textOf(`${ALNUM}--`, min, max).map(innerHyphens);
+/** A username of `min` to `max` characters (the rule allows 2 to 32). */
+export const usernameOf = (min: number, max: number) => fc.tuple(chars(LETTERS), textOf(`${ALNUM}._-`, min - 1, max - 1)).map(([a, b]) => a + b);
+/** An LDH label of `min` to `max` characters (the rule allows 1 to 63). */
+export const labelOf = (min: number, max: number) => textOf(`${ALNUM}-`, min, max).map(innerHyphens);
+
+/** Letters of several scripts; a label holding one becomes a punycode A-label (`xn--…`). */
+const UNICODE = "éèçàôüößñåøрфжиюяблгδλπ日本語中文한국";
+/** A punycode label, the A-label of a Unicode word (RFC 3492), found by Node as a browser would (UTS #46). */
+export const punycodeLabel = fc.tuple(textOf(UNICODE, 1, 3), textOf(`${LETTERS}${UNICODE}`, 0, 10))
+  .map(([u, rest]) => domainToASCII(u + rest))
+  .filter((a) => a.startsWith("xn--") && a.length <= 63 && !a.includes("."));
+
+const tld = fc.oneof(
+  { arbitrary: pick(["org", "fr", "net", "coop", "museum"]), weight: 4 },
+  { arbitrary: pick(["xn--p1ai", "xn--90ais", "xn--qxam", "xn--3e0b707e"]), weight: 2 }, // .рф .бел .ελ .한국
+  { arbitrary: punycodeLabel, weight: 1 },
+  { arbitrary: textOf(LETTERS, 63, 63), weight: 1 },
+);
+const label = fc.oneof(
+  { arbitrary: pick(["www", "cloud", "velo", "jardins", "lettre", "compta", "x1", "asso-2", "3d"]), weight: 3 },
+  { arbitrary: labelOf(1, 20), weight: 3 },
+  { arbitrary: labelOf(63, 63), weight: 1 },
+  { arbitrary: punycodeLabel, weight: 2 },
+);
+
+/** A name of exactly `length` characters ending in `top`, from labels of at most 63. */
+function nameOfLength(length: number, top: string, filler: string): string {
+  const labels: string[] = [];
+  let left = length - top.length - 1;
+  while (left > 0) {
+    // Leave at least one character after a dot.
+    const n = left <= 63 ? left : Math.min(63, left - 2);
+    labels.push(filler.slice(0, n));
+    left -= n + 1;
+  }
+  return [...labels, top].join(".");
+}
+
+/** A hostname: a few labels of every kind, or one of exactly 253 characters. */
+export const hostname = fc.oneof(
+  { arbitrary: fc.tuple(fc.array(label, { minLength: 1, maxLength: 3 }), tld).map(([ls, t]) => [...ls, t].join(".")).filter((h) => h.length <= 253), weight: 6 },
+  { arbitrary: fc.tuple(tld, textOf(ALNUM, 63, 63)).map(([t, filler]) => nameOfLength(253, t, filler)), weight: 1 },
+);
+
+/** An email local part: dot-separated words of a-z 0-9 _ % + -. */
+const localPart = fc.oneof(
+  { arbitrary: pick(["contact", "info", "bureau", "tresorerie", "x"]), weight: 2 },
+  { arbitrary: fc.array(textOf(`${ALNUM}_%+-`, 1, 12), { minLength: 1, maxLength: 3 }).map((w) => w.join(".")), weight: 3 },
+);
+const channel = fc.oneof(textOf(`${ALNUM}_.`, 1, 20), textOf(`${ALNUM}_.`, 50, 50));
+
+/** Values just past a rule, each refused by validate at the field it is written in. */
+export const NEAR_MISSES = {
+  hostname: [
+    `${"a".repeat(64)}.org`, nameOfLength(254, "org", "b".repeat(63)), "jardins.рф", "café.example.org", "WWW.Example.org",
+    "xn--zz.org", "example.a1", "10.0.0.1", "velo.org.", "a_b.org", "-a.org", "org",
+  ],
+  email: ["#info@velo.org", "a@-x.org", "a@café.org", "a@x.a1", "Alice@velo.org", "a..b@velo.org", "a@b", `a@${"c".repeat(64)}.org`],
+  username: ["a".repeat(33), "a", "1abc", "Alice", "al ice"],
+  slug: ["a".repeat(41), "a--b", "-a", "Velo", "vélo"],
+  quotaGb: [0.5, 0, -1, 2.5, 11],
+  storageGb: [2.5, 0, 7],
+  channel: ["c".repeat(51), "Velo", "a-b"],
+} as const;
+export type NearMissKind = keyof typeof NEAR_MISSES;
+
+/** What a generated tenant needs of the catalog and the platform. */
+export interface PlannableLimits {
+  tiers: Record<"website" | "nextcloud" | "video", readonly number[]>;
+  brackets: readonly number[];
+  maxMailboxGb: number;
+  sharedMailDomains: readonly string[];
+}
+
+type Data = Record<string, any>;
+
+/**
+ * A tenant file validate accepts: every offer, engine and tier, members at the username's edges,
+ * hostnames of every kind (punycode labels and TLDs, 63-character labels, 253-character names),
+ * mailboxes with and without owner and sharers, redirections (chains, never loops), shared mail
+ * domains. Names are drawn at random, so two such tenants rarely claim the same thing.
+ */
+export function plannableTenant(limits: PlannableLimits): fc.Arbitrary<Data> {
+  const members = fc.uniqueArray(fc.record({
+    username: fc.oneof({ arbitrary: usernameOf(2, 12), weight: 4 }, { arbitrary: usernameOf(32, 32), weight: 1 }, { arbitrary: usernameOf(2, 2), weight: 1 }),
+    admin: fc.boolean(),
+    access: fc.subarray(["git", "nextcloud"]),
+  }), { selector: (m) => m.username, minLength: 1, maxLength: 4 });
+  const tier = (offer: keyof PlannableLimits["tiers"]) => pick(limits.tiers[offer]);
+  const quota = fc.oneof(fc.integer({ min: 1, max: limits.maxMailboxGb }), pick([1, limits.maxMailboxGb]));
+  return fc.record({
+    slug: fc.oneof({ arbitrary: slugOf(1, 20), weight: 3 }, { arbitrary: slugOf(40, 40), weight: 1 }),
+    type: pick(["collective", "individual"]),
+    solidarity: fc.option(fc.integer({ min: 1, max: 100 })),
+    members,
+    // The tenant's hostnames: three for the website, one per other service, two mail domains.
+    hosts: fc.uniqueArray(hostname, { minLength: 8, maxLength: 8 }),
+    memberDomain: hostname,
+    mailOnWebsiteDomain: fc.boolean(),
+    shared: fc.subarray([...limits.sharedMailDomains]),
+    custom: fc.integer({ min: 0, max: 2 }),
+    locals: fc.array(fc.uniqueArray(localPart, { maxLength: 5 }), { minLength: 4, maxLength: 4 }),
+    mailboxCount: fc.array(fc.nat(5), { minLength: 4, maxLength: 4 }),
+    externals: fc.array(fc.tuple(localPart, hostname).map(([l, h]) => `${l}@${h}`), { minLength: 1, maxLength: 3 }),
+    picks: fc.array(fc.nat(), { minLength: 64, maxLength: 64 }),
+    offers: fc.record({
+      website: fc.option(fc.record({ engine: pick(["wordpress", "static"]), count: fc.integer({ min: 1, max: 3 }), storageGb: tier("website") })),
+      nextcloud: fc.option(fc.record({ storageGb: tier("nextcloud"), apps: fc.subarray(["forms", "polls", "calendar", "contacts", "deck", "notes", "tasks", "office"]) })),
+      accounting: fc.boolean(),
+      newsletter: fc.option(fc.record({ engine: pick(["listmonk", "paheko"]), subscribers: pick(limits.brackets), tracking: fc.boolean(), ownDomain: fc.boolean() })),
+      video: fc.option(fc.record({ channel, withOwner: fc.boolean(), storageGb: tier("video"), live: fc.boolean() })),
+    }),
+  }).map((g) => {
+    let p = 0;
+    /** The next of the generated choices, below n. */
+    const choose = (n: number) => g.picks[p++ % g.picks.length]! % n;
+    const usernames = g.members.map((m) => m.username);
+    const people = g.members.map((m, i) => ({
+      username: m.username,
+      // Usernames may hold dots a local part may not (a trailing one, two in a row).
+      email: `${m.username.replace(/\./g, "_")}+${i}@${g.memberDomain}`,
+      ...(i === 0 || m.admin ? { admin: true } : {}),
+      ...(m.access.length ? { access: m.access } : {}),
+    }));
+    const [w1, w2, w3, nc, acc, nl, m1, m2] = g.hosts as [string, string, string, string, string, string, string, string];
+    const custom = [g.mailOnWebsiteDomain && g.offers.website ? w1 : m1, m2].slice(0, g.custom);
+    const mailDomains = [...custom, ...g.shared];
+    const addresses: string[] = [];
+    const domains = mailDomains.map((domain, di) => {
+      const locals = g.locals[di]!;
+      const split = Math.min(locals.length, g.mailboxCount[di]!);
+      const mailboxes = locals.slice(0, split).map((l) => {
+        const address = `${l}@${domain}`;
+        addresses.push(address);
+        const owner = choose(3) ? { owner: usernames[choose(usernames.length)]! } : {};
+        const sharedWith = usernames.filter(() => choose(3) === 0);
+        return { address, quotaGb: choose(4) ? 1 + choose(limits.maxMailboxGb) : limits.maxMailboxGb, ...owner, ...(sharedWith.length ? { sharedWith } : {}) };
+      });
+      const redirections = locals.slice(split).map((l) => {
+        const from = `${l}@${domain}`;
+        // Earlier addresses only (mailboxes, earlier redirections): chains, never a loop.
+        const targets = [...new Set([...addresses, ...people.map((m) => m.email), ...g.externals])];
+        const to = [...new Set(Array.from({ length: 1 + choose(3) }, () => targets[choose(targets.length)]!))];
+        addresses.push(from);
+        return { from, to };
+      });
+      return { domain, ...(mailboxes.length ? { mailboxes } : {}), ...(redirections.length ? { redirections } : {}) };
+    });
+    const services: Data = {};
+    const o = g.offers;
+    if (o.website) services.website = { engine: o.website.engine, domains: [w1, w2, w3].slice(0, o.website.count), storageGb: o.website.storageGb };
+    if (o.nextcloud) services.nextcloud = { domain: nc, storageGb: o.nextcloud.storageGb, ...(o.nextcloud.apps.length ? { apps: o.nextcloud.apps } : {}) };
+    if (o.accounting) services.accounting = { domain: acc };
+    if (o.newsletter) {
+      const n = o.newsletter;
+      const listmonk = n.engine === "listmonk";
+      // Paheko runs on the accounting instance when there is one: no domain, or the same.
+      const domain = listmonk || !o.accounting ? nl : n.ownDomain ? acc : undefined;
+      services.newsletter = { engine: n.engine, ...(domain ? { domain } : {}), subscribers: n.subscribers, ...(listmonk ? { tracking: n.tracking } : {}) };
+    }
+    if (o.video) {
+      services.video = { channel: o.video.channel, ...(o.video.withOwner ? { owner: usernames[choose(usernames.length)] } : {}), storageGb: o.video.storageGb, live: o.video.live };
+    }
+    const contacts = [...people.map((m) => m.email), ...addresses, ...g.externals];
+    return {
+      slug: g.slug,
+      name: `Tenant ${g.slug}`,
+      type: g.type,
+      ...(g.solidarity !== null ? { rate: "solidarity", solidarityPercent: g.solidarity } : {}),
+      contact: contacts[choose(contacts.length)],
+      members: people,
+      ...(domains.length ? { mail: { domains } } : {}),
+      ...(Object.keys(services).length ? { services } : {}),
+    };
+  });
+}
+
+/** Every place of a tenant where a value of `kind` is written, as a field path. */
+export function fieldsOf(data: Data, kind: NearMissKind): (string | number)[][] {
+  const out: (string | number)[][] = [];
+  if (kind === "slug") out.push(["slug"]);
+  data.members.forEach((m: Data, i: number) => {
+    if (kind === "username") out.push(["members", i, "username"]);
+    if (kind === "email") out.push(["members", i, "email"]);
+  });
+  if (kind === "email") out.push(["contact"]);
+  (data.mail?.domains ?? []).forEach((d: Data, di: number) => {
+    const base = ["mail", "domains", di];
+    if (kind === "hostname") out.push([...base, "domain"]);
+    (d.mailboxes ?? []).forEach((b: Data, bi: number) => {
+      if (kind === "email") out.push([...base, "mailboxes", bi, "address"]);
+      if (kind === "quotaGb") out.push([...base, "mailboxes", bi, "quotaGb"]);
+      if (kind === "username" && b.owner) out.push([...base, "mailboxes", bi, "owner"]);
+    });
+    (d.redirections ?? []).forEach((r: Data, ri: number) => {
+      if (kind === "email") out.push([...base, "redirections", ri, "from"], [...base, "redirections", ri, "to", 0]);
+    });
+  });
+  const s = data.services ?? {};
+  if (kind === "hostname") {
+    (s.website?.domains ?? []).forEach((_: string, i: number) => out.push(["services", "website", "domains", i]));
+    for (const k of ["nextcloud", "accounting", "newsletter"]) if (s[k]?.domain) out.push(["services", k, "domain"]);
+  }
+  if (kind === "storageGb") for (const k of ["website", "nextcloud", "video"]) if (s[k]) out.push(["services", k, "storageGb"]);
+  if (kind === "channel" && s.video) out.push(["services", "video", "channel"]);
+  return out;
+}
+
+/** One near miss: a kind, which of its values, and which of its fields (modulo what the tenant has). */
+export const nearMiss = fc.record({
+  kind: pick(Object.keys(NEAR_MISSES) as NearMissKind[]),
+  value: fc.nat(),
+  at: fc.nat(),
+});
+
+/** The tenant with one near miss written at one of its fields, and that field; undefined when it has none of that kind. */
+export function withNearMiss(data: Data, miss: { kind: NearMissKind; value: number; at: number }): { data: Data; path: (string | number)[]; value: unknown } | undefined {
+  const fields = fieldsOf(data, miss.kind);
+  if (!fields.length) return undefined;
+  const path = fields[miss.at % fields.length]!;
+  const values = NEAR_MISSES[miss.kind];
+  const value = values[miss.value % values.length]!;
+  const copy = structuredClone(data);
+  let at: Data = copy;
+  for (const key of path.slice(0, -1)) at = at[key as string];
+  at[path.at(-1) as string] = value;
+  return { data: copy, path, value };
 }
