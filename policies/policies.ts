@@ -7,6 +7,7 @@ import type { StorageQuota } from "../components/units";
 import { loadCatalog, tierSizes, type TieredOffer } from "../infra/catalog/catalog";
 import { addLoad, NO_LOAD, type Load } from "../infra/model/host-load";
 import { parseStackName } from "../infra/model/naming";
+import { STORAGE_OFFERS } from "../infra/model/offers";
 
 /**
  * The policy pack's policies as a plain array: `index.ts` hands it to `new PolicyPack`, and the
@@ -16,7 +17,9 @@ import { parseStackName } from "../infra/model/naming";
  *
  * ## The quota convention (every storage-bearing resource follows it)
  *
- * - A Docker volume carries the label `alacarte.quota-gb` (ContainerService does it for every volume).
+ * - A Docker volume's quota is declared by the ContainerService it belongs to, in its registered
+ *   props and outputs: `volumes: [{ name, quotaGb, backup }]` (components/blocks/container-service.ts
+ *   `VolumeQuota`), never on the volume, whose labels the provider cannot change without replacing it.
  * - A component that bears storage declares a `quota` (components/units.ts `StorageQuota`) in its
  *   registered props — `super(TYPE, name, { quota }, opts)`, what per-resource policies see — and in
  *   `registerOutputs({ …, quota })`, what stack policies see (the engine gives them outputs).
@@ -63,7 +66,6 @@ export const STORAGE_FREE_COMPONENTS: ReadonlySet<string> = new Set([TYPES.ident
 const BUCKETS: ReadonlySet<string> = new Set([TYPES.bucket, TYPES.bucketV2]);
 const DATA_RESOURCES: ReadonlySet<string> = new Set([TYPES.volume, TYPES.bucket, TYPES.bucketV2]);
 const TENANT_COMPONENT = /^alacarte:tenant:/;
-export const QUOTA_LABEL = "alacarte.quota-gb";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (pure)
@@ -118,10 +120,13 @@ function dockerLabels(props: Record<string, any>): Record<string, string> {
   return out;
 }
 
-function volumeQuotaGb(props: Record<string, any>): number | undefined {
-  const raw = dockerLabels(props)[QUOTA_LABEL];
-  const gb = raw === undefined ? NaN : Number(raw);
-  return Number.isFinite(gb) && gb > 0 ? gb : undefined;
+/** A volume's quota, as the service it belongs to (its parent) declares it. */
+function volumeQuotaGb(volume: PolicyResource): number | undefined {
+  const name = known(() => volume.props.name);
+  const declared = volume.parent ? (known(() => volume.parent!.props.volumes) as unknown) : undefined;
+  if (typeof name !== "string" || !Array.isArray(declared)) return undefined;
+  const gb = (declared as { name?: unknown; quotaGb?: unknown }[]).find((v) => v?.name === name)?.quotaGb;
+  return typeof gb === "number" && Number.isFinite(gb) && gb > 0 ? gb : undefined;
 }
 
 /**
@@ -151,7 +156,7 @@ function readQuota(props: Record<string, any>): StorageQuota | undefined {
       ? { offer: "mail", mailboxes: q.mailboxes.map((m: any) => ({ address: m.address, gb: m.gb })) }
       : undefined;
   }
-  if (["website", "nextcloud", "video", "accounting"].includes(q.offer) && typeof q.gb === "number" && q.gb > 0) return { offer: q.offer, gb: q.gb };
+  if ((STORAGE_OFFERS as readonly string[]).includes(q.offer) && typeof q.gb === "number" && q.gb > 0) return { offer: q.offer, gb: q.gb };
   return undefined;
 }
 
@@ -257,12 +262,12 @@ const round = (n: number) => Math.round(n * 100) / 100;
 
 const storageHasQuota: StackValidationPolicy = {
   name: "storage-has-quota",
-  description: "Every storage-bearing resource has a quota: a Docker volume its alacarte.quota-gb label, a bucket or a tenant offer's component a declared quota.",
+  description: "Every storage-bearing resource has a quota: a Docker volume one declared by its service, a bucket or a tenant offer's component a declared quota.",
   enforcementLevel: "mandatory",
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     for (const r of args.resources) {
-      if (r.type === TYPES.volume && volumeQuotaGb(r.props) === undefined) {
-        report(`${label(r)} has no positive "${QUOTA_LABEL}" label`, r.urn);
+      if (r.type === TYPES.volume && volumeQuotaGb(r) === undefined) {
+        report(`${label(r)} has no quota: its ContainerService declares none for it (volumes[].quotaGb)`, r.urn);
       } else if (BUCKETS.has(r.type) && !ancestors(r).some((a) => componentQuota(a))) {
         report(`${label(r)} is under no component that declares its quota`, r.urn);
       } else if (TENANT_COMPONENT.test(r.type) && tenantOf(r.urn) && !STORAGE_FREE_COMPONENTS.has(r.type) && !declaredQuota(r.props)) {
@@ -307,7 +312,7 @@ const offerQuotaWithinTier: StackValidationPolicy = {
       } else if (!tierSizes(catalog, quota.offer as TieredOffer).includes(quota.gb)) {
         report(`${label(r)}: quota ${quota.gb} GB is not a ${quota.offer} tier of the catalog (${tierSizes(catalog, quota.offer as TieredOffer).join(", ")})`, r.urn);
       }
-      const volumesGb = sum(descendants(r, args.resources).filter((d) => d.type === TYPES.volume).map((d) => volumeQuotaGb(d.props) ?? 0));
+      const volumesGb = sum(descendants(r, args.resources).filter((d) => d.type === TYPES.volume).map((d) => volumeQuotaGb(d) ?? 0));
       if (volumesGb > quota.gb) report(`${label(r)}: its volumes hold ${volumesGb} GB, above its ${quota.gb} GB quota`, r.urn);
     }
   },
@@ -367,7 +372,7 @@ export function placedByStack(resources: PolicyResource[], hosts: HostCapacityCo
       continue;
     }
     const load = byHost[host] ?? { diskGb: 0, memoryGb: 0, cpus: 0 };
-    if (r.type === TYPES.volume) load.diskGb += volumeQuotaGb(r.props) ?? 0;
+    if (r.type === TYPES.volume) load.diskGb += volumeQuotaGb(r) ?? 0;
     else {
       load.memoryGb += Number(known(() => r.props.memory) ?? 0) / 1024;
       load.cpus += Number(known(() => r.props.cpus) ?? 0);
@@ -423,7 +428,7 @@ const hostCapacity: StackValidationPolicy = {
 
 const dataProtected: ResourceValidationPolicy = {
   name: "data-protected",
-  description: "Data resources (Docker volumes, databases' volumes, buckets) are protected in production. Retention on delete is invisible to policies: component tests prove it.",
+  description: "Data resources (Docker volumes, databases' volumes, buckets, and data a command makes on a host, declared as hostData) are protected in production. Retention on delete is invisible to policies: component tests prove it.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -431,10 +436,15 @@ const dataProtected: ResourceValidationPolicy = {
     },
   },
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-    if (!DATA_RESOURCES.has(args.type)) return;
+    // Data a command makes on a host is declared by its component (components/units.ts HostData).
+    const hostData = args.type.startsWith("alacarte:") ? (known(() => args.props.hostData) as { kind?: unknown; name?: unknown; protect?: unknown } | undefined) : undefined;
+    if (!DATA_RESOURCES.has(args.type) && !hostData) return;
     const env = envOf(args.urn);
     const environments = args.getConfig<{ environments?: string[] }>().environments ?? ["prod"];
-    if (env && environments.includes(env) && !args.opts.protect) report(`${label(args)} holds data in ${env} but is not protected (protect: true)`);
+    if (!env || !environments.includes(env)) return;
+    if (hostData) {
+      if (hostData.protect !== true) report(`${label(args)} makes the ${String(hostData.kind)} "${String(hostData.name)}" on a host in ${env} but does not protect it (hostData.protect)`);
+    } else if (!args.opts.protect) report(`${label(args)} holds data in ${env} but is not protected (protect: true)`);
   },
 };
 

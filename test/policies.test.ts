@@ -4,6 +4,7 @@ import * as command from "@pulumi/command";
 import * as s3 from "@pulumi/aws/s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ContainerService, CONTAINER_SERVICE_TYPE } from "../components/blocks/container-service";
+import { Database } from "../components/blocks/database";
 import { HostFile } from "../components/blocks/host-file";
 import { OidcClient } from "../components/blocks/oidc-client";
 import { MailDomain, MAIL_DOMAIN_TYPE } from "../components/tenant/mail-domain";
@@ -109,7 +110,7 @@ describe("the policy pack on components built for the test (offline plan of a pr
     }, { policyConfig: config });
     expect(of(bad.policies, "storage-has-quota").map((v) => v.message).sort()).toEqual([
       'alacarte:tenant:Widget "widget" declares no quota (components/units.ts StorageQuota, in its props and outputs)',
-      'docker:index/volume:Volume "bare" has no positive "alacarte.quota-gb" label',
+      'docker:index/volume:Volume "bare" has no quota: its ContainerService declares none for it (volumes[].quotaGb)',
       'aws:s3/bucket:Bucket "loose" is under no component that declares its quota',
     ].sort());
     expect(bad.policies.find((v) => v.policy === "storage-has-quota")!.level).toBe("mandatory");
@@ -175,6 +176,15 @@ describe("the policy pack on components built for the test (offline plan of a pr
     ]);
     const staging = await planProgram("staging.jardins-partages", () => { site("w", 5, false); }, { policyConfig: config });
     expect(of(staging.policies, "data-protected")).toEqual([]);
+  });
+
+  it("data-protected: a database a command adds to a shared server is checked as a resource would be", async () => {
+    const server = { engine: "postgres" as const, host, containerName: "jp-postgres-server", port: 5432, networks: ["jp-network"] };
+    const db = (protect: boolean) => () => { new Database("jp-nextcloud-db", { engine: "postgres", name: "jp_nextcloud", server: { existing: server }, protect }); };
+    expect(of((await planProgram(T, db(true), { policyConfig: config })).policies, "data-protected")).toEqual([]);
+    expect(of((await planProgram(T, db(false), { policyConfig: config })).policies, "data-protected").map((v) => v.message)).toEqual([
+      'alacarte:block:Database "jp-nextcloud-db" makes the database "jp_nextcloud" on a host in prod but does not protect it (hostData.protect)',
+    ]);
   });
 
   it("image-pinned: a pinned image passes; latest and a bare major fail", async () => {

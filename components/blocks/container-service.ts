@@ -66,7 +66,7 @@ export interface ContainerServiceArgs {
   secretEnv?: Record<string, pulumi.Input<string>>;
   /** Ports published on the host, only for non-HTTP protocols (25, 993, 1935…). @default [] */
   ports?: PublishedPort[];
-  /** Data volumes (protected, retained on delete, quota-labelled). @default [] */
+  /** Data volumes (protected, retained on delete, their quotas declared by the service). @default [] */
   volumes?: ServiceVolume[];
   /** Bind mounts of host paths (fragment folders, docker.sock). @default [] */
   hostPaths?: HostPathMount[];
@@ -139,10 +139,31 @@ export function routeLabels(name: string, routes: ServiceRoute[]): Record<string
   return sortedRecord(entries);
 }
 
-/** Pure: labels of a data volume, read by the host (quota) and the backups. */
-export function volumeLabels(volume: Pick<ServiceVolume, "sizeGb" | "backup">): Record<string, string> {
-  if (!Number.isFinite(volume.sizeGb) || volume.sizeGb <= 0) throw new Error(`Volume size must be a positive number of GB, got ${volume.sizeGb}`);
-  return { "alacarte.backup": volume.backup ? "true" : "false", "alacarte.quota-gb": String(volume.sizeGb) };
+/**
+ * Pure: labels of a data volume, read by the backups. Only what never changes with a tenant file:
+ * the provider replaces a Docker volume when its labels change (infra/model/replacement-properties.ts),
+ * so its quota is declared by the service ({@link VolumeQuota}), never on the volume.
+ */
+export function volumeLabels(volume: Pick<ServiceVolume, "backup">): Record<string, string> {
+  return { "alacarte.backup": volume.backup ? "true" : "false" };
+}
+
+/** A volume's quota as its service declares it (registered props and outputs), for the policy pack and the host. */
+export interface VolumeQuota {
+  /** The Docker volume's name. @example "amis-du-velo-wordpress-data" */
+  name: string;
+  /** Quota in GB (2^30 bytes). */
+  quotaGb: number;
+  /** In the backups. */
+  backup: boolean;
+}
+
+/** Pure: the quotas a service declares for its volumes (Docker volume `<service>-<role>`). */
+export function volumeQuotas(name: string, volumes: readonly ServiceVolume[]): VolumeQuota[] {
+  return volumes.map((v) => {
+    if (!Number.isFinite(v.sizeGb) || v.sizeGb <= 0) throw new Error(`Volume size must be a positive number of GB, got ${v.sizeGb}`);
+    return { name: `${name}-${v.name}`, quotaGb: v.sizeGb, backup: v.backup ?? false };
+  });
 }
 
 /** Pure: every label of the container (routes, `alacarte.service`, extras), sorted; extras may not override. */
@@ -168,8 +189,8 @@ export function validateContainerService(name: string, args: ContainerServiceArg
     if (v.name === "image" || v.name === "container") throw new Error(`ContainerService "${name}": volume name "${v.name}" is reserved`);
     if (volumeNames.has(v.name)) throw new Error(`ContainerService "${name}": volume "${v.name}" is listed twice`);
     volumeNames.add(v.name);
-    volumeLabels(v);
   }
+  volumeQuotas(name, args.volumes ?? []);
   for (const key of Object.keys(args.secretEnv ?? {})) {
     if (key in (args.env ?? {})) throw new Error(`ContainerService "${name}": env var "${key}" is in both env and secretEnv`);
   }
@@ -196,8 +217,10 @@ export class ContainerService extends pulumi.ComponentResource {
   constructor(name: string, args: ContainerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     // The names (never the values) of the plain and secret env vars, for the policy pack's
     // no-plaintext-secrets check: a policy sees Pulumi secrets unwrapped, so it reads the split here.
-    super(CONTAINER_SERVICE_TYPE, name, { envKeys: Object.keys(args.env ?? {}).sort(), secretEnvKeys: Object.keys(args.secretEnv ?? {}).sort() }, opts);
+    // Its volumes' quotas too: the policy pack and host load read them here, not on the volumes.
     validateContainerService(name, args);
+    const volumes = volumeQuotas(name, args.volumes ?? []);
+    super(CONTAINER_SERVICE_TYPE, name, { envKeys: Object.keys(args.env ?? {}).sort(), secretEnvKeys: Object.keys(args.secretEnv ?? {}).sort(), volumes }, opts);
     const protect = args.protect ?? true;
 
     this.image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
@@ -243,7 +266,7 @@ export class ContainerService extends pulumi.ComponentResource {
 
     this.container = new docker.Container(`${name}-container`, containerArgs, { parent: this });
     this.containerName = this.container.name;
-    this.registerOutputs({ containerName: this.containerName });
+    this.registerOutputs({ containerName: this.containerName, volumes });
   }
 
   /** URL of a port of the container on its networks. @example svc.internalUrl(3902) → "http://garage:3902" */

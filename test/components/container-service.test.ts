@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { installMocks, one, byType, promiseOf, secretOf, settle } from "../helpers/mocks";
 import { isSecretInput, optionsRecorder, plain } from "../helpers/options";
-import { assertPinnedImage, containerLabels, hostRule, routeLabels, validateContainerService, volumeLabels } from "../../components/blocks/container-service";
+import { assertPinnedImage, containerLabels, hostRule, routeLabels, validateContainerService, volumeLabels, volumeQuotas } from "../../components/blocks/container-service";
 import type { ContainerServiceArgs } from "../../components/blocks/container-service";
 
 const host = { name: "h1", address: "h1.infra.example.org", user: "deploy" };
@@ -58,10 +58,14 @@ describe("routeLabels", () => {
 });
 
 describe("labels", () => {
-  it("labels volumes with their quota and backup flag", () => {
-    expect(volumeLabels({ sizeGb: 20, backup: true })).toEqual({ "alacarte.backup": "true", "alacarte.quota-gb": "20" });
-    expect(volumeLabels({ sizeGb: 1 })).toEqual({ "alacarte.backup": "false", "alacarte.quota-gb": "1" });
-    expect(() => volumeLabels({ sizeGb: 0 })).toThrow("Volume size must be a positive number of GB, got 0");
+  it("labels volumes with their backup flag only, and declares their quotas on the service", () => {
+    expect(volumeLabels({ backup: true })).toEqual({ "alacarte.backup": "true" });
+    expect(volumeLabels({})).toEqual({ "alacarte.backup": "false" });
+    expect(volumeQuotas("svc", [{ name: "data", containerPath: "/d", sizeGb: 20, backup: true }, { name: "cache", containerPath: "/c", sizeGb: 1 }])).toEqual([
+      { name: "svc-data", quotaGb: 20, backup: true },
+      { name: "svc-cache", quotaGb: 1, backup: false },
+    ]);
+    expect(() => volumeQuotas("svc", [{ name: "data", containerPath: "/d", sizeGb: 0 }])).toThrow("Volume size must be a positive number of GB, got 0");
   });
   it("adds extra labels but never lets them override its own", () => {
     expect(containerLabels("svc", [], { "org.example": "1" })).toEqual({ "alacarte.service": "svc", "org.example": "1" });
@@ -131,7 +135,6 @@ describe("ContainerService under mocks", () => {
       name: "garage-data",
       labels: [
         { label: "alacarte.backup", value: "false" },
-        { label: "alacarte.quota-gb", value: "20" },
         { label: "alacarte.service", value: "garage" },
       ],
     });

@@ -150,9 +150,11 @@ describe("ObjectStorage under mocks", () => {
     expect(labels["traefik.http.routers.os-garage-0.rule"]).toBe("Host(`s3.example.org`)");
     expect(labels["traefik.http.routers.os-garage-0.tls.certresolver"]).toBe("le");
     expect(labels["traefik.http.services.os-garage-0.loadbalancer.server.port"]).toBe("3900");
-    const vols = Object.fromEntries(byType("docker:index/volume:Volume").map((v) => [v.name, plain(v.inputs.labels)]));
-    expect(vols["os-garage-data"]).toEqual(expect.arrayContaining([{ label: "alacarte.quota-gb", value: "100" }]));
-    expect(vols["os-garage-meta"]).toEqual(expect.arrayContaining([{ label: "alacarte.quota-gb", value: "2" }]));
+    // Quotas are the service's declaration, never a volume label (a label change replaces the volume).
+    expect(one("alacarte:block:ContainerService", "os-garage").inputs.volumes).toEqual([
+      { name: "os-garage-meta", quotaGb: 2, backup: true },
+      { name: "os-garage-data", quotaGb: 100, backup: true },
+    ]);
     expect(rec.get("os-garage-meta").opts.protect).toBe(false);
     expect(rec.get("os-garage-meta").opts.retainOnDelete).toBe(true);
 
