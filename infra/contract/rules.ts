@@ -1,4 +1,4 @@
-import { mailboxQuotaProblem } from "./names";
+import { hostnameProblem, mailboxQuotaProblem } from "./names";
 import type { Tenant } from "./tenant";
 
 /** Offers sold by storage tier. */
@@ -47,7 +47,19 @@ export interface RuleContext {
   sharedMailDomains: readonly string[];
   /** YYYY-MM-DD; a membership paid until before it is flagged. */
   today: string;
+  /**
+   * Suffixes under which some environment serves tenant hostnames (staging's `tenantHostSuffix`):
+   * a service hostname must stay a valid hostname under each. @default []
+   */
+  hostSuffixes?: readonly string[];
 }
+
+/**
+ * Linux refuses a file name over 255 bytes (NAME_MAX): a mail domain's fragment file is
+ * `<slug>--<domain>.mail` (components/tenant/mail-domain-config.ts mailFragmentPath).
+ */
+const FILE_NAME_MAX = 255;
+const mailFragmentName = (slug: string, domain: string) => `${slug}--${domain}.mail`;
 
 const error = (path: PathKey[], message: string): Issue => ({ path, message, severity: "error" });
 const warning = (path: PathKey[], message: string): Issue => ({ path, message, severity: "warning" });
@@ -130,6 +142,12 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   const domains = tenant.mail?.domains ?? [];
   const declared = new Set(domains.map((d) => d.domain));
   issues.push(...duplicates(domains, (d) => d.domain, (i) => ["mail", "domains", i, "domain"], "mail domain"));
+  domains.forEach((d, i) => {
+    const file = mailFragmentName(tenant.slug, d.domain);
+    if (Buffer.byteLength(file) > FILE_NAME_MAX) {
+      issues.push(error(["mail", "domains", i, "domain"], `is too long: its fragment file on the mail host, ${Buffer.byteLength(file)} bytes with the slug, would exceed the ${FILE_NAME_MAX} a file name may have`));
+    }
+  });
   const addresses: { address: string; path: PathKey[] }[] = [];
   const placement = (address: string, domain: string, path: PathKey[]) => {
     const actual = domainOf(address);
@@ -204,6 +222,12 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   const hostnames = serviceHostnames(tenant);
   issues.push(...duplicates(hostnames, (h) => h.hostname, (i) => hostnames[i]!.path, "hostname"));
   for (const h of hostnames) {
+    for (const suffix of ctx.hostSuffixes ?? []) {
+      const served = `${h.hostname}.${suffix}`;
+      if (!hostnameProblem(h.hostname) && hostnameProblem(served)) {
+        issues.push(error(h.path, `is too long to be served under ${suffix} (staging serves ${served}, ${served.length} characters, above the 253 a hostname may have)`));
+      }
+    }
     if (ctx.sharedMailDomains.includes(h.hostname)) {
       issues.push(error(h.path, `${h.hostname} is a shared mail domain of the platform; it cannot serve a tenant's site`));
     }
