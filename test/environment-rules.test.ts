@@ -1,13 +1,14 @@
 /**
- * Rules that come from where a tenant is deployed rather than from the contract alone: a service
- * hostname must stay a hostname under every environment's suffix (staging serves
- * `<hostname>.<tenantHostSuffix>`), and a mail domain's fragment file name must fit a file name.
+ * What a tenant file must satisfy where it is deployed: staging serves every hostname production
+ * accepts (under its suffix), and a mail domain's fragment file name fits a file name.
  */
 import { describe, expect, it } from "vitest";
 import { loadCatalog } from "../infra/catalog/catalog";
 import { tenantRules } from "../infra/contract/rules";
 import { tenantSchema } from "../infra/contract/tenant";
-import { environmentHostSuffixes } from "../infra/model/platform-config";
+import { hostnameProblem } from "../infra/contract/names";
+import { environmentHostname } from "../infra/model/naming";
+import { readPlatformConfig } from "../infra/model/platform-config";
 
 const catalog = loadCatalog();
 const label = (n: number, c = "a") => c.repeat(n);
@@ -31,28 +32,17 @@ function tenant(extra: Record<string, unknown>) {
   });
 }
 
-describe("rules of the environments", () => {
-  it("reads staging's suffix from its settings file", () => {
-    expect(environmentHostSuffixes()).toEqual(["staging.alacarte.example.org"]);
-  });
-
-  it("refuses a service hostname that staging could not serve, and accepts one that fits", () => {
-    const suffix = "staging.alacarte.example.org";
+describe("where a tenant is deployed", () => {
+  it("serves every hostname production accepts under staging's suffix, a too long one under its digest", () => {
+    const suffix = readPlatformConfig("staging").tenantHostSuffix!;
     const fits = hostname(253 - suffix.length - 1);
-    const over = hostname(253 - suffix.length);
-    expect(fits.length).toBe(224);
-    const rules = (h: string) => tenantRules(tenant({ services: { website: { engine: "static", domains: [h], storageGb: 5 } } }), {
-      catalog, fileStem: "t", sharedMailDomains: [], today: "2026-12-01", hostSuffixes: [suffix],
-    }).filter((i) => i.severity === "error");
-    expect(rules(fits)).toEqual([]);
-    expect(rules(over)).toEqual([{
-      path: ["services", "website", "domains", 0], severity: "error",
-      message: `is too long to be served under ${suffix} (staging serves ${over}.${suffix}, 254 characters, above the 253 a hostname may have)`,
-    }]);
-    // Without the environments, the rule has nothing to check.
-    expect(tenantRules(tenant({ services: { website: { engine: "static", domains: [over], storageGb: 5 } } }), {
-      catalog, fileStem: "t", sharedMailDomains: [], today: "2026-12-01",
-    }).filter((i) => i.severity === "error")).toEqual([]);
+    const over = hostname(253);
+    expect(environmentHostname(fits, suffix)).toBe(`${fits}.${suffix}`);
+    const served = environmentHostname(over, suffix);
+    expect(served).toMatch(new RegExp(`^h-[0-9a-f]{16}\\.${suffix.replace(/\./g, "\\.")}$`));
+    expect(hostnameProblem(served)).toBeUndefined();
+    expect(environmentHostname(hostname(252), suffix)).not.toBe(served);
+    expect(environmentHostname(over, undefined)).toBe(over);
   });
 
   it("refuses a mail domain whose fragment file name would pass 255 bytes", () => {

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { loadCatalog } from "../catalog/catalog";
-import { environmentHostSuffixes, readPlatformConfig } from "../model/platform-config";
+import { readPlatformConfig } from "../model/platform-config";
 import { formatEur, quoteTenant, summarize, type Quote } from "../catalog/pricing";
 import { fileStem, formatProblem } from "../contract/load";
 import { hasErrors, validateTenants } from "../contract/validate";
@@ -23,7 +23,7 @@ function printQuote(q: Quote, rate: string): void {
 runCli(() => {
   const { positionals } = parseArgs({ allowPositionals: true, options: {} });
   const platform = readPlatformConfig("prod");
-  const result = validateTenants({ sharedMailDomains: platform.sharedMailDomains, hostSuffixes: environmentHostSuffixes(), catalog: loadCatalog() });
+  const result = validateTenants({ sharedMailDomains: platform.sharedMailDomains, catalog: loadCatalog() });
   if (hasErrors(result.problems)) {
     for (const p of result.problems) console.error(formatProblem(p));
     return 1;

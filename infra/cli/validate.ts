@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { loadCatalog } from "../catalog/catalog";
-import { environmentHostSuffixes, readPlatformConfig } from "../model/platform-config";
+import { readPlatformConfig } from "../model/platform-config";
 import { formatProblem } from "../contract/load";
 import { hasErrors, validateTenantsInParallel } from "../contract/validate";
 import { runCli } from "./run";
@@ -16,7 +16,6 @@ runCli(async () => {
   const result = await validateTenantsInParallel({
     files: positionals.length ? positionals : undefined,
     sharedMailDomains: platform.sharedMailDomains,
-    hostSuffixes: environmentHostSuffixes(),
     catalog: loadCatalog(),
   });
   for (const problem of result.problems) console.log(formatProblem(problem));

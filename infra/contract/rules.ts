@@ -1,4 +1,4 @@
-import { hostnameProblem, mailboxQuotaProblem } from "./names";
+import { mailboxQuotaProblem } from "./names";
 import type { Tenant } from "./tenant";
 
 /** Offers sold by storage tier. */
@@ -47,11 +47,6 @@ export interface RuleContext {
   sharedMailDomains: readonly string[];
   /** YYYY-MM-DD; a membership paid until before it is flagged. */
   today: string;
-  /**
-   * Suffixes under which some environment serves tenant hostnames (staging's `tenantHostSuffix`):
-   * a service hostname must stay a valid hostname under each. @default []
-   */
-  hostSuffixes?: readonly string[];
 }
 
 /**
@@ -222,12 +217,6 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   const hostnames = serviceHostnames(tenant);
   issues.push(...duplicates(hostnames, (h) => h.hostname, (i) => hostnames[i]!.path, "hostname"));
   for (const h of hostnames) {
-    for (const suffix of ctx.hostSuffixes ?? []) {
-      const served = `${h.hostname}.${suffix}`;
-      if (!hostnameProblem(h.hostname) && hostnameProblem(served)) {
-        issues.push(error(h.path, `is too long to be served under ${suffix} (staging serves ${served}, ${served.length} characters, above the 253 a hostname may have)`));
-      }
-    }
     if (ctx.sharedMailDomains.includes(h.hostname)) {
       issues.push(error(h.path, `${h.hostname} is a shared mail domain of the platform; it cannot serve a tenant's site`));
     }

@@ -15,8 +15,6 @@ export interface ValidateOptions {
   /** Folder of all tenant files, for the cross-file rules. @default tenants/ */
   tenantsDir?: string;
   sharedMailDomains: readonly string[];
-  /** Suffixes some environment serves tenant hostnames under (staging's): hostnames must stay valid under each. @default [] */
-  hostSuffixes?: readonly string[];
   /** The catalog's tiers, brackets and mail limits (infra/catalog/catalog.ts). */
   catalog: ContractLimits;
   /** YYYY-MM-DD. @default today (UTC) */
@@ -48,7 +46,6 @@ export interface FileCheckContext {
   catalog: ContractLimits;
   today: string;
   sharedMailDomains: readonly string[];
-  hostSuffixes: readonly string[];
 }
 
 /** The files a validation reads and the files it reports on, as absolute paths. */
@@ -59,7 +56,7 @@ export function filesOf(options: ValidateOptions): { files: string[]; reported: 
 }
 
 export function checkContext(options: ValidateOptions): FileCheckContext {
-  return { catalog: options.catalog, today: options.today ?? todayUtc(), sharedMailDomains: options.sharedMailDomains, hostSuffixes: options.hostSuffixes ?? [] };
+  return { catalog: options.catalog, today: options.today ?? todayUtc(), sharedMailDomains: options.sharedMailDomains };
 }
 
 /** Reads one tenant file and runs every single-file check on it. */
@@ -75,7 +72,7 @@ export function checkFile(file: string, name: string, context: FileCheckContext)
   result.tenant.path = file;
   result.tenant.digest = digestOf(bytes);
   const issues = tenantRules(result.tenant.tenant, {
-    catalog: context.catalog, today: context.today, fileStem: fileStem(file), sharedMailDomains: context.sharedMailDomains, hostSuffixes: context.hostSuffixes,
+    catalog: context.catalog, today: context.today, fileStem: fileStem(file), sharedMailDomains: context.sharedMailDomains,
   });
   return { tenant: result.tenant, problems: [...result.problems, ...locateIssues(result.tenant, issues)] };
 }

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Stack names. The platform stack of an environment is named after it (`prod`); a tenant stack is
  * `<env>.<slug>` (slugs have no dot, so the split is unambiguous).
@@ -35,8 +37,16 @@ export function platformStackReference(organization: string, project: string, en
  * the staging suffix elsewhere so that staging never answers for a real name.
  */
 export function environmentHostname(hostname: string, suffix: string | undefined): string {
-  return suffix ? `${hostname}.${suffix}` : hostname;
+  if (!suffix) return hostname;
+  const served = `${hostname}.${suffix}`;
+  if (served.length <= HOSTNAME_MAX) return served;
+  // A name too long to sit under the suffix is served under a digest of itself: still one name per
+  // hostname, and a valid one, so staging plans every hostname production accepts.
+  return `h-${createHash("sha256").update(hostname).digest("hex").slice(0, 16)}.${suffix}`;
 }
+
+/** RFC 1035 §2.3.4: a name of at most 253 characters in its text form. */
+const HOSTNAME_MAX = 253;
 
 /** Physical name of a tenant's resource in a shared namespace (bucket, Keycloak client, database). */
 export function tenantResourceName(slug: string, offer: string): string {

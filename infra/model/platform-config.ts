@@ -110,16 +110,5 @@ export function readPlatformConfig(env: string): Readonly<PlatformConfig> {
   return config;
 }
 
-/**
- * The suffixes some environment serves tenant hostnames under (`tenantHostSuffix` of every
- * stacks/Pulumi.<env>.yaml that sets one), sorted: validate checks that every service hostname
- * stays a valid hostname under each, so that no environment's plan refuses what validate accepts.
- */
-export function environmentHostSuffixes(): string[] {
-  if (!fs.existsSync(STACKS_DIR)) return [];
-  const envs = fs.readdirSync(STACKS_DIR).map((f) => /^Pulumi\.([a-z][a-z0-9-]*)\.yaml$/.exec(f)?.[1]).filter((e): e is string => !!e);
-  return [...new Set(envs.map((env) => readPlatformConfig(env).tenantHostSuffix).filter((s): s is string => !!s))].sort();
-}
-
 /** A mistake in a settings file: shown as a message, never a stack trace. */
 export class ConfigError extends Error {}

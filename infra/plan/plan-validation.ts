@@ -1,5 +1,5 @@
 import { loadCatalog } from "../catalog/catalog";
-import { environmentHostSuffixes, readPlatformConfig } from "../model/platform-config";
+import { readPlatformConfig } from "../model/platform-config";
 import { validateTenantsInParallel, type ValidateResult } from "../contract/validate";
 
 /** What the plan's validation of the tenant files depends on (offline-plan.ts PlanOptions). */
@@ -17,7 +17,7 @@ export interface PlanValidationOptions {
 export function startPlanValidation(options: PlanValidationOptions, here = false): Promise<ValidateResult> {
   const platformConfig = readPlatformConfig(options.env ?? "prod");
   const validation = validateTenantsInParallel({
-    sharedMailDomains: platformConfig.sharedMailDomains, hostSuffixes: environmentHostSuffixes(), catalog: loadCatalog(),
+    sharedMailDomains: platformConfig.sharedMailDomains, catalog: loadCatalog(),
     ...(options.today ? { today: options.today } : {}),
     ...(options.tenantsDir ? { tenantsDir: options.tenantsDir } : {}),
   }, { here });

@@ -32,7 +32,6 @@ function loadTenantPlan(env: string, slug: string, config: PlatformConfig): Tena
   const problems = loaded.tenant
     ? locateIssues(loaded.tenant, tenantRules(loaded.tenant.tenant, {
       catalog, fileStem: slug, sharedMailDomains: config.sharedMailDomains, today: todayUtc(),
-      hostSuffixes: config.tenantHostSuffix ? [config.tenantHostSuffix] : [],
     }))
     : loaded.problems;
   const errors = problems.filter((p) => p.severity === "error");
