@@ -3,8 +3,6 @@ export const TENANT_DEFAULTS = {
   version: 1,
   rate: "standard",
   admin: false,
-  access: [] as string[],
-  sharedWith: [] as string[],
   tracking: false,
   live: false,
 } as const;

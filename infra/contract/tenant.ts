@@ -106,8 +106,6 @@ export const tenantSchema = z.strictObject({
 
 export type Tenant = z.infer<typeof tenantSchema>;
 export type Member = Tenant["members"][number];
-export type MailDomainEntry = NonNullable<Tenant["mail"]>["domains"][number];
 export type Services = Tenant["services"];
 /** The keys of `services`: the à-la-carte offers. */
-export type OfferKind = keyof Services;
-export const OFFER_KINDS = ["website", "nextcloud", "accounting", "newsletter", "video"] as const satisfies readonly OfferKind[];
+export type ServiceField = keyof Services;

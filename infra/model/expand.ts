@@ -1,7 +1,7 @@
 import type { Catalog } from "../catalog/catalog";
 import { environmentHostname } from "./naming";
 import { OFFERS } from "./offers";
-import type { OfferKind, Tenant } from "../contract/tenant";
+import type { ServiceField, Tenant } from "../contract/tenant";
 
 /** What a tenant stack builds, as plain data: the expansion of a tenant file. */
 export interface TenantPlan {
@@ -21,14 +21,13 @@ export interface MailDomainPlan {
 
 /** One offer to build. `field` is where it comes from in the tenant file. */
 export type OfferPlan =
-  | { kind: "static-site"; field: OfferKind; hostnames: string[]; storageGb: number }
-  | { kind: "wordpress"; field: OfferKind; hostnames: string[]; storageGb: number }
-  | { kind: "nextcloud"; field: OfferKind; hostname: string; storageGb: number; apps: string[] }
-  | { kind: "paheko"; field: OfferKind; hostname: string; storageGb: number; accounting: boolean; newsletter: boolean; subscribers?: number }
-  | { kind: "listmonk"; field: OfferKind; hostname: string; subscribers: number; tracking: boolean }
-  | { kind: "video"; field: OfferKind; channel: string; owner: string; storageGb: number; live: boolean };
+  | { kind: "static-site"; field: ServiceField; hostnames: string[]; storageGb: number }
+  | { kind: "wordpress"; field: ServiceField; hostnames: string[]; storageGb: number }
+  | { kind: "nextcloud"; field: ServiceField; hostname: string; storageGb: number; apps: string[] }
+  | { kind: "paheko"; field: ServiceField; hostname: string; storageGb: number; accounting: boolean; newsletter: boolean; subscribers?: number }
+  | { kind: "listmonk"; field: ServiceField; hostname: string; subscribers: number; tracking: boolean }
+  | { kind: "video"; field: ServiceField; channel: string; owner: string; storageGb: number; live: boolean };
 
-export type OfferPlanKind = OfferPlan["kind"];
 
 export interface ExpandContext {
   catalog: Catalog;
@@ -85,7 +84,7 @@ export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
 }
 
 /** The fields of the tenant file an offer stands for (one Paheko may serve two). */
-export function offerFields(offer: OfferPlan): OfferKind[] {
+export function offerFields(offer: OfferPlan): ServiceField[] {
   if (offer.kind === "paheko") {
     return [...(offer.accounting ? ["accounting" as const] : []), ...(offer.newsletter ? ["newsletter" as const] : [])];
   }

@@ -1,4 +1,4 @@
-import type { OfferKind as ServiceField } from "../contract/tenant";
+import type { ServiceField } from "../contract/tenant";
 import type { OfferPlan } from "./expand";
 
 /**
@@ -69,10 +69,6 @@ export type OfferTable = Readonly<Record<OfferKind, OfferEntry>>;
 
 /** Offer kinds whose component exists. */
 export type BuiltOfferKind = { [K in OfferKind]: (typeof OFFERS)[K]["built"] extends true ? K : never }[OfferKind];
-
-export function offerEntry(kind: OfferKind): OfferEntry {
-  return OFFERS[kind];
-}
 
 export function isBuilt(kind: OfferKind): boolean {
   return OFFERS[kind].built;

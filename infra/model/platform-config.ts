@@ -61,8 +61,6 @@ export const platformConfigSchema = z.strictObject({
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 
-export const ENVIRONMENTS = ["prod", "staging"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
 
 export function stackFile(env: string): string {
   return path.join(STACKS_DIR, `Pulumi.${env}.yaml`);
