@@ -5,7 +5,7 @@ import {
 } from "./names";
 
 /**
- * The shape of a tenant file (contract v1, DESIGN.md). Rules that need the catalog, the other
+ * The shape of a tenant file (contract v1, docs/contract.md field by field). Rules that need the catalog, the other
  * fields or the other files live in rules.ts; the name and size rules in names.ts, which the
  * components check through too.
  */
@@ -31,75 +31,122 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written 
     "is not a real calendar date");
 
 const member = z.strictObject({
+  /** Becomes the uid in every app and the Keycloak username. @example "alice" */
   username,
+  /** The person's address: their Keycloak account's, and where invitations go. One email per username across all files. */
   email,
+  /** Display name. @default none */
   name: z.string().min(1).optional(),
+  /** Administers this tenant's apps (Nextcloud, WordPress, Paheko, Listmonk, the video channel). @default false */
   admin: z.boolean().default(TENANT_DEFAULTS.admin),
+  /** Historic member services this person may use: the members' Git and shared Nextcloud. @default [] */
   access: z.array(z.enum(MEMBER_ACCESS)).default([]),
 });
 
 const mailbox = z.strictObject({
+  /** The mailbox's address, in a domain this tenant declares. @example "contact@amisduvelo.org" */
   address: email,
+  /** The member who opens it (webmail, mail clients). @default none */
   owner: username.optional(),
+  /** Quota in whole GB (2^30 bytes), at most the catalog's maximum per mailbox. @example 5 */
   quotaGb,
+  /** Members who may open it too. @default [] */
   sharedWith: z.array(username).default([]),
 });
 
 const redirection = z.strictObject({
+  /** The address redirected, in a domain this tenant declares. */
   from: email,
+  /** Where its mail goes: at least one address, anywhere. */
   to: z.array(email).min(1, "needs at least one address"),
 });
 
 const mailDomain = z.strictObject({
+  /** The mail domain (custom domain included in the membership), or one of the platform's shared mail domains, which then claims only the addresses listed. */
   domain: hostname,
+  /** @default [] */
   mailboxes: z.array(mailbox).default([]),
+  /** @default [] */
   redirections: z.array(redirection).default([]),
 });
 
 const website = z.strictObject({
+  /** `wordpress`, or `static`: raw files uploaded to a bucket of the object store. */
   engine: z.enum(["wordpress", "static"]),
+  /** The hostnames serving the site, each with TLS once its DNS points at the platform. At least one. */
   domains: z.array(hostname).min(1, "needs at least one domain"),
+  /** Storage in GB (2^30 bytes): a website tier of the catalog. @example 5 */
   storageGb: gb,
 });
 
 const nextcloud = z.strictObject({
+  /** The suite's hostname. @example "cloud.amisduvelo.org" */
   domain: hostname,
+  /** Storage in GB (2^30 bytes) for the whole suite: a Nextcloud tier of the catalog. @example 20 */
   storageGb: gb,
+  /** Apps enabled besides files: forms polls calendar contacts deck notes tasks office. @default [] */
   apps: z.array(z.enum(NEXTCLOUD_APPS)).default([]),
 });
 
-const accounting = z.strictObject({ domain: hostname });
+const accounting = z.strictObject({
+  /** Paheko's hostname; a Paheko newsletter runs on this same instance. @example "compta.amisduvelo.org" */
+  domain: hostname,
+});
 
 const newsletter = z.strictObject({
+  /** `listmonk`, or `paheko`: the tenant's one Paheko (the accounting one when present). */
   engine: z.enum(["listmonk", "paheko"]),
+  /** Required for listmonk, and for paheko without `accounting`; with `accounting`, omitted or equal to its domain. */
   domain: hostname.optional(),
+  /** A subscriber bracket of the catalog. @example 500 */
   subscribers: z.number().int("must be a whole number").positive(),
+  /** Engagement tracking (opens, clicks), opt-in; listmonk only. @default false */
   tracking: z.boolean().default(TENANT_DEFAULTS.tracking),
 });
 
 const video = z.strictObject({
+  /** The channel's name on the shared PeerTube, unique across tenants. @example "amisduvelo" */
   channel: text(channelProblem),
+  /** The member who owns the channel. @default the first admin */
   owner: username.optional(),
+  /** Video storage in GB (2^30 bytes): a video tier of the catalog. @example 10 */
   storageGb: gb,
+  /** Live streaming. @default false */
   live: z.boolean().default(TENANT_DEFAULTS.live),
 });
 
 export const tenantSchema = z.strictObject({
+  /** The contract version. @default 1 */
   version: z.literal(1, "must be 1, the only contract version").default(TENANT_DEFAULTS.version),
+  /** Equals the file name; names every resource of the tenant. At most 40 of a-z 0-9 in words joined by single hyphens. */
   slug: text(slugProblem),
+  /** The tenant's name, as people read it. @example "Les Amis du Vélo" */
   name: z.string().min(1, "must not be empty"),
+  /** `collective` (an organisation) or `individual` (a member): decides the membership fee. */
   type: z.enum(["collective", "individual"]),
+  /** `standard`, or `solidarity`: a reduction on everything the tenant pays. @default "standard" */
   rate: z.enum(["standard", "solidarity"]).default(TENANT_DEFAULTS.rate),
+  /** The solidarity reduction in %, only with `rate: solidarity`. @default the catalog's */
   solidarityPercent: z.number().gt(0, "must be above 0").max(100, "must be at most 100").optional(),
+  /** Where the association writes to the tenant (bills, notices). */
   contact: email,
+  /** `paidUntil` (YYYY-MM-DD): past it the tenant is flagged; nothing is deleted. */
   membership: z.strictObject({ paidUntil: isoDate.optional() }).optional(),
+  /** The people of the tenant: at least one, at least one admin. A person may belong to several tenants. */
   members: z.array(member).min(1, "needs at least one member"),
+  /** Mail V2, included in the membership. */
   mail: z.strictObject({ domains: z.array(mailDomain).default([]) }).optional(),
+  /** The à-la-carte offers, each optional. @default {} */
   services: z.strictObject({
+    /** A WordPress or static website. */
     website: website.optional(),
+    /** A dedicated Nextcloud suite, one account per member. */
     nextcloud: nextcloud.optional(),
+    /** Paheko accounting. */
     accounting: accounting.optional(),
+    /** A newsletter (Listmonk, or Paheko). */
     newsletter: newsletter.optional(),
+    /** A channel on the shared PeerTube. */
     video: video.optional(),
   }).default({}),
 });
