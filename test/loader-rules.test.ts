@@ -1,5 +1,5 @@
 /**
- * Every loader rule of DESIGN.md ("The tenant file contract (v1)" and the rules after it), checked
+ * Every loader rule of docs/contract.md ("Rules `validate` enforces"), checked
  * through validateTenants on files written to a fresh folder, down to the formatted line
  * `<file>:<line>:<col> <field.path>: <message>`.
  */

@@ -103,7 +103,7 @@ export function serviceHostnames(tenant: Tenant): { hostname: string; path: Path
   return out;
 }
 
-/** Every rule of DESIGN.md that one file can decide alone. */
+/** Every rule of docs/contract.md that one file can decide alone. */
 export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   const { catalog } = ctx;
   const issues: Issue[] = [];

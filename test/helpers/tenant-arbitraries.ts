@@ -7,7 +7,7 @@ import { stringify } from "yaml";
  * loader-fast-path share them), and tenants at the edges of the name rules that must plan
  * (validate-plans).
  */
-// Arbitraries of the contract (DESIGN.md "The tenant file contract (v1)"): mostly valid values,
+// Arbitraries of the contract (docs/contract.md, "Fields"): mostly valid values,
 // with a few off-catalog ones so that the rules fire too.
 
 const USERNAMES = ["alice", "bruno", "chloe", "dominique", "eve.l", "farid_b", "gaelle-p"];
