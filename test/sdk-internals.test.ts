@@ -15,9 +15,9 @@ const WRITTEN_FOR: Record<PinnedPackage, string> = { "@pulumi/pulumi": "3.248.0"
 describe("the SDK versions sdk-internals.ts was written for", () => {
   it("names the version written for, the one found and what to check, in one line", () => {
     const problem = versionProblem("@pulumi/pulumi", "3.249.0");
-    expect(problem).toMatch(/^infra\/plan\/sdk-internals\.ts was written for @pulumi\/pulumi 3\.248\.0, found 3\.249\.0: check .*runtime\/mocks\.js MockMonitor.* before changing the pin$/);
+    expect(problem).toMatch(/^infra\/plan\/sdk-internals\.ts was written for @pulumi\/pulumi 3\.248\.0, found 3\.249\.0: check .*runtime\/mocks MockMonitor.* before changing the pin$/);
     expect(problem).not.toContain("\n");
-    expect(versionProblem("@pulumi/policy", "1.22.0")).toMatch(/^infra\/plan\/sdk-internals\.ts was written for @pulumi\/policy 1\.21\.0, found 1\.22\.0: check .*deserialize\.js.* before changing the pin$/);
+    expect(versionProblem("@pulumi/policy", "1.22.0")).toMatch(/^infra\/plan\/sdk-internals\.ts was written for @pulumi\/policy 1\.21\.0, found 1\.22\.0: check .*deserialize.* before changing the pin$/);
     expect(versionProblem("google-protobuf", "4.0.0")).toMatch(/^infra\/plan\/sdk-internals\.ts was written for google-protobuf 3\.21\.4, found 4\.0\.0: check .* before changing the pin$/);
   });
 

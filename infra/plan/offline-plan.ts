@@ -530,7 +530,7 @@ function packConfigOf(env: string, platformConfig: PlatformConfig, catalog: Cata
   return policyConfig({ env, config: platformConfig, catalog, tenants: tenants.map((tenant) => ({ tenant, plan: expandTenant(tenant, context) })) });
 }
 
-function mandatoryViolations(result: PlanResult): PolicyViolation[] {
+export function mandatoryViolations(result: PlanResult): PolicyViolation[] {
   return result.stacks.flatMap((s) => s.policies.filter((p) => p.level === "mandatory"));
 }
 

@@ -58,7 +58,7 @@ interface Reconciled {
 
 /**
  * The level of a policy that sets none: policies/index.ts gives its PolicyPack none, so
- * @pulumi/policy's default (policy.js defaultEnforcementLevel).
+ * @pulumi/policy's default (pulumi/pulumi-policy sdk/nodejs/policy/policy.ts defaultEnforcementLevel).
  */
 const PACK_LEVEL: EnforcementLevel = "advisory";
 

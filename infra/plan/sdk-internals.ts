@@ -14,26 +14,29 @@ import type * as structproto from "google-protobuf/google/protobuf/struct_pb";
  * rest of infra/plan/ reaches them only through this module, typed by the interfaces below.
  *
  * These are contracts of one exact version: the module checks, when it loads and before it
- * requires any of them, that the installed packages are the versions it was written for.
+ * requires any of them, that the installed packages are the versions it was written for. The
+ * sources they come from: pulumi/pulumi at v3.248.0 (sdk/nodejs/runtime/mocks.ts, settings.ts,
+ * rpc.ts, debuggable.ts; sdk/nodejs/resource.ts, output.ts; proto/pulumi/resource.proto) and
+ * pulumi/pulumi-policy at v1.21.0 (sdk/nodejs/policy/server.ts, deserialize.ts, proxy.ts, policy.ts).
  */
 
 const requireHere = createRequire(__filename);
 
-/** The versions this module was written for, and what to re-read in a new one before changing the pin. */
+/** The versions this module was written for, and what to re-read in a new one (the package's files) before changing the pin. */
 const WRITTEN_FOR = {
   "@pulumi/pulumi": {
     version: "3.248.0",
-    check: "runtime/mocks.js MockMonitor (registerResource, readResource, registerResourceOutputs, newUrn, resources), "
-      + "runtime/settings.js getMonitor and waitForRPCs, runtime/rpc.js, runtime/debuggable.js, resource.js Resource.stackTrace, "
-      + "output.js OutputImpl.promise and proto/resource_pb.js",
+    check: "runtime/mocks MockMonitor (registerResource, readResource, registerResourceOutputs, newUrn, resources), "
+      + "runtime/settings getMonitor and waitForRPCs, runtime/rpc, runtime/debuggable, Resource.stackTrace, "
+      + "OutputImpl.promise and proto/resource_pb",
   },
   "@pulumi/policy": {
     version: "1.21.0",
-    check: "server.js makeAnalyzeRpcFun and makeAnalyzeStackRpcFun (policy-eval.ts follows them), deserialize.js, proxy.js and policy.js",
+    check: "server makeAnalyzeRpcFun and makeAnalyzeStackRpcFun (policy-eval.ts follows them), deserialize, proxy and policy",
   },
   "google-protobuf": {
     version: "3.21.4",
-    check: "google/protobuf/struct_pb.js Struct and Value (fromJavaScript, toJavaScript, getFieldsMap)",
+    check: "google/protobuf/struct_pb Struct and Value (fromJavaScript, toJavaScript, getFieldsMap)",
   },
 } as const;
 
@@ -69,7 +72,9 @@ export function checkInstalledVersions(versionOf: (pkg: PinnedPackage) => string
 checkInstalledVersions();
 
 // ---------------------------------------------------------------------------------------------
-// Protobuf messages, as much of them as the plan reads or writes.
+// Protobuf messages, as much of them as the rest of the plan reads. The messages this module
+// builds are typed by the SDK's own declarations (proto/resource_pb.d.ts), and handing the SDK's
+// requests to the interfaces below checks those at compile time.
 
 /** google.protobuf.Struct: the form of a registration's properties on the wire. */
 export interface Struct {
@@ -86,7 +91,7 @@ export interface PropertyDependencies {
   getUrnsList(): string[];
 }
 
-/** What the SDK sends to register a resource (proto/resource.proto RegisterResourceRequest). */
+/** What the SDK sends to register a resource (proto/pulumi/resource.proto RegisterResourceRequest). */
 export interface RegisterResourceRequest {
   getType(): string;
   getName(): string;
@@ -148,12 +153,12 @@ const rpc = requireHere("@pulumi/pulumi/runtime/rpc") as {
   deserializeProperties(struct: structproto.Struct): Record<string, unknown>;
 };
 const debuggable = requireHere("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
-/** Resource.stackTrace is private (resource.d.ts). */
+/** Resource.stackTrace is private (sdk/nodejs/resource.ts). */
 const resourceClass = Resource as unknown as { stackTrace(skip: number): unknown[] };
 
 type Callback<T> = (err: unknown, response: T | undefined) => void;
 
-/** What the plan uses of the SDK's MockMonitor (runtime/mocks.js), which setMocks installs. */
+/** What the plan uses of the SDK's MockMonitor (sdk/nodejs/runtime/mocks.ts), which setMocks installs. */
 interface MockMonitor {
   registerResource(req: resproto.RegisterResourceRequest, callback: Callback<resproto.RegisterResourceResponse>): unknown;
   readResource(req: resproto.ReadResourceRequest, callback: Callback<resproto.ReadResourceResponse>): unknown;
@@ -324,7 +329,7 @@ export function answerAsPreview(answers: PreviewAnswers): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// @pulumi/policy's server, as policy-eval.ts runs it (its deserialize.js, proxy.js, policy.js).
+// @pulumi/policy's server, as policy-eval.ts runs it (sdk/nodejs/policy/deserialize.ts, proxy.ts, policy.ts).
 
 const policyDeserialize = requireHere("@pulumi/policy/deserialize") as {
   deserializeProperties(struct: Struct, proxySecrets: boolean): Record<string, unknown>;
