@@ -1,14 +1,13 @@
-import type { Catalog } from "../catalog/catalog";
 import type { OfferPlan, TenantPlan } from "./expand";
 import { platformStackName, tenantStackName } from "./naming";
-import { OFFERS, type OfferEntry, type OfferTable, type StorageOffer } from "./offers";
+import { OFFERS, type OfferEntry, type OfferTable } from "./offers";
 import type { PlatformConfig } from "./platform-config";
 
 /**
  * Host load, pure: what each stack of an environment places on each host (disk of its Docker
  * volumes, memory and CPUs of its containers), computed from the platform config, the catalog and
  * every tenant's expansion. A tenant stack's preview sees only its own resources, so the policy
- * pack gets the others' load through its config (see `policyConfig`); no Pulumi import here, so
+ * pack gets the others' load through its config (infra/model/policy-config.ts); no Pulumi import here, so
  * the pack loads this under ts-node (CJS) as the program does under tsx.
  *
  * Buckets and mailboxes live inside the platform's Garage and mail volumes, which the platform
@@ -111,70 +110,4 @@ export function hostLoads(loads: Record<string, Record<string, Load>>, except?: 
     for (const [host, load] of Object.entries(byHost)) total[host] = addLoad(total[host] ?? NO_LOAD, load);
   }
   return total;
-}
-
-/** What the policy pack needs to know about a tenant that its stack's resources do not say. */
-export interface TenantPolicyFacts {
-  /** Storage tier paid for, in GB, by catalog offer (`website`, `nextcloud`, `video`, `accounting`). */
-  paidStorageGb: Partial<Record<StorageOffer, number>>;
-  /** Mail GB included in the membership; null while the catalog leaves it undecided. */
-  mailIncludedGb: number | null;
-  /** YYYY-MM-DD, when the tenant file says. */
-  paidUntil?: string;
-}
-
-/** Pure: the facts of one tenant, from its file (already expanded) and the catalog. */
-export function tenantPolicyFacts(
-  tenant: { type: "collective" | "individual"; membership?: { paidUntil?: string } | undefined },
-  plan: TenantPlan,
-  catalog: Catalog,
-): TenantPolicyFacts {
-  const paid: TenantPolicyFacts["paidStorageGb"] = {};
-  for (const offer of plan.offers) {
-    const storage: StorageOffer | null = OFFERS[offer.kind].storage;
-    if (storage && "storageGb" in offer) paid[storage] = offer.storageGb;
-  }
-  const included = catalog.mail.includedGbPerTenant[tenant.type];
-  return {
-    paidStorageGb: paid,
-    mailIncludedGb: typeof included === "number" ? included : null,
-    ...(tenant.membership?.paidUntil ? { paidUntil: tenant.membership.paidUntil } : {}),
-  };
-}
-
-/** The JSON given to `pulumi preview --policy-pack-config` (policy name → settings). */
-export type PolicyPackConfig = Record<string, Record<string, unknown>>;
-
-/**
- * Pure: the policy pack's config of an environment: hosts with capacity and every stack's load
- * (host capacity), each tenant's paid tiers (quotas within tier), mail allowance and paid-until,
- * CI writes it with `npm run policy-config`;
- * the offline plan computes the same.
- */
-export function policyConfig(input: {
-  env: string;
-  config: PlatformConfig;
-  catalog: Catalog;
-  tenants: readonly { tenant: { slug: string; type: "collective" | "individual"; membership?: { paidUntil?: string } | undefined }; plan: TenantPlan }[];
-}): PolicyPackConfig {
-  const facts = Object.fromEntries(input.tenants.map((t) => [t.tenant.slug, tenantPolicyFacts(t.tenant, t.plan, input.catalog)]));
-  const hosts = Object.fromEntries(Object.entries(input.config.hosts).map(([name, h]) => [
-    name, { address: h.address, diskGb: h.diskGb, memoryGb: h.memoryGb, cpus: h.cpus },
-  ]));
-  return {
-    "host-capacity": {
-      overcommit: input.config.overcommit,
-      hosts,
-      stacks: stackLoads({ env: input.env, config: input.config, tenants: input.tenants.map((t) => t.plan) }),
-    },
-    "offer-quota-within-tier": {
-      tenants: Object.fromEntries(Object.entries(facts).map(([slug, f]) => [slug, f.paidStorageGb])),
-    },
-    "mail-allowance": {
-      tenants: Object.fromEntries(Object.entries(facts).map(([slug, f]) => [slug, { includedGb: f.mailIncludedGb }])),
-    },
-    "membership-paid": {
-      tenants: Object.fromEntries(Object.entries(facts).filter(([, f]) => f.paidUntil).map(([slug, f]) => [slug, { paidUntil: f.paidUntil }])),
-    },
-  };
 }

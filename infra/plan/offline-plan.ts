@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { policies as packPolicies, POLICY_PACK_NAME } from "../../policies/policies";
 import { loadCatalog, type Catalog } from "../catalog/catalog";
 import { expandTenant } from "../model/expand";
-import { policyConfig } from "../model/host-load";
+import { policyConfig } from "../model/policy-config";
 import { evaluatePolicies, type PolicyPackConfigJson, type PolicyViolation, type Registration } from "./policy-eval";
 import { platformStackName, tenantStackName } from "../model/naming";
 import { CONFIG_NAMESPACE, PROJECT_ROOT, readPlatformConfig, readStackConfig, stackFile, type PlatformConfig } from "../model/platform-config";
