@@ -224,7 +224,7 @@ export function labelRoutersWithoutTls(labels: Record<string, string>): string[]
     const p = `traefik.http.routers.${r}`;
     const tls = labels[`${p}.tls`] === "true" || Object.keys(labels).some((k) => k.startsWith(`${p}.tls.`));
     const entry = labels[`${p}.entrypoints`];
-    const webOnly = entry !== undefined && entry.split(",").every((e) => e.trim() === "web");
+    const webOnly = entry?.split(",").every((e) => e.trim() === "web");
     return !tls || webOnly;
   }).sort();
 }
@@ -325,7 +325,7 @@ const mailboxQuotaWithinMax: ResourceValidationPolicy = {
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (args.type !== TYPES.mailDomain) return;
     const quota = declaredQuota(args.props);
-    if (!quota || quota.offer !== "mail") return; // storage-has-quota reports it
+    if (quota?.offer !== "mail") return; // storage-has-quota reports it
     const max = loadCatalog().mail.maxMailboxGb;
     for (const m of quota.mailboxes) {
       if (m.gb > max) report(`mailbox ${m.address}: quota ${m.gb} GB is above the catalog's ${max} GB per mailbox`);

@@ -7,7 +7,6 @@ import { TOOLS_FILE, debianTools, findTool, needTools, parseToolList, requireToo
 
 const root = path.resolve(__dirname, "..");
 const SCRIPT = path.join(root, "test", "setup-debian.sh");
-const MISSING = /^\S+ is missing \(Debian package \S+\): run sh test\/setup-debian\.sh$/;
 
 describe("test/debian-tools.txt", () => {
   it("names the Debian package of each tool, once", () => {

@@ -129,8 +129,8 @@ describe("hostile and edge-case YAML stays on the positioned path, fast", () => 
     { name: "10,000 nested block sequences on one line", input: hostile.nestedBlockSequencesOnOneLine },
     { name: "nested block mappings as deep as 1 MiB allows", input: () => hostile.nestedBlockMappings(1400) },
     { name: "deep nesting under a valid tenant's field", input: hostile.deepUnderField },
-    { name: "a deep indentation inside a multi-line quoted scalar", input: () => valid.replace("name: Les Amis du Vélo", `name: "Les Amis\n  du Vélo" ${": - ".repeat(0)}`) + "x: \"a\n" + " ".repeat(100) + "b\": " + "- ".repeat(40) + "c\n" },
-    { name: "a line indented beyond the nesting limit", input: () => valid.replace("name: Les Amis du Vélo", "name:\n" + " ".repeat(200) + "Les Amis du Vélo") },
+    { name: "a deep indentation inside a multi-line quoted scalar", input: () => `${valid.replace("name: Les Amis du Vélo", `name: "Les Amis\n  du Vélo" ${": - ".repeat(0)}`)}x: "a\n${" ".repeat(100)}b": ${"- ".repeat(40)}c\n` },
+    { name: "a line indented beyond the nesting limit", input: () => valid.replace("name: Les Amis du Vélo", `name:\n${" ".repeat(200)}Les Amis du Vélo`) },
     { name: "a huge file", input: hostile.hugeFile },
     { name: "duplicate keys", input: hostile.duplicateKeys },
     { name: "a custom tag", input: hostile.customTag },
@@ -138,7 +138,7 @@ describe("hostile and edge-case YAML stays on the positioned path, fast", () => 
     { name: "a NUL byte", input: () => valid.replace("name: Les", "name: Le\u0000s") },
     { name: "a merge key", input: () => `base: &b {slug: x}\n<<: *b\n${valid}` },
     // Found by the properties above: js-yaml reads these, yaml refuses them.
-    { name: "a lone carriage return before a comment", input: () => "\r" + valid },
+    { name: "a lone carriage return before a comment", input: () => `\r${valid}` },
     { name: "a flow list closed on the next line, unindented", input: () => valid.replace("bruno@example.net]", "bruno@example.net\r\n]") },
     { name: "a double-quoted scalar with an escaped line break before an empty line", input: () => valid.replace("name: Les Amis du Vélo", 'name: "Les Amis\\\n\n  du Vélo"') },
   ];

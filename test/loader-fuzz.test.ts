@@ -111,9 +111,9 @@ describe("hostile YAML", () => {
     { name: "an alias bomb inside a valid tenant", input: hostile.aliasBombInsideValid, message: /alias/ },
     { name: "10,000 nested [", input: hostile.nestedFlowLists, message: /nesting deeper than/ },
     { name: "10,000 unclosed [", input: () => "[".repeat(10_000), message: /nesting deeper than/ },
-    { name: "10,000 nested flow mappings", input: () => "{a: ".repeat(10_000) + "1" + "}".repeat(10_000), message: /nesting deeper than/ },
+    { name: "10,000 nested flow mappings", input: () => `${"{a: ".repeat(10_000)}1${"}".repeat(10_000)}`, message: /nesting deeper than/ },
     { name: "10,000 nested block sequences on one line", input: hostile.nestedBlockSequencesOnOneLine, message: /nesting deeper than/ },
-    { name: "10,000 nested explicit keys", input: () => "? ".repeat(10_000) + "x\n", message: /nesting deeper than/ },
+    { name: "10,000 nested explicit keys", input: () => `${"? ".repeat(10_000)}x\n`, message: /nesting deeper than/ },
     { name: "nested block mappings as deep as 1 MiB allows", input: () => hostile.nestedBlockMappings(1400), message: /nesting deeper than/ },
     { name: "10,000 nested block mappings (beyond 1 MiB)", input: () => hostile.nestedBlockMappings(10_000), message: /at most \d+ bytes/ },
     { name: "deep nesting under a valid tenant's field", input: hostile.deepUnderField, message: /nesting deeper than/ },
@@ -145,7 +145,6 @@ describe("hostile YAML", () => {
       it(`${c.name}${round === 2 ? " (again)" : ""}`, () => {
         const input = c.input();
         const started = performance.now();
-        let outcome: ReturnType<typeof pipeline> | undefined;
         const file = "tenants/amis-du-velo.yaml";
         const result = loadTenantText(file, input);
         const elapsed = performance.now() - started;
@@ -155,8 +154,7 @@ describe("hostile YAML", () => {
         expectLocated(result.problems, file);
         for (const p of result.problems) expect(formatProblem(p).startsWith(`${file}:`)).toBe(true);
         expect(result.problems.map((p) => p.message).join("\n")).toMatch(c.message);
-        outcome = pipeline(file, input);
-        expect(outcome).toBe("rejected");
+        expect(pipeline(file, input)).toBe("rejected");
       });
     }
   }

@@ -211,7 +211,7 @@ describe("missing required fields", () => {
   });
 
   it("needs at least one member", () => {
-    const text = BASE.replace(/members:\n(  .*\n)+/, "members: []\n");
+    const text = BASE.replace(/members:\n( {2}.*\n)+/, "members: []\n");
     const run = validate({ "velo.yaml": text });
     expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "[]")} members: needs at least one member`);
   });

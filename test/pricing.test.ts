@@ -86,7 +86,7 @@ describe("quoteTenant", () => {
   });
 
   it("lists undecided lines and does not count them", () => {
-    const yaml = head("velo") + SITE_AND_CLOUD + `  accounting:
+    const yaml = `${head("velo") + SITE_AND_CLOUD}  accounting:
     domain: compta.velo.org
   newsletter:
     engine: paheko
@@ -164,7 +164,7 @@ describe("quoteTenant", () => {
     });
 
     it("reduces only the decided lines", () => {
-      const quote = quoteTenant(tenant(head("velo", "rate: solidarity\nsolidarityPercent: 50\n") + SITE_AND_CLOUD + "  accounting:\n    domain: compta.velo.org\n"), catalog);
+      const quote = quoteTenant(tenant(`${head("velo", "rate: solidarity\nsolidarityPercent: 50\n") + SITE_AND_CLOUD}  accounting:\n    domain: compta.velo.org\n`), catalog);
       expect(quote.solidarity).toEqual({ percent: 50, reductionEur: 105 });
       expect(quote.totalEur).toBe(105);
       expect(quote.undecided).toEqual(["Paheko accounting"]);

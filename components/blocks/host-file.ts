@@ -65,7 +65,7 @@ export function hostFileCommands(opts: { path: string; mode?: string; afterWrite
     "set -eu",
     `if [ -e ${shellQuote(file)} ]; then`,
     `  mkdir -p ${shellQuote(attic)}`,
-    `  mv ${shellQuote(file)} ${shellQuote(attic + "/" + base)}."$(date -u +%Y%m%dT%H%M%SZ)"`,
+    `  mv ${shellQuote(file)} ${shellQuote(`${attic}/${base}`)}."$(date -u +%Y%m%dT%H%M%SZ)"`,
     "fi",
     ...after,
   ].join("\n");

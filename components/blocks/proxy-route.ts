@@ -102,6 +102,7 @@ function promoteFunction(routesDir: string, publicIp: string): string {
     "  for h in $(grep -o 'Host(`[^`]*`)' \"$pending\" | sed 's/^Host(`//; s/`)$//'); do",
     "    if { [ -f \"$live\" ] && grep -qF \"Host(\\`$h\\`)\" \"$live\"; } ||",
     `      getent ahostsv4 "$h" 2>/dev/null | awk '{ print $1 }' | grep -qxF ${shellQuote(publicIp)}; then`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     "      rule=\"${rule:+$rule || }Host(\\`$h\\`)\"",
     "    fi",
     "  done",

@@ -1,4 +1,4 @@
-import type * as pulumi from "@pulumi/pulumi";
+
 
 /**
  * A host of the association reached over ssh (the deploy user's agent holds the key:

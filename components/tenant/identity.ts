@@ -191,6 +191,7 @@ export class TenantIdentity extends pulumi.ComponentResource {
    * (creation order is the order on older Keycloak).
    */
   private createGateFlow(name: string, realmId: pulumi.Input<string>, plan: IdentityPlan): keycloak.authentication.Flow {
+    // biome-ignore lint/complexity/noUselessThisAlias: `{ parent }` in every child's options reads as what it is
     const parent = this;
     const flow = new keycloak.authentication.Flow(
       `${name}-browser-flow`,

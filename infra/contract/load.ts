@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FAILSAFE_SCHEMA, load as loadPlain, Type, type LoadOptions } from "js-yaml";
-import { Document, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Node } from "yaml";
+import { type Document, isMap, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Node } from "yaml";
 import type { z } from "zod";
 import { PROJECT_ROOT } from "./paths";
 import { formatPath, type Issue, type PathKey } from "./rules";
@@ -162,7 +162,7 @@ function describe(value: unknown): string {
   if (value === null) return "nothing (null)";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `the text "${value.length > 40 ? value.slice(0, 37) + "..." : value}"`;
+  if (typeof value === "string") return `the text "${value.length > 40 ? `${value.slice(0, 37)}...` : value}"`;
   return `${typeof value} ${String(value)}`;
 }
 

@@ -13,7 +13,7 @@ describe("assertPinnedImage", () => {
     "quay.io/keycloak/keycloak:26.4.5",
     "ghcr.io/docker-mailserver/docker-mailserver:15.1.0",
     "registry.example.org:5000/team/app:1.2.3-alpine",
-    "nginx@sha256:" + "a".repeat(64),
+    `nginx@sha256:${"a".repeat(64)}`,
   ])("accepts %s", (image) => expect(() => assertPinnedImage(image)).not.toThrow());
 
   it("rejects a missing tag, naming the image", () =>

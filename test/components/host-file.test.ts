@@ -7,7 +7,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { installMocks, one, promiseOf, secretOf, settle } from "../helpers/mocks";
 import { isSecretInput, optionsRecorder, plain } from "../helpers/options";
 import * as command from "@pulumi/command";
-import type * as pulumi from "@pulumi/pulumi";
 import { hostConnection, hostFileCommands } from "../../components/blocks/host-file";
 import { needTools } from "../helpers/debian-tools";
 

@@ -97,7 +97,7 @@ describe("ObjectStorage under mocks", () => {
   const SECRET = "cd".repeat(32);
 
   it("writes a secret garage.toml, runs pinned Garage with its volumes and routes, and reads the key as secrets", async () => {
-    const { installMocks, one, byType, promiseOf, secretOf, settle } = await import("../helpers/mocks.js");
+    const { installMocks, one, promiseOf, secretOf, settle } = await import("../helpers/mocks.js");
     const { optionsRecorder, plain, isSecretInput } = await import("../helpers/options.js");
     installMocks({
       state: (type, name) =>

@@ -63,9 +63,9 @@ describe("promoterCronCommands", () => {
 
     sh(create); // no crontab yet
     expect(readFileSync(table, "utf8")).toBe(line);
-    writeFileSync(table, "0 3 * * * backup\n" + line);
+    writeFileSync(table, `0 3 * * * backup\n${line}`);
     sh(create); // idempotent
-    expect(readFileSync(table, "utf8")).toBe("0 3 * * * backup\n" + line);
+    expect(readFileSync(table, "utf8")).toBe(`0 3 * * * backup\n${line}`);
     sh(remove);
     expect(readFileSync(table, "utf8")).toBe("0 3 * * * backup\n");
   });

@@ -154,7 +154,7 @@ export class FakeEngine {
     if (r.provider) {
       const providerUrn = r.provider.split("::").slice(0, -1).join("::");
       const provider = this.byUrn.get(providerUrn);
-      if (!provider || !provider.type.startsWith("pulumi:providers:")) return `resource ${r.urn}: provider ${r.provider} is not a registered provider`;
+      if (!provider?.type.startsWith("pulumi:providers:")) return `resource ${r.urn}: provider ${r.provider} is not a registered provider`;
     }
     this.byUrn.set(r.urn, r);
     this.resources.push(r);

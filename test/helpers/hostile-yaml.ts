@@ -11,19 +11,19 @@ export function aliasBomb(levels: number): string {
     const prev = String.fromCharCode(96 + i);
     lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(", ")}]`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** Inputs both suites try, each from a valid tenant file's text. */
 export function hostileYaml(valid: string) {
   return {
     aliasBomb: () => aliasBomb(9),
-    aliasBombInsideValid: () => valid + "\nx: " + aliasBomb(9).replaceAll("\n", "\n  ").replace(/^/, "\n  "),
+    aliasBombInsideValid: () => `${valid}\nx: ${aliasBomb(9).replaceAll("\n", "\n  ").replace(/^/, "\n  ")}`,
     nestedFlowLists: () => "[".repeat(10_000) + "]".repeat(10_000),
-    nestedBlockSequencesOnOneLine: () => "- ".repeat(10_000) + "x\n",
-    nestedBlockMappings: (depth: number) => Array.from({ length: depth }, (_, i) => " ".repeat(i) + "a:").join("\n") + " 1\n",
-    deepUnderField: () => valid.replace("apps: [forms", "apps: " + "[".repeat(5_000) + "[forms"),
-    hugeFile: () => valid + ("# " + "x".repeat(78) + "\n").repeat(13_200),
+    nestedBlockSequencesOnOneLine: () => `${"- ".repeat(10_000)}x\n`,
+    nestedBlockMappings: (depth: number) => `${Array.from({ length: depth }, (_, i) => `${" ".repeat(i)}a:`).join("\n")} 1\n`,
+    deepUnderField: () => valid.replace("apps: [forms", `apps: ${"[".repeat(5_000)}[forms`),
+    hugeFile: () => valid + (`# ${"x".repeat(78)}\n`).repeat(13_200),
     duplicateKeys: () => valid.replace("type: collective", "type: collective\ntype: individual"),
     customTag: () => valid.replace("name: Les Amis du Vélo", "name: !foo bar"),
     twoDocuments: () => `---\n${valid}---\n${valid}`,

@@ -12,7 +12,6 @@ import { stringify } from "yaml";
 
 const USERNAMES = ["alice", "bruno", "chloe", "dominique", "eve.l", "farid_b", "gaelle-p"];
 const DOMAINS = ["velo.org", "velo.net", "lautre.example.org", "jardins-partages.fr"];
-const HOSTS = ["velo.org", "www.velo.org", "cloud.velo.org", "compta.velo.org", "lettre.velo.org", "site.example.com"];
 export const pick = <T>(values: readonly T[]) => fc.constantFrom(...values);
 const sometimesWrong = <T>(good: readonly T[], bad: readonly T[]) => fc.oneof({ arbitrary: pick(good), weight: 9 }, { arbitrary: pick(bad), weight: 1 });
 
@@ -291,7 +290,6 @@ export function plannableTenant(limits: PlannableLimits): fc.Arbitrary<Data> {
     access: fc.subarray(["git", "nextcloud"]),
   }), { selector: (m) => m.username, minLength: 1, maxLength: 4 });
   const tier = (offer: keyof PlannableLimits["tiers"]) => pick(limits.tiers[offer]);
-  const quota = fc.oneof(fc.integer({ min: 1, max: limits.maxMailboxGb }), pick([1, limits.maxMailboxGb]));
   return fc.record({
     slug: fc.oneof({ arbitrary: slugOf(1, 20), weight: 3 }, { arbitrary: slugOf(40, 40), weight: 1 }),
     type: pick(["collective", "individual"]),
@@ -383,7 +381,7 @@ export function plannableTenant(limits: PlannableLimits): fc.Arbitrary<Data> {
 export function fieldsOf(data: Data, kind: NearMissKind): (string | number)[][] {
   const out: (string | number)[][] = [];
   if (kind === "slug") out.push(["slug"]);
-  data.members.forEach((m: Data, i: number) => {
+  data.members.forEach((_m: Data, i: number) => {
     if (kind === "username") out.push(["members", i, "username"]);
     if (kind === "email") out.push(["members", i, "email"]);
   });
@@ -396,7 +394,7 @@ export function fieldsOf(data: Data, kind: NearMissKind): (string | number)[][] 
       if (kind === "quotaGb") out.push([...base, "mailboxes", bi, "quotaGb"]);
       if (kind === "username" && b.owner) out.push([...base, "mailboxes", bi, "owner"]);
     });
-    (d.redirections ?? []).forEach((r: Data, ri: number) => {
+    (d.redirections ?? []).forEach((_r: Data, ri: number) => {
       if (kind === "email") out.push([...base, "redirections", ri, "from"], [...base, "redirections", ri, "to", 0]);
     });
   });
