@@ -55,7 +55,11 @@ export interface TenantSetSummary {
 }
 
 /** What a tenant is, for the benchmark's resource counts by kind of tenant. */
-export type TenantKind = "individual, shared-domain mailbox" | "individual, no mail" | "individual, own domain + static site" | "collective";
+export type TenantKind =
+  | "individual, shared-domain mailbox"
+  | "individual, no mail"
+  | "individual, own domain + static site"
+  | "collective";
 
 export interface TenantSet {
   /** File name (`<slug>.yaml`) → YAML text, sorted by name. */
@@ -77,7 +81,10 @@ export function prng(seed: number): () => number {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   };
-  let a = split(), b = split(), c = split(), d = split();
+  let a = split(),
+    b = split(),
+    c = split(),
+    d = split();
   return () => {
     const t = (((a + b) >>> 0) + d) >>> 0;
     d = (d + 1) >>> 0;
@@ -91,9 +98,15 @@ export function prng(seed: number): () => number {
 
 class Rng {
   constructor(readonly next: () => number) {}
-  int(min: number, max: number): number { return min + Math.floor(this.next() * (max - min + 1)); }
-  chance(p: number): boolean { return this.next() < p; }
-  pick<T>(items: readonly T[]): T { return items[Math.floor(this.next() * items.length)]!; }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
   /** `n` distinct items, in the order drawn. */
   sample<T>(items: readonly T[], n: number): T[] {
     const copy = [...items];
@@ -102,7 +115,9 @@ class Rng {
     return out;
   }
   /** A heavy-tailed weight (a few large collectives, many small ones). */
-  pareto(alpha = 1.3, cap = 40): number { return Math.min(cap, (1 - this.next()) ** (-1 / alpha)); }
+  pareto(alpha = 1.3, cap = 40): number {
+    return Math.min(cap, (1 - this.next()) ** (-1 / alpha));
+  }
 }
 
 /** Integer counts proportional to `weights` summing exactly to `total` (largest remainder). */
@@ -117,33 +132,200 @@ export function distribute(total: number, weights: readonly number[]): number[] 
   return out;
 }
 
-const FIRST = ["alice", "bruno", "camille", "chloe", "david", "emma", "farid", "gaelle", "hugo", "ines", "jules", "karim",
-  "lea", "louis", "manon", "nadia", "oscar", "pauline", "quentin", "rose", "samir", "theo", "ursule", "victor", "yasmine",
-  "zoe", "amina", "baptiste", "claire", "dominique", "elise", "fatou", "gabriel", "helene", "ismael", "josephine", "lucas",
-  "margaux", "nicolas", "odile", "pierre", "romain", "sophie", "tristan", "valentin", "wassim", "xavier", "yann"];
-const LAST = ["martin", "bernard", "dubois", "thomas", "robert", "richard", "petit", "durand", "leroy", "moreau", "simon",
-  "laurent", "lefevre", "michel", "garcia", "david", "bertrand", "roux", "vincent", "fournier", "morel", "girard", "andre",
-  "mercier", "dupont", "lambert", "bonnet", "francois", "martinez", "legrand", "garnier", "faure", "rousseau", "blanc",
-  "guerin", "muller", "henry", "roussel", "nicolas", "perrin", "morin", "mathieu", "clement", "gauthier", "dumont", "benali"];
+const FIRST = [
+  "alice",
+  "bruno",
+  "camille",
+  "chloe",
+  "david",
+  "emma",
+  "farid",
+  "gaelle",
+  "hugo",
+  "ines",
+  "jules",
+  "karim",
+  "lea",
+  "louis",
+  "manon",
+  "nadia",
+  "oscar",
+  "pauline",
+  "quentin",
+  "rose",
+  "samir",
+  "theo",
+  "ursule",
+  "victor",
+  "yasmine",
+  "zoe",
+  "amina",
+  "baptiste",
+  "claire",
+  "dominique",
+  "elise",
+  "fatou",
+  "gabriel",
+  "helene",
+  "ismael",
+  "josephine",
+  "lucas",
+  "margaux",
+  "nicolas",
+  "odile",
+  "pierre",
+  "romain",
+  "sophie",
+  "tristan",
+  "valentin",
+  "wassim",
+  "xavier",
+  "yann",
+];
+const LAST = [
+  "martin",
+  "bernard",
+  "dubois",
+  "thomas",
+  "robert",
+  "richard",
+  "petit",
+  "durand",
+  "leroy",
+  "moreau",
+  "simon",
+  "laurent",
+  "lefevre",
+  "michel",
+  "garcia",
+  "david",
+  "bertrand",
+  "roux",
+  "vincent",
+  "fournier",
+  "morel",
+  "girard",
+  "andre",
+  "mercier",
+  "dupont",
+  "lambert",
+  "bonnet",
+  "francois",
+  "martinez",
+  "legrand",
+  "garnier",
+  "faure",
+  "rousseau",
+  "blanc",
+  "guerin",
+  "muller",
+  "henry",
+  "roussel",
+  "nicolas",
+  "perrin",
+  "morin",
+  "mathieu",
+  "clement",
+  "gauthier",
+  "dumont",
+  "benali",
+];
 const PROVIDERS = ["example.net", "example.com", "example.org", "mail.example.net", "courriel.example.org"];
-const KINDS = ["amis-du", "collectif", "atelier", "association", "jardins-de", "cafe", "ressourcerie", "chorale", "cine-club",
-  "amap", "repair-cafe", "ludotheque", "theatre", "radio", "fablab", "compagnie", "maison-de"];
-const PLACES = ["velo", "quartier", "riviere", "montagne", "lavoir", "marche", "foret", "canal", "plateau", "vallon",
-  "faubourg", "port", "colline", "verger", "moulin", "bocage", "source", "prairie", "halle", "gare"];
+const KINDS = [
+  "amis-du",
+  "collectif",
+  "atelier",
+  "association",
+  "jardins-de",
+  "cafe",
+  "ressourcerie",
+  "chorale",
+  "cine-club",
+  "amap",
+  "repair-cafe",
+  "ludotheque",
+  "theatre",
+  "radio",
+  "fablab",
+  "compagnie",
+  "maison-de",
+];
+const PLACES = [
+  "velo",
+  "quartier",
+  "riviere",
+  "montagne",
+  "lavoir",
+  "marche",
+  "foret",
+  "canal",
+  "plateau",
+  "vallon",
+  "faubourg",
+  "port",
+  "colline",
+  "verger",
+  "moulin",
+  "bocage",
+  "source",
+  "prairie",
+  "halle",
+  "gare",
+];
 const TLDS = ["org", "fr", "net", "eu", "coop"];
-const FUNCTIONS = ["contact", "bureau", "secretariat", "tresorerie", "accueil", "communication", "benevoles", "presidence",
-  "adhesions", "partenaires", "presse", "ateliers", "evenements", "info", "technique", "formation", "boutique", "jeunesse"];
+const FUNCTIONS = [
+  "contact",
+  "bureau",
+  "secretariat",
+  "tresorerie",
+  "accueil",
+  "communication",
+  "benevoles",
+  "presidence",
+  "adhesions",
+  "partenaires",
+  "presse",
+  "ateliers",
+  "evenements",
+  "info",
+  "technique",
+  "formation",
+  "boutique",
+  "jeunesse",
+];
 const ALIASES = ["perso", "pro", "asso", "web", "listes", "achats", "famille", "voyages", "banque", "inscriptions"];
 const APPS = ["forms", "polls", "calendar", "contacts", "deck", "notes", "tasks", "office"] as const;
 const DATES_OK = ["2026-12-31", "2027-01-31", "2027-03-31", "2027-06-30", "2027-09-30", "2027-12-31", "2028-06-30"];
 const DATE_LATE = "2025-12-31";
 
-interface Person { username: string; email: string; name: string }
+interface Person {
+  username: string;
+  email: string;
+  name: string;
+}
 
-interface Mailbox { address: string; owner?: string; quotaGb: number; sharedWith?: string[] }
-interface Redirection { from: string; to: string[] }
-interface Domain { domain: string; mailboxes: Mailbox[]; redirections: Redirection[] }
-interface Member { username: string; email: string; name?: string; admin?: boolean; access?: string[] }
+interface Mailbox {
+  address: string;
+  owner?: string;
+  quotaGb: number;
+  sharedWith?: string[];
+}
+interface Redirection {
+  from: string;
+  to: string[];
+}
+interface Domain {
+  domain: string;
+  mailboxes: Mailbox[];
+  redirections: Redirection[];
+}
+interface Member {
+  username: string;
+  email: string;
+  name?: string;
+  admin?: boolean;
+  access?: string[];
+}
 interface TenantDoc {
   version: 1;
   slug: string;
@@ -158,7 +340,11 @@ interface TenantDoc {
   services?: Record<string, unknown>;
 }
 
-const cap = (s: string) => s.split(/([ -])/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+const cap = (s: string) =>
+  s
+    .split(/([ -])/)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
 
 /** Generates a tenant set in memory. */
 export function generateTenantSet(options: GenerateOptions): TenantSet {
@@ -173,7 +359,8 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
   const usedSlugs = new Set<string>();
   const people: Person[] = [];
   const newPerson = (domain?: string): Person => {
-    const first = rng.pick(FIRST), last = rng.pick(LAST);
+    const first = rng.pick(FIRST),
+      last = rng.pick(LAST);
     let username = `${first}.${last}`;
     for (let i = 2; usedUsernames.has(username); i++) username = `${first}.${last}${i}`;
     usedUsernames.add(username);
@@ -212,12 +399,23 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
     const person = newPerson();
     const slug = uniqueSlug(person.username.replace(/[._]/g, "-"));
     const kind = i < nOwnDomain ? "own" : i < nOwnDomain + nNoMail ? "none" : "shared";
-    kinds.set(slug, kind === "own" ? "individual, own domain + static site" : kind === "none" ? "individual, no mail" : "individual, shared-domain mailbox");
-    const access = kind === "none"
-      ? rng.pick([["git"], ["nextcloud"], ["git", "nextcloud"]])
-      : rng.pick([[], ["git"], ["git"], ["nextcloud"], ["git", "nextcloud"]]);
+    kinds.set(
+      slug,
+      kind === "own"
+        ? "individual, own domain + static site"
+        : kind === "none"
+          ? "individual, no mail"
+          : "individual, shared-domain mailbox",
+    );
+    const access =
+      kind === "none"
+        ? rng.pick([["git"], ["nextcloud"], ["git", "nextcloud"]])
+        : rng.pick([[], ["git"], ["git"], ["nextcloud"], ["git", "nextcloud"]]);
     const doc: TenantDoc = {
-      version: 1, slug, name: person.name, type: "individual",
+      version: 1,
+      slug,
+      name: person.name,
+      type: "individual",
       ...(rng.chance(0.1) ? { rate: "solidarity" as const } : {}),
       contact: person.email,
       membership: { paidUntil: paidUntil() },
@@ -225,12 +423,20 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
     };
     if (kind === "shared") {
       const domainName = shared[i % shared.length]!;
-      const domain: Domain = { domain: domainName, mailboxes: [{ address: `${person.username}@${domainName}`, owner: person.username, quotaGb: quota() }], redirections: [] };
+      const domain: Domain = {
+        domain: domainName,
+        mailboxes: [{ address: `${person.username}@${domainName}`, owner: person.username, quotaGb: quota() }],
+        redirections: [],
+      };
       doc.mail = { domains: [domain] };
       individualBoxes.push({ doc, domain, person });
     } else if (kind === "own") {
       const domainName = `${slug}.net`;
-      const domain: Domain = { domain: domainName, mailboxes: [{ address: `contact@${domainName}`, owner: person.username, quotaGb: quota() }], redirections: [] };
+      const domain: Domain = {
+        domain: domainName,
+        mailboxes: [{ address: `contact@${domainName}`, owner: person.username, quotaGb: quota() }],
+        redirections: [],
+      };
       doc.mail = { domains: [domain] };
       doc.services = { website: { engine: "static", domains: [domainName, `www.${domainName}`], storageGb: 5 } };
       individualBoxes.push({ doc, domain, person });
@@ -239,7 +445,10 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
   }
 
   // Aliases of individual members: a few each, the more active members having more.
-  const aliasCounts = distribute(individualRedirections, individualBoxes.map(() => rng.pareto(1.5, 12)));
+  const aliasCounts = distribute(
+    individualRedirections,
+    individualBoxes.map(() => rng.pareto(1.5, 12)),
+  );
   individualBoxes.forEach(({ domain, person }, k) => {
     const box = domain.mailboxes[0]!.address;
     const local = box.slice(0, box.indexOf("@"));
@@ -274,14 +483,23 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
     if (c < nSecond) domains.push({ domain: `${slug}-asso.${rng.pick(TLDS)}`, mailboxes: [], redirections: [] });
     const solidarity = rng.chance(0.3);
     const doc: TenantDoc = {
-      version: 1, slug, name: cap(slug.replace(/-\d+$/, "")).replace(/-/g, " "), type: "collective",
+      version: 1,
+      slug,
+      name: cap(slug.replace(/-\d+$/, "")).replace(/-/g, " "),
+      type: "collective",
       ...(solidarity ? { rate: "solidarity" as const, ...(rng.chance(0.5) ? { solidarityPercent: rng.pick([25, 50, 75]) } : {}) } : {}),
       contact: `contact@${primary}`,
       membership: { paidUntil: paidUntil() },
       members: members.map((p) => {
         const admin = admins.includes(p);
         const access = rng.chance(0.1) ? [rng.pick(["git", "nextcloud"])] : [];
-        return { username: p.username, email: p.email, ...(rng.chance(0.7) ? { name: p.name } : {}), ...(admin ? { admin: true } : {}), ...(access.length ? { access } : {}) };
+        return {
+          username: p.username,
+          email: p.email,
+          ...(rng.chance(0.7) ? { name: p.name } : {}),
+          ...(admin ? { admin: true } : {}),
+          ...(access.length ? { access } : {}),
+        };
       }),
       mail: { domains },
       services: collectiveServices(rng, c, slug, primary, admins),
@@ -292,11 +510,14 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
 
   // Collectives' mailboxes: contact@ on each primary domain, the rest in proportion to their size.
   const collectiveBoxes = totalMailboxes - nSharedBox - nOwnDomain;
-  const extraBoxes = distribute(collectiveBoxes - nCollectives, collectives.map((c) => c.weight));
+  const extraBoxes = distribute(
+    collectiveBoxes - nCollectives,
+    collectives.map((c) => c.weight),
+  );
   const localsByDomain = new Map<string, Set<string>>();
   const locals = (d: Domain) => {
     let set = localsByDomain.get(d.domain);
-    if (!set) localsByDomain.set(d.domain, set = new Set());
+    if (!set) localsByDomain.set(d.domain, (set = new Set()));
     return set;
   };
   collectives.forEach((col, k) => {
@@ -322,7 +543,10 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
   // Collectives' redirections: lists of members, functional addresses; some chain to an earlier one
   // of the same domain (never back: no loop).
   const collectiveRedirections = totalRedirections - individualRedirections;
-  const redirCounts = distribute(collectiveRedirections, collectives.map((c) => c.weight * c.weight));
+  const redirCounts = distribute(
+    collectiveRedirections,
+    collectives.map((c) => c.weight * c.weight),
+  );
   collectives.forEach((col, k) => {
     for (let r = 0; r < redirCounts[k]!; r++) {
       const d = col.domains[r % col.domains.length]!;
@@ -336,7 +560,10 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
         ...d.mailboxes.map((b) => b.address),
         ...(d.redirections.length && rng.chance(0.2) ? [rng.pick(d.redirections).from] : []),
       ];
-      const to = rng.sample([...new Set(candidates)].filter((a) => a !== from), rng.int(1, Math.min(4, candidates.length)));
+      const to = rng.sample(
+        [...new Set(candidates)].filter((a) => a !== from),
+        rng.int(1, Math.min(4, candidates.length)),
+      );
       d.redirections.push({ from, to });
     }
   });
@@ -346,7 +573,8 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
   let bytes = 0;
   const offers: Record<string, number> = {};
   const domainNames = new Set<string>();
-  let mailboxes = 0, redirections = 0;
+  let mailboxes = 0,
+    redirections = 0;
   for (const doc of docs) {
     for (const d of doc.mail?.domains ?? []) {
       domainNames.add(d.domain);
@@ -369,8 +597,16 @@ export function generateTenantSet(options: GenerateOptions): TenantSet {
     kinds,
     showcase: collectives[Math.min(5, collectives.length - 1)]!.doc.slug,
     summary: {
-      seed, scale, tenants: docs.length, collectives: nCollectives, individuals: nIndividuals,
-      mailDomains: domainNames.size, mailboxes, redirections, offers, bytes,
+      seed,
+      scale,
+      tenants: docs.length,
+      collectives: nCollectives,
+      individuals: nIndividuals,
+      mailDomains: domainNames.size,
+      mailboxes,
+      redirections,
+      offers,
+      bytes,
     },
   };
 }
@@ -395,7 +631,11 @@ function collectiveServices(rng: Rng, index: number, slug: string, domain: strin
   const s: Record<string, unknown> = {};
   for (const p of picks) {
     if (p === "wordpress" || p === "static") {
-      s.website = { engine: p, domains: rng.chance(0.8) ? [domain, `www.${domain}`] : [`site.${domain}`], storageGb: rng.pick([5, 5, 10, 20]) };
+      s.website = {
+        engine: p,
+        domains: rng.chance(0.8) ? [domain, `www.${domain}`] : [`site.${domain}`],
+        storageGb: rng.pick([5, 5, 10, 20]),
+      };
     } else if (p === "nextcloud") {
       s.nextcloud = { domain: `cloud.${domain}`, storageGb: rng.pick([20, 20, 50, 100]), apps: rng.sample(APPS, rng.int(1, APPS.length)) };
     } else if (p === "accounting") {

@@ -14,7 +14,11 @@ const Module = require("node:module");
 const load = Module._load;
 Module._load = function (request, ...rest) {
   const exported = load.call(this, request, ...rest);
-  if (/(^|[\\/])proto[\\/]resource_pb(\.js)?$/.test(request) && exported?.RegisterResourceResponse && !exported.RegisterResourceResponse.__benchCounted) {
+  if (
+    /(^|[\\/])proto[\\/]resource_pb(\.js)?$/.test(request) &&
+    exported?.RegisterResourceResponse &&
+    !exported.RegisterResourceResponse.__benchCounted
+  ) {
     for (const Response of [exported.RegisterResourceResponse, exported.ReadResourceResponse]) {
       Response.__benchCounted = true;
       const setUrn = Response.prototype.setUrn;

@@ -13,7 +13,13 @@ interface Node {
   hitCount?: number;
   children?: number[];
 }
-interface Profile { nodes: Node[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface Profile {
+  nodes: Node[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 function where(url: string): string {
   const m = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
@@ -64,7 +70,10 @@ function main(): void {
       let us = 0;
       profile.samples.forEach((id, i) => {
         for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-          if (byId.get(cur)!.callFrame.functionName === name) { us += profile.timeDeltas[i] ?? 0; break; }
+          if (byId.get(cur)!.callFrame.functionName === name) {
+            us += profile.timeDeltas[i] ?? 0;
+            break;
+          }
         }
       });
       console.log(`  ${pct(us)}  ${name}`);

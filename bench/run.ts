@@ -43,7 +43,12 @@ interface RunOutcome {
   stdout?: string;
 }
 
-interface Stats { min: number; median: number; max: number; n: number }
+interface Stats {
+  min: number;
+  median: number;
+  max: number;
+  n: number;
+}
 
 interface MeasureReport {
   runs: number;
@@ -87,7 +92,13 @@ function commandArgs(measure: Measure, set: TenantSet): string[] {
 }
 
 function readLines<T>(file: string): T[] {
-  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as T) : [];
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as T)
+    : [];
 }
 
 /** Runs one command cold, in a fresh folder of the set's files. */
@@ -103,7 +114,10 @@ function runCommand(set: TenantSet, args: string[], timeoutS: number, keepStdout
     const child = spawn(process.execPath, [LAUNCH, ...args], {
       cwd: ROOT,
       env: {
-        ...process.env, ALACARTE_TENANTS_DIR: tenantsDir, BENCH_REPORT_FILE: reportFile, ALACARTE_TIMINGS_FILE: timingsFile,
+        ...process.env,
+        ALACARTE_TENANTS_DIR: tenantsDir,
+        BENCH_REPORT_FILE: reportFile,
+        ALACARTE_TIMINGS_FILE: timingsFile,
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${REPORT}`.trim(),
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -111,9 +125,16 @@ function runCommand(set: TenantSet, args: string[], timeoutS: number, keepStdout
     const out: Buffer[] = [];
     let err = "";
     let timedOut = false;
-    child.stdout.on("data", (d: Buffer) => { if (keepStdout) out.push(d); });
-    child.stderr.on("data", (d: Buffer) => { err += d; });
-    const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutS * 1000);
+    child.stdout.on("data", (d: Buffer) => {
+      if (keepStdout) out.push(d);
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutS * 1000);
     child.on("close", (code, signal) => {
       const wallMs = performance.now() - start;
       clearTimeout(timer);
@@ -127,8 +148,11 @@ function runCommand(set: TenantSet, args: string[], timeoutS: number, keepStdout
       }
       if (!timings.length) return resolve({ ok: false, wallMs, failure: "the command reported no timing" });
       resolve({
-        ok: true, wallMs, insideMs: timings[0]!.insideMs,
-        maxRssMb: processes.reduce((n, p) => n + p.maxRssMb, 0), processes: processes.length,
+        ok: true,
+        wallMs,
+        insideMs: timings[0]!.insideMs,
+        maxRssMb: processes.reduce((n, p) => n + p.maxRssMb, 0),
+        processes: processes.length,
         registrations: processes.reduce((n, p) => n + p.registrations, 0),
         ...(keepStdout ? { stdout: Buffer.concat(out).toString("utf8") } : {}),
       });
@@ -136,7 +160,11 @@ function runCommand(set: TenantSet, args: string[], timeoutS: number, keepStdout
   });
 }
 
-interface PlannedStack { name: string; tenant: string | null; resources: { type: string; urn: string; parent: string | null }[] }
+interface PlannedStack {
+  name: string;
+  tenant: string | null;
+  resources: { type: string; urn: string; parent: string | null }[];
+}
 
 /** The resources of a stack grouped by the type of their top-level ancestor (a child of the stack root). */
 function byComponent(stack: PlannedStack): Record<string, number> {
@@ -185,22 +213,36 @@ function cell(m: MeasureReport | undefined): string {
 }
 
 function printTable(reports: SizeReport[]): void {
-  const rows: string[][] = [["size", "tenants", "validate (in / cmd)", "full plan (in / cmd)", "one tenant (in / cmd)", "peak RSS", "resources", "platform"]];
+  const rows: string[][] = [
+    ["size", "tenants", "validate (in / cmd)", "full plan (in / cmd)", "one tenant (in / cmd)", "peak RSS", "resources", "platform"],
+  ];
   for (const r of reports) {
     const rss = Math.max(...Object.values(r.measures).map((m) => m?.maxRssMb ?? 0));
     rows.push([
-      `x${r.scale}`, String(r.set.tenants), cell(r.measures.validate), cell(r.measures.plan), cell(r.measures["plan-one"]),
-      rss ? `${rss} MB` : "-", r.resources ? String(r.resources.total) : "-", r.resources ? String(r.resources.platform) : "-",
+      `x${r.scale}`,
+      String(r.set.tenants),
+      cell(r.measures.validate),
+      cell(r.measures.plan),
+      cell(r.measures["plan-one"]),
+      rss ? `${rss} MB` : "-",
+      r.resources ? String(r.resources.total) : "-",
+      r.resources ? String(r.resources.platform) : "-",
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  "));
   for (const r of reports) {
     if (!r.resources) continue;
-    console.log(`\nx${r.scale}: resources per tenant stack (min / median / max), counted ${r.resources.total}, seen by the mocks ${r.resources.mocksSaw}`);
+    console.log(
+      `\nx${r.scale}: resources per tenant stack (min / median / max), counted ${r.resources.total}, seen by the mocks ${r.resources.mocksSaw}`,
+    );
     for (const [kind, s] of Object.entries(r.resources.byKind)) {
-      const parts = Object.entries(s.medianByComponent).filter(([, n]) => n > 0).map(([c, n]) => `${c.replace(/^alacarte:|^pulumi:pulumi:|^pulumi:providers:/, "")} ${n}`);
-      console.log(`  ${kind.padEnd(38)} ${String(s.n).padStart(6)} stacks  ${s.min} / ${s.median} / ${s.max}   median by component: ${parts.join(", ")}`);
+      const parts = Object.entries(s.medianByComponent)
+        .filter(([, n]) => n > 0)
+        .map(([c, n]) => `${c.replace(/^alacarte:|^pulumi:pulumi:|^pulumi:providers:/, "")} ${n}`);
+      console.log(
+        `  ${kind.padEnd(38)} ${String(s.n).padStart(6)} stacks  ${s.min} / ${s.median} / ${s.max}   median by component: ${parts.join(", ")}`,
+      );
     }
   }
 }
@@ -226,9 +268,21 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, [LAUNCH, "--build"], { stdio: "inherit" });
   const write = () => {
     fs.mkdirSync(path.dirname(values.out!), { recursive: true });
-    fs.writeFileSync(values.out!, `${JSON.stringify({
-      date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, runs, timeoutS, reports,
-    }, null, 2)}\n`);
+    fs.writeFileSync(
+      values.out!,
+      `${JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          node: process.version,
+          cpus: os.cpus().length,
+          runs,
+          timeoutS,
+          reports,
+        },
+        null,
+        2,
+      )}\n`,
+    );
   };
 
   for (const scale of sizes) {
@@ -247,8 +301,16 @@ async function main(): Promise<void> {
           console.error(`${tag}: ${outcome.failure}`);
           break; // a run that failed or timed out would fail again: do not spend the time twice
         }
-        done.push({ insideMs: outcome.insideMs!, wallMs: Math.round(outcome.wallMs), maxRssMb: outcome.maxRssMb!, processes: outcome.processes!, loadAvg });
-        console.error(`${tag}: ${fmtS(outcome.insideMs)} inside, ${fmtS(outcome.wallMs)} whole, ${outcome.maxRssMb} MB in ${outcome.processes} process(es) (load average ${loadAvg} at start)`);
+        done.push({
+          insideMs: outcome.insideMs!,
+          wallMs: Math.round(outcome.wallMs),
+          maxRssMb: outcome.maxRssMb!,
+          processes: outcome.processes!,
+          loadAvg,
+        });
+        console.error(
+          `${tag}: ${fmtS(outcome.insideMs)} inside, ${fmtS(outcome.wallMs)} whole, ${outcome.maxRssMb} MB in ${outcome.processes} process(es) (load average ${loadAvg} at start)`,
+        );
       }
       if (measure === "plan" && done.length) {
         // Untimed: the plan as JSON, to count what it reports against what the mocks answered.
@@ -256,7 +318,8 @@ async function main(): Promise<void> {
         if (counted.ok) {
           const planned = (JSON.parse(counted.stdout!) as { stacks: PlannedStack[] }).stacks;
           report.resources = summarizeResources(set, planned, counted.registrations!);
-          if (report.resources!.total !== report.resources!.mocksSaw) failures.push(`the plan reports ${report.resources!.total} resources, the mocks answered ${report.resources!.mocksSaw}`);
+          if (report.resources!.total !== report.resources!.mocksSaw)
+            failures.push(`the plan reports ${report.resources!.total} resources, the mocks answered ${report.resources!.mocksSaw}`);
         } else {
           failures.push(`counting run: ${counted.failure}`);
         }
@@ -274,7 +337,9 @@ async function main(): Promise<void> {
   }
   console.log("");
   printTable(reports);
-  console.log(`\nmedians of ${runs} cold run(s); "in" is the call inside the process, "cmd" the whole command's wall time; written to ${path.relative(process.cwd(), values.out!)}`);
+  console.log(
+    `\nmedians of ${runs} cold run(s); "in" is the call inside the process, "cmd" the whole command's wall time; written to ${path.relative(process.cwd(), values.out!)}`,
+  );
 }
 
 main().catch((e) => {

@@ -1,5 +1,10 @@
 import type {
-  PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
 } from "@pulumi/policy";
 import { parse as parseYaml } from "yaml";
 import { assertPinnedImage } from "../components/blocks/image-pin";
@@ -152,7 +157,8 @@ function readQuota(props: Record<string, any>): StorageQuota | undefined {
   const q = known(() => props.quota) as any;
   if (!q || typeof q !== "object") return undefined;
   if (q.offer === "mail") {
-    return Array.isArray(q.mailboxes) && q.mailboxes.every((m: any) => typeof m?.address === "string" && typeof m?.gb === "number" && m.gb > 0)
+    return Array.isArray(q.mailboxes) &&
+      q.mailboxes.every((m: any) => typeof m?.address === "string" && typeof m?.gb === "number" && m.gb > 0)
       ? { offer: "mail", mailboxes: q.mailboxes.map((m: any) => ({ address: m.address, gb: m.gb })) }
       : undefined;
   }
@@ -209,7 +215,9 @@ export function routersWithoutTls(fragment: string): string[] | undefined {
   const routers = parsed?.http?.routers;
   if (!routers || typeof routers !== "object") return undefined;
   return Object.entries(routers as Record<string, any>)
-    .filter(([, r]) => !r?.tls || (Array.isArray(r.entryPoints) && r.entryPoints.length > 0 && r.entryPoints.every((e: string) => e === "web")))
+    .filter(
+      ([, r]) => !r?.tls || (Array.isArray(r.entryPoints) && r.entryPoints.length > 0 && r.entryPoints.every((e: string) => e === "web")),
+    )
     .map(([name]) => name);
 }
 
@@ -220,13 +228,15 @@ export function labelRoutersWithoutTls(labels: Record<string, string>): string[]
     const m = /^traefik\.http\.routers\.([^.]+)\.rule$/.exec(key);
     if (m) routers.add(m[1]!);
   }
-  return [...routers].filter((r) => {
-    const p = `traefik.http.routers.${r}`;
-    const tls = labels[`${p}.tls`] === "true" || Object.keys(labels).some((k) => k.startsWith(`${p}.tls.`));
-    const entry = labels[`${p}.entrypoints`];
-    const webOnly = entry?.split(",").every((e) => e.trim() === "web");
-    return !tls || webOnly;
-  }).sort();
+  return [...routers]
+    .filter((r) => {
+      const p = `traefik.http.routers.${r}`;
+      const tls = labels[`${p}.tls`] === "true" || Object.keys(labels).some((k) => k.startsWith(`${p}.tls.`));
+      const entry = labels[`${p}.entrypoints`];
+      const webOnly = entry?.split(",").every((e) => e.trim() === "web");
+      return !tls || webOnly;
+    })
+    .sort();
 }
 
 /** Public grants of an S3 canned ACL or a policy document. */
@@ -262,7 +272,8 @@ const round = (n: number) => Math.round(n * 100) / 100;
 
 const storageHasQuota: StackValidationPolicy = {
   name: "storage-has-quota",
-  description: "Every storage-bearing resource has a quota: a Docker volume one declared by its service, a bucket or a tenant offer's component a declared quota.",
+  description:
+    "Every storage-bearing resource has a quota: a Docker volume one declared by its service, a bucket or a tenant offer's component a declared quota.",
   enforcementLevel: "mandatory",
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     for (const r of args.resources) {
@@ -292,7 +303,7 @@ const offerQuotaWithinTier: StackValidationPolicy = {
   },
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const catalog = loadCatalog();
-    const paidByTenant = (args.getConfig<{ tenants?: Record<string, Record<string, number>> }>().tenants ?? {});
+    const paidByTenant = args.getConfig<{ tenants?: Record<string, Record<string, number>> }>().tenants ?? {};
     for (const r of args.resources) {
       const quota = componentQuota(r);
       if (!quota || quota.offer === "mail") continue;
@@ -304,15 +315,28 @@ const offerQuotaWithinTier: StackValidationPolicy = {
           continue;
         }
         const paidGb = paid[quota.offer];
-        if (paidGb === undefined) report(`${label(r)}: tenant "${slug}" pays for no ${quota.offer} offer, yet it declares ${quota.gb} GB`, r.urn);
-        else if (quota.gb > paidGb) report(`${label(r)}: quota ${quota.gb} GB is above the ${paidGb} GB tier tenant "${slug}" pays for`, r.urn);
+        if (paidGb === undefined)
+          report(`${label(r)}: tenant "${slug}" pays for no ${quota.offer} offer, yet it declares ${quota.gb} GB`, r.urn);
+        else if (quota.gb > paidGb)
+          report(`${label(r)}: quota ${quota.gb} GB is above the ${paidGb} GB tier tenant "${slug}" pays for`, r.urn);
       }
       if (quota.offer === "accounting") {
-        if (quota.gb > catalog.offers.accounting.storageGb) report(`${label(r)}: quota ${quota.gb} GB is above the catalog's ${catalog.offers.accounting.storageGb} GB for accounting`, r.urn);
+        if (quota.gb > catalog.offers.accounting.storageGb)
+          report(
+            `${label(r)}: quota ${quota.gb} GB is above the catalog's ${catalog.offers.accounting.storageGb} GB for accounting`,
+            r.urn,
+          );
       } else if (!tierSizes(catalog, quota.offer as TieredOffer).includes(quota.gb)) {
-        report(`${label(r)}: quota ${quota.gb} GB is not a ${quota.offer} tier of the catalog (${tierSizes(catalog, quota.offer as TieredOffer).join(", ")})`, r.urn);
+        report(
+          `${label(r)}: quota ${quota.gb} GB is not a ${quota.offer} tier of the catalog (${tierSizes(catalog, quota.offer as TieredOffer).join(", ")})`,
+          r.urn,
+        );
       }
-      const volumesGb = sum(descendants(r, args.resources).filter((d) => d.type === TYPES.volume).map((d) => volumeQuotaGb(d) ?? 0));
+      const volumesGb = sum(
+        descendants(r, args.resources)
+          .filter((d) => d.type === TYPES.volume)
+          .map((d) => volumeQuotaGb(d) ?? 0),
+      );
       if (volumesGb > quota.gb) report(`${label(r)}: its volumes hold ${volumesGb} GB, above its ${quota.gb} GB quota`, r.urn);
     }
   },
@@ -358,7 +382,10 @@ function allStacksLoad(stacks: Record<string, Record<string, Load>>): Record<str
   return totals;
 }
 
-export function placedByStack(resources: PolicyResource[], hosts: HostCapacityConfig["hosts"]): { byHost: Record<string, Load>; unplaced: PolicyResource[] } {
+export function placedByStack(
+  resources: PolicyResource[],
+  hosts: HostCapacityConfig["hosts"],
+): { byHost: Record<string, Load>; unplaced: PolicyResource[] } {
   const byAddress = new Map(Object.entries(hosts).map(([name, h]) => [h.address, name]));
   const byHost: Record<string, Load> = {};
   const unplaced: PolicyResource[] = [];
@@ -390,7 +417,11 @@ const hostCapacity: StackValidationPolicy = {
     properties: {
       overcommit: { type: "number", default: 1.5, description: "Disk, memory and CPUs may be promised up to capacity × this." },
       hosts: { type: "object", default: {}, description: "Hosts by name: address, diskGb, memoryGb, cpus." },
-      stacks: { type: "object", default: {}, description: "Load of every stack on each host (infra/model/host-load.ts), from all tenant files." },
+      stacks: {
+        type: "object",
+        default: {},
+        description: "Load of every stack on each host (infra/model/host-load.ts), from all tenant files.",
+      },
     },
   },
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
@@ -398,7 +429,8 @@ const hostCapacity: StackValidationPolicy = {
     const hosts = config.hosts ?? {};
     const { byHost, unplaced } = placedByStack(args.resources, hosts);
     for (const r of unplaced) {
-      if (Object.keys(hosts).length) report(`${label(r)} runs on no host of the policy config (its Docker provider's host is unknown)`, r.urn);
+      if (Object.keys(hosts).length)
+        report(`${label(r)} runs on no host of the policy config (its Docker provider's host is unknown)`, r.urn);
     }
     const stack = args.resources[0] ? stackOfUrn(args.resources[0].urn) : "";
     // Every stack's computed load, less this stack's own: it counts with what it really places.
@@ -418,9 +450,14 @@ const hostCapacity: StackValidationPolicy = {
         report(`host "${host}" carries load but is not in the policy config's hosts`);
         continue;
       }
-      for (const [dim, unit] of [["diskGb", "GB disk"], ["memoryGb", "GB memory"], ["cpus", "CPUs"]] as const) {
+      for (const [dim, unit] of [
+        ["diskGb", "GB disk"],
+        ["memoryGb", "GB memory"],
+        ["cpus", "CPUs"],
+      ] as const) {
         const limit = cap[dim] * ratio;
-        if (load[dim] > limit + 1e-9) report(`host "${host}": ${round(load[dim])} ${unit} placed, above ${round(limit)} (${cap[dim]} × overcommit ${ratio})`);
+        if (load[dim] > limit + 1e-9)
+          report(`host "${host}": ${round(load[dim])} ${unit} placed, above ${round(limit)} (${cap[dim]} × overcommit ${ratio})`);
       }
     }
   },
@@ -428,22 +465,33 @@ const hostCapacity: StackValidationPolicy = {
 
 const dataProtected: ResourceValidationPolicy = {
   name: "data-protected",
-  description: "Data resources (Docker volumes, databases' volumes, buckets, and data a command makes on a host, declared as hostData) are protected in production. Retention on delete is invisible to policies: component tests prove it.",
+  description:
+    "Data resources (Docker volumes, databases' volumes, buckets, and data a command makes on a host, declared as hostData) are protected in production. Retention on delete is invisible to policies: component tests prove it.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      environments: { type: "array", items: { type: "string" }, default: ["prod"], description: "Environments whose data must be protected." },
+      environments: {
+        type: "array",
+        items: { type: "string" },
+        default: ["prod"],
+        description: "Environments whose data must be protected.",
+      },
     },
   },
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     // Data a command makes on a host is declared by its component (components/units.ts HostData).
-    const hostData = args.type.startsWith("alacarte:") ? (known(() => args.props.hostData) as { kind?: unknown; name?: unknown; protect?: unknown } | undefined) : undefined;
+    const hostData = args.type.startsWith("alacarte:")
+      ? (known(() => args.props.hostData) as { kind?: unknown; name?: unknown; protect?: unknown } | undefined)
+      : undefined;
     if (!DATA_RESOURCES.has(args.type) && !hostData) return;
     const env = envOf(args.urn);
     const environments = args.getConfig<{ environments?: string[] }>().environments ?? ["prod"];
     if (!env || !environments.includes(env)) return;
     if (hostData) {
-      if (hostData.protect !== true) report(`${label(args)} makes the ${String(hostData.kind)} "${String(hostData.name)}" on a host in ${env} but does not protect it (hostData.protect)`);
+      if (hostData.protect !== true)
+        report(
+          `${label(args)} makes the ${String(hostData.kind)} "${String(hostData.name)}" on a host in ${env} but does not protect it (hostData.protect)`,
+        );
     } else if (!args.opts.protect) report(`${label(args)} holds data in ${env} but is not protected (protect: true)`);
   },
 };
@@ -455,7 +503,8 @@ const imagePinned: ResourceValidationPolicy = {
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     let image: unknown;
     if (args.type === TYPES.remoteImage) image = known(() => args.props.name);
-    else if (args.type === TYPES.container) image = known(() => args.props.image); // often a RemoteImage's output: checked there
+    else if (args.type === TYPES.container)
+      image = known(() => args.props.image); // often a RemoteImage's output: checked there
     else if (args.type === TYPES.dockerService) image = known(() => args.props.taskSpec.containerSpec.image);
     else return;
     if (typeof image !== "string" || image.startsWith("sha256:")) return; // unknown, or an image id
@@ -469,7 +518,8 @@ const imagePinned: ResourceValidationPolicy = {
 
 const routeTls: ResourceValidationPolicy = {
   name: "route-tls",
-  description: "No public route without TLS: every Traefik router, in a container's labels or a route fragment written on the proxy host, has TLS and is not on the plain-HTTP entry point only.",
+  description:
+    "No public route without TLS: every Traefik router, in a container's labels or a route fragment written on the proxy host, has TLS and is not on the plain-HTTP entry point only.",
   enforcementLevel: "mandatory",
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (args.type === TYPES.container) {
@@ -499,14 +549,18 @@ const bucketNotPublic: StackValidationPolicy = {
       (typeof name === "string" && website.has(name)) || (r !== undefined && ancestors(r).some((a) => a.type === TYPES.staticSite));
     for (const r of args.resources) {
       if (BUCKETS.has(r.type)) {
-        if (publicAcl(known(() => r.props.acl)) && !isWebsite(bucketName(r), r)) report(`${label(r)} is readable by the public (acl) and is no static website`, r.urn);
-        if (publicPolicyDocument(known(() => r.props.policy)) && !isWebsite(bucketName(r), r)) report(`${label(r)} has a policy open to anyone and is no static website`, r.urn);
+        if (publicAcl(known(() => r.props.acl)) && !isWebsite(bucketName(r), r))
+          report(`${label(r)} is readable by the public (acl) and is no static website`, r.urn);
+        if (publicPolicyDocument(known(() => r.props.policy)) && !isWebsite(bucketName(r), r))
+          report(`${label(r)} has a policy open to anyone and is no static website`, r.urn);
       } else if (r.type === TYPES.bucketAcl || r.type === TYPES.bucketAclV2) {
         const grants = known(() => r.props.accessControlPolicy?.grants) as any[] | undefined;
         const toAll = Array.isArray(grants) && grants.some((g) => /AllUsers|AuthenticatedUsers/.test(String(g?.grantee?.uri ?? "")));
-        if ((publicAcl(known(() => r.props.acl)) || toAll) && !isWebsite(bucketName(r))) report(`${label(r)} makes bucket "${String(bucketName(r))}" readable by the public, and it is no static website`, r.urn);
+        if ((publicAcl(known(() => r.props.acl)) || toAll) && !isWebsite(bucketName(r)))
+          report(`${label(r)} makes bucket "${String(bucketName(r))}" readable by the public, and it is no static website`, r.urn);
       } else if (r.type === TYPES.bucketPolicy) {
-        if (publicPolicyDocument(known(() => r.props.policy)) && !isWebsite(bucketName(r))) report(`${label(r)} opens bucket "${String(bucketName(r))}" to anyone, and it is no static website`, r.urn);
+        if (publicPolicyDocument(known(() => r.props.policy)) && !isWebsite(bucketName(r)))
+          report(`${label(r)} opens bucket "${String(bucketName(r))}" to anyone, and it is no static website`, r.urn);
       }
     }
   },
@@ -514,13 +568,15 @@ const bucketNotPublic: StackValidationPolicy = {
 
 const noPlaintextSecrets: ResourceValidationPolicy = {
   name: "no-plaintext-secrets",
-  description: "No secret in plain text in a container's environment (it must arrive as a Pulumi secret, through ContainerService's secretEnv) nor in a command's arguments or environment (secrets go on stdin).",
+  description:
+    "No secret in plain text in a container's environment (it must arrive as a Pulumi secret, through ContainerService's secretEnv) nor in a command's arguments or environment (secrets go on stdin).",
   enforcementLevel: "mandatory",
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (args.type === TYPES.containerService) {
       // A policy sees secrets unwrapped: ContainerService says which keys are plain (envKeys).
       const plainKeys = (known(() => args.props.envKeys) ?? []) as string[];
-      for (const k of plainKeys.filter(secretLookingKey)) report(`env var ${k} of ${label(args)} looks like a secret but is in env, not secretEnv`);
+      for (const k of plainKeys.filter(secretLookingKey))
+        report(`env var ${k} of ${label(args)} looks like a secret but is in env, not secretEnv`);
     } else if (args.type === TYPES.container) {
       const chain = typeChain(args.urn);
       if (chain[chain.length - 2] === TYPES.containerService) return; // checked on the component
@@ -530,15 +586,18 @@ const noPlaintextSecrets: ResourceValidationPolicy = {
         const entry = known(() => envs[i]);
         if (typeof entry !== "string") continue; // unknown: derived from another resource
         const [key, ...rest] = entry.split("=");
-        if (key && secretLookingKey(key) && rest.join("=") !== "") report(`env var ${key} of ${label(args)} is a plain value: use ContainerService's secretEnv`);
+        if (key && secretLookingKey(key) && rest.join("=") !== "")
+          report(`env var ${key} of ${label(args)} is a plain value: use ContainerService's secretEnv`);
       }
     } else if (args.type === TYPES.remoteCommand || args.type === TYPES.localCommand) {
       const env = known(() => args.props.environment) as Record<string, unknown> | undefined;
-      for (const key of Object.keys(env ?? {}).filter(secretLookingKey)) report(`${label(args)} passes ${key} in its environment: give secrets on stdin`);
+      for (const key of Object.keys(env ?? {}).filter(secretLookingKey))
+        report(`${label(args)} passes ${key} in its environment: give secrets on stdin`);
       for (const field of ["create", "update", "delete"]) {
         const script = known(() => args.props[field]);
         if (typeof script !== "string") continue;
-        for (const what of plaintextSecretsInScript(script)) report(`${label(args)} has ${what} in clear in its ${field} command: give secrets on stdin`);
+        for (const what of plaintextSecretsInScript(script))
+          report(`${label(args)} has ${what} in clear in its ${field} command: give secrets on stdin`);
       }
     }
   },
@@ -561,11 +620,14 @@ const mailAllowance: StackValidationPolicy = {
     if (!slug) args.notApplicable("not a tenant stack");
     const included = args.getConfig<{ tenants?: Record<string, { includedGb?: number | null }> }>().tenants?.[slug!]?.includedGb;
     if (typeof included !== "number") args.notApplicable("the catalog leaves the mail allowance undecided");
-    const total = sum(args.resources.flatMap((r) => {
-      const q = r.type === TYPES.mailDomain ? declaredQuota(r.props) : undefined;
-      return q?.offer === "mail" ? q.mailboxes.map((m) => m.gb) : [];
-    }));
-    if (total > included!) report(`tenant "${slug}": its mailboxes total ${total} GB, beyond the ${included} GB included in the membership`);
+    const total = sum(
+      args.resources.flatMap((r) => {
+        const q = r.type === TYPES.mailDomain ? declaredQuota(r.props) : undefined;
+        return q?.offer === "mail" ? q.mailboxes.map((m) => m.gb) : [];
+      }),
+    );
+    if (total > included!)
+      report(`tenant "${slug}": its mailboxes total ${total} GB, beyond the ${included} GB included in the membership`);
   },
 };
 
@@ -578,7 +640,8 @@ const oidcClientGated: ResourceValidationPolicy = {
     if (known(() => args.props.standardFlowEnabled) === false) return;
     const overrides = known(() => args.props.authenticationFlowBindingOverrides) as Record<string, unknown> | undefined;
     // `in`, not a read: the flow id is unknown during a preview, and only its presence matters.
-    if (!overrides || !("browserId" in overrides)) report(`${label(args)} has no group restriction: bind the tenant's gate flow (browserFlowId)`);
+    if (!overrides || !("browserId" in overrides))
+      report(`${label(args)} has no group restriction: bind the tenant's gate flow (browserFlowId)`);
   },
 };
 

@@ -72,11 +72,15 @@ describe("with jq", () => { needTools("jq"); it("a", () => expect(1).toBe(1)); i
 describe("without", () => { it("c", () => expect(1).toBe(1)); });
 `,
       );
-      const run = spawnSync(process.execPath, [path.join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--root", dir, "--globals"], {
-        cwd: dir,
-        encoding: "utf8",
-        env: { ...process.env, PATH: "", NO_COLOR: "1", CI: "1" },
-      });
+      const run = spawnSync(
+        process.execPath,
+        [path.join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--root", dir, "--globals"],
+        {
+          cwd: dir,
+          encoding: "utf8",
+          env: { ...process.env, PATH: "", NO_COLOR: "1", CI: "1" },
+        },
+      );
       const out = run.stdout + run.stderr;
       expect(run.status).toBe(1);
       expect(out).toMatch(/Tests\s+2 failed \| 1 passed \(3\)/);
@@ -152,7 +156,8 @@ describe("test/setup-debian.sh", () => {
     for (const [n, body] of Object.entries(stubs)) stub(dir, n, body); // before the links: never write through one
     const tools = [...debianTools().keys()].filter((t) => !without.includes(t)).map((t) => requireTool(t));
     const own = ["dirname", "env", "id", "sort", "tr"].map((t) => findTool(t)!);
-    for (const file of [...tools, ...own]) if (!existsSync(path.join(dir, path.basename(file)))) symlinkSync(file, path.join(dir, path.basename(file)));
+    for (const file of [...tools, ...own])
+      if (!existsSync(path.join(dir, path.basename(file)))) symlinkSync(file, path.join(dir, path.basename(file)));
     return dir;
   };
   const run = (pathVar: string) => spawnSync(requireTool("sh"), [SCRIPT], { encoding: "utf8", env: { PATH: pathVar } });
@@ -164,7 +169,7 @@ describe("test/setup-debian.sh", () => {
 
   it("does nothing, and says so, when every tool is present: no apt-get, no sudo, no root", () => {
     rmSync(log, { force: true });
-    const dir = bin("all", [], { "apt-get": recordingAptGet, sudo: `echo "sudo $*" >> '${log}'`, id: 'echo 1000' });
+    const dir = bin("all", [], { "apt-get": recordingAptGet, sudo: `echo "sudo $*" >> '${log}'`, id: "echo 1000" });
     const r = run(dir);
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("setup-debian: every tool the tests use is present, nothing to install\n");
@@ -174,7 +179,11 @@ describe("test/setup-debian.sh", () => {
 
   it("installs the missing packages only, through sudo when not root, non-interactively, and checks again", () => {
     rmSync(log, { force: true });
-    const dir = bin("sudo", ["jq", "doveadm"], { "apt-get": recordingAptGet, sudo: `echo "sudo $*" >> '${log}'\nexec "$@"`, id: "echo 1000" });
+    const dir = bin("sudo", ["jq", "doveadm"], {
+      "apt-get": recordingAptGet,
+      sudo: `echo "sudo $*" >> '${log}'\nexec "$@"`,
+      id: "echo 1000",
+    });
     const r = run(dir);
     expect(r.stdout).toBe("setup-debian: missing doveadm (dovecot-core), jq (jq): installing dovecot-core jq\n");
     expect(readFileSync(log, "utf8").split("\n")).toEqual([
@@ -212,7 +221,9 @@ describe("the README's test command", () => {
   });
 
   it("is exactly what .ci/run runs", () => {
-    const ci = readFileSync(path.join(root, ".ci", "run"), "utf8").split("\n").filter((l) => !l.trim().startsWith("#"));
+    const ci = readFileSync(path.join(root, ".ci", "run"), "utf8")
+      .split("\n")
+      .filter((l) => !l.trim().startsWith("#"));
     expect(ci).toContain(command);
     expect(ci.filter((l) => /\bnpm\b|apt-get/.test(l))).toEqual([command]);
   });

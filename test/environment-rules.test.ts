@@ -26,7 +26,10 @@ function hostname(length: number): string {
 
 function tenant(extra: Record<string, unknown>) {
   return tenantSchema.parse({
-    slug: "t", name: "T", type: "collective", contact: "a@t.example.org",
+    slug: "t",
+    name: "T",
+    type: "collective",
+    contact: "a@t.example.org",
     members: [{ username: "alice", email: "a@t.example.org", admin: true }],
     ...extra,
   });
@@ -46,14 +49,21 @@ describe("where a tenant is deployed", () => {
   });
 
   it("refuses a mail domain whose fragment file name would pass 255 bytes", () => {
-    const issues = (domain: string) => tenantRules(tenant({ mail: { domains: [{ domain }] } }), {
-      catalog, fileStem: "t", sharedMailDomains: [], today: "2026-12-01",
-    }).filter((i) => i.severity === "error");
+    const issues = (domain: string) =>
+      tenantRules(tenant({ mail: { domains: [{ domain }] } }), {
+        catalog,
+        fileStem: "t",
+        sharedMailDomains: [],
+        today: "2026-12-01",
+      }).filter((i) => i.severity === "error");
     // "t--" + domain + ".mail": 8 bytes around the domain.
     expect(issues(hostname(247))).toEqual([]);
-    expect(issues(hostname(248))).toEqual([{
-      path: ["mail", "domains", 0, "domain"], severity: "error",
-      message: "is too long: its fragment file on the mail host, 256 bytes with the slug, would exceed the 255 a file name may have",
-    }]);
+    expect(issues(hostname(248))).toEqual([
+      {
+        path: ["mail", "domains", 0, "domain"],
+        severity: "error",
+        message: "is too long: its fragment file on the mail host, 256 bytes with the slug, would exceed the 255 a file name may have",
+      },
+    ]);
   });
 });

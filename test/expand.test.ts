@@ -47,7 +47,8 @@ describe("offers per kind", () => {
   });
 
   it("a static website is a static site, a WordPress one a WordPress site", () => {
-    const site = (engine: string) => withServices(`  website:\n    engine: ${engine}\n    domains: [velo.org, www.velo.org]\n    storageGb: 10\n`);
+    const site = (engine: string) =>
+      withServices(`  website:\n    engine: ${engine}\n    domains: [velo.org, www.velo.org]\n    storageGb: 10\n`);
     expect(expandTenant(site("static"), prod).offers).toEqual([
       { kind: "static-site", field: "website", hostnames: ["velo.org", "www.velo.org"], storageGb: 10 },
     ]);
@@ -57,49 +58,91 @@ describe("offers per kind", () => {
   });
 
   it("a Nextcloud suite keeps its storage and sorts its apps", () => {
-    const plan = expandTenant(withServices("  nextcloud:\n    domain: cloud.velo.org\n    storageGb: 50\n    apps: [polls, calendar, forms]\n"), prod);
-    expect(plan.offers).toEqual([{ kind: "nextcloud", field: "nextcloud", hostname: "cloud.velo.org", storageGb: 50, apps: ["calendar", "forms", "polls"] }]);
+    const plan = expandTenant(
+      withServices("  nextcloud:\n    domain: cloud.velo.org\n    storageGb: 50\n    apps: [polls, calendar, forms]\n"),
+      prod,
+    );
+    expect(plan.offers).toEqual([
+      { kind: "nextcloud", field: "nextcloud", hostname: "cloud.velo.org", storageGb: 50, apps: ["calendar", "forms", "polls"] },
+    ]);
   });
 
   it("accounting with a Paheko newsletter is one Paheko serving both", () => {
-    const plan = expandTenant(withServices(
-      "  accounting:\n    domain: compta.velo.org\n  newsletter:\n    engine: paheko\n    subscribers: 500\n"), prod);
-    expect(plan.offers).toEqual([{
-      kind: "paheko", field: "accounting", hostname: "compta.velo.org", storageGb: catalog.offers.accounting.storageGb,
-      accounting: true, newsletter: true, subscribers: 500,
-    }]);
+    const plan = expandTenant(
+      withServices("  accounting:\n    domain: compta.velo.org\n  newsletter:\n    engine: paheko\n    subscribers: 500\n"),
+      prod,
+    );
+    expect(plan.offers).toEqual([
+      {
+        kind: "paheko",
+        field: "accounting",
+        hostname: "compta.velo.org",
+        storageGb: catalog.offers.accounting.storageGb,
+        accounting: true,
+        newsletter: true,
+        subscribers: 500,
+      },
+    ]);
     expect(offerFields(plan.offers[0]!)).toEqual(["accounting", "newsletter"]);
   });
 
   it("accounting alone is a Paheko without newsletter", () => {
     const plan = expandTenant(withServices("  accounting:\n    domain: compta.velo.org\n"), prod);
-    expect(plan.offers).toEqual([{
-      kind: "paheko", field: "accounting", hostname: "compta.velo.org", storageGb: catalog.offers.accounting.storageGb,
-      accounting: true, newsletter: false,
-    }]);
+    expect(plan.offers).toEqual([
+      {
+        kind: "paheko",
+        field: "accounting",
+        hostname: "compta.velo.org",
+        storageGb: catalog.offers.accounting.storageGb,
+        accounting: true,
+        newsletter: false,
+      },
+    ]);
     expect(offerFields(plan.offers[0]!)).toEqual(["accounting"]);
   });
 
   it("a Paheko newsletter without accounting is a Paheko on the newsletter's domain", () => {
     const plan = expandTenant(withServices("  newsletter:\n    engine: paheko\n    domain: lettre.velo.org\n    subscribers: 100\n"), prod);
-    expect(plan.offers).toEqual([{
-      kind: "paheko", field: "newsletter", hostname: "lettre.velo.org", storageGb: catalog.offers.accounting.storageGb,
-      accounting: false, newsletter: true, subscribers: 100,
-    }]);
+    expect(plan.offers).toEqual([
+      {
+        kind: "paheko",
+        field: "newsletter",
+        hostname: "lettre.velo.org",
+        storageGb: catalog.offers.accounting.storageGb,
+        accounting: false,
+        newsletter: true,
+        subscribers: 100,
+      },
+    ]);
     expect(offerFields(plan.offers[0]!)).toEqual(["newsletter"]);
   });
 
   it("a Listmonk newsletter is a Listmonk beside the accounting Paheko, never a second Paheko", () => {
-    const plan = expandTenant(withServices(
-      "  accounting:\n    domain: compta.velo.org\n  newsletter:\n    engine: listmonk\n    domain: lettre.velo.org\n    subscribers: 2000\n    tracking: true\n"), prod);
+    const plan = expandTenant(
+      withServices(
+        "  accounting:\n    domain: compta.velo.org\n  newsletter:\n    engine: listmonk\n    domain: lettre.velo.org\n    subscribers: 2000\n    tracking: true\n",
+      ),
+      prod,
+    );
     expect(kinds(plan.offers)).toEqual(["paheko", "listmonk"]);
     expect(plan.offers[0]).toMatchObject({ kind: "paheko", accounting: true, newsletter: false });
-    expect(plan.offers[1]).toEqual({ kind: "listmonk", field: "newsletter", hostname: "lettre.velo.org", subscribers: 2000, tracking: true });
+    expect(plan.offers[1]).toEqual({
+      kind: "listmonk",
+      field: "newsletter",
+      hostname: "lettre.velo.org",
+      subscribers: 2000,
+      tracking: true,
+    });
   });
 
   it("tracking defaults to off", () => {
-    const plan = expandTenant(withServices("  newsletter:\n    engine: listmonk\n    domain: lettre.velo.org\n    subscribers: 100\n"), prod);
-    expect(plan.offers).toEqual([{ kind: "listmonk", field: "newsletter", hostname: "lettre.velo.org", subscribers: 100, tracking: false }]);
+    const plan = expandTenant(
+      withServices("  newsletter:\n    engine: listmonk\n    domain: lettre.velo.org\n    subscribers: 100\n"),
+      prod,
+    );
+    expect(plan.offers).toEqual([
+      { kind: "listmonk", field: "newsletter", hostname: "lettre.velo.org", subscribers: 100, tracking: false },
+    ]);
   });
 
   it("a video channel's owner defaults to the first admin in file order", () => {
@@ -113,7 +156,8 @@ describe("offers per kind", () => {
   });
 
   it("every offer at once, in a stable order", () => {
-    const plan = expandTenant(withServices(`  video:
+    const plan = expandTenant(
+      withServices(`  video:
     channel: velo
     storageGb: 10
   newsletter:
@@ -129,7 +173,9 @@ describe("offers per kind", () => {
     engine: static
     domains: [velo.org]
     storageGb: 5
-`), prod);
+`),
+      prod,
+    );
     expect(kinds(plan.offers)).toEqual(["static-site", "nextcloud", "paheko", "listmonk", "video"]);
     expect(plan.offers.flatMap(offerFields)).toEqual(["website", "nextcloud", "accounting", "newsletter", "video"]);
   });
@@ -199,7 +245,10 @@ describe("mail and members", () => {
 
   it("flags the platform's shared mail domains", () => {
     const plan = expandTenant(mail, prod);
-    expect(plan.mailDomains.map((d) => [d.domain, d.shared])).toEqual([["velo.org", false], ["lautre.example.org", true]]);
+    expect(plan.mailDomains.map((d) => [d.domain, d.shared])).toEqual([
+      ["velo.org", false],
+      ["lautre.example.org", true],
+    ]);
     expect(expandTenant(mail, { catalog, sharedMailDomains: [] }).mailDomains.every((d) => !d.shared)).toBe(true);
   });
 
@@ -237,7 +286,10 @@ describe("mail and members", () => {
 });
 
 describe("the example tenants", () => {
-  const files = fs.readdirSync(TENANTS).filter((f) => f.endsWith(".yaml")).sort();
+  const files = fs
+    .readdirSync(TENANTS)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort();
 
   it("exist", () => {
     expect(files.length).toBeGreaterThan(0);

@@ -16,7 +16,9 @@ const tempDir = () => {
   dirs.push(dir);
   return dir;
 };
-afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 describe("the seeded generator", () => {
   it("is deterministic: the same seed gives the same bytes, another seed other bytes", () => {
@@ -39,7 +41,13 @@ describe("the seeded generator", () => {
     const { summary, kinds } = generateTenantSet({ seed: 1, sharedMailDomains });
     expect(summary).toMatchObject({ tenants: 300, collectives: 40, individuals: 260, mailDomains: 50, mailboxes: 360, redirections: 1600 });
     expect(Object.keys(summary.offers).sort()).toEqual([
-      "accounting", "newsletter:listmonk", "newsletter:paheko", "nextcloud", "video", "website:static", "website:wordpress",
+      "accounting",
+      "newsletter:listmonk",
+      "newsletter:paheko",
+      "nextcloud",
+      "video",
+      "website:static",
+      "website:wordpress",
     ]);
     expect(new Set(kinds.values()).size).toBe(4);
   });
@@ -62,7 +70,9 @@ describe("ALACARTE_TENANTS_DIR", () => {
   it("points the validate command at another folder of tenant files", () => {
     const set = writeTenantSet(tempDir(), { scale: 0.1, seed: 5, sharedMailDomains });
     const out = execFileSync(path.join(root, "node_modules", ".bin", "tsx"), [path.join(root, "infra", "cli", "validate.ts")], {
-      cwd: root, env: { ...process.env, ALACARTE_TENANTS_DIR: set.tenantsDir }, encoding: "utf8",
+      cwd: root,
+      env: { ...process.env, ALACARTE_TENANTS_DIR: set.tenantsDir },
+      encoding: "utf8",
     });
     expect(out).toMatch(new RegExp(`^${set.summary.tenants} tenant files valid`, "m"));
   });

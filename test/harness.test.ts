@@ -6,14 +6,29 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  environmentPolicyConfig, mergePolicyConfig, plan, POLICY_PACK_VERSION, type PlanResult, type PlannedResource, type StackPlan,
+  environmentPolicyConfig,
+  mergePolicyConfig,
+  plan,
+  POLICY_PACK_VERSION,
+  type PlanResult,
+  type PlannedResource,
+  type StackPlan,
 } from "../infra/plan/offline-plan";
 import type { PolicyPackConfigJson, PolicyViolation } from "../infra/plan/policy-eval";
 import { POLICY_PACK_NAME, policies as packPolicies } from "../policies/policies";
 import type { PlatformReference } from "../infra/program/program";
 import { checkPulumiVersion, PINNED_PULUMI_VERSION, SECRET_SIG, SIG, UNKNOWN } from "./harness/fake-engine";
 import { PolicyPackProcess, type AnalyzerInfo, type Diagnostic } from "./harness/policy-pack";
-import { appliedOutputs, EXIT_ERROR_LOGGED, launchPlan, runProgram, splitShell, stackConfig, readProject, type ProgramRun } from "./harness/run-program";
+import {
+  appliedOutputs,
+  EXIT_ERROR_LOGGED,
+  launchPlan,
+  runProgram,
+  splitShell,
+  stackConfig,
+  readProject,
+  type ProgramRun,
+} from "./harness/run-program";
 
 /**
  * The program run the way `pulumi preview` runs it: cmd/run started by the language host's command
@@ -83,30 +98,47 @@ beforeAll(async () => {
   // throw shows that tsx ran the ill-typed module (no type check at run time).
   const brokenDir = brokenCopy({
     "infra/model/naming.ts": (s) => `${s}\nexport const deliberatelyWrong: number = "not a number";\n`,
-    "infra/program/program.ts": (s) => s.replace("const id = parseStackName(stackName);",
-      'throw new Error("deliberately broken: no platform today");\n  const id = parseStackName(stackName);'),
+    "infra/program/program.ts": (s) =>
+      s.replace(
+        "const id = parseStackName(stackName);",
+        'throw new Error("deliberately broken: no platform today");\n  const id = parseStackName(stackName);',
+      ),
   });
   copies.push(badImportDir, brokenDir);
   // tsc with the project's tsconfig, on the edited module's own imports (the whole program takes ~9 s;
   // `npm run typecheck` covers it).
-  fs.writeFileSync(path.join(brokenDir, "tsconfig.check.json"), JSON.stringify({ extends: "./tsconfig.json", include: [], files: ["infra/model/naming.ts"] }));
+  fs.writeFileSync(
+    path.join(brokenDir, "tsconfig.check.json"),
+    JSON.stringify({ extends: "./tsconfig.json", include: [], files: ["infra/model/naming.ts"] }),
+  );
   const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
-  const tscRun = promisify(execFile)(process.execPath, [tsc, "--noEmit", "-p", "tsconfig.check.json"], { cwd: brokenDir })
-    .then(() => ({ code: 0, output: "" }), (e: { code: number; stdout: string }) => ({ code: e.code, output: e.stdout }));
+  const tscRun = promisify(execFile)(process.execPath, [tsc, "--noEmit", "-p", "tsconfig.check.json"], { cwd: brokenDir }).then(
+    () => ({ code: 0, output: "" }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, output: e.stdout }),
+  );
 
   // The policy pack of the tenant stack's preview, as `pulumi preview --policy-pack policies` starts it.
   const packRun = PolicyPackProcess.start({
-    packDir: path.join(root, "policies"), engineAddress: "127.0.0.1:1", project: "alacarte", stack: `prod.${TENANT}`,
+    packDir: path.join(root, "policies"),
+    engineAddress: "127.0.0.1:1",
+    project: "alacarte",
+    stack: `prod.${TENANT}`,
     // What ConfigureStack carries: the stack's config as `<ns>:<key>` (a tenant stack has no settings file).
-    config: Object.fromEntries(Object.entries(stackConfig(root, readProject(root), `prod.${TENANT}`)).map(([k, v]) => [k.replace(":config:", ":"), v])),
-  }).then((p) => { pack = p; return p; });
+    config: Object.fromEntries(
+      Object.entries(stackConfig(root, readProject(root), `prod.${TENANT}`)).map(([k, v]) => [k.replace(":config:", ":"), v]),
+    ),
+  }).then((p) => {
+    pack = p;
+    return p;
+  });
   const platformRun = runProgram({ root, stack: "prod" });
   const broken = Promise.all([runProgram({ root: badImportDir, stack: "prod" }), runProgram({ root: brokenDir, stack: "prod" })]);
   offline = await plan({ env: "prod" });
   platform = await platformRun;
   if (platform.error || !platform.outputs) throw new Error(platform.error ?? "the platform stack exported nothing");
   tenant = await runProgram({
-    root, stack: `prod.${TENANT}`,
+    root,
+    stack: `prod.${TENANT}`,
     stackOutputs: { [PLATFORM_REF]: appliedOutputs(platform.outputs, { secrets: { platformSecrets: PLATFORM_SECRETS } }) },
   });
   offlineViolating = await plan({ env: "prod", tenants: [TENANT], policyConfig: VIOLATING });
@@ -128,12 +160,16 @@ describe("starting the program as the Node.js language host does", () => {
   });
 
   it("takes node arguments, TypeScript setting, entry point and config from Pulumi.yaml and the stack file", () => {
-    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { runtime: { options: { nodeargs: string; typescript: boolean } } };
+    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+      runtime: { options: { nodeargs: string; typescript: boolean } };
+    };
     const launch = launchPlan({ root, stack: "prod", monitor: "127.0.0.1:1", engine: "127.0.0.1:1", dryRun: true });
     const nodeargs = splitShell(project.runtime.options.nodeargs);
     expect(launch.args.slice(0, nodeargs.length)).toEqual(nodeargs);
     expect(launch.args[nodeargs.length]).toBe(require.resolve("@pulumi/pulumi/cmd/run"));
-    expect(launch.args).toEqual(expect.arrayContaining(["--project", "alacarte", "--stack", "prod", "--organization", "organization", "--dry-run"]));
+    expect(launch.args).toEqual(
+      expect.arrayContaining(["--project", "alacarte", "--stack", "prod", "--organization", "organization", "--dry-run"]),
+    );
     // `main: infra/program/index.ts`: the CLI runs from the main file's folder with its base name (getPwdMain).
     expect(launch.args.slice(-1)).toEqual(["index.ts"]);
     expect(launch.args[launch.args.indexOf("--pwd") + 1]).toBe(path.join(root, "infra", "program"));
@@ -168,8 +204,9 @@ describe("starting the program as the Node.js language host does", () => {
     // platformSecrets arrives as a secret and stays one in the provider's inputs.
     const sso = tenant.resources.find((r) => r.type === "pulumi:providers:keycloak")!;
     expect(sso.inputs.clientSecret).toEqual({ [SIG]: SECRET_SIG, value: PLATFORM_SECRETS.keycloakAdminClientSecret });
-    expect(tenant.logs.filter((l) => l.severity === "warning").map((l) => l.message))
-      .toEqual(planned(offline, `prod.${TENANT}`).problems.map((p) => p.message));
+    expect(tenant.logs.filter((l) => l.severity === "warning").map((l) => l.message)).toEqual(
+      planned(offline, `prod.${TENANT}`).problems.map((p) => p.message),
+    );
   });
 
   it("registers in the tenant stack exactly what the offline plan reports (type, URN, parent)", () => {
@@ -201,7 +238,9 @@ describe("a deliberately broken copy of the program", () => {
 
   it("is refused by tsc --noEmit for its type error", () => {
     expect(tscOnTypeError.code).not.toBe(0);
-    expect(tscOnTypeError.output).toMatch(/infra\/model\/naming\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+    expect(tscOnTypeError.output).toMatch(
+      /infra\/model\/naming\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/,
+    );
   });
 });
 
@@ -209,8 +248,7 @@ describe("the policy pack started as the CLI starts it (cmd/run-policy-pack, ana
   it("loads and reports its policies with their levels", () => {
     expect(packInfo.name).toBe(POLICY_PACK_NAME);
     expect(packInfo.version).toBe(POLICY_PACK_VERSION);
-    expect(packInfo.policies.map((p) => [p.name, p.level]))
-      .toEqual(packPolicies.map((p) => [p.name, p.enforcementLevel ?? "advisory"]));
+    expect(packInfo.policies.map((p) => [p.name, p.level])).toEqual(packPolicies.map((p) => [p.name, p.enforcementLevel ?? "advisory"]));
   });
 
   it(`reports on prod.${TENANT}'s and the platform's registrations what the offline plan reports`, async () => {

@@ -18,13 +18,25 @@ let copy: string;
 
 function launch(...args: string[]) {
   return spawnSync(process.execPath, [path.join(copy, "infra", "cli", "launch.cjs"), ...args], {
-    cwd: copy, encoding: "utf8", env: { ...process.env, ALACARTE_TENANTS_DIR: "" },
+    cwd: copy,
+    encoding: "utf8",
+    env: { ...process.env, ALACARTE_TENANTS_DIR: "" },
   });
 }
 
 beforeAll(() => {
   copy = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-launch-"));
-  for (const entry of ["Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "infra", "components", "policies", "stacks", "tenants"]) {
+  for (const entry of [
+    "Pulumi.yaml",
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    "infra",
+    "components",
+    "policies",
+    "stacks",
+    "tenants",
+  ]) {
     fs.cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(root, "node_modules"), path.join(copy, "node_modules"), "dir");
@@ -41,7 +53,9 @@ describe("commands from the build", () => {
     expect(run.stderr).toBe("");
     expect(run.stdout).toMatch(/^3 tenant files valid/m);
     expect(run.status).toBe(0);
-    expect(fs.readdirSync(path.join(copy, "build")).sort()).toEqual(expect.arrayContaining(["plan-worker.js", "plan.js", "sources.sha1", "validate.js"]));
+    expect(fs.readdirSync(path.join(copy, "build")).sort()).toEqual(
+      expect.arrayContaining(["plan-worker.js", "plan.js", "sources.sha1", "validate.js"]),
+    );
   });
 
   it("keeps a fresh build and rebuilds one older than its sources", () => {
@@ -88,7 +102,9 @@ describe("commands from the build", () => {
 
     // The plan always checks its files in another thread (while it loads Pulumi), and stops at them.
     const run = spawnSync(process.execPath, [path.join(copy, "infra", "cli", "launch.cjs"), "plan", "--workers", "1"], {
-      cwd: root, encoding: "utf8", env: { ...process.env, ALACARTE_TENANTS_DIR: set.tenantsDir },
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, ALACARTE_TENANTS_DIR: set.tenantsDir },
     });
     expect(run.status).toBe(1);
     const lines = run.stdout.trim().split("\n");
@@ -102,14 +118,27 @@ describe("commands from the build", () => {
     // Every process of the run (not its threads) appends its V8 flags here (a preload, as the bench's).
     const probe = path.join(copy, "probe.cjs");
     const seen = path.join(copy, "flags.txt");
-    fs.writeFileSync(probe, `process.on("exit", () => require("node:worker_threads").isMainThread && require("node:fs").appendFileSync(${JSON.stringify(seen)}, JSON.stringify(process.execArgv) + "\\n"));\n`);
+    fs.writeFileSync(
+      probe,
+      `process.on("exit", () => require("node:worker_threads").isMainThread && require("node:fs").appendFileSync(${JSON.stringify(seen)}, JSON.stringify(process.execArgv) + "\\n"));\n`,
+    );
     const plan = (large: boolean, tenantsDir = "", args = ["--workers", "2"]) => {
       fs.rmSync(seen, { force: true });
       const run = spawnSync(process.execPath, [path.join(copy, "infra", "cli", "launch.cjs"), "plan", ...args], {
-        cwd: copy, encoding: "utf8",
-        env: { ...process.env, ALACARTE_TENANTS_DIR: tenantsDir, NODE_OPTIONS: `--require ${probe}`, ALACARTE_LARGE_PLAN_FILES: large ? "3" : "" },
+        cwd: copy,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          ALACARTE_TENANTS_DIR: tenantsDir,
+          NODE_OPTIONS: `--require ${probe}`,
+          ALACARTE_LARGE_PLAN_FILES: large ? "3" : "",
+        },
       });
-      const flags = fs.readFileSync(seen, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+      const flags = fs
+        .readFileSync(seen, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as string[]);
       return { ...run, flagged: flags.filter((f) => f.includes("--max-semi-space-size=64")).length, processes: flags.length };
     };
     const small = plan(false);

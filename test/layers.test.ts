@@ -47,7 +47,8 @@ function violations(layer: (typeof LAYERS)[number]): string[] {
       if (!spec.startsWith(".")) continue;
       const target = targetOf(file, spec);
       const isLayer = (LAYERS as readonly string[]).includes(target);
-      if (isLayer && !allowed.has(target as (typeof LAYERS)[number])) out.push(`${where} imports ${spec} (layer ${target} is below ${layer})`);
+      if (isLayer && !allowed.has(target as (typeof LAYERS)[number]))
+        out.push(`${where} imports ${spec} (layer ${target} is below ${layer})`);
       // The Pulumi-free layers use no component either: components are Pulumi.
       if (!isLayer && PULUMI_FREE.has(layer)) out.push(`${where} imports ${spec} (outside infra's Pulumi-free layers)`);
     }
@@ -73,6 +74,12 @@ describe("infra layers", () => {
       'const z = require("@pulumi/pulumi/runtime");',
       'await import("../cli/run");',
     ].join("\n");
-    expect(importedModules(planted)).toEqual(["@pulumi/pulumi", "../program/program", "../plan/offline-plan", "../cli/run", "@pulumi/pulumi/runtime"]);
+    expect(importedModules(planted)).toEqual([
+      "@pulumi/pulumi",
+      "../program/program",
+      "../plan/offline-plan",
+      "../cli/run",
+      "@pulumi/pulumi/runtime",
+    ]);
   });
 });

@@ -178,7 +178,9 @@ describe("unknown keys", () => {
 describe("slug and file name", () => {
   it("reports a slug that differs from the file name", () => {
     const run = validate({ "bicyclette.yaml": BASE });
-    expect(only(run)).toBe(`${run.name("bicyclette.yaml")}:1:7 slug: "velo" differs from the file name; the slug must equal the file name "bicyclette"`);
+    expect(only(run)).toBe(
+      `${run.name("bicyclette.yaml")}:1:7 slug: "velo" differs from the file name; the slug must equal the file name "bicyclette"`,
+    );
   });
 
   it("holds for files given on the command line too", () => {
@@ -192,10 +194,7 @@ describe("missing required fields", () => {
   it("reports top-level fields at the top of the file", () => {
     const text = edit(edit(BASE, "name: Les Amis du Vélo\n", ""), "type: collective\n", "");
     const run = validate({ "velo.yaml": text });
-    expect(run.lines).toEqual([
-      `${run.name("velo.yaml")}:1:1 name: is required`,
-      `${run.name("velo.yaml")}:1:1 type: is required`,
-    ]);
+    expect(run.lines).toEqual([`${run.name("velo.yaml")}:1:1 name: is required`, `${run.name("velo.yaml")}:1:1 type: is required`]);
   });
 
   it("reports a field of a list entry at that entry", () => {
@@ -233,13 +232,17 @@ describe("catalog tiers and brackets", () => {
   it("rejects subscribers that are not a bracket, naming the brackets", () => {
     const text = edit(BASE, "subscribers: 500", "subscribers: 300");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "subscribers: 300")} services.newsletter.subscribers: 300 is not a subscriber bracket; the catalog offers 100, 500, 2000`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, "subscribers: 300")} services.newsletter.subscribers: 300 is not a subscriber bracket; the catalog offers 100, 500, 2000`,
+    );
   });
 
   it("rejects a mailbox quota above the catalog's maximum", () => {
     const text = edit(BASE, "quotaGb: 5", "quotaGb: 12");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "quotaGb: 12")} mail.domains[0].mailboxes[0].quotaGb: 12 GB is above the 10 GB a mailbox may hold`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, "quotaGb: 12")} mail.domains[0].mailboxes[0].quotaGb: 12 GB is above the 10 GB a mailbox may hold`,
+    );
   });
 
   it("accepts a mailbox of exactly the maximum", () => {
@@ -253,7 +256,9 @@ describe("newsletter", () => {
   it("rejects tracking with the Paheko engine", () => {
     const text = edit(paheko(BASE), "subscribers: 500", "subscribers: 500\n    tracking: true");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "tracking: true")} services.newsletter.tracking: engagement tracking exists only with engine: listmonk`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, "tracking: true")} services.newsletter.tracking: engagement tracking exists only with engine: listmonk`,
+    );
   });
 
   it("allows tracking with Listmonk", () => {
@@ -263,17 +268,24 @@ describe("newsletter", () => {
   it("requires a domain for Listmonk", () => {
     const text = edit(BASE, "    domain: lettre.velo.org\n", "");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "engine: listmonk")} services.newsletter.domain: is required with engine: listmonk`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "engine: listmonk")} services.newsletter.domain: is required with engine: listmonk`,
+    );
   });
 
   it("requires a domain for Paheko without accounting", () => {
     const text = paheko(edit(BASE, "    domain: lettre.velo.org\n", ""));
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "engine: paheko")} services.newsletter.domain: is required with engine: paheko when there is no accounting`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "engine: paheko")} services.newsletter.domain: is required with engine: paheko when there is no accounting`,
+    );
   });
 
   it("needs no domain for Paheko with accounting (the one Paheko serves both)", () => {
-    const text = paheko(edit(BASE, "    domain: lettre.velo.org\n", "")).replace("  newsletter:", "  accounting:\n    domain: compta.velo.org\n  newsletter:");
+    const text = paheko(edit(BASE, "    domain: lettre.velo.org\n", "")).replace(
+      "  newsletter:",
+      "  accounting:\n    domain: compta.velo.org\n  newsletter:",
+    );
     expect(validate({ "velo.yaml": text }).lines).toEqual([]);
   });
 });
@@ -282,23 +294,37 @@ describe("mail addresses and the declared domains", () => {
   it("rejects a mailbox outside the declared domains", () => {
     const text = edit(BASE, "address: contact@velo.org", "address: contact@ailleurs.org");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "contact@ailleurs.org")} mail.domains[0].mailboxes[1].address: "contact@ailleurs.org" is outside the domains this tenant declares (velo.org); declare ailleurs.org under mail.domains first`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "contact@ailleurs.org")} mail.domains[0].mailboxes[1].address: "contact@ailleurs.org" is outside the domains this tenant declares (velo.org); declare ailleurs.org under mail.domains first`,
+    );
   });
 
   it("rejects a redirection outside the declared domains", () => {
     const text = edit(BASE, "from: bureau@velo.org", "from: bureau@ailleurs.org");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "bureau@ailleurs.org")} mail.domains[0].redirections[0].from: "bureau@ailleurs.org" is outside the domains this tenant declares (velo.org); declare ailleurs.org under mail.domains first`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "bureau@ailleurs.org")} mail.domains[0].redirections[0].from: "bureau@ailleurs.org" is outside the domains this tenant declares (velo.org); declare ailleurs.org under mail.domains first`,
+    );
   });
 
   it("rejects an address listed under another of the tenant's domains", () => {
     const text = edit(BASE, "      redirections:\n", "    - domain: velo.net\n      redirections:\n");
     const run = validate({ "velo.yaml": text });
-    expectLine(run, "velo.yaml", pos(text, "bureau@velo.org"), "mail.domains[1].redirections[0].from", '"bureau@velo.org" belongs under the mail domain velo.org, not velo.net');
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(text, "bureau@velo.org"),
+      "mail.domains[1].redirections[0].from",
+      '"bureau@velo.org" belongs under the mail domain velo.org, not velo.net',
+    );
   });
 
   it("accepts redirections to anywhere, and addresses on a shared mail domain the tenant lists", () => {
-    const text = edit(BASE, "services:\n", "    - domain: lautre.example.org\n      mailboxes:\n        - address: velo@lautre.example.org\n          quotaGb: 1\nservices:\n");
+    const text = edit(
+      BASE,
+      "services:\n",
+      "    - domain: lautre.example.org\n      mailboxes:\n        - address: velo@lautre.example.org\n          quotaGb: 1\nservices:\n",
+    );
     expect(validate({ "velo.yaml": text }).lines).toEqual([]);
   });
 });
@@ -307,19 +333,25 @@ describe("members named by other fields", () => {
   it("rejects a mailbox owner who is not a member", () => {
     const text = edit(BASE, "owner: alice", "owner: zoe");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "zoe")} mail.domains[0].mailboxes[0].owner: owner "zoe" is not a member of this tenant; add them under members or pick one of: alice, bruno`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "zoe")} mail.domains[0].mailboxes[0].owner: owner "zoe" is not a member of this tenant; add them under members or pick one of: alice, bruno`,
+    );
   });
 
   it("rejects a sharer who is not a member", () => {
     const text = edit(BASE, "sharedWith: [alice, bruno]", "sharedWith: [alice, zoe]");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "zoe")} mail.domains[0].mailboxes[1].sharedWith[1]: sharer "zoe" is not a member of this tenant; add them under members or pick one of: alice, bruno`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "zoe")} mail.domains[0].mailboxes[1].sharedWith[1]: sharer "zoe" is not a member of this tenant; add them under members or pick one of: alice, bruno`,
+    );
   });
 
   it("rejects a video owner who is not a member", () => {
     const text = edit(BASE, "    channel: velo\n", "    channel: velo\n    owner: zoe\n");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "zoe")} services.video.owner: video owner "zoe" is not a member of this tenant; add them under members or pick one of: alice, bruno`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "zoe")} services.video.owner: video owner "zoe" is not a member of this tenant; add them under members or pick one of: alice, bruno`,
+    );
   });
 });
 
@@ -327,13 +359,17 @@ describe("admins and the solidarity rate", () => {
   it("needs at least one admin", () => {
     const text = edit(BASE, "    admin: true\n", "");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "- username: alice")} members: needs at least one member with admin: true`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "- username: alice")} members: needs at least one member with admin: true`,
+    );
   });
 
   it("rejects solidarityPercent at the standard rate", () => {
     const text = edit(BASE, "type: collective\n", "type: collective\nsolidarityPercent: 30\n");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "solidarityPercent: 30")} solidarityPercent: applies only with rate: solidarity`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, "solidarityPercent: 30")} solidarityPercent: applies only with rate: solidarity`,
+    );
   });
 
   it("accepts solidarityPercent with rate: solidarity", () => {
@@ -346,32 +382,60 @@ describe("duplicates within a file", () => {
   it("rejects a repeated username", () => {
     const text = edit(BASE, "    email: bruno@velo.net\n", "    email: bruno@velo.net\n  - username: alice\n    email: alice2@velo.org\n");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "username: alice\n    email: alice2")} members[2].username: duplicate username "alice", already at members[0].username (line ${lineOf(text, "username: alice")})`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, "username: alice\n    email: alice2")} members[2].username: duplicate username "alice", already at members[0].username (line ${lineOf(text, "username: alice")})`,
+    );
   });
 
   it("rejects a repeated address, mailbox or redirection", () => {
     const text = edit(BASE, "from: bureau@velo.org", "from: contact@velo.org");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "contact@velo.org", 2)} mail.domains[0].redirections[0].from: duplicate address "contact@velo.org", already at mail.domains[0].mailboxes[1].address (line ${lineOf(text, "address: contact@velo.org")})`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "contact@velo.org", 2)} mail.domains[0].redirections[0].from: duplicate address "contact@velo.org", already at mail.domains[0].mailboxes[1].address (line ${lineOf(text, "address: contact@velo.org")})`,
+    );
   });
 
   it("rejects a repeated mail domain", () => {
     const text = edit(BASE, "services:\n", "    - domain: velo.org\nservices:\n");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "velo.org\nservices")} mail.domains[1].domain: duplicate mail domain "velo.org", already at mail.domains[0].domain (line ${lineOf(text, "domain: velo.org")})`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "velo.org\nservices")} mail.domains[1].domain: duplicate mail domain "velo.org", already at mail.domains[0].domain (line ${lineOf(text, "domain: velo.org")})`,
+    );
   });
 
   it("rejects a repeated website domain and a hostname used by two services", () => {
-    const text = edit(edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.velo.org, velo.org]"), "domain: cloud.velo.org", "domain: www.velo.org");
+    const text = edit(
+      edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.velo.org, velo.org]"),
+      "domain: cloud.velo.org",
+      "domain: www.velo.org",
+    );
     const run = validate({ "velo.yaml": text });
-    expectLine(run, "velo.yaml", pos(text, "velo.org]"), "services.website.domains[2]", 'duplicate domain "velo.org", already at services.website.domains[0]');
-    expectLine(run, "velo.yaml", pos(text, "www.velo.org\n"), "services.nextcloud.domain", 'duplicate hostname "www.velo.org", already at services.website.domains[1]');
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(text, "velo.org]"),
+      "services.website.domains[2]",
+      'duplicate domain "velo.org", already at services.website.domains[0]',
+    );
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(text, "www.velo.org\n"),
+      "services.nextcloud.domain",
+      'duplicate hostname "www.velo.org", already at services.website.domains[1]',
+    );
   });
 
   it("rejects a repeated email within a file", () => {
     const text = edit(BASE, "email: bruno@velo.net", "email: alice@velo.org");
     const run = validate({ "velo.yaml": text });
-    expectLine(run, "velo.yaml", pos(text, "alice@velo.org", 1), "members[1].email", 'duplicate email "alice@velo.org", already at members[0].email');
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(text, "alice@velo.org", 1),
+      "members[1].email",
+      'duplicate email "alice@velo.org", already at members[0].email',
+    );
   });
 });
 
@@ -386,48 +450,97 @@ describe("claims across tenants", () => {
   it("a mail domain claimed by two tenants is reported in both files, each naming the other file and line", () => {
     const { run, other } = claim("- domain: jardin.org", "- domain: velo.org");
     // The base's velo.org is also its website's domain: it counts once per tenant.
-    const inJardin = expectLine(run, "jardin.yaml", pos(other, "velo.org"), "mail.domains[0].domain",
-      `domain "velo.org" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(BASE, "velo.org\n      mailboxes")}`);
+    const inJardin = expectLine(
+      run,
+      "jardin.yaml",
+      pos(other, "velo.org"),
+      "mail.domains[0].domain",
+      `domain "velo.org" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(BASE, "velo.org\n      mailboxes")}`,
+    );
     expect(inJardin).toContain("it can belong to one tenant only");
-    expectLine(run, "velo.yaml", pos(BASE, "velo.org\n      mailboxes"), "mail.domains[0].domain",
-      `domain "velo.org" is also claimed by jardin at ${run.name("jardin.yaml")}:${lineOf(other, "velo.org")}`);
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(BASE, "velo.org\n      mailboxes"),
+      "mail.domains[0].domain",
+      `domain "velo.org" is also claimed by jardin at ${run.name("jardin.yaml")}:${lineOf(other, "velo.org")}`,
+    );
   });
 
   it("a service hostname claimed by two tenants", () => {
     const { run, other } = claim("domain: cloud.jardin.org", "domain: cloud.velo.org");
-    expectLine(run, "jardin.yaml", pos(other, "cloud.velo.org"), "services.nextcloud.domain",
-      `domain "cloud.velo.org" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(BASE, "cloud.velo.org")}`);
-    expectLine(run, "velo.yaml", pos(BASE, "cloud.velo.org"), "services.nextcloud.domain",
-      `domain "cloud.velo.org" is also claimed by jardin at ${run.name("jardin.yaml")}:${lineOf(other, "cloud.velo.org")}`);
+    expectLine(
+      run,
+      "jardin.yaml",
+      pos(other, "cloud.velo.org"),
+      "services.nextcloud.domain",
+      `domain "cloud.velo.org" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(BASE, "cloud.velo.org")}`,
+    );
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(BASE, "cloud.velo.org"),
+      "services.nextcloud.domain",
+      `domain "cloud.velo.org" is also claimed by jardin at ${run.name("jardin.yaml")}:${lineOf(other, "cloud.velo.org")}`,
+    );
   });
 
   it("a website domain of one tenant that is another's mail domain", () => {
     const { run, other } = claim("domains: [jardin.org, www.jardin.org]", "domains: [jardin.org, www.velo.org]");
-    expectLine(run, "jardin.yaml", pos(other, "www.velo.org"), "services.website.domains[1]",
-      `domain "www.velo.org" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(BASE, "www.velo.org")}`);
+    expectLine(
+      run,
+      "jardin.yaml",
+      pos(other, "www.velo.org"),
+      "services.website.domains[1]",
+      `domain "www.velo.org" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(BASE, "www.velo.org")}`,
+    );
   });
 
   it("an address on a shared mail domain claimed by two tenants (the shared domain itself is no claim)", () => {
-    const shared = (slug: string, text: string) => edit(text, "services:\n",
-      `    - domain: lautre.example.org\n      mailboxes:\n        - address: ${slug}@lautre.example.org\n          quotaGb: 1\nservices:\n`);
+    const shared = (slug: string, text: string) =>
+      edit(
+        text,
+        "services:\n",
+        `    - domain: lautre.example.org\n      mailboxes:\n        - address: ${slug}@lautre.example.org\n          quotaGb: 1\nservices:\n`,
+      );
     const velo = shared("velo", BASE);
     const jardin = shared("velo", variant("jardin"));
     const run = validate({ "velo.yaml": velo, "jardin.yaml": jardin });
     expect(run.lines).toHaveLength(2);
-    expectLine(run, "jardin.yaml", pos(jardin, "velo@lautre.example.org"), "mail.domains[1].mailboxes[0].address",
-      `address "velo@lautre.example.org" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(velo, "velo@lautre")}`);
-    expectLine(run, "velo.yaml", pos(velo, "velo@lautre.example.org"), "mail.domains[1].mailboxes[0].address",
-      `address "velo@lautre.example.org" is also claimed by jardin at ${run.name("jardin.yaml")}:${lineOf(jardin, "velo@lautre")}`);
+    expectLine(
+      run,
+      "jardin.yaml",
+      pos(jardin, "velo@lautre.example.org"),
+      "mail.domains[1].mailboxes[0].address",
+      `address "velo@lautre.example.org" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(velo, "velo@lautre")}`,
+    );
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(velo, "velo@lautre.example.org"),
+      "mail.domains[1].mailboxes[0].address",
+      `address "velo@lautre.example.org" is also claimed by jardin at ${run.name("jardin.yaml")}:${lineOf(jardin, "velo@lautre")}`,
+    );
     // Distinct addresses on the shared domain are fine.
     expect(validate({ "velo.yaml": velo, "jardin.yaml": shared("jardin", variant("jardin")) }).lines).toEqual([]);
   });
 
   it("a video channel claimed by two tenants", () => {
     const { run, other } = claim("channel: jardin", "channel: velo");
-    expectLine(run, "jardin.yaml", val(other, "channel: velo"),
-      "services.video.channel", `video channel "velo" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(BASE, "channel: velo")}`);
-    expectLine(run, "velo.yaml", pos(BASE, "velo\n    storageGb: 10"), "services.video.channel",
-      `video channel "velo" is also claimed by jardin at ${run.name("jardin.yaml")}:${lineOf(other, "channel: velo")}`);
+    expectLine(
+      run,
+      "jardin.yaml",
+      val(other, "channel: velo"),
+      "services.video.channel",
+      `video channel "velo" is also claimed by velo at ${run.name("velo.yaml")}:${lineOf(BASE, "channel: velo")}`,
+    );
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(BASE, "velo\n    storageGb: 10"),
+      "services.video.channel",
+      `video channel "velo" is also claimed by jardin at ${run.name("jardin.yaml")}:${lineOf(other, "channel: velo")}`,
+    );
   });
 });
 
@@ -435,14 +548,21 @@ describe("redirection loops", () => {
   it("a redirection to itself", () => {
     const text = edit(BASE, "to: [alice@velo.org, bruno@velo.net]", "to: [alice@velo.org, bureau@velo.org]");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "bureau@velo.org", 1)} mail.domains[0].redirections[0].to[1]: redirects "bureau@velo.org" to itself: a redirection loop`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "bureau@velo.org", 1)} mail.domains[0].redirections[0].to[1]: redirects "bureau@velo.org" to itself: a redirection loop`,
+    );
   });
 
   it("a loop within one file", () => {
-    const text = edit(BASE, "          to: [alice@velo.org, bruno@velo.net]\n",
-      "          to: [tresor@velo.org]\n        - from: tresor@velo.org\n          to: [bruno@velo.net, bureau@velo.org]\n");
+    const text = edit(
+      BASE,
+      "          to: [alice@velo.org, bruno@velo.net]\n",
+      "          to: [tresor@velo.org]\n        - from: tresor@velo.org\n          to: [bruno@velo.net, bureau@velo.org]\n",
+    );
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "bureau@velo.org")} mail.domains[0].redirections[0].from: redirection loop: bureau@velo.org → tresor@velo.org → bureau@velo.org`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "bureau@velo.org")} mail.domains[0].redirections[0].from: redirection loop: bureau@velo.org → tresor@velo.org → bureau@velo.org`,
+    );
   });
 
   it("a loop across two files, reported in each file it passes through", () => {
@@ -462,7 +582,11 @@ describe("redirection loops", () => {
 
 describe("one account per person across files", () => {
   // jardin lists alice (of velo) under another email.
-  const clash = edit(variant("jardin"), "    email: bruno-jardin@jardin.net\n", "    email: bruno-jardin@jardin.net\n  - username: alice\n    email: alice@ailleurs.org\n");
+  const clash = edit(
+    variant("jardin"),
+    "    email: bruno-jardin@jardin.net\n",
+    "    email: bruno-jardin@jardin.net\n  - username: alice\n    email: alice@ailleurs.org\n",
+  );
 
   it("the same username with different emails, reported in both files", () => {
     const run = validate({ "velo.yaml": BASE, "jardin.yaml": clash });
@@ -476,23 +600,45 @@ describe("one account per person across files", () => {
     for (const report of ["jardin.yaml", "velo.yaml"]) {
       const run = validate({ "velo.yaml": BASE, "jardin.yaml": clash }, { report: [report] });
       expect(run.lines, report).toHaveLength(1);
-      expect(run.lines[0]).toMatch(new RegExp(`^${run.name(report).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+ members\\[\\d\\]\\.email: username "alice" has email`));
+      expect(run.lines[0]).toMatch(
+        new RegExp(
+          `^${run.name(report).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+ members\\[\\d\\]\\.email: username "alice" has email`,
+        ),
+      );
     }
   });
 
   it("the same person with the same email in two files is fine", () => {
-    const jardin = edit(variant("jardin"), "    email: bruno-jardin@jardin.net\n", "    email: bruno-jardin@jardin.net\n  - username: alice\n    email: alice@velo.org\n");
+    const jardin = edit(
+      variant("jardin"),
+      "    email: bruno-jardin@jardin.net\n",
+      "    email: bruno-jardin@jardin.net\n  - username: alice\n    email: alice@velo.org\n",
+    );
     expect(validate({ "velo.yaml": BASE, "jardin.yaml": jardin }).lines).toEqual([]);
   });
 
   it("one email under two usernames, reported in both files", () => {
-    const jardin = edit(variant("jardin"), "    email: bruno-jardin@jardin.net\n", "    email: bruno-jardin@jardin.net\n  - username: alicia\n    email: alice@velo.org\n");
+    const jardin = edit(
+      variant("jardin"),
+      "    email: bruno-jardin@jardin.net\n",
+      "    email: bruno-jardin@jardin.net\n  - username: alicia\n    email: alice@velo.org\n",
+    );
     const run = validate({ "velo.yaml": BASE, "jardin.yaml": jardin });
     expect(run.lines).toHaveLength(2);
-    expectLine(run, "jardin.yaml", pos(jardin, "alicia"), "members[2].username",
-      `email alice@velo.org belongs to username "alice" at ${run.name("velo.yaml")}:${lineOf(BASE, "alice")}; one email cannot belong to two usernames`);
-    expectLine(run, "velo.yaml", pos(BASE, "alice"), "members[0].username",
-      `email alice@velo.org belongs to username "alicia" at ${run.name("jardin.yaml")}:${lineOf(jardin, "alicia")}`);
+    expectLine(
+      run,
+      "jardin.yaml",
+      pos(jardin, "alicia"),
+      "members[2].username",
+      `email alice@velo.org belongs to username "alice" at ${run.name("velo.yaml")}:${lineOf(BASE, "alice")}; one email cannot belong to two usernames`,
+    );
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(BASE, "alice"),
+      "members[0].username",
+      `email alice@velo.org belongs to username "alicia" at ${run.name("jardin.yaml")}:${lineOf(jardin, "alicia")}`,
+    );
   });
 });
 
@@ -501,7 +647,9 @@ describe("membership paid until a past date", () => {
 
   it("is a warning, not an error", () => {
     const run = validate({ "velo.yaml": lapsed });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(lapsed, "2026-01-31")} membership.paidUntil: warning: membership was paid until 2026-01-31; the tenant is flagged, nothing is deleted`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(lapsed, "2026-01-31")} membership.paidUntil: warning: membership was paid until 2026-01-31; the tenant is flagged, nothing is deleted`,
+    );
     expect(run.problems[0]!.severity).toBe("warning");
     expect(hasErrors(run.problems)).toBe(false);
     // The tenant still loads, so its stack is still planned.
@@ -522,7 +670,13 @@ describe("membership paid until a past date", () => {
     fs.writeFileSync(broken, edit(variant("zzbroken"), "storageGb: 20", "storageGb: 21"));
     const cli = (file: string) => {
       try {
-        return { status: 0, out: execFileSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "infra/cli/validate.ts", file], { cwd: ROOT, encoding: "utf8" }) };
+        return {
+          status: 0,
+          out: execFileSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "infra/cli/validate.ts", file], {
+            cwd: ROOT,
+            encoding: "utf8",
+          }),
+        };
       } catch (e) {
         const err = e as { status: number; stdout: string };
         return { status: err.status, out: err.stdout };
@@ -542,7 +696,11 @@ describe("membership paid until a past date", () => {
 describe("every problem of every file in one run", () => {
   it("reports problems from two bad files, several per file, in file and line order", () => {
     const velo = edit(edit(BASE, "quotaGb: 5", "quotaGb: 12"), "owner: alice", "owner: zoe");
-    const jardin = edit(edit(variant("jardin"), "subscribers: 500", "subscribers: 300"), "contact: contact@jardin.org", "contakt: contact@jardin.org");
+    const jardin = edit(
+      edit(variant("jardin"), "subscribers: 500", "subscribers: 300"),
+      "contact: contact@jardin.org",
+      "contakt: contact@jardin.org",
+    );
     const run = validate({ "velo.yaml": velo, "jardin.yaml": jardin });
     expect(run.lines).toEqual([
       `${run.name("jardin.yaml")}:1:1 contact: is required`,
@@ -587,27 +745,42 @@ it("every problem of a file full of mistakes is located", () => {
 
 describe("email addresses", () => {
   it("refuses a local part a mail map would misread (a leading # is a comment to Postfix)", () => {
-    const text = edit(BASE, "        - address: contact@velo.org", "        - address: \"#contact@velo.org\"");
+    const text = edit(BASE, "        - address: contact@velo.org", '        - address: "#contact@velo.org"');
     const run = validate({ "velo.yaml": text });
-    expectLine(run, "velo.yaml", pos(text, "\"#contact@velo.org\""), "mail.domains[0].mailboxes[1].address",
-      "must be an email address such as alice@example.org");
+    expectLine(
+      run,
+      "velo.yaml",
+      pos(text, '"#contact@velo.org"'),
+      "mail.domains[0].mailboxes[1].address",
+      "must be an email address such as alice@example.org",
+    );
   });
 });
 
 describe("names and sizes (infra/contract/names.ts)", () => {
   it("accepts punycode labels, in the top-level domain too", () => {
-    const text = edit(edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.jardins.xn--p1ai]"), "to: [alice@velo.org, bruno@velo.net]", "to: [alice@velo.org, bruno@xn--caf-dma.example.org]");
+    const text = edit(
+      edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.jardins.xn--p1ai]"),
+      "to: [alice@velo.org, bruno@velo.net]",
+      "to: [alice@velo.org, bruno@xn--caf-dma.example.org]",
+    );
     expect(validate({ "velo.yaml": text }).lines).toEqual([]);
   });
 
   it("gives the punycode form of a website domain written in Unicode", () => {
     const text = edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.jardins.рф]");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${pos(text, "www.jardins.рф")} services.website.domains[1]: is an internationalised name; write it in punycode: www.jardins.xn--p1ai`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${pos(text, "www.jardins.рф")} services.website.domains[1]: is an internationalised name; write it in punycode: www.jardins.xn--p1ai`,
+    );
   });
 
   it("gives the punycode form of a mail domain and of an address written in Unicode", () => {
-    const text = edit(edit(BASE, "      redirections:\n", "    - domain: café.example.org\n      redirections:\n"), "to: [alice@velo.org, bruno@velo.net]", "to: [alice@velo.org, bruno@jardins.рф]");
+    const text = edit(
+      edit(BASE, "      redirections:\n", "    - domain: café.example.org\n      redirections:\n"),
+      "to: [alice@velo.org, bruno@velo.net]",
+      "to: [alice@velo.org, bruno@jardins.рф]",
+    );
     const run = validate({ "velo.yaml": text });
     expect(run.lines).toEqual([
       `${run.name("velo.yaml")}:${pos(text, "café.example.org")} mail.domains[1].domain: is an internationalised name; write it in punycode: xn--caf-dma.example.org`,
@@ -617,7 +790,11 @@ describe("names and sizes (infra/contract/names.ts)", () => {
 
   it("says which label of a hostname is wrong", () => {
     const long = "a".repeat(64);
-    const text = edit(edit(BASE, "domain: cloud.velo.org", `domain: ${long}.velo.org`), "domain: lettre.velo.org", "domain: xn--zz.velo.org");
+    const text = edit(
+      edit(BASE, "domain: cloud.velo.org", `domain: ${long}.velo.org`),
+      "domain: lettre.velo.org",
+      "domain: xn--zz.velo.org",
+    );
     const run = validate({ "velo.yaml": text });
     expect(run.lines).toEqual([
       `${run.name("velo.yaml")}:${pos(text, long)} services.nextcloud.domain: must be a lowercase hostname such as www.example.org; the label "aaaaaaaaaaaaaaaaaaaaa..." has 64 characters, at most 63`,
@@ -626,7 +803,11 @@ describe("names and sizes (infra/contract/names.ts)", () => {
   });
 
   it("refuses a top-level domain that is neither letters nor punycode, in a hostname and an address", () => {
-    const text = edit(edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.velo.a1]"), "email: bruno@velo.net", "email: bruno@velo.123");
+    const text = edit(
+      edit(BASE, "domains: [velo.org, www.velo.org]", "domains: [velo.org, www.velo.a1]"),
+      "email: bruno@velo.net",
+      "email: bruno@velo.123",
+    );
     const run = validate({ "velo.yaml": text });
     expect(run.lines).toEqual([
       `${run.name("velo.yaml")}:${pos(text, "bruno@velo.123")} members[1].email: must be an email address such as alice@example.org; after the @: its last label "123" must be letters only, or punycode (xn--...)`,
@@ -637,19 +818,27 @@ describe("names and sizes (infra/contract/names.ts)", () => {
   it("refuses a mailbox quota that is not a whole number of GB", () => {
     const text = edit(BASE, "quotaGb: 5", "quotaGb: 0.5");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "quotaGb: 0.5")} mail.domains[0].mailboxes[0].quotaGb: must be a positive whole number of GB (the mail server counts quotas in whole GB), not 0.5`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, "quotaGb: 0.5")} mail.domains[0].mailboxes[0].quotaGb: must be a positive whole number of GB (the mail server counts quotas in whole GB), not 0.5`,
+    );
   });
 
   it("refuses a storage size that is not a whole number of GB", () => {
     const text = edit(BASE, "    storageGb: 5\n", "    storageGb: 2.5\n");
     const run = validate({ "velo.yaml": text });
-    expect(only(run)).toBe(`${run.name("velo.yaml")}:${val(text, "storageGb: 2.5")} services.website.storageGb: must be a positive whole number of GB, one of the catalog's tiers, not 2.5`);
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, "storageGb: 2.5")} services.website.storageGb: must be a positive whole number of GB, one of the catalog's tiers, not 2.5`,
+    );
   });
 
   it("takes a slug of 40 characters and a username of 32, not one more", () => {
     const slug = "a".repeat(40);
     const user = `b${"c".repeat(31)}`;
-    expect(validate({ [`${slug}.yaml`]: edit(edit(BASE, "slug: velo", `slug: ${slug}`), "owner: alice", "owner: bruno").replaceAll("bruno", user) }).lines).toEqual([]);
+    expect(
+      validate({
+        [`${slug}.yaml`]: edit(edit(BASE, "slug: velo", `slug: ${slug}`), "owner: alice", "owner: bruno").replaceAll("bruno", user),
+      }).lines,
+    ).toEqual([]);
     const text = edit(edit(BASE, "slug: velo", `slug: ${slug}a`), "username: bruno", `username: ${user}d`);
     const run = validate({ [`${slug}a.yaml`]: text });
     expect(run.lines).toEqual([

@@ -44,13 +44,23 @@ describe("the offer table", () => {
     for (const [kind, entry] of entries) {
       const load = offerLoad(plans[kind]);
       if (!entry.built) expect(load, kind).toEqual({ diskGb: 0, memoryGb: 0, cpus: 0 });
-      else expect(load, kind).toEqual({ diskGb: entry.sizing.diskGb(plans[kind]), memoryGb: entry.sizing.memoryMb / 1024, cpus: entry.sizing.cpus });
+      else
+        expect(load, kind).toEqual({
+          diskGb: entry.sizing.diskGb(plans[kind]),
+          memoryGb: entry.sizing.memoryMb / 1024,
+          cpus: entry.sizing.cpus,
+        });
     }
   });
 
   it("adds one database server per engine that a tenant's built offers use, never one per offer", () => {
     // The table as it will be once WordPress (MariaDB), Nextcloud and Listmonk (PostgreSQL) are built.
-    const table = { ...OFFERS, wordpress: { ...OFFERS.wordpress, built: true }, nextcloud: { ...OFFERS.nextcloud, built: true }, listmonk: { ...OFFERS.listmonk, built: true } };
+    const table = {
+      ...OFFERS,
+      wordpress: { ...OFFERS.wordpress, built: true },
+      nextcloud: { ...OFFERS.nextcloud, built: true },
+      listmonk: { ...OFFERS.listmonk, built: true },
+    };
     const tenant = tenantWith(plans.wordpress, plans.nextcloud, plans.listmonk, plans["static-site"]);
     expect(databaseEngines(tenant, table)).toEqual(["mariadb", "postgres"]);
     expect(databaseEngines(tenantWith(plans.nextcloud, plans.listmonk), table)).toEqual(["postgres"]);
@@ -66,7 +76,10 @@ describe("the offer table", () => {
   it("lists the storage offers the policy pack checks, and expansion fills each tier from the table", () => {
     expect([...STORAGE_OFFERS].sort()).toEqual(["accounting", "nextcloud", "video", "website"]);
     const tenant = tenantSchema.parse({
-      slug: "t", name: "T", type: "collective", contact: "a@t.example.org",
+      slug: "t",
+      name: "T",
+      type: "collective",
+      contact: "a@t.example.org",
       members: [{ username: "alice", email: "a@t.example.org", admin: true }],
       services: { website: { engine: "static", domains: ["t.example.org"], storageGb: 5 } },
     });

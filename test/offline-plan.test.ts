@@ -27,7 +27,11 @@ describe("offline plan of the examples", () => {
   });
 
   it("plans the platform and one stack per tenant file", () => {
-    const tenants = fs.readdirSync(path.join(root, "tenants")).filter((f) => f.endsWith(".yaml")).map((f) => f.replace(/\.yaml$/, "")).sort();
+    const tenants = fs
+      .readdirSync(path.join(root, "tenants"))
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => f.replace(/\.yaml$/, ""))
+      .sort();
     expect(result.stacks.map((s) => s.name)).toEqual(["prod", ...tenants.map((t) => `prod.${t}`)]);
     expect(result.stacks.map((s) => s.tenant)).toEqual([null, ...tenants]);
     expect(result.problems).toEqual([]);
@@ -48,8 +52,13 @@ describe("offline plan of the examples", () => {
 
   it("builds the minimal platform: proxy, Keycloak realm, object storage, mail server", () => {
     const platform = types(stack(result, "prod"));
-    for (const t of ["alacarte:platform:ReverseProxy", "alacarte:platform:Keycloak", "alacarte:platform:ObjectStorage",
-      "alacarte:platform:MailServer", "keycloak:index/realm:Realm"]) {
+    for (const t of [
+      "alacarte:platform:ReverseProxy",
+      "alacarte:platform:Keycloak",
+      "alacarte:platform:ObjectStorage",
+      "alacarte:platform:MailServer",
+      "keycloak:index/realm:Realm",
+    ]) {
       expect(platform).toContain(t);
     }
   });
@@ -77,11 +86,13 @@ describe("offline plan of the examples", () => {
       "warning services.website: the wordpress offer is not built yet; nothing is created for it",
       "warning services.nextcloud: the nextcloud offer is not built yet; nothing is created for it",
     ]);
-    expect(lines("prod.jardins-partages")).toEqual(expect.arrayContaining([
-      "warning services.accounting: the paheko offer is not built yet; nothing is created for it",
-      "warning services.newsletter: the paheko offer is not built yet; nothing is created for it",
-      "warning services.video: the video offer is not built yet; nothing is created for it",
-    ]));
+    expect(lines("prod.jardins-partages")).toEqual(
+      expect.arrayContaining([
+        "warning services.accounting: the paheko offer is not built yet; nothing is created for it",
+        "warning services.newsletter: the paheko offer is not built yet; nothing is created for it",
+        "warning services.video: the video offer is not built yet; nothing is created for it",
+      ]),
+    );
   });
 
   it("prices each tenant stack from the catalog", () => {

@@ -24,10 +24,17 @@ require(tsnodeRequire).register({
 
 describe("the policy pack loads the way the CLI's policy runner loads it", () => {
   it("requires policies.ts as CommonJS through ts-node with type checking", () => {
-    const run = spawnSync(process.execPath, ["-e", `${REGISTER}
+    const run = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `${REGISTER}
       if (typeof require("../infra/catalog/catalog").loadCatalog !== "function") throw new Error("no catalog");
       const m = require("./policies.ts");
-      console.log(JSON.stringify(m.policies.map((p) => [p.name, p.enforcementLevel])));`], { cwd: pack, encoding: "utf8" });
+      console.log(JSON.stringify(m.policies.map((p) => [p.name, p.enforcementLevel])));`,
+      ],
+      { cwd: pack, encoding: "utf8" },
+    );
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     const levels = Object.fromEntries(JSON.parse(run.stdout) as [string, string][]);
@@ -39,7 +46,9 @@ describe("the policy pack loads the way the CLI's policy runner loads it", () =>
   it("index.ts constructs the PolicyPack, which serves the analyzer and prints its port", async () => {
     const child = spawn(process.execPath, ["-e", `${REGISTER} require("./index.ts");`], { cwd: pack });
     let stderr = "";
-    child.stderr.on("data", (d) => { stderr += String(d); });
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
     const port = await new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (d) => resolve(String(d).trim()));
       child.on("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));

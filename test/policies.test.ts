@@ -73,25 +73,48 @@ describe("the policy pack on the real stacks", () => {
 
   it("mail-allowance (advisory): a tenant beyond a decided allowance is flagged, within it is not", async () => {
     const decided = await plan({
-      env: "prod", today: "2026-11-25",
+      env: "prod",
+      today: "2026-11-25",
       policyConfig: { "mail-allowance": { tenants: { "amis-du-velo": { includedGb: 5 }, "jardins-partages": { includedGb: 10 } } } },
     });
     expect(of(stack(decided, "prod.amis-du-velo").policies, "mail-allowance")).toEqual([
-      { policy: "mail-allowance", level: "advisory", urn: null, message: 'tenant "amis-du-velo": its mailboxes total 9 GB, beyond the 5 GB included in the membership' },
+      {
+        policy: "mail-allowance",
+        level: "advisory",
+        urn: null,
+        message: 'tenant "amis-du-velo": its mailboxes total 9 GB, beyond the 5 GB included in the membership',
+      },
     ]);
     expect(of(stack(decided, "prod.jardins-partages").policies, "mail-allowance")).toEqual([]);
     expect(planFailed(decided)).toBe(false); // advisory only
   });
 
   it("membership-paid (advisory): flags a tenant past its paid-until date", async () => {
-    const later = await plan({ env: "prod", tenants: ["amis-du-velo"], today: "2026-11-25", policyConfig: { "membership-paid": { today: "2027-07-01" } } });
-    expect(of(stack(later, "prod.amis-du-velo").policies, "membership-paid").map((v) => v.message)).toEqual(['tenant "amis-du-velo": membership was paid until 2027-06-30']);
+    const later = await plan({
+      env: "prod",
+      tenants: ["amis-du-velo"],
+      today: "2026-11-25",
+      policyConfig: { "membership-paid": { today: "2027-07-01" } },
+    });
+    expect(of(stack(later, "prod.amis-du-velo").policies, "membership-paid").map((v) => v.message)).toEqual([
+      'tenant "amis-du-velo": membership was paid until 2027-06-30',
+    ]);
   });
 
   it("enforcement levels come from the config: `all`, then per policy", async () => {
-    const relaxed = await plan({ env: "prod", tenants: ["amis-du-velo"], today: "2026-11-25", policyConfig: { "all": "advisory", "membership-paid": { enforcementLevel: "mandatory", today: "2027-07-01" } } });
+    const relaxed = await plan({
+      env: "prod",
+      tenants: ["amis-du-velo"],
+      today: "2026-11-25",
+      policyConfig: { all: "advisory", "membership-paid": { enforcementLevel: "mandatory", today: "2027-07-01" } },
+    });
     expect(of(stack(relaxed, "prod.amis-du-velo").policies, "membership-paid")[0]!.level).toBe("mandatory");
-    const disabled = await plan({ env: "prod", tenants: ["amis-du-velo"], today: "2026-11-25", policyConfig: { "membership-paid": { enforcementLevel: "disabled", today: "2027-07-01" } } });
+    const disabled = await plan({
+      env: "prod",
+      tenants: ["amis-du-velo"],
+      today: "2026-11-25",
+      policyConfig: { "membership-paid": { enforcementLevel: "disabled", today: "2027-07-01" } },
+    });
     expect(stack(disabled, "prod.amis-du-velo").policies).toEqual([]);
   });
 });
@@ -100,42 +123,85 @@ describe("the policy pack on components built for the test (offline plan of a pr
   const T = "prod.jardins-partages"; // a real tenant: pays for a 5 GB website
 
   it("storage-has-quota: passes quota-declaring components; fails an unlabelled volume, a bucket under no quota, a tenant component without quota", async () => {
-    const ok = await planProgram(T, () => { site("ok-website", 5); }, { policyConfig: config });
+    const ok = await planProgram(
+      T,
+      () => {
+        site("ok-website", 5);
+      },
+      { policyConfig: config },
+    );
     expect(of(ok.policies, "storage-has-quota")).toEqual([]);
-    const bad = await planProgram(T, () => {
-      const p = dockerProvider();
-      const widget = new Holder("alacarte:tenant:Widget", "widget");
-      new docker.Volume("bare", { name: "bare" }, { parent: widget, provider: p, protect: true });
-      new s3.Bucket("loose", { bucket: "loose" }, { parent: widget, protect: true });
-    }, { policyConfig: config });
-    expect(of(bad.policies, "storage-has-quota").map((v) => v.message).sort()).toEqual([
-      'alacarte:tenant:Widget "widget" declares no quota (components/units.ts StorageQuota, in its props and outputs)',
-      'docker:index/volume:Volume "bare" has no quota: its ContainerService declares none for it (volumes[].quotaGb)',
-      'aws:s3/bucket:Bucket "loose" is under no component that declares its quota',
-    ].sort());
+    const bad = await planProgram(
+      T,
+      () => {
+        const p = dockerProvider();
+        const widget = new Holder("alacarte:tenant:Widget", "widget");
+        new docker.Volume("bare", { name: "bare" }, { parent: widget, provider: p, protect: true });
+        new s3.Bucket("loose", { bucket: "loose" }, { parent: widget, protect: true });
+      },
+      { policyConfig: config },
+    );
+    expect(
+      of(bad.policies, "storage-has-quota")
+        .map((v) => v.message)
+        .sort(),
+    ).toEqual(
+      [
+        'alacarte:tenant:Widget "widget" declares no quota (components/units.ts StorageQuota, in its props and outputs)',
+        'docker:index/volume:Volume "bare" has no quota: its ContainerService declares none for it (volumes[].quotaGb)',
+        'aws:s3/bucket:Bucket "loose" is under no component that declares its quota',
+      ].sort(),
+    );
     expect(bad.policies.find((v) => v.policy === "storage-has-quota")!.level).toBe("mandatory");
   });
 
   it("offer-quota-within-tier: a 5 GB site passes; a 20 GB site of a tenant paying 5 GB and a 7 GB non-tier site fail", async () => {
-    const ok = await planProgram(T, () => { site("w", 5); }, { policyConfig: config });
+    const ok = await planProgram(
+      T,
+      () => {
+        site("w", 5);
+      },
+      { policyConfig: config },
+    );
     expect(of(ok.policies, "offer-quota-within-tier")).toEqual([]);
-    const above = await planProgram(T, () => { site("w", 20); }, { policyConfig: config });
+    const above = await planProgram(
+      T,
+      () => {
+        site("w", 20);
+      },
+      { policyConfig: config },
+    );
     expect(of(above.policies, "offer-quota-within-tier").map((v) => v.message)).toEqual([
       'alacarte:tenant:StaticSite "w": quota 20 GB is above the 5 GB tier tenant "jardins-partages" pays for',
     ]);
-    const notTier = await planProgram("prod.amis-du-velo", () => { site("w", 7); }, { policyConfig: config });
+    const notTier = await planProgram(
+      "prod.amis-du-velo",
+      () => {
+        site("w", 7);
+      },
+      { policyConfig: config },
+    );
     expect(of(notTier.policies, "offer-quota-within-tier").map((v) => v.message)).toEqual([
       'alacarte:tenant:StaticSite "w": quota 7 GB is above the 5 GB tier tenant "amis-du-velo" pays for',
       'alacarte:tenant:StaticSite "w": quota 7 GB is not a website tier of the catalog (5, 10, 20)',
     ]);
-    const unknownTenant = await planProgram("prod.nobody", () => { site("w", 5); }, { policyConfig: config });
+    const unknownTenant = await planProgram(
+      "prod.nobody",
+      () => {
+        site("w", 5);
+      },
+      { policyConfig: config },
+    );
     expect(of(unknownTenant.policies, "offer-quota-within-tier")[0]!.message).toMatch(/gives no paid tiers for tenant "nobody"/);
   });
 
   const mail = (quotaGb: number) => () => {
     new MailDomain("m", {
-      slug: "jardins-partages", domain: "jardins-partages.fr", shared: false,
-      mailboxes: [{ address: "big@jardins-partages.fr", quotaGb }], redirections: [],
+      slug: "jardins-partages",
+      domain: "jardins-partages.fr",
+      shared: false,
+      mailboxes: [{ address: "big@jardins-partages.fr", quotaGb }],
+      redirections: [],
       mail: { host, fragmentsDir: "/srv/alacarte/mail/fragments", hostname: "mail.alacarte.example.org" },
     });
   };
@@ -143,21 +209,33 @@ describe("the policy pack on components built for the test (offline plan of a pr
   it("mailbox-quota-within-max: a 10 GB mailbox passes, a 12 GB one fails", async () => {
     expect(of((await planProgram(T, mail(10), { policyConfig: config })).policies, "mailbox-quota-within-max")).toEqual([]);
     const bad = await planProgram(T, mail(12), { policyConfig: config });
-    expect(of(bad.policies, "mailbox-quota-within-max")).toEqual([{
-      policy: "mailbox-quota-within-max", level: "mandatory", urn: expect.stringContaining("alacarte:tenant:MailDomain::m") as unknown as string,
-      message: "mailbox big@jardins-partages.fr: quota 12 GB is above the catalog's 10 GB per mailbox",
-    }]);
+    expect(of(bad.policies, "mailbox-quota-within-max")).toEqual([
+      {
+        policy: "mailbox-quota-within-max",
+        level: "mandatory",
+        urn: expect.stringContaining("alacarte:tenant:MailDomain::m") as unknown as string,
+        message: "mailbox big@jardins-partages.fr: quota 12 GB is above the catalog's 10 GB per mailbox",
+      },
+    ]);
   });
 
-  const service = (over: Partial<ConstructorParameters<typeof ContainerService>[1]> = {}) => () => {
-    const p = dockerProvider();
-    new ContainerService("app", {
-      image: "nginx:1.27.2", host, limits: { memoryMb: 256, cpus: 0.5 },
-      volumes: [{ name: "data", containerPath: "/data", sizeGb: 5 }],
-      routes: [{ hostnames: ["app.jardins-partages.fr"], port: 80 }],
-      ...over,
-    }, { providers: { docker: p } });
-  };
+  const service =
+    (over: Partial<ConstructorParameters<typeof ContainerService>[1]> = {}) =>
+    () => {
+      const p = dockerProvider();
+      new ContainerService(
+        "app",
+        {
+          image: "nginx:1.27.2",
+          host,
+          limits: { memoryMb: 256, cpus: 0.5 },
+          volumes: [{ name: "data", containerPath: "/data", sizeGb: 5 }],
+          routes: [{ hostnames: ["app.jardins-partages.fr"], port: 80 }],
+          ...over,
+        },
+        { providers: { docker: p } },
+      );
+    };
 
   it("host-capacity: a container within the host passes; one beyond its memory fails", async () => {
     expect(of((await planProgram(T, service(), { policyConfig: config })).policies, "host-capacity")).toEqual([]);
@@ -168,19 +246,48 @@ describe("the policy pack on components built for the test (offline plan of a pr
   });
 
   it("data-protected: protected volumes and buckets pass in prod; unprotected ones fail in prod, not in staging", async () => {
-    expect(of((await planProgram(T, () => { site("w", 5); service()(); }, { policyConfig: config })).policies, "data-protected")).toEqual([]);
-    const bad = await planProgram(T, () => { site("w", 5, false); service({ protect: false })(); }, { policyConfig: config });
+    expect(
+      of(
+        (
+          await planProgram(
+            T,
+            () => {
+              site("w", 5);
+              service()();
+            },
+            { policyConfig: config },
+          )
+        ).policies,
+        "data-protected",
+      ),
+    ).toEqual([]);
+    const bad = await planProgram(
+      T,
+      () => {
+        site("w", 5, false);
+        service({ protect: false })();
+      },
+      { policyConfig: config },
+    );
     expect(of(bad.policies, "data-protected").map((v) => v.message)).toEqual([
       'aws:s3/bucket:Bucket "w-bucket" holds data in prod but is not protected (protect: true)',
       'docker:index/volume:Volume "app-data" holds data in prod but is not protected (protect: true)',
     ]);
-    const staging = await planProgram("staging.jardins-partages", () => { site("w", 5, false); }, { policyConfig: config });
+    const staging = await planProgram(
+      "staging.jardins-partages",
+      () => {
+        site("w", 5, false);
+      },
+      { policyConfig: config },
+    );
     expect(of(staging.policies, "data-protected")).toEqual([]);
   });
 
   it("data-protected: a database a command adds to a shared server is checked as a resource would be", async () => {
     const server = { engine: "postgres" as const, host, containerName: "jp-postgres-server", port: 5432, networks: ["jp-network"] };
-    const db = (protect: boolean) => () => { new Database("jp-nextcloud-db", { engine: "postgres", name: "jp_nextcloud", server: { existing: server }, protect }); };
+    const db = (protect: boolean) => () => {
+      new Database("jp-nextcloud-db", { engine: "postgres", name: "jp_nextcloud", server: { existing: server }, protect });
+    };
     expect(of((await planProgram(T, db(true), { policyConfig: config })).policies, "data-protected")).toEqual([]);
     expect(of((await planProgram(T, db(false), { policyConfig: config })).policies, "data-protected").map((v) => v.message)).toEqual([
       'alacarte:block:Database "jp-nextcloud-db" makes the database "jp_nextcloud" on a host in prod but does not protect it (hostData.protect)',
@@ -189,11 +296,15 @@ describe("the policy pack on components built for the test (offline plan of a pr
 
   it("image-pinned: a pinned image passes; latest and a bare major fail", async () => {
     expect(of((await planProgram(T, service(), { policyConfig: config })).policies, "image-pinned")).toEqual([]);
-    const bad = await planProgram(T, () => {
-      const p = dockerProvider();
-      new docker.RemoteImage("latest", { name: "nginx:latest" }, { provider: p });
-      new docker.Container("major", { image: "postgres:17" }, { provider: p });
-    }, { policyConfig: config });
+    const bad = await planProgram(
+      T,
+      () => {
+        const p = dockerProvider();
+        new docker.RemoteImage("latest", { name: "nginx:latest" }, { provider: p });
+        new docker.Container("major", { image: "postgres:17" }, { provider: p });
+      },
+      { policyConfig: config },
+    );
     expect(of(bad.policies, "image-pinned").map((v) => v.message)).toEqual([
       expect.stringContaining('Image "nginx:latest" uses the tag "latest"'),
       expect.stringContaining('Image "postgres:17" names only a major version'),
@@ -201,18 +312,44 @@ describe("the policy pack on components built for the test (offline plan of a pr
   });
 
   it("route-tls: ContainerService and ProxyRoute routes pass; a label router and a fragment router without TLS fail", async () => {
-    expect(of((await planProgram(T, () => { service()(); site("w", 5); }, { policyConfig: config })).policies, "route-tls")).toEqual([]);
-    const bad = await planProgram(T, () => {
-      const p = dockerProvider();
-      new docker.Container("plain", {
-        image: "nginx:1.27.2",
-        labels: [{ label: "traefik.http.routers.plain.rule", value: "Host(`a.example.org`)" }, { label: "traefik.http.routers.plain.entrypoints", value: "web" }],
-      }, { provider: p });
-      new HostFile("route", {
-        host, path: "/srv/alacarte/routes/plain.yml",
-        content: "http:\n  routers:\n    plain:\n      rule: \"Host(`b.example.org`)\"\n      entryPoints: [web]\n      service: plain\n",
-      });
-    }, { policyConfig: config });
+    expect(
+      of(
+        (
+          await planProgram(
+            T,
+            () => {
+              service()();
+              site("w", 5);
+            },
+            { policyConfig: config },
+          )
+        ).policies,
+        "route-tls",
+      ),
+    ).toEqual([]);
+    const bad = await planProgram(
+      T,
+      () => {
+        const p = dockerProvider();
+        new docker.Container(
+          "plain",
+          {
+            image: "nginx:1.27.2",
+            labels: [
+              { label: "traefik.http.routers.plain.rule", value: "Host(`a.example.org`)" },
+              { label: "traefik.http.routers.plain.entrypoints", value: "web" },
+            ],
+          },
+          { provider: p },
+        );
+        new HostFile("route", {
+          host,
+          path: "/srv/alacarte/routes/plain.yml",
+          content: 'http:\n  routers:\n    plain:\n      rule: "Host(`b.example.org`)"\n      entryPoints: [web]\n      service: plain\n',
+        });
+      },
+      { policyConfig: config },
+    );
     expect(of(bad.policies, "route-tls").map((v) => v.message)).toEqual([
       'router "plain" of docker:index/container:Container "plain" has no TLS',
       'router "plain" of the route fragment written by command:remote:Command "route-write" has no TLS',
@@ -221,55 +358,92 @@ describe("the policy pack on components built for the test (offline plan of a pr
 
   it("bucket-not-public: a website bucket may be public-read; any other public bucket fails", async () => {
     const quota = { quota: { offer: "website", gb: 5 } };
-    const ok = await planProgram(T, () => {
-      const holder = new Holder("alacarte:tenant:TestSite", "holder", quota);
-      new s3.Bucket("site", { bucket: "site-x", acl: "public-read" }, { parent: holder, protect: true });
-      new s3.BucketWebsiteConfiguration("site-web", { bucket: "site-x", indexDocument: { suffix: "index.html" } }, { parent: holder });
-    }, { policyConfig: config });
+    const ok = await planProgram(
+      T,
+      () => {
+        const holder = new Holder("alacarte:tenant:TestSite", "holder", quota);
+        new s3.Bucket("site", { bucket: "site-x", acl: "public-read" }, { parent: holder, protect: true });
+        new s3.BucketWebsiteConfiguration("site-web", { bucket: "site-x", indexDocument: { suffix: "index.html" } }, { parent: holder });
+      },
+      { policyConfig: config },
+    );
     expect(of(ok.policies, "bucket-not-public")).toEqual([]);
-    const bad = await planProgram(T, () => {
-      const holder = new Holder("alacarte:tenant:TestStore", "holder", quota);
-      new s3.Bucket("files", { bucket: "files-x", acl: "public-read" }, { parent: holder, protect: true });
-      new s3.BucketPolicy("files-policy", {
-        bucket: "files-x",
-        policy: JSON.stringify({ Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::files-x/*" }] }),
-      }, { parent: holder });
-    }, { policyConfig: config });
-    expect(of(bad.policies, "bucket-not-public").map((v) => v.message).sort()).toEqual([
-      'aws:s3/bucket:Bucket "files" is readable by the public (acl) and is no static website',
-      'aws:s3/bucketPolicy:BucketPolicy "files-policy" opens bucket "files-x" to anyone, and it is no static website',
-    ].sort());
+    const bad = await planProgram(
+      T,
+      () => {
+        const holder = new Holder("alacarte:tenant:TestStore", "holder", quota);
+        new s3.Bucket("files", { bucket: "files-x", acl: "public-read" }, { parent: holder, protect: true });
+        new s3.BucketPolicy(
+          "files-policy",
+          {
+            bucket: "files-x",
+            policy: JSON.stringify({
+              Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::files-x/*" }],
+            }),
+          },
+          { parent: holder },
+        );
+      },
+      { policyConfig: config },
+    );
+    expect(
+      of(bad.policies, "bucket-not-public")
+        .map((v) => v.message)
+        .sort(),
+    ).toEqual(
+      [
+        'aws:s3/bucket:Bucket "files" is readable by the public (acl) and is no static website',
+        'aws:s3/bucketPolicy:BucketPolicy "files-policy" opens bucket "files-x" to anyone, and it is no static website',
+      ].sort(),
+    );
   });
 
   it("no-plaintext-secrets: secretEnv and stdin pass; a password in env, a raw container's token, a command's environment and arguments fail", async () => {
-    const ok = await planProgram(T, () => {
-      service({ env: { APP_USER: "app" }, secretEnv: { APP_PASSWORD: pulumi.secret("generated") } })();
-      site("w", 5); // its Garage command gets the admin token on stdin
-    }, { policyConfig: config });
+    const ok = await planProgram(
+      T,
+      () => {
+        service({ env: { APP_USER: "app" }, secretEnv: { APP_PASSWORD: pulumi.secret("generated") } })();
+        site("w", 5); // its Garage command gets the admin token on stdin
+      },
+      { policyConfig: config },
+    );
     expect(of(ok.policies, "no-plaintext-secrets")).toEqual([]);
-    const bad = await planProgram(T, () => {
-      service({ env: { APP_PASSWORD: "hunter22" } })();
-      const p = dockerProvider();
-      new docker.Container("raw", { image: "nginx:1.27.2", envs: ["API_TOKEN=abcdef123456"] }, { provider: p });
-      new command.remote.Command("cmd", {
-        connection: { host: host.address },
-        create: "curl -H 'Authorization: Bearer abcdefghijklmnop1234' https://x && DB_PASSWORD=hunter22 psql",
-        environment: { ADMIN_TOKEN: "t" },
-      });
-    }, { policyConfig: config });
-    expect(of(bad.policies, "no-plaintext-secrets").map((v) => v.message).sort()).toEqual([
-      'env var APP_PASSWORD of alacarte:block:ContainerService "app" looks like a secret but is in env, not secretEnv',
-      'env var API_TOKEN of docker:index/container:Container "raw" is a plain value: use ContainerService\'s secretEnv',
-      'command:remote:Command "cmd" passes ADMIN_TOKEN in its environment: give secrets on stdin',
-      'command:remote:Command "cmd" has DB_PASSWORD in clear in its create command: give secrets on stdin',
-      'command:remote:Command "cmd" has Bearer token in clear in its create command: give secrets on stdin',
-    ].sort());
+    const bad = await planProgram(
+      T,
+      () => {
+        service({ env: { APP_PASSWORD: "hunter22" } })();
+        const p = dockerProvider();
+        new docker.Container("raw", { image: "nginx:1.27.2", envs: ["API_TOKEN=abcdef123456"] }, { provider: p });
+        new command.remote.Command("cmd", {
+          connection: { host: host.address },
+          create: "curl -H 'Authorization: Bearer abcdefghijklmnop1234' https://x && DB_PASSWORD=hunter22 psql",
+          environment: { ADMIN_TOKEN: "t" },
+        });
+      },
+      { policyConfig: config },
+    );
+    expect(
+      of(bad.policies, "no-plaintext-secrets")
+        .map((v) => v.message)
+        .sort(),
+    ).toEqual(
+      [
+        'env var APP_PASSWORD of alacarte:block:ContainerService "app" looks like a secret but is in env, not secretEnv',
+        'env var API_TOKEN of docker:index/container:Container "raw" is a plain value: use ContainerService\'s secretEnv',
+        'command:remote:Command "cmd" passes ADMIN_TOKEN in its environment: give secrets on stdin',
+        'command:remote:Command "cmd" has DB_PASSWORD in clear in its create command: give secrets on stdin',
+        'command:remote:Command "cmd" has Bearer token in clear in its create command: give secrets on stdin',
+      ].sort(),
+    );
   });
 
   it("oidc-client-gated (advisory): a client bound to the gate flow passes; one without fails", async () => {
     const client = (browserFlowId?: pulumi.Input<string>) => () => {
       new OidcClient("app", {
-        realmId: "alacarte", clientId: "jardins-partages-app", name: "App", redirectUris: ["https://app.jardins-partages.fr/cb"],
+        realmId: "alacarte",
+        clientId: "jardins-partages-app",
+        name: "App",
+        redirectUris: ["https://app.jardins-partages.fr/cb"],
         ...(browserFlowId ? { browserFlowId } : {}),
       });
     };
@@ -277,27 +451,54 @@ describe("the policy pack on components built for the test (offline plan of a pr
     const unknownFlow = () => new Holder("alacarte:test:Flow", "flow").urn.apply(() => "flow-id");
     expect(of((await planProgram(T, () => client(unknownFlow())(), { policyConfig: config })).policies, "oidc-client-gated")).toEqual([]);
     const bad = await planProgram(T, client(), { policyConfig: config });
-    expect(of(bad.policies, "oidc-client-gated")).toEqual([expect.objectContaining({ level: "advisory", message: expect.stringContaining("has no group restriction") })]);
+    expect(of(bad.policies, "oidc-client-gated")).toEqual([
+      expect.objectContaining({ level: "advisory", message: expect.stringContaining("has no group restriction") }),
+    ]);
   });
 
-  it("a policy reading a value unknown during preview reports \"can't run\" as an advisory, as @pulumi/policy does", async () => {
-    const reader = { name: "reads-unknown", description: "reads an unknown", enforcementLevel: "mandatory" as const,
-      validateResource: (args: { type: string; props: Record<string, any> }) => { if (args.type === "docker:index/container:Container") void args.props.image.length; } };
-    const run = await planProgram(T, () => {
-      const p = dockerProvider();
-      const image = new docker.RemoteImage("img", { name: "nginx:1.27.2" }, { provider: p });
-      new docker.Container("c", { image: image.imageId }, { provider: p }); // imageId is computed: unknown
-    }, { policyConfig: {}, policies: [reader] });
-    expect(run.policies).toEqual([{
-      policy: "reads-unknown", level: "advisory", urn: expect.stringContaining("Container::c") as unknown as string,
-      message: "can't run policy 'reads-unknown' from policy pack 'alacarte@v0.1.0' during preview: string value at .image can't be known during preview",
-    }]);
+  it('a policy reading a value unknown during preview reports "can\'t run" as an advisory, as @pulumi/policy does', async () => {
+    const reader = {
+      name: "reads-unknown",
+      description: "reads an unknown",
+      enforcementLevel: "mandatory" as const,
+      validateResource: (args: { type: string; props: Record<string, any> }) => {
+        if (args.type === "docker:index/container:Container") void args.props.image.length;
+      },
+    };
+    const run = await planProgram(
+      T,
+      () => {
+        const p = dockerProvider();
+        const image = new docker.RemoteImage("img", { name: "nginx:1.27.2" }, { provider: p });
+        new docker.Container("c", { image: image.imageId }, { provider: p }); // imageId is computed: unknown
+      },
+      { policyConfig: {}, policies: [reader] },
+    );
+    expect(run.policies).toEqual([
+      {
+        policy: "reads-unknown",
+        level: "advisory",
+        urn: expect.stringContaining("Container::c") as unknown as string,
+        message:
+          "can't run policy 'reads-unknown' from policy pack 'alacarte@v0.1.0' during preview: string value at .image can't be known during preview",
+      },
+    ]);
   });
 
   it("every policy of the pack has a test above", () => {
     expect(policies.map((p) => p.name).sort()).toEqual([
-      "bucket-not-public", "data-protected", "host-capacity", "image-pinned", "mail-allowance", "mailbox-quota-within-max",
-      "membership-paid", "no-plaintext-secrets", "offer-quota-within-tier", "oidc-client-gated", "route-tls", "storage-has-quota",
+      "bucket-not-public",
+      "data-protected",
+      "host-capacity",
+      "image-pinned",
+      "mail-allowance",
+      "mailbox-quota-within-max",
+      "membership-paid",
+      "no-plaintext-secrets",
+      "offer-quota-within-tier",
+      "oidc-client-gated",
+      "route-tls",
+      "storage-has-quota",
     ]);
   });
 });

@@ -17,31 +17,60 @@ function program(): pulumi.Output<unknown>[] {
   const members = new keycloak.GroupMemberships("m", { realmId: pulumi.secret("realm"), groupId: group.id, members: ["alice", "bruno"] });
   const platform = new pulumi.StackReference("platform", { name: "organization/alacarte/prod" });
   return [
-    group.name, group.attributes, group.parentId, group.id, members.groupId, members.realmId, members.members,
-    platform.requireOutput("platform"), platform.getOutput("platformSecrets"), platform.outputs,
+    group.name,
+    group.attributes,
+    group.parentId,
+    group.id,
+    members.groupId,
+    members.realmId,
+    members.members,
+    platform.requireOutput("platform"),
+    platform.getOutput("platformSecrets"),
+    platform.outputs,
   ];
 }
 
-const platformOutputs = { platform: { keycloak: { url: "https://sso.example.org", realm: "alacarte" }, hosts: ["h1", "h2"] }, platformSecrets: { key: "s3cr3t" } };
+const platformOutputs = {
+  platform: { keycloak: { url: "https://sso.example.org", realm: "alacarte" }, hosts: ["h1", "h2"] },
+  platformSecrets: { key: "s3cr3t" },
+};
 
 async function seenOf(outputs: pulumi.Output<unknown>[]): Promise<Seen> {
-  const internal = (o: pulumi.Output<unknown>) => o as unknown as { promise(withUnknowns: boolean): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
-  return Promise.all(outputs.map(async (o) => [await internal(o).promise(true), await internal(o).isKnown, await internal(o).isSecret] as Seen[number]));
+  const internal = (o: pulumi.Output<unknown>) =>
+    o as unknown as { promise(withUnknowns: boolean): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+  return Promise.all(
+    outputs.map(async (o) => [await internal(o).promise(true), await internal(o).isKnown, await internal(o).isSecret] as Seen[number]),
+  );
 }
 
 describe("the plan's answers to registrations", () => {
   it("give a program the same outputs as Pulumi's MockMonitor, unknowns and secrets included", async () => {
     let outputs: pulumi.Output<unknown>[] = [];
-    const planned = await planProgram("prod.check", () => { outputs = program(); }, { platformOutputs, policies: [] });
+    const planned = await planProgram(
+      "prod.check",
+      () => {
+        outputs = program();
+      },
+      { platformOutputs, policies: [] },
+    );
     expect(planned.problems).toEqual([]);
     const ours = await seenOf(outputs);
 
-    await pulumi.runtime.setMocks({
-      newResource: (args) => args.type === "pulumi:pulumi:StackReference"
-        ? { id: args.name, state: { name: args.inputs.name, outputs: platformOutputs, secretOutputNames: ["platformSecrets"] } }
-        : { id: undefined, state: args.inputs },
-      call: () => { throw new Error("no call expected"); },
-    }, "alacarte", "prod.check", true, "organization");
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) =>
+          args.type === "pulumi:pulumi:StackReference"
+            ? { id: args.name, state: { name: args.inputs.name, outputs: platformOutputs, secretOutputNames: ["platformSecrets"] } }
+            : { id: undefined, state: args.inputs },
+        call: () => {
+          throw new Error("no call expected");
+        },
+      },
+      "alacarte",
+      "prod.check",
+      true,
+      "organization",
+    );
     await pulumi.runtime.runInPulumiStack(async () => {
       outputs = program();
       return {};

@@ -105,7 +105,15 @@ describe("quoteTenant", () => {
       "Live streaming",
     ]);
     expect(quote.lines.filter((l) => l.yearlyEur === UNDECIDED).map((l) => l.label)).toEqual(quote.undecided);
-    expect(quote.lines.map((l) => formatEur(l.yearlyEur))).toEqual(["30.00 €", "60.00 €", "120.00 €", "to be decided", "to be decided", "to be decided", "to be decided"]);
+    expect(quote.lines.map((l) => formatEur(l.yearlyEur))).toEqual([
+      "30.00 €",
+      "60.00 €",
+      "120.00 €",
+      "to be decided",
+      "to be decided",
+      "to be decided",
+      "to be decided",
+    ]);
   });
 
   it("an individual's membership is undecided: nothing is counted, the line is listed", () => {
@@ -122,7 +130,10 @@ describe("quoteTenant", () => {
   });
 
   it("prices scale by tier: each tier has its own price", () => {
-    const custom = catalogWith("        yearlyEur: 120\n      - storageGb: 50\n        yearlyEur: undecided", "        yearlyEur: 120\n      - storageGb: 50\n        yearlyEur: 250");
+    const custom = catalogWith(
+      "        yearlyEur: 120\n      - storageGb: 50\n        yearlyEur: undecided",
+      "        yearlyEur: 120\n      - storageGb: 50\n        yearlyEur: 250",
+    );
     const yaml = (head("velo") + SITE_AND_CLOUD).replace("storageGb: 20", "storageGb: 50");
     expect(quoteTenant(tenant(yaml), custom).totalEur).toBe(30 + 60 + 250);
   });
@@ -164,7 +175,10 @@ describe("quoteTenant", () => {
     });
 
     it("reduces only the decided lines", () => {
-      const quote = quoteTenant(tenant(`${head("velo", "rate: solidarity\nsolidarityPercent: 50\n") + SITE_AND_CLOUD}  accounting:\n    domain: compta.velo.org\n`), catalog);
+      const quote = quoteTenant(
+        tenant(`${head("velo", "rate: solidarity\nsolidarityPercent: 50\n") + SITE_AND_CLOUD}  accounting:\n    domain: compta.velo.org\n`),
+        catalog,
+      );
       expect(quote.solidarity).toEqual({ percent: 50, reductionEur: 105 });
       expect(quote.totalEur).toBe(105);
       expect(quote.undecided).toEqual(["Paheko accounting"]);
@@ -199,7 +213,10 @@ describe("summarize", () => {
   });
 
   it("an undecided reduction adds nothing to the solidarity sum but counts as undecided", () => {
-    const quotes = [quoteTenant(tenant(head("c", "rate: solidarity\n")), catalog), quoteTenant(tenant(head("a") + SITE_AND_CLOUD), catalog)];
+    const quotes = [
+      quoteTenant(tenant(head("c", "rate: solidarity\n")), catalog),
+      quoteTenant(tenant(head("a") + SITE_AND_CLOUD), catalog),
+    ];
     expect(summarize(quotes)).toEqual({ tenants: 2, revenueEur: 240, solidarityEur: 0, undecidedLines: 1 });
   });
 

@@ -37,7 +37,9 @@ type DataSnapshot = Map<string, Record<string, unknown>>;
  * a database on a shared server (the `-create` command of a Database that declares `hostData`).
  */
 export function dataSnapshot(recorded: readonly mocks.MockedResource[]): DataSnapshot {
-  const hostDatabases = new Set(recorded.filter((r) => r.type === "alacarte:block:Database" && r.inputs.hostData).map((r) => `${r.name}-create`));
+  const hostDatabases = new Set(
+    recorded.filter((r) => r.type === "alacarte:block:Database" && r.inputs.hostData).map((r) => `${r.name}-create`),
+  );
   const out: DataSnapshot = new Map();
   for (const r of recorded) {
     if (!DATA_TYPES.has(r.type) && !(r.type === "command:remote:Command" && hostDatabases.has(r.name))) continue;
@@ -59,7 +61,8 @@ export function replacedData(before: DataSnapshot, after: DataSnapshot): string[
       continue;
     }
     for (const [prop, value] of Object.entries(props)) {
-      if (JSON.stringify(value) !== JSON.stringify(now[prop])) problems.push(`${key}: ${prop} changes (${JSON.stringify(value)} → ${JSON.stringify(now[prop])}), which replaces it`);
+      if (JSON.stringify(value) !== JSON.stringify(now[prop]))
+        problems.push(`${key}: ${prop} changes (${JSON.stringify(value)} → ${JSON.stringify(now[prop])}), which replaces it`);
     }
   }
   return problems;
@@ -79,7 +82,8 @@ async function planTenant(slug: string, tenant: unknown): Promise<{ data: DataSn
   const ref = platformReference(config);
   mocks.installMocks({
     stack: `prod.${slug}`,
-    state: (type) => (type === "pulumi:pulumi:StackReference" ? { outputs: { platform: ref.platform, platformSecrets: ref.platformSecrets } } : undefined),
+    state: (type) =>
+      type === "pulumi:pulumi:StackReference" ? { outputs: { platform: ref.platform, platformSecrets: ref.platformSecrets } } : undefined,
   });
   program.buildStack(`prod.${slug}`);
   for (let i = 0; i < 20; i++) await mocks.settle();
@@ -91,14 +95,22 @@ async function planPlatform(settings: Readonly<PlatformConfig>): Promise<{ data:
   mocks.installMocks({
     stack: "prod",
     calls: { "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }) },
-    state: (type, name) => (type === "command:remote:Command" && name.endsWith("-bootstrap")
-      ? { stdout: `Key ID: GK00112233445566778899aabb\nSecret key: ${"ef".repeat(32)}\n` }
-      : undefined),
+    state: (type, name) =>
+      type === "command:remote:Command" && name.endsWith("-bootstrap")
+        ? { stdout: `Key ID: GK00112233445566778899aabb\nSecret key: ${"ef".repeat(32)}\n` }
+        : undefined,
   });
   new platformMod.Platform("platform", {
-    baseDomain: settings.baseDomain, acmeEmail: settings.acmeEmail, publicIp: settings.publicIp, hosts: hostsOf(settings),
-    placement: settings.placement, sharedMailDomains: settings.sharedMailDomains, storage: settings.storage, mail: settings.mail,
-    protect: settings.protect, environment: "prod",
+    baseDomain: settings.baseDomain,
+    acmeEmail: settings.acmeEmail,
+    publicIp: settings.publicIp,
+    hosts: hostsOf(settings),
+    placement: settings.placement,
+    sharedMailDomains: settings.sharedMailDomains,
+    storage: settings.storage,
+    mail: settings.mail,
+    protect: settings.protect,
+    environment: "prod",
   });
   for (let i = 0; i < 20; i++) await mocks.settle();
   const recorded = [...mocks.resources()];
@@ -134,13 +146,18 @@ const EDITS: Record<string, (t: Tenant) => Tenant> = {
   },
 };
 
-const examples = fs.readdirSync(TENANTS).filter((f) => f.endsWith(".yaml")).map((f) => f.replace(/\.yaml$/, "")).sort();
+const examples = fs
+  .readdirSync(TENANTS)
+  .filter((f) => f.endsWith(".yaml"))
+  .map((f) => f.replace(/\.yaml$/, ""))
+  .sort();
 
 describe("edits of a tenant file never replace its data", () => {
   it("has example tenants, and among them data to keep", async () => {
     expect(examples.length).toBeGreaterThan(0);
     let data = 0;
-    for (const slug of examples) data += (await planTenant(slug, parse(fs.readFileSync(path.join(TENANTS, `${slug}.yaml`), "utf8")))).data.size;
+    for (const slug of examples)
+      data += (await planTenant(slug, parse(fs.readFileSync(path.join(TENANTS, `${slug}.yaml`), "utf8")))).data.size;
     expect(data).toBeGreaterThan(0);
   });
 
@@ -160,7 +177,11 @@ describe("the platform's data", () => {
   it("stays when the storage sizes of its settings change", async () => {
     const before = await planPlatform(config);
     expect(before.data.size).toBeGreaterThan(0);
-    const after = await planPlatform({ ...config, storage: { metaGb: config.storage.metaGb * 2, dataGb: config.storage.dataGb * 2 }, mail: { dataGb: config.mail.dataGb * 2 } });
+    const after = await planPlatform({
+      ...config,
+      storage: { metaGb: config.storage.metaGb * 2, dataGb: config.storage.dataGb * 2 },
+      mail: { dataGb: config.mail.dataGb * 2 },
+    });
     expect(replacedData(before.data, after.data)).toEqual([]);
   });
 });
@@ -168,14 +189,17 @@ describe("the platform's data", () => {
 describe("the replacement table", () => {
   it("lists every resource type the platform and the example tenants create", async () => {
     const types = new Set((await planPlatform(config)).types);
-    for (const slug of examples) for (const t of (await planTenant(slug, parse(fs.readFileSync(path.join(TENANTS, `${slug}.yaml`), "utf8")))).types) types.add(t);
+    for (const slug of examples)
+      for (const t of (await planTenant(slug, parse(fs.readFileSync(path.join(TENANTS, `${slug}.yaml`), "utf8")))).types) types.add(t);
     const missing = [...types].filter((t) => !t.startsWith("alacarte:") && !t.startsWith("pulumi:") && !(t in REPLACEMENT_PROPERTIES));
     expect(missing).toEqual([]);
   });
 
   it("can tell: a volume labelled with its tier would be replaced by a tier change", () => {
     const volume = (gb: number): mocks.MockedResource => ({
-      type: "docker:index/volume:Volume", name: "acme-data", custom: true,
+      type: "docker:index/volume:Volume",
+      name: "acme-data",
+      custom: true,
       inputs: { name: "acme-data", labels: [{ label: "alacarte.quota-gb", value: String(gb) }] },
     });
     expect(replacedData(dataSnapshot([volume(5)]), dataSnapshot([volume(10)]))).toEqual([

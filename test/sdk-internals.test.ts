@@ -15,14 +15,21 @@ const WRITTEN_FOR: Record<PinnedPackage, string> = { "@pulumi/pulumi": "3.248.0"
 describe("the SDK versions sdk-internals.ts was written for", () => {
   it("names the version written for, the one found and what to check, in one line", () => {
     const problem = versionProblem("@pulumi/pulumi", "3.249.0");
-    expect(problem).toMatch(/^infra\/plan\/sdk-internals\.ts was written for @pulumi\/pulumi 3\.248\.0, found 3\.249\.0: check .*runtime\/mocks MockMonitor.* before changing the pin$/);
+    expect(problem).toMatch(
+      /^infra\/plan\/sdk-internals\.ts was written for @pulumi\/pulumi 3\.248\.0, found 3\.249\.0: check .*runtime\/mocks MockMonitor.* before changing the pin$/,
+    );
     expect(problem).not.toContain("\n");
-    expect(versionProblem("@pulumi/policy", "1.22.0")).toMatch(/^infra\/plan\/sdk-internals\.ts was written for @pulumi\/policy 1\.21\.0, found 1\.22\.0: check .*deserialize.* before changing the pin$/);
-    expect(versionProblem("google-protobuf", "4.0.0")).toMatch(/^infra\/plan\/sdk-internals\.ts was written for google-protobuf 3\.21\.4, found 4\.0\.0: check .* before changing the pin$/);
+    expect(versionProblem("@pulumi/policy", "1.22.0")).toMatch(
+      /^infra\/plan\/sdk-internals\.ts was written for @pulumi\/policy 1\.21\.0, found 1\.22\.0: check .*deserialize.* before changing the pin$/,
+    );
+    expect(versionProblem("google-protobuf", "4.0.0")).toMatch(
+      /^infra\/plan\/sdk-internals\.ts was written for google-protobuf 3\.21\.4, found 4\.0\.0: check .* before changing the pin$/,
+    );
   });
 
   it("accepts exactly the pinned versions (@pulumi/policy spells its own with a v)", () => {
-    for (const [pkg, version] of Object.entries(WRITTEN_FOR) as [PinnedPackage, string][]) expect(versionProblem(pkg, version)).toBeUndefined();
+    for (const [pkg, version] of Object.entries(WRITTEN_FOR) as [PinnedPackage, string][])
+      expect(versionProblem(pkg, version)).toBeUndefined();
     expect(versionProblem("@pulumi/policy", "v1.21.0")).toBeUndefined();
     expect(versionProblem("@pulumi/pulumi", "3.248.1")).toBeDefined();
     expect(versionProblem("@pulumi/pulumi", "3.248")).toBeDefined();
@@ -66,9 +73,11 @@ describe("the SDKs' internals", () => {
       for (const file of sources(path.join(ROOT, dir))) {
         const where = path.relative(ROOT, file);
         if (where === path.join("infra", "plan", "sdk-internals.ts")) continue;
-        fs.readFileSync(file, "utf8").split("\n").forEach((line, i) => {
-          if (internal.some((pattern) => pattern.test(line))) found.push(`${where}:${i + 1}: ${line.trim()}`);
-        });
+        fs.readFileSync(file, "utf8")
+          .split("\n")
+          .forEach((line, i) => {
+            if (internal.some((pattern) => pattern.test(line))) found.push(`${where}:${i + 1}: ${line.trim()}`);
+          });
       }
     }
     expect(found).toEqual([]);

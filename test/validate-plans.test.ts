@@ -67,14 +67,16 @@ interface Case {
 }
 
 /** One or two tenants (distinct slugs), the first sometimes with a near miss. */
-const cases: fc.Arbitrary<Case> = fc.tuple(
-  fc.uniqueArray(plannableTenant(limits), { selector: (t) => t.slug, minLength: 1, maxLength: 2 }),
-  // A near miss in a quarter of the cases.
-  fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: nearMiss, weight: 1 }),
-).map(([tenants, miss]) => {
-  const missed = miss ? withNearMiss(tenants[0]!, miss) : undefined;
-  return missed ? { tenants: [missed.data, ...tenants.slice(1)], miss: { path: missed.path, value: missed.value } } : { tenants };
-});
+const cases: fc.Arbitrary<Case> = fc
+  .tuple(
+    fc.uniqueArray(plannableTenant(limits), { selector: (t) => t.slug, minLength: 1, maxLength: 2 }),
+    // A near miss in a quarter of the cases.
+    fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: nearMiss, weight: 1 }),
+  )
+  .map(([tenants, miss]) => {
+    const missed = miss ? withNearMiss(tenants[0]!, miss) : undefined;
+    return missed ? { tenants: [missed.data, ...tenants.slice(1)], miss: { path: missed.path, value: missed.value } } : { tenants };
+  });
 
 const fileOf = (t: Data) => `${String(t.slug)}.yaml`;
 
@@ -85,7 +87,9 @@ function write(c: Case): void {
 
 /** What the accepted cases held: each edge must have planned at least once. */
 const seen = new Map<string, number>();
-const count = (what: string, yes: boolean) => { if (yes) seen.set(what, (seen.get(what) ?? 0) + 1); };
+const count = (what: string, yes: boolean) => {
+  if (yes) seen.set(what, (seen.get(what) ?? 0) + 1);
+};
 
 function record(tenants: Data[]): void {
   count("accepted", true);
@@ -98,23 +102,61 @@ function record(tenants: Data[]): void {
     ownDomains.push(...domains.map((d) => d.domain));
     const boxes: Data[] = domains.flatMap((d) => d.mailboxes ?? []);
     count("slug of 40", t.slug.length === 40);
-    count("username of 32", t.members.some((m: Data) => m.username.length === 32));
-    count("mailbox with owner", boxes.some((b) => b.owner));
-    count("mailbox shared", boxes.some((b) => b.sharedWith));
-    count(`mailbox of ${limits.maxMailboxGb} GB`, boxes.some((b) => b.quotaGb === limits.maxMailboxGb));
-    count("redirection", domains.some((d) => d.redirections));
-    count("shared mail domain", domains.some((d) => limits.sharedMailDomains.includes(d.domain)));
+    count(
+      "username of 32",
+      t.members.some((m: Data) => m.username.length === 32),
+    );
+    count(
+      "mailbox with owner",
+      boxes.some((b) => b.owner),
+    );
+    count(
+      "mailbox shared",
+      boxes.some((b) => b.sharedWith),
+    );
+    count(
+      `mailbox of ${limits.maxMailboxGb} GB`,
+      boxes.some((b) => b.quotaGb === limits.maxMailboxGb),
+    );
+    count(
+      "redirection",
+      domains.some((d) => d.redirections),
+    );
+    count(
+      "shared mail domain",
+      domains.some((d) => limits.sharedMailDomains.includes(d.domain)),
+    );
     count("static site", s.website?.engine === "static");
     for (const offer of ["website", "nextcloud", "video"] as const) if (s[offer]) count(`${offer} ${s[offer].storageGb} GB`, true);
     for (const k of ["accounting", "newsletter", "video"]) count(k, !!s[k]);
     if (s.newsletter) count(`newsletter ${s.newsletter.engine}`, true);
   }
   const all = [...hosts, ...ownDomains];
-  count("hostname of 253", all.some((h) => h.length === 253));
-  count("label of 63", all.some((h) => h.split(".").some((l: string) => l.length === 63)));
-  count("punycode label", all.some((h) => h.split(".").slice(0, -1).some((l: string) => l.startsWith("xn--"))));
-  count("punycode TLD", all.some((h) => h.split(".").at(-1)!.startsWith("xn--")));
-  count("static site on punycode", tenants.some((t) => t.services?.website?.engine === "static" && t.services.website.domains.some((d: string) => d.includes("xn--"))));
+  count(
+    "hostname of 253",
+    all.some((h) => h.length === 253),
+  );
+  count(
+    "label of 63",
+    all.some((h) => h.split(".").some((l: string) => l.length === 63)),
+  );
+  count(
+    "punycode label",
+    all.some((h) =>
+      h
+        .split(".")
+        .slice(0, -1)
+        .some((l: string) => l.startsWith("xn--")),
+    ),
+  );
+  count(
+    "punycode TLD",
+    all.some((h) => h.split(".").at(-1)!.startsWith("xn--")),
+  );
+  count(
+    "static site on punycode",
+    tenants.some((t) => t.services?.website?.engine === "static" && t.services.website.domains.some((d: string) => d.includes("xn--"))),
+  );
 }
 
 /** The property: validate's verdict, then the plan's. Throws on a file that validate accepts and the plan refuses. */
@@ -131,7 +173,10 @@ async function validateThenPlan(c: Case): Promise<void> {
   if (c.miss) {
     const field = formatPath(c.miss.path);
     const at = errors.filter((p) => path.basename(p.file) === fileOf(c.tenants[0]!) && p.field === field);
-    expect(at.length, `${JSON.stringify(c.miss.value)} at ${field} is not refused there: ${errors.map(formatProblem).join("\n")}`).toBeGreaterThan(0);
+    expect(
+      at.length,
+      `${JSON.stringify(c.miss.value)} at ${field} is not refused there: ${errors.map(formatProblem).join("\n")}`,
+    ).toBeGreaterThan(0);
   }
   const result = await plan({ env: "prod", today: TODAY, tenantsDir: DIR, workers: 1 });
   const planErrors = [...result.problems, ...result.stacks.flatMap((s) => s.problems)].filter((p) => p.severity === "error");
@@ -142,10 +187,17 @@ async function validateThenPlan(c: Case): Promise<void> {
     return;
   }
   expect(planErrors, planErrors.map((p) => `${p.stack}: ${p.message}`).join("\n")).toEqual([]);
-  const mandatory = result.stacks.flatMap((s) => s.policies.filter((p) => p.level === "mandatory").map((p) => `${s.name}: ${p.policy}: ${p.message}`));
+  const mandatory = result.stacks.flatMap((s) =>
+    s.policies.filter((p) => p.level === "mandatory").map((p) => `${s.name}: ${p.policy}: ${p.message}`),
+  );
   expect(mandatory).toEqual([]);
   expect(planFailed(result)).toBe(false);
-  expect(result.stacks.map((s) => s.tenant).filter(Boolean).sort()).toEqual(c.tenants.map((t) => t.slug).sort());
+  expect(
+    result.stacks
+      .map((s) => s.tenant)
+      .filter(Boolean)
+      .sort(),
+  ).toEqual(c.tenants.map((t) => t.slug).sort());
   record(c.tenants);
 }
 
@@ -163,17 +215,37 @@ describe("every tenant file validate accepts plans; validate refuses first what 
     expect(seen.get("accepted") ?? 0).toBeGreaterThan(RUNS / 3);
     // Each edge planned at least once, or the generator has drifted from the contract.
     const edges = [
-      "slug of 40", "username of 32", "hostname of 253", "label of 63", "punycode label", "punycode TLD", "static site on punycode",
-      "mailbox with owner", "mailbox shared", `mailbox of ${limits.maxMailboxGb} GB`, "redirection", "shared mail domain", "static site",
-      "accounting", "newsletter listmonk", "newsletter paheko", "video",
+      "slug of 40",
+      "username of 32",
+      "hostname of 253",
+      "label of 63",
+      "punycode label",
+      "punycode TLD",
+      "static site on punycode",
+      "mailbox with owner",
+      "mailbox shared",
+      `mailbox of ${limits.maxMailboxGb} GB`,
+      "redirection",
+      "shared mail domain",
+      "static site",
+      "accounting",
+      "newsletter listmonk",
+      "newsletter paheko",
+      "video",
       ...(["website", "nextcloud", "video"] as const).flatMap((o) => limits.tiers[o].map((gb) => `${o} ${gb} GB`)),
     ];
-    expect(edges.filter((e) => !seen.has(e)), JSON.stringify(Object.fromEntries(seen))).toEqual([]);
+    expect(
+      edges.filter((e) => !seen.has(e)),
+      JSON.stringify(Object.fromEntries(seen)),
+    ).toEqual([]);
   });
 
   it("the two files that used to pass validate and fail the plan", async () => {
     const base = {
-      slug: "jardins", name: "Jardins", type: "collective", contact: "contact@jardins.xn--p1ai",
+      slug: "jardins",
+      name: "Jardins",
+      type: "collective",
+      contact: "contact@jardins.xn--p1ai",
       members: [{ username: "farid", email: "farid@jardins.xn--p1ai", admin: true }],
       mail: { domains: [{ domain: "jardins.xn--p1ai", mailboxes: [{ address: "contact@jardins.xn--p1ai", quotaGb: 1 }] }] },
       services: { website: { engine: "static", domains: ["www.jardins.xn--p1ai"], storageGb: 5 } },

@@ -8,7 +8,12 @@ describe("tenants the plan validated", () => {
 
   it("are taken only for the bytes they were validated from", () => {
     rememberValidated([{ path: "/t/acme.yaml", digest: digestOf(bytes), tenant, warnings: ["a warning"] }]);
-    expect(validatedTenant("/t/acme.yaml", Buffer.from("slug: acme\n"))).toEqual({ path: "/t/acme.yaml", digest: digestOf(bytes), tenant, warnings: ["a warning"] });
+    expect(validatedTenant("/t/acme.yaml", Buffer.from("slug: acme\n"))).toEqual({
+      path: "/t/acme.yaml",
+      digest: digestOf(bytes),
+      tenant,
+      warnings: ["a warning"],
+    });
     expect(validatedTenant("/t/acme.yaml", Buffer.from("slug: acme\nname: edited\n"))).toBeUndefined();
     expect(validatedTenant("/t/other.yaml", bytes)).toBeUndefined();
   });

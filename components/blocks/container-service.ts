@@ -220,7 +220,12 @@ export class ContainerService extends pulumi.ComponentResource {
     // Its volumes' quotas too: the policy pack and host load read them here, not on the volumes.
     validateContainerService(name, args);
     const volumes = volumeQuotas(name, args.volumes ?? []);
-    super(CONTAINER_SERVICE_TYPE, name, { envKeys: Object.keys(args.env ?? {}).sort(), secretEnvKeys: Object.keys(args.secretEnv ?? {}).sort(), volumes }, opts);
+    super(
+      CONTAINER_SERVICE_TYPE,
+      name,
+      { envKeys: Object.keys(args.env ?? {}).sort(), secretEnvKeys: Object.keys(args.secretEnv ?? {}).sort(), volumes },
+      opts,
+    );
     const protect = args.protect ?? true;
 
     this.image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
@@ -258,9 +263,7 @@ export class ContainerService extends pulumi.ComponentResource {
         ...(args.hostPaths ?? []).map((h) => ({ hostPath: h.hostPath, containerPath: h.containerPath, readOnly: h.readOnly ?? false })),
       ],
       networksAdvanced: (args.networks ?? []).map((n) => ({ name: n })),
-      healthcheck: health
-        ? { tests: health.test, interval: `${health.intervalSeconds ?? 30}s`, retries: health.retries ?? 3 }
-        : undefined,
+      healthcheck: health ? { tests: health.test, interval: `${health.intervalSeconds ?? 30}s`, retries: health.retries ?? 3 } : undefined,
     };
     if (args.transform?.container) containerArgs = args.transform.container(containerArgs);
 

@@ -126,14 +126,15 @@ export function createDatabaseScript(engine: DatabaseEngine, containerName: stri
   const check = 'case "$password" in "" | *[!A-Za-z0-9]*) echo "the database password must be letters and digits" >&2; exit 1;; esac';
   // The SQL goes to the client on stdin through a here-document, which expands $password and
   // nothing else here: names are [a-z0-9_] and the SQL holds no backquote or backslash-newline.
-  const run = (client: string, sql: string[]) => [
-    "set -eu",
-    "IFS= read -r password",
-    check,
-    `docker exec -i ${shellQuote(containerName)} sh -c ${shellQuote(client)} <<SQL`,
-    ...sql,
-    "SQL",
-  ].join("\n");
+  const run = (client: string, sql: string[]) =>
+    [
+      "set -eu",
+      "IFS= read -r password",
+      check,
+      `docker exec -i ${shellQuote(containerName)} sh -c ${shellQuote(client)} <<SQL`,
+      ...sql,
+      "SQL",
+    ].join("\n");
   switch (engine) {
     case "postgres":
       // \gexec runs the CREATE the query yields only when the role or database is missing.
@@ -180,9 +181,8 @@ export class Database extends pulumi.ComponentResource {
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     const protect = args.protect ?? true;
-    const hostData: HostData | undefined = "existing" in args.server
-      ? { kind: "database", engine: args.engine, name: args.name, protect, backup: "server-dump" }
-      : undefined;
+    const hostData: HostData | undefined =
+      "existing" in args.server ? { kind: "database", engine: args.engine, name: args.name, protect, backup: "server-dump" } : undefined;
     super(DATABASE_TYPE, name, hostData ? { hostData } : {}, opts);
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
     this.password = pulumi.secret(password.result);
@@ -192,7 +192,8 @@ export class Database extends pulumi.ComponentResource {
     if ("existing" in args.server) {
       assertDatabaseName(args.name);
       const server = args.server.existing;
-      if (server.engine !== args.engine) throw new Error(`Database "${name}": a ${args.engine} database cannot live on a ${server.engine} server`);
+      if (server.engine !== args.engine)
+        throw new Error(`Database "${name}": a ${args.engine} database cannot live on a ${server.engine} server`);
       const script = pulumi.output(server.containerName).apply((c) => createDatabaseScript(args.engine, c, args.name));
       new command.remote.Command(
         `${name}-create`,
@@ -209,7 +210,14 @@ export class Database extends pulumi.ComponentResource {
       );
       this.hostname = pulumi.output(server.containerName);
       this.port = pulumi.output(server.port);
-      this.registerOutputs({ hostname: this.hostname, port: this.port, database: this.database, username: this.username, password: this.password, hostData });
+      this.registerOutputs({
+        hostname: this.hostname,
+        port: this.port,
+        database: this.database,
+        username: this.username,
+        password: this.password,
+        hostData,
+      });
       return;
     }
 

@@ -103,12 +103,17 @@ export class HostFile extends command.remote.Command {
 
   constructor(name: string, args: HostFileArgs, opts?: pulumi.CustomResourceOptions) {
     // Fails now on a bad path or mode, not inside an apply.
-    const scriptsNow = hostFileCommands({ path: args.path, mode: args.mode, afterWrite: typeof args.afterWrite === "string" ? args.afterWrite : undefined });
+    const scriptsNow = hostFileCommands({
+      path: args.path,
+      mode: args.mode,
+      afterWrite: typeof args.afterWrite === "string" ? args.afterWrite : undefined,
+    });
     // Plain values stay plain: an Output per script and for the digest cost every host file
     // several promise chains, across thousands of tenant stacks.
-    const scripts = args.afterWrite === undefined || typeof args.afterWrite === "string"
-      ? scriptsNow
-      : pulumi.output(args.afterWrite).apply((afterWrite) => hostFileCommands({ path: args.path, mode: args.mode, afterWrite }));
+    const scripts =
+      args.afterWrite === undefined || typeof args.afterWrite === "string"
+        ? scriptsNow
+        : pulumi.output(args.afterWrite).apply((afterWrite) => hostFileCommands({ path: args.path, mode: args.mode, afterWrite }));
     const content = args.secret ? pulumi.secret(args.content) : args.content;
     // A digest, not the content: triggers stay small and hold no clear text (and stay secret with the content).
     const digest = typeof content === "string" ? sha256(content) : pulumi.output(content).apply(sha256);

@@ -44,10 +44,13 @@ export interface OidcClientArgs {
 export const GROUPS_CLAIM = "groups";
 
 /** Pure: checks the arguments a tenant file can get wrong; sorted, deduplicated redirect URIs. */
-export function normalizeOidcClient(args: Pick<OidcClientArgs, "clientId" | "redirectUris" | "directGrant" | "browserFlowId" | "directGrantFlowId">): {
+export function normalizeOidcClient(
+  args: Pick<OidcClientArgs, "clientId" | "redirectUris" | "directGrant" | "browserFlowId" | "directGrantFlowId">,
+): {
   redirectUris: string[];
 } {
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(args.clientId)) throw new Error(`OidcClient clientId "${args.clientId}" must match [a-z0-9][a-z0-9._-]*`);
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(args.clientId))
+    throw new Error(`OidcClient clientId "${args.clientId}" must match [a-z0-9][a-z0-9._-]*`);
   if (args.redirectUris.length === 0) throw new Error(`OidcClient "${args.clientId}" needs at least one redirect URI`);
   for (const uri of args.redirectUris) {
     if (!/^https:\/\/[^\s*]+\*?$/.test(uri) && !/^http:\/\/localhost(:\d+)?\//.test(uri)) {
@@ -55,7 +58,9 @@ export function normalizeOidcClient(args: Pick<OidcClientArgs, "clientId" | "red
     }
   }
   if (args.directGrant && args.browserFlowId !== undefined && args.directGrantFlowId === undefined) {
-    throw new Error(`OidcClient "${args.clientId}": directGrant on a gated client needs directGrantFlowId (a password grant skips the browser flow)`);
+    throw new Error(
+      `OidcClient "${args.clientId}": directGrant on a gated client needs directGrantFlowId (a password grant skips the browser flow)`,
+    );
   }
   return { redirectUris: [...new Set(args.redirectUris)].sort() };
 }
@@ -129,9 +134,7 @@ export class OidcClient extends pulumi.ComponentResource {
     this.clientId = this.client.clientId;
     this.clientSecret = pulumi.secret(this.client.clientSecret);
     if (args.keycloakUrl !== undefined) {
-      this.issuerUrl = pulumi
-        .all([args.keycloakUrl, args.realmName ?? args.realmId])
-        .apply(([url, realm]) => issuerUrl(url, realm));
+      this.issuerUrl = pulumi.all([args.keycloakUrl, args.realmName ?? args.realmId]).apply(([url, realm]) => issuerUrl(url, realm));
     }
     this.registerOutputs({ clientId: this.clientId, clientSecret: this.clientSecret, issuerUrl: this.issuerUrl });
   }

@@ -48,7 +48,8 @@ function assertRouteName(name: string): void {
  */
 export function renderRouteFragment(route: { name: string; hostnames: string[]; upstream: string }): string {
   assertRouteName(route.name);
-  if (!/^https?:\/\/[^\s"]+$/.test(route.upstream)) throw new Error(`ProxyRoute "${route.name}": upstream must be an http(s) URL, got "${route.upstream}"`);
+  if (!/^https?:\/\/[^\s"]+$/.test(route.upstream))
+    throw new Error(`ProxyRoute "${route.name}": upstream must be an http(s) URL, got "${route.upstream}"`);
   const hostnames = [...new Set(route.hostnames)].sort();
   const q = (s: string) => JSON.stringify(s); // a JSON string is a valid YAML double-quoted scalar
   return [
@@ -91,8 +92,8 @@ function promoteFunction(routesDir: string, publicIp: string): string {
     `  pending=${dir}/pending/"$1"${shellQuote(PENDING_SUFFIX)}`,
     `  live=${dir}/"$1".yml`,
     `  tmp=${dir}/."$1".yml.alacarte-tmp`,
-    "  if [ ! -f \"$pending\" ]; then",
-    "    if [ -f \"$live\" ]; then",
+    '  if [ ! -f "$pending" ]; then',
+    '    if [ -f "$live" ]; then',
     `      mkdir -p ${dir}/.attic`,
     `      mv "$live" ${dir}/.attic/"$1".yml."$(date -u +%Y%m%dT%H%M%SZ)"`,
     "    fi",
@@ -100,16 +101,16 @@ function promoteFunction(routesDir: string, publicIp: string): string {
     "  fi",
     "  rule=''",
     "  for h in $(grep -o 'Host(`[^`]*`)' \"$pending\" | sed 's/^Host(`//; s/`)$//'); do",
-    "    if { [ -f \"$live\" ] && grep -qF \"Host(\\`$h\\`)\" \"$live\"; } ||",
+    '    if { [ -f "$live" ] && grep -qF "Host(\\`$h\\`)" "$live"; } ||',
     `      getent ahostsv4 "$h" 2>/dev/null | awk '{ print $1 }' | grep -qxF ${shellQuote(publicIp)}; then`,
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
-    "      rule=\"${rule:+$rule || }Host(\\`$h\\`)\"",
+    '      rule="${rule:+$rule || }Host(\\`$h\\`)"',
     "    fi",
     "  done",
-    "  [ -n \"$rule\" ] || return 0",
-    "  sed \"s/^      rule: .*/      rule: \\\"$rule\\\"/\" \"$pending\" > \"$tmp\"",
-    "  chmod 0640 \"$tmp\"",
-    "  if [ -f \"$live\" ] && cmp -s \"$tmp\" \"$live\"; then rm -f \"$tmp\"; else mv -f \"$tmp\" \"$live\"; fi",
+    '  [ -n "$rule" ] || return 0',
+    '  sed "s/^      rule: .*/      rule: \\"$rule\\"/" "$pending" > "$tmp"',
+    '  chmod 0640 "$tmp"',
+    '  if [ -f "$live" ] && cmp -s "$tmp" "$live"; then rm -f "$tmp"; else mv -f "$tmp" "$live"; fi',
     "}",
   ].join("\n");
 }
@@ -127,7 +128,7 @@ export function promoteAllRoutesScript(opts: { routesDir: string; publicIp: stri
     "set -eu",
     promoteFunction(opts.routesDir, opts.publicIp),
     `for f in ${dir}/pending/*${PENDING_SUFFIX}; do`,
-    "  [ -e \"$f\" ] || continue",
+    '  [ -e "$f" ] || continue',
     `  promote "$(basename "$f" ${shellQuote(PENDING_SUFFIX)})"`,
     "done",
   ].join("\n");

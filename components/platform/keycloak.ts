@@ -143,11 +143,7 @@ export class Keycloak extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const adminPassword = new random.RandomPassword(
-      `${name}-bootstrap-admin-password`,
-      { length: 32, special: false },
-      { parent: this },
-    );
+    const adminPassword = new random.RandomPassword(`${name}-bootstrap-admin-password`, { length: 32, special: false }, { parent: this });
 
     new ContainerService(
       `${name}-server`,
@@ -234,10 +230,7 @@ export class Keycloak extends pulumi.ComponentResource {
       kc,
     );
 
-    const realmManagement = keycloak.openid.getClientOutput(
-      { realmId: realm.id, clientId: "realm-management" },
-      kc,
-    );
+    const realmManagement = keycloak.openid.getClientOutput({ realmId: realm.id, clientId: "realm-management" }, kc);
     for (const role of TENANTS_ADMIN_ROLES) {
       new keycloak.openid.ClientServiceAccountRole(
         `${name}-tenants-${role}`,

@@ -38,18 +38,18 @@ function assembleAwk(): string {
   return [
     `BEGIN { dir = ENVIRON["ALACARTE_MAIL_CONF"]; ${files} }`,
     "{ name[n++] = $0; have[$0] = 1 }",
-    "function target(k) { return (k in file) ? dir \"/\" file[k] \".alacarte-tmp\" : \"\" }",
+    'function target(k) { return (k in file) ? dir "/" file[k] ".alacarte-tmp" : "" }',
     "END {",
     "  for (i = 0; i < n; i++) {",
-    "    f = name[i]; out = \"\"",
+    '    f = name[i]; out = ""',
     `    mail = f ~ /${suffix}$/`,
-    "    if (!mail) { k = f; sub(/^.*\\./, \"\", k); base = substr(f, 1, length(f) - length(k) - 1)",
+    '    if (!mail) { k = f; sub(/^.*\\./, "", k); base = substr(f, 1, length(f) - length(k) - 1)',
     `      if ((base "${MAIL_FRAGMENT_SUFFIX}") in have) continue; out = target(k) }`,
     "    while ((r = (getline line < f)) > 0) {",
     `      if (mail && substr(line, 1, ${MAIL_SECTION_MARKER.length}) == "${MAIL_SECTION_MARKER}") out = target(substr(line, ${MAIL_SECTION_MARKER.length + 1}))`,
-    "      else if (out != \"\") print line > out",
+    '      else if (out != "") print line > out',
     "    }",
-    "    if (r < 0) { print \"assemble: cannot read \" f > \"/dev/stderr\"; exit 2 }",
+    '    if (r < 0) { print "assemble: cannot read " f > "/dev/stderr"; exit 2 }',
     "    close(f)",
     "  }",
     "}",
@@ -70,7 +70,10 @@ function assembleAwk(): string {
  * tenant stack not yet moved to one `.mail` file keeps its addresses.
  * @param configDir docker-mailserver's config folder @default the `config` sibling of fragmentsDir
  */
-export function assembleCommand(fragmentsDir: string, configDir: string = path.posix.join(path.posix.dirname(fragmentsDir), "config")): string {
+export function assembleCommand(
+  fragmentsDir: string,
+  configDir: string = path.posix.join(path.posix.dirname(fragmentsDir), "config"),
+): string {
   for (const dir of [fragmentsDir, configDir]) {
     if (!dir.startsWith("/")) throw new Error(`assembleCommand needs absolute folders, got "${dir}"`);
   }

@@ -1,5 +1,3 @@
-
-
 /**
  * A host of the association reached over ssh (the deploy user's agent holds the key:
  * SSH_AUTH_SOCK on the machine that runs Pulumi).

@@ -130,11 +130,7 @@ export class ReverseProxy extends pulumi.ComponentResource {
     const networkName = args.networkName ?? DEFAULT_PROXY_NETWORK;
     const staticArgs = traefikArgs({ acmeEmail: args.acmeEmail, routesDir, network: networkName });
 
-    const network = new docker.Network(
-      `${name}-network`,
-      { name: networkName, driver: "bridge", attachable: true },
-      { parent: this },
-    );
+    const network = new docker.Network(`${name}-network`, { name: networkName, driver: "bridge", attachable: true }, { parent: this });
 
     const traefik = new ContainerService(
       `${name}-traefik`,

@@ -129,11 +129,7 @@ export class TenantIdentity extends pulumi.ComponentResource {
         { parent: this },
       );
       if (!tenantGroup) tenantGroup = group;
-      new keycloak.GroupMemberships(
-        `${name}-${role}-members`,
-        { realmId, groupId: group.id, members: g.members },
-        { parent: this },
-      );
+      new keycloak.GroupMemberships(`${name}-${role}-members`, { realmId, groupId: group.id, members: g.members }, { parent: this });
       groupIds.set(g.role, group.id);
     }
     if (!tenantGroup) throw new Error("unreachable: identityPlan always yields the tenant group");
@@ -203,13 +199,7 @@ export class TenantIdentity extends pulumi.ComponentResource {
       },
       { parent },
     );
-    const subflow = (
-      role: string,
-      parentFlowAlias: pulumi.Input<string>,
-      requirement: string,
-      priority: number,
-      after?: pulumi.Resource,
-    ) =>
+    const subflow = (role: string, parentFlowAlias: pulumi.Input<string>, requirement: string, priority: number, after?: pulumi.Resource) =>
       new keycloak.authentication.Subflow(
         `${name}-flow-${role}`,
         { realmId, parentFlowAlias, alias: `${plan.flowAlias}-${role}`, providerId: "basic-flow", requirement, priority },

@@ -76,11 +76,7 @@ export class MailDomain extends pulumi.ComponentResource {
       : assembleCommand(args.mail.fragmentsDir);
     const fragmentPath = mailFragmentPath(args.mail.fragmentsDir, args.slug, domain);
 
-    new HostFile(
-      `${name}-fragment`,
-      { host: args.mail.host, path: fragmentPath, content, mode: "0640", afterWrite },
-      { parent: this },
-    );
+    new HostFile(`${name}-fragment`, { host: args.mail.host, path: fragmentPath, content, mode: "0640", afterWrite }, { parent: this });
 
     this.domain = pulumi.output(domain);
     this.dnsRecords = pulumi.output(args.shared ? [] : mailDnsRecords(domain, args.mail.hostname));

@@ -16,7 +16,6 @@ export interface StaticSitePlan {
   urls: string[];
 }
 
-
 /**
  * Pure: names, quota and domains of a tenant's static site.
  * @throws Error on an invalid slug or domain, no domain, or a storage size that is not a positive whole number of GB.

@@ -36,16 +36,25 @@ export function quoteLines(tenant: Tenant, catalog: Catalog): QuoteLine[] {
   ];
   if (s.website) {
     const engine = s.website.engine === "wordpress" ? "WordPress" : "static";
-    lines.push({ label: `Website (${engine}), ${s.website.storageGb} GB`, yearlyEur: tierPrice(offers.website.tiers, s.website.storageGb) });
+    lines.push({
+      label: `Website (${engine}), ${s.website.storageGb} GB`,
+      yearlyEur: tierPrice(offers.website.tiers, s.website.storageGb),
+    });
   }
   if (s.nextcloud) {
-    lines.push({ label: `Nextcloud suite, ${s.nextcloud.storageGb} GB`, yearlyEur: tierPrice(offers.nextcloud.tiers, s.nextcloud.storageGb) });
+    lines.push({
+      label: `Nextcloud suite, ${s.nextcloud.storageGb} GB`,
+      yearlyEur: tierPrice(offers.nextcloud.tiers, s.nextcloud.storageGb),
+    });
   }
   if (s.accounting) lines.push({ label: "Paheko accounting", yearlyEur: offers.accounting.yearlyEur });
   if (s.newsletter) {
     const bracket = offers.newsletter.brackets.find((b) => b.subscribers === s.newsletter!.subscribers);
     if (!bracket) throw new Error(`no catalog bracket of ${s.newsletter.subscribers} subscribers`);
-    lines.push({ label: `Newsletter (${s.newsletter.engine}), up to ${s.newsletter.subscribers} subscribers`, yearlyEur: bracket.yearlyEur });
+    lines.push({
+      label: `Newsletter (${s.newsletter.engine}), up to ${s.newsletter.subscribers} subscribers`,
+      yearlyEur: bracket.yearlyEur,
+    });
   }
   if (s.video) {
     lines.push({ label: `Video channel, ${s.video.storageGb} GB`, yearlyEur: tierPrice(offers.video.tiers, s.video.storageGb) });

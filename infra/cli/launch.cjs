@@ -148,7 +148,9 @@ function run(command) {
     return;
   }
   const { spawnSync } = require("node:child_process");
-  const result = spawnSync(process.execPath, [...LARGE_PLAN_V8_FLAGS, ...process.execArgv, entry, ...process.argv.slice(2)], { stdio: "inherit" });
+  const result = spawnSync(process.execPath, [...LARGE_PLAN_V8_FLAGS, ...process.execArgv, entry, ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
   if (result.error) throw result.error;
   if (result.signal) process.kill(process.pid, result.signal);
   else process.exitCode = result.status ?? 1;

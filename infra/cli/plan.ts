@@ -16,7 +16,10 @@ function planText(result: PlanResult, policiesRan: boolean): string {
   const lines: string[] = [];
   for (const p of result.problems) lines.push(`${p.severity}: ${p.message}`);
   for (const stack of result.stacks) {
-    const price = stack.tenant === null ? "" : `, ${formatEur(stack.yearlyPriceEur ?? 0)}/year${stack.undecided.length ? ` + ${stack.undecided.length} line(s) to be decided` : ""}`;
+    const price =
+      stack.tenant === null
+        ? ""
+        : `, ${formatEur(stack.yearlyPriceEur ?? 0)}/year${stack.undecided.length ? ` + ${stack.undecided.length} line(s) to be decided` : ""}`;
     lines.push(`\n${stack.name}: ${stack.resources.length} resources${price}`);
     for (const [type, n] of countByType(stack)) lines.push(`  ${String(n).padStart(4)}  ${type}`);
     for (const u of stack.undecided) lines.push(`  to be decided: ${u}`);
@@ -28,7 +31,9 @@ function planText(result: PlanResult, policiesRan: boolean): string {
   }
   const total = result.stacks.reduce((n, s) => n + s.resources.length, 0);
   const revenue = result.stacks.reduce((n, s) => n + (s.yearlyPriceEur ?? 0), 0);
-  lines.push(`\nenvironment ${result.environment}: ${result.stacks.length} stack(s), ${total} resources, ${formatEur(Math.round(revenue * 100) / 100)}/year (decided lines)`);
+  lines.push(
+    `\nenvironment ${result.environment}: ${result.stacks.length} stack(s), ${total} resources, ${formatEur(Math.round(revenue * 100) / 100)}/year (decided lines)`,
+  );
   if (!policiesRan) {
     lines.push("policies: not evaluated (--no-policies)");
   } else {
@@ -53,7 +58,8 @@ runCli(async () => {
     },
   });
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UsageError(`--workers must be a whole number of at least 1, not "${values.workers}"`);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
+    throw new UsageError(`--workers must be a whole number of at least 1, not "${values.workers}"`);
   const policies = !values["no-policies"];
   // The tenant files are checked in another thread, and the worker processes start, while this
   // one loads the program and Pulumi.
@@ -64,7 +70,11 @@ runCli(async () => {
   try {
     const { plan, planFailed } = await import("../plan/offline-plan.js");
     result = await plan({
-      env: values.env!, policies, validation, workerProcesses, ...(values.tenant ? { tenants: values.tenant } : {}),
+      env: values.env!,
+      policies,
+      validation,
+      workerProcesses,
+      ...(values.tenant ? { tenants: values.tenant } : {}),
     });
     failed = planFailed(result);
   } finally {

@@ -9,7 +9,9 @@ import { runCli, UsageError } from "./run";
 
 function printQuote(q: Quote, rate: string): void {
   const width = Math.max(...q.lines.map((l) => l.label.length), 28) + 2;
-  console.log(`${q.slug} (${rate}${q.solidarity ? `, ${q.solidarity.percent === "undecided" ? "reduction to be decided" : `${q.solidarity.percent}% reduction`}` : ""})`);
+  console.log(
+    `${q.slug} (${rate}${q.solidarity ? `, ${q.solidarity.percent === "undecided" ? "reduction to be decided" : `${q.solidarity.percent}% reduction`}` : ""})`,
+  );
   for (const line of q.lines) console.log(`  ${line.label.padEnd(width)}${formatEur(line.yearlyEur).padStart(14)}`);
   if (q.solidarity) {
     const r = q.solidarity.reductionEur;
@@ -41,7 +43,9 @@ runCli(() => {
     return q;
   });
   const s = summarize(quotes);
-  console.log(`${s.tenants} tenant${s.tenants === 1 ? "" : "s"}: yearly revenue ${formatEur(s.revenueEur)} (decided lines), ` +
-    `solidarity reductions ${formatEur(s.solidarityEur)} (to be covered by donations), ${s.undecidedLines} line${s.undecidedLines === 1 ? "" : "s"} to be decided`);
+  console.log(
+    `${s.tenants} tenant${s.tenants === 1 ? "" : "s"}: yearly revenue ${formatEur(s.revenueEur)} (decided lines), ` +
+      `solidarity reductions ${formatEur(s.solidarityEur)} (to be covered by donations), ${s.undecidedLines} line${s.undecidedLines === 1 ? "" : "s"} to be decided`,
+  );
   return 0;
 });

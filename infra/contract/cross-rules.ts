@@ -30,7 +30,12 @@ function exclusive(claims: Map<string, Claim[]>, what: string): Problem[] {
     if (owners.size < 2) continue;
     for (const claim of list) {
       const other = list.find((c) => c.owner.file !== claim.owner.file)!;
-      problems.push(problemAt(claim, `${what} "${value}" is also claimed by ${other.owner.tenant.slug} at ${where(other)}; it can belong to one tenant only`));
+      problems.push(
+        problemAt(
+          claim,
+          `${what} "${value}" is also claimed by ${other.owner.tenant.slug} at ${where(other)}; it can belong to one tenant only`,
+        ),
+      );
     }
   }
   return problems;
@@ -73,11 +78,7 @@ export function crossFileRules(tenants: readonly LoadedTenant[], sharedMailDomai
     if (t.services.video) add(channels, t.services.video.channel, { owner, path: ["services", "video", "channel"] });
   }
 
-  const problems = [
-    ...exclusive(domains, "domain"),
-    ...exclusive(addresses, "address"),
-    ...exclusive(channels, "video channel"),
-  ];
+  const problems = [...exclusive(domains, "domain"), ...exclusive(addresses, "address"), ...exclusive(channels, "video channel")];
 
   // One account per person: the same username carries the same email everywhere, and back.
   // Reported in every file involved, like the claims: `validate <file>` shows only the files given.
@@ -88,7 +89,13 @@ export function crossFileRules(tenants: readonly LoadedTenant[], sharedMailDomai
     for (const claim of claims) {
       // Within one file, a repeated username is the single-file rules' duplicate.
       const other = claims.find((c) => c.owner.file !== claim.owner.file && emailOf(c) !== emailOf(claim));
-      if (other) problems.push(problemAt(claim, `username "${username}" has email ${emailOf(claim)} here but ${emailOf(other)} at ${where(other)}; one person has one email everywhere`));
+      if (other)
+        problems.push(
+          problemAt(
+            claim,
+            `username "${username}" has email ${emailOf(claim)} here but ${emailOf(other)} at ${where(other)}; one person has one email everywhere`,
+          ),
+        );
     }
   }
   for (const [email, claims] of usernamesByEmail) {
@@ -97,7 +104,12 @@ export function crossFileRules(tenants: readonly LoadedTenant[], sharedMailDomai
     if (names.size < 2) continue;
     for (const claim of claims) {
       const other = claims.find((c) => valueOfUsername(c) !== valueOfUsername(claim))!;
-      problems.push(problemAt(claim, `email ${email} belongs to username "${valueOfUsername(other)}" at ${where(other)}; one email cannot belong to two usernames`));
+      problems.push(
+        problemAt(
+          claim,
+          `email ${email} belongs to username "${valueOfUsername(other)}" at ${where(other)}; one email cannot belong to two usernames`,
+        ),
+      );
     }
   }
 

@@ -144,7 +144,10 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   let bestDistance = Infinity;
   for (const c of candidates) {
     const d = c.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, c);
-    if (d < bestDistance) { best = c; bestDistance = d; }
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
   }
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
@@ -176,7 +179,9 @@ function schemaIssues(error: z.ZodError, data: unknown): (Issue & { onKey?: bool
       for (const key of issue.keys) {
         const hint = didYouMean(key, allowed);
         out.push({
-          path: [...keys, key], severity: "error", onKey: true,
+          path: [...keys, key],
+          severity: "error",
+          onKey: true,
           message: `unknown field "${key}"${hint ? `; did you mean "${hint}"?` : `; allowed here: ${allowed.join(", ")}`}`,
         });
       }
@@ -185,9 +190,10 @@ function schemaIssues(error: z.ZodError, data: unknown): (Issue & { onKey?: bool
     const value = valueAt(data, keys);
     let message = issue.message;
     if (issue.code === "invalid_type") {
-      message = value === undefined
-        ? "is required"
-        : `must be ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}, not ${describe(value)}`;
+      message =
+        value === undefined
+          ? "is required"
+          : `must be ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}, not ${describe(value)}`;
     } else if (issue.code === "invalid_value" && value === undefined) {
       message = "is required";
     } else if (issue.code === "invalid_value") {
@@ -235,8 +241,14 @@ export function loadTenantText(file: string, bytes: Uint8Array | string): LoadRe
  * reference for every message; `loadTenantText` gives the same result, faster for clean files.
  */
 export function loadTenantTextPositioned(file: string, bytes: Uint8Array | string): LoadResult {
-  const at = (line: number, col: number, field: string, message: string): Problem =>
-    ({ file, line, col, field, message, severity: "error" });
+  const at = (line: number, col: number, field: string, message: string): Problem => ({
+    file,
+    line,
+    col,
+    field,
+    message,
+    severity: "error",
+  });
   if (bytes.length > MAX_FILE_BYTES) {
     return { problems: [at(1, 1, "(file)", `is ${bytes.length} bytes; a tenant file is at most ${MAX_FILE_BYTES} bytes`)] };
   }
@@ -252,24 +264,41 @@ export function loadTenantTextPositioned(file: string, bytes: Uint8Array | strin
   if (control) {
     const before = text.slice(0, control.index);
     const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-    return { problems: [at(before.split("\n").length, control.index - before.lastIndexOf("\n"), "(file)", `contains the control character U+${code}, which YAML does not allow; remove it`)] };
+    return {
+      problems: [
+        at(
+          before.split("\n").length,
+          control.index - before.lastIndexOf("\n"),
+          "(file)",
+          `contains the control character U+${code}, which YAML does not allow; remove it`,
+        ),
+      ],
+    };
   }
 
   const tooDeep = excessiveNesting(text);
   if (tooDeep !== undefined) {
     const before = text.slice(0, tooDeep);
     const line = before.split("\n").length;
-    return { problems: [at(line, tooDeep - before.lastIndexOf("\n"), "(yaml)", `nesting deeper than ${MAX_DEPTH} levels; a tenant file is much flatter`)] };
+    return {
+      problems: [
+        at(line, tooDeep - before.lastIndexOf("\n"), "(yaml)", `nesting deeper than ${MAX_DEPTH} levels; a tenant file is much flatter`),
+      ],
+    };
   }
 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, ...PARSE_OPTIONS });
   const syntax = [...doc.errors, ...doc.warnings].map((e) => {
     const pos = positionOf(lineCounter, e.pos[0]);
-    const message = e.code === "DUPLICATE_KEY" ? "this key appears twice in the same mapping"
-      : e.code === "TAG_RESOLVE_FAILED" ? "custom YAML tags are not allowed in a tenant file"
-      : e.code === "MULTIPLE_DOCS" ? "holds several YAML documents (---); a tenant file is one document"
-      : `YAML syntax: ${e.message.split("\n")[0]}`;
+    const message =
+      e.code === "DUPLICATE_KEY"
+        ? "this key appears twice in the same mapping"
+        : e.code === "TAG_RESOLVE_FAILED"
+          ? "custom YAML tags are not allowed in a tenant file"
+          : e.code === "MULTIPLE_DOCS"
+            ? "holds several YAML documents (---); a tenant file is one document"
+            : `YAML syntax: ${e.message.split("\n")[0]}`;
     return at(pos.line, pos.col, "(yaml)", message);
   });
   // Tags and anchors beyond plain YAML have no place in a hand-written tenant file.
@@ -326,17 +355,24 @@ export function loadTenantTextPositioned(file: string, bytes: Uint8Array | strin
 const CORE_AS_YAML = FAILSAFE_SCHEMA.extend({
   implicit: [
     new Type("tag:yaml.org,2002:null", { kind: "scalar", resolve: (s: string) => /^(?:~|[Nn]ull|NULL)?$/.test(s), construct: () => null }),
-    new Type("tag:yaml.org,2002:bool", { kind: "scalar", resolve: (s: string) => /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s), construct: (s: string) => s[0] === "t" || s[0] === "T" }),
+    new Type("tag:yaml.org,2002:bool", {
+      kind: "scalar",
+      resolve: (s: string) => /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s),
+      construct: (s: string) => s[0] === "t" || s[0] === "T",
+    }),
     new Type("tag:yaml.org,2002:int", {
       kind: "scalar",
       resolve: (s: string) => /^(?:0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+)$/.test(s),
-      construct: (s: string) => s.startsWith("0o") ? parseInt(s.slice(2), 8) : s.startsWith("0x") ? parseInt(s.slice(2), 16) : parseInt(s, 10),
+      construct: (s: string) =>
+        s.startsWith("0o") ? parseInt(s.slice(2), 8) : s.startsWith("0x") ? parseInt(s.slice(2), 16) : parseInt(s, 10),
     }),
     new Type("tag:yaml.org,2002:float", {
       kind: "scalar",
-      resolve: (s: string) => /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s)
-        || /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s) || /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s),
-      construct: (s: string) => /nan$/i.test(s) ? NaN : /inf$/i.test(s) ? (s[0] === "-" ? -Infinity : Infinity) : parseFloat(s),
+      resolve: (s: string) =>
+        /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s) ||
+        /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s) ||
+        /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s),
+      construct: (s: string) => (/nan$/i.test(s) ? NaN : /inf$/i.test(s) ? (s[0] === "-" ? -Infinity : Infinity) : parseFloat(s)),
     }),
   ],
 });
@@ -357,7 +393,7 @@ const UNUSUAL = /[&*!\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u
  * path leaves to the positioned path), lines of at most MAX_BLOCK_NESTING characters keep it quiet.
  */
 function surelyShallow(text: string): boolean {
-  for (let start = 0; start <= text.length;) {
+  for (let start = 0; start <= text.length; ) {
     const end = text.indexOf("\n", start);
     if ((end === -1 ? text.length : end) - start > MAX_BLOCK_NESTING) return false;
     if (end === -1) break;
@@ -424,7 +460,8 @@ export function loadTenantFast(file: string, bytes: Uint8Array | string): LoadRe
       maxDepth: MAX_DEPTH * 2,
       listener(event, state) {
         if (event === "open") opened.push(state.line);
-        else if (opened.pop() !== state.line && (state.kind === "scalar" || flowEnd(text.charCodeAt(state.position - 1)))) singleLine = false;
+        else if (opened.pop() !== state.line && (state.kind === "scalar" || flowEnd(text.charCodeAt(state.position - 1))))
+          singleLine = false;
       },
     } as LoadOptions);
   } catch {

@@ -86,7 +86,8 @@ function hostnameSyntaxProblem(name: string): string | undefined {
   if (labels.length < 2) return `${HOSTNAME_EXAMPLE}; it needs at least two labels, such as example.org`;
   for (const label of labels) {
     if (label === "") return `${HOSTNAME_EXAMPLE}; it has an empty label (a dot at an end, or two dots in a row)`;
-    if (label.length > LABEL_MAX) return `${HOSTNAME_EXAMPLE}; the label "${shown(label)}" has ${label.length} characters, at most ${LABEL_MAX}`;
+    if (label.length > LABEL_MAX)
+      return `${HOSTNAME_EXAMPLE}; the label "${shown(label)}" has ${label.length} characters, at most ${LABEL_MAX}`;
     if (/[^a-z0-9-]/.test(label)) return `${HOSTNAME_EXAMPLE}; the label "${shown(label)}" holds a character other than a-z 0-9 -`;
     if (!LABEL_PATTERN.test(label)) return `${HOSTNAME_EXAMPLE}; the label "${shown(label)}" starts or ends with a hyphen`;
   }

@@ -110,7 +110,12 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   const memberNames = new Set(tenant.members.map((m) => m.username));
   const notMember = (username: string, path: PathKey[], role: string) => {
     if (!memberNames.has(username)) {
-      issues.push(error(path, `${role} "${username}" is not a member of this tenant; add them under members or pick one of: ${[...memberNames].join(", ")}`));
+      issues.push(
+        error(
+          path,
+          `${role} "${username}" is not a member of this tenant; add them under members or pick one of: ${[...memberNames].join(", ")}`,
+        ),
+      );
     }
   };
 
@@ -121,35 +126,79 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
     issues.push(error(["solidarityPercent"], "applies only with rate: solidarity"));
   }
   if (tenant.membership?.paidUntil && tenant.membership.paidUntil < ctx.today) {
-    issues.push(warning(["membership", "paidUntil"], `membership was paid until ${tenant.membership.paidUntil}; the tenant is flagged, nothing is deleted`));
+    issues.push(
+      warning(
+        ["membership", "paidUntil"],
+        `membership was paid until ${tenant.membership.paidUntil}; the tenant is flagged, nothing is deleted`,
+      ),
+    );
   }
 
   // Members
   if (!tenant.members.some((m) => m.admin)) {
     issues.push(error(["members"], "needs at least one member with admin: true"));
   }
-  issues.push(...duplicates(tenant.members, (m) => m.username, (i) => ["members", i, "username"], "username"));
-  issues.push(...duplicates(tenant.members, (m) => m.email, (i) => ["members", i, "email"], "email"));
+  issues.push(
+    ...duplicates(
+      tenant.members,
+      (m) => m.username,
+      (i) => ["members", i, "username"],
+      "username",
+    ),
+  );
+  issues.push(
+    ...duplicates(
+      tenant.members,
+      (m) => m.email,
+      (i) => ["members", i, "email"],
+      "email",
+    ),
+  );
   tenant.members.forEach((m, i) =>
-    issues.push(...duplicates(m.access, (a) => a, (j) => ["members", i, "access", j], "access")));
+    issues.push(
+      ...duplicates(
+        m.access,
+        (a) => a,
+        (j) => ["members", i, "access", j],
+        "access",
+      ),
+    ),
+  );
 
   // Mail
   const domains = tenant.mail?.domains ?? [];
   const declared = new Set(domains.map((d) => d.domain));
-  issues.push(...duplicates(domains, (d) => d.domain, (i) => ["mail", "domains", i, "domain"], "mail domain"));
+  issues.push(
+    ...duplicates(
+      domains,
+      (d) => d.domain,
+      (i) => ["mail", "domains", i, "domain"],
+      "mail domain",
+    ),
+  );
   domains.forEach((d, i) => {
     const file = mailFragmentName(tenant.slug, d.domain);
     if (Buffer.byteLength(file) > FILE_NAME_MAX) {
-      issues.push(error(["mail", "domains", i, "domain"], `is too long: its fragment file on the mail host, ${Buffer.byteLength(file)} bytes with the slug, would exceed the ${FILE_NAME_MAX} a file name may have`));
+      issues.push(
+        error(
+          ["mail", "domains", i, "domain"],
+          `is too long: its fragment file on the mail host, ${Buffer.byteLength(file)} bytes with the slug, would exceed the ${FILE_NAME_MAX} a file name may have`,
+        ),
+      );
     }
   });
   const addresses: { address: string; path: PathKey[] }[] = [];
   const placement = (address: string, domain: string, path: PathKey[]) => {
     const actual = domainOf(address);
     if (actual === domain) return;
-    issues.push(error(path, declared.has(actual)
-      ? `"${address}" belongs under the mail domain ${actual}, not ${domain}`
-      : `"${address}" is outside the domains this tenant declares (${[...declared].join(", ")}); declare ${actual} under mail.domains first`));
+    issues.push(
+      error(
+        path,
+        declared.has(actual)
+          ? `"${address}" belongs under the mail domain ${actual}, not ${domain}`
+          : `"${address}" is outside the domains this tenant declares (${[...declared].join(", ")}); declare ${actual} under mail.domains first`,
+      ),
+    );
   };
   let mailboxGb = 0;
   domains.forEach((d, di) => {
@@ -163,19 +212,40 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
       if (quota) issues.push(error([...path, "quotaGb"], quota));
       if (box.owner !== undefined) notMember(box.owner, [...path, "owner"], "owner");
       box.sharedWith.forEach((u, si) => notMember(u, [...path, "sharedWith", si], "sharer"));
-      issues.push(...duplicates(box.sharedWith, (u) => u, (si) => [...path, "sharedWith", si], "sharer"));
+      issues.push(
+        ...duplicates(
+          box.sharedWith,
+          (u) => u,
+          (si) => [...path, "sharedWith", si],
+          "sharer",
+        ),
+      );
     });
     d.redirections.forEach((r, ri) => {
       const path = [...base, "redirections", ri];
       placement(r.from, d.domain, [...path, "from"]);
       addresses.push({ address: r.from, path: [...path, "from"] });
-      issues.push(...duplicates(r.to, (a) => a, (ti) => [...path, "to", ti], "target"));
+      issues.push(
+        ...duplicates(
+          r.to,
+          (a) => a,
+          (ti) => [...path, "to", ti],
+          "target",
+        ),
+      );
       r.to.forEach((target, ti) => {
         if (target === r.from) issues.push(error([...path, "to", ti], `redirects "${r.from}" to itself: a redirection loop`));
       });
     });
   });
-  issues.push(...duplicates(addresses, (a) => a.address, (i) => addresses[i]!.path, "address"));
+  issues.push(
+    ...duplicates(
+      addresses,
+      (a) => a.address,
+      (i) => addresses[i]!.path,
+      "address",
+    ),
+  );
   const allowance = catalog.mail.includedGbPerTenant[tenant.type];
   if (typeof allowance === "number" && mailboxGb > allowance) {
     issues.push(warning(["mail"], `mailboxes total ${mailboxGb} GB, beyond the ${allowance} GB included in the membership`));
@@ -185,11 +255,25 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   const s = tenant.services;
   if (s.website) {
     issues.push(...tierIssue(catalog, "website", s.website.storageGb, ["services", "website", "storageGb"]));
-    issues.push(...duplicates(s.website.domains, (d) => d, (i) => ["services", "website", "domains", i], "domain"));
+    issues.push(
+      ...duplicates(
+        s.website.domains,
+        (d) => d,
+        (i) => ["services", "website", "domains", i],
+        "domain",
+      ),
+    );
   }
   if (s.nextcloud) {
     issues.push(...tierIssue(catalog, "nextcloud", s.nextcloud.storageGb, ["services", "nextcloud", "storageGb"]));
-    issues.push(...duplicates(s.nextcloud.apps, (a) => a, (i) => ["services", "nextcloud", "apps", i], "app"));
+    issues.push(
+      ...duplicates(
+        s.nextcloud.apps,
+        (a) => a,
+        (i) => ["services", "nextcloud", "apps", i],
+        "app",
+      ),
+    );
   }
   if (s.video) {
     issues.push(...tierIssue(catalog, "video", s.video.storageGb, ["services", "video", "storageGb"]));
@@ -199,7 +283,12 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
     const n = s.newsletter;
     const brackets = subscriberBrackets(catalog);
     if (!brackets.includes(n.subscribers)) {
-      issues.push(error(["services", "newsletter", "subscribers"], `${n.subscribers} is not a subscriber bracket; the catalog offers ${brackets.join(", ")}`));
+      issues.push(
+        error(
+          ["services", "newsletter", "subscribers"],
+          `${n.subscribers} is not a subscriber bracket; the catalog offers ${brackets.join(", ")}`,
+        ),
+      );
     }
     if (n.engine === "paheko" && n.tracking) {
       issues.push(error(["services", "newsletter", "tracking"], "engagement tracking exists only with engine: listmonk"));
@@ -211,11 +300,23 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
       issues.push(error(["services", "newsletter", "domain"], "is required with engine: paheko when there is no accounting"));
     }
     if (n.domain && n.engine === "paheko" && s.accounting && n.domain !== s.accounting.domain) {
-      issues.push(error(["services", "newsletter", "domain"], `a Paheko newsletter runs on the tenant's one Paheko, at ${s.accounting.domain}; remove this domain`));
+      issues.push(
+        error(
+          ["services", "newsletter", "domain"],
+          `a Paheko newsletter runs on the tenant's one Paheko, at ${s.accounting.domain}; remove this domain`,
+        ),
+      );
     }
   }
   const hostnames = serviceHostnames(tenant);
-  issues.push(...duplicates(hostnames, (h) => h.hostname, (i) => hostnames[i]!.path, "hostname"));
+  issues.push(
+    ...duplicates(
+      hostnames,
+      (h) => h.hostname,
+      (i) => hostnames[i]!.path,
+      "hostname",
+    ),
+  );
   for (const h of hostnames) {
     if (ctx.sharedMailDomains.includes(h.hostname)) {
       issues.push(error(h.path, `${h.hostname} is a shared mail domain of the platform; it cannot serve a tenant's site`));

@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { MEMBER_ACCESS, NEXTCLOUD_APPS, TENANT_DEFAULTS } from "./defaults";
 import {
-  channelProblem, emailProblem, hostnameProblem, mailboxQuotaProblem, slugProblem, storageSizeProblem, usernameProblem,
+  channelProblem,
+  emailProblem,
+  hostnameProblem,
+  mailboxQuotaProblem,
+  slugProblem,
+  storageSizeProblem,
+  usernameProblem,
 } from "./names";
 
 /**
@@ -10,10 +16,12 @@ import {
  * components check through too.
  */
 type Rule<T> = (value: T) => string | undefined;
-const issueOf = <T>(rule: Rule<T>) => (value: T, ctx: z.RefinementCtx) => {
-  const message = rule(value);
-  if (message) ctx.addIssue({ code: "custom", message });
-};
+const issueOf =
+  <T>(rule: Rule<T>) =>
+  (value: T, ctx: z.RefinementCtx) => {
+    const message = rule(value);
+    if (message) ctx.addIssue({ code: "custom", message });
+  };
 /** A text field held to a rule of names.ts. */
 const text = (rule: Rule<string>) => z.string().superRefine(issueOf(rule));
 /** A number field held to a rule of names.ts. */
@@ -26,9 +34,13 @@ const username = text(usernameProblem);
 const gb = number(storageSizeProblem);
 /** A mailbox quota; the catalog's maximum is checked in rules.ts, through the same rule. */
 const quotaGb = number((n) => mailboxQuotaProblem(n));
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD")
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
-    "is not a real calendar date");
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD")
+  .refine(
+    (s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+    "is not a real calendar date",
+  );
 
 const member = z.strictObject({
   /** Becomes the uid in every app and the Keycloak username. @example "alice" */
@@ -137,18 +149,20 @@ export const tenantSchema = z.strictObject({
   /** Mail V2, included in the membership. */
   mail: z.strictObject({ domains: z.array(mailDomain).default([]) }).optional(),
   /** The à-la-carte offers, each optional. @default {} */
-  services: z.strictObject({
-    /** A WordPress or static website. */
-    website: website.optional(),
-    /** A dedicated Nextcloud suite, one account per member. */
-    nextcloud: nextcloud.optional(),
-    /** Paheko accounting. */
-    accounting: accounting.optional(),
-    /** A newsletter (Listmonk, or Paheko). */
-    newsletter: newsletter.optional(),
-    /** A channel on the shared PeerTube. */
-    video: video.optional(),
-  }).default({}),
+  services: z
+    .strictObject({
+      /** A WordPress or static website. */
+      website: website.optional(),
+      /** A dedicated Nextcloud suite, one account per member. */
+      nextcloud: nextcloud.optional(),
+      /** Paheko accounting. */
+      accounting: accounting.optional(),
+      /** A newsletter (Listmonk, or Paheko). */
+      newsletter: newsletter.optional(),
+      /** A channel on the shared PeerTube. */
+      video: video.optional(),
+    })
+    .default({}),
 });
 
 export type Tenant = z.infer<typeof tenantSchema>;

@@ -12,7 +12,9 @@ export interface ThreadShare {
 }
 
 const share = workerData as ThreadShare;
-parentPort!.postMessage(share.files.map((file, i) => {
-  const checked = checkFile(file, share.names[i]!, share.context);
-  return { tenant: checked.tenant?.tenant, digest: checked.tenant?.digest, problems: checked.problems };
-}));
+parentPort!.postMessage(
+  share.files.map((file, i) => {
+    const checked = checkFile(file, share.names[i]!, share.context);
+    return { tenant: checked.tenant?.tenant, digest: checked.tenant?.digest, problems: checked.problems };
+  }),
+);

@@ -31,7 +31,8 @@ export interface ValidateResult {
 
 export function tenantFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir)
+  return fs
+    .readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
     .map((f) => path.join(dir, f));
@@ -65,14 +66,28 @@ export function checkFile(file: string, name: string, context: FileCheckContext)
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    return { problems: [{ file: name, line: 1, col: 1, field: "(file)", message: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, severity: "error" }] };
+    return {
+      problems: [
+        {
+          file: name,
+          line: 1,
+          col: 1,
+          field: "(file)",
+          message: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          severity: "error",
+        },
+      ],
+    };
   }
   const result = loadTenantText(name, bytes);
   if (!result.tenant) return result;
   result.tenant.path = file;
   result.tenant.digest = digestOf(bytes);
   const issues = tenantRules(result.tenant.tenant, {
-    catalog: context.catalog, today: context.today, fileStem: fileStem(file), sharedMailDomains: context.sharedMailDomains,
+    catalog: context.catalog,
+    today: context.today,
+    fileStem: fileStem(file),
+    sharedMailDomains: context.sharedMailDomains,
   });
   return { tenant: result.tenant, problems: [...result.problems, ...locateIssues(result.tenant, issues)] };
 }
@@ -113,22 +128,34 @@ export async function validateTenantsInParallel(options: ValidateOptions, parall
   const context = checkContext(options);
   const names = new Map(files.map((f) => [f, displayName(f)]));
   const here = parallel.here ?? true;
-  const threads = Math.min(parallel.threads ?? Math.min(os.availableParallelism(), 4), Math.max(1, Math.floor(files.length / MIN_FILES_PER_THREAD)));
+  const threads = Math.min(
+    parallel.threads ?? Math.min(os.availableParallelism(), 4),
+    Math.max(1, Math.floor(files.length / MIN_FILES_PER_THREAD)),
+  );
   if ((here && threads <= 1) || !__filename.endsWith(".js")) {
-    return finishValidation(files.map((file) => checkFile(file, names.get(file)!, context)), names, reported, options.sharedMailDomains);
+    return finishValidation(
+      files.map((file) => checkFile(file, names.get(file)!, context)),
+      names,
+      reported,
+      options.sharedMailDomains,
+    );
   }
   const size = Math.ceil(files.length / threads);
   const shares = Array.from({ length: threads }, (_, k) => files.slice(k * size, (k + 1) * size));
   const inThreads = (here ? shares.slice(1) : shares).map(async (share) => {
     const results = await new Promise<{ tenant?: Tenant; digest?: string; problems: Problem[] }[]>((resolve, reject) => {
-      const worker = new Worker(path.join(__dirname, "validate-thread.js"), { workerData: { files: share, names: share.map((f) => names.get(f)!), context } });
+      const worker = new Worker(path.join(__dirname, "validate-thread.js"), {
+        workerData: { files: share, names: share.map((f) => names.get(f)!), context },
+      });
       worker.once("message", resolve);
       worker.once("error", reject);
       worker.once("exit", (code) => reject(new Error(`a validation thread stopped (exit ${code})`)));
     });
     return results.map(({ tenant, digest, problems }, i) => {
       const file = share[i]!;
-      return tenant ? { tenant: { file: names.get(file)!, tenant, locate: locateInFile(file), path: file, digest }, problems } : { problems };
+      return tenant
+        ? { tenant: { file: names.get(file)!, tenant, locate: locateInFile(file), path: file, digest }, problems }
+        : { problems };
     });
   });
   const own = here ? shares[0]!.map((file) => checkFile(file, names.get(file)!, context)) : [];
@@ -138,8 +165,10 @@ export async function validateTenantsInParallel(options: ValidateOptions, parall
 
 /** The cross-file rules over every file's single-file result, then what concerns the files reported on. */
 export function finishValidation(
-  checked: readonly { tenant?: LoadedTenant; problems: Problem[] }[], names: ReadonlyMap<string, string>,
-  reported: ReadonlySet<string>, sharedMailDomains: readonly string[],
+  checked: readonly { tenant?: LoadedTenant; problems: Problem[] }[],
+  names: ReadonlyMap<string, string>,
+  reported: ReadonlySet<string>,
+  sharedMailDomains: readonly string[],
 ): ValidateResult {
   const problems: Problem[] = [];
   const tenants: LoadedTenant[] = [];

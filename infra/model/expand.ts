@@ -24,10 +24,17 @@ export type OfferPlan =
   | { kind: "static-site"; field: ServiceField; hostnames: string[]; storageGb: number }
   | { kind: "wordpress"; field: ServiceField; hostnames: string[]; storageGb: number }
   | { kind: "nextcloud"; field: ServiceField; hostname: string; storageGb: number; apps: string[] }
-  | { kind: "paheko"; field: ServiceField; hostname: string; storageGb: number; accounting: boolean; newsletter: boolean; subscribers?: number }
+  | {
+      kind: "paheko";
+      field: ServiceField;
+      hostname: string;
+      storageGb: number;
+      accounting: boolean;
+      newsletter: boolean;
+      subscribers?: number;
+    }
   | { kind: "listmonk"; field: ServiceField; hostname: string; subscribers: number; tracking: boolean }
   | { kind: "video"; field: ServiceField; channel: string; owner: string; storageGb: number; live: boolean };
-
 
 export interface ExpandContext {
   catalog: Catalog;
@@ -46,20 +53,36 @@ export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
     offers.push(s.website.engine === "static" ? { kind: "static-site", ...base } : { kind: "wordpress", ...base });
   }
   if (s.nextcloud) {
-    offers.push({ kind: "nextcloud", field: "nextcloud", hostname: host(s.nextcloud.domain), storageGb: s.nextcloud.storageGb, apps: [...s.nextcloud.apps].sort() });
+    offers.push({
+      kind: "nextcloud",
+      field: "nextcloud",
+      hostname: host(s.nextcloud.domain),
+      storageGb: s.nextcloud.storageGb,
+      apps: [...s.nextcloud.apps].sort(),
+    });
   }
   // A tenant has at most one Paheko: accounting, the Paheko newsletter, or both on one instance.
   const pahekoNewsletter = s.newsletter?.engine === "paheko" ? s.newsletter : undefined;
   const pahekoDomain = s.accounting?.domain ?? pahekoNewsletter?.domain;
   if (pahekoDomain) {
     offers.push({
-      kind: "paheko", field: s.accounting ? "accounting" : "newsletter", hostname: host(pahekoDomain),
-      storageGb: ctx.catalog.offers.accounting.storageGb, accounting: !!s.accounting, newsletter: !!pahekoNewsletter,
+      kind: "paheko",
+      field: s.accounting ? "accounting" : "newsletter",
+      hostname: host(pahekoDomain),
+      storageGb: ctx.catalog.offers.accounting.storageGb,
+      accounting: !!s.accounting,
+      newsletter: !!pahekoNewsletter,
       ...(pahekoNewsletter ? { subscribers: pahekoNewsletter.subscribers } : {}),
     });
   }
   if (s.newsletter?.engine === "listmonk" && s.newsletter.domain) {
-    offers.push({ kind: "listmonk", field: "newsletter", hostname: host(s.newsletter.domain), subscribers: s.newsletter.subscribers, tracking: s.newsletter.tracking });
+    offers.push({
+      kind: "listmonk",
+      field: "newsletter",
+      hostname: host(s.newsletter.domain),
+      subscribers: s.newsletter.subscribers,
+      tracking: s.newsletter.tracking,
+    });
   }
   if (s.video) {
     const owner = s.video.owner ?? tenant.members.find((m) => m.admin)!.username;
@@ -75,7 +98,10 @@ export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
       domain: d.domain,
       shared: shared.has(d.domain),
       mailboxes: d.mailboxes.map((b) => ({
-        address: b.address, quotaGb: b.quotaGb, sharedWith: [...b.sharedWith].sort(), ...(b.owner ? { owner: b.owner } : {}),
+        address: b.address,
+        quotaGb: b.quotaGb,
+        sharedWith: [...b.sharedWith].sort(),
+        ...(b.owner ? { owner: b.owner } : {}),
       })),
       redirections: d.redirections.map((r) => ({ from: r.from, to: [...r.to] })),
     })),

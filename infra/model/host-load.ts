@@ -81,7 +81,10 @@ export function stackLoads(input: {
   const place = (into: Record<string, Load>, host: string, load: Load) => {
     into[host] = addLoad(into[host] ?? NO_LOAD, load);
   };
-  for (const [service, size] of Object.entries(PLATFORM_SIZING) as [keyof typeof PLATFORM_SIZING, (typeof PLATFORM_SIZING)[keyof typeof PLATFORM_SIZING]][]) {
+  for (const [service, size] of Object.entries(PLATFORM_SIZING) as [
+    keyof typeof PLATFORM_SIZING,
+    (typeof PLATFORM_SIZING)[keyof typeof PLATFORM_SIZING],
+  ][]) {
     const extraGb = service === "storage" ? config.storage.metaGb + config.storage.dataGb : service === "mail" ? config.mail.dataGb : 0;
     place(platform, config.placement[service], { diskGb: size.volumesGb + extraGb, memoryGb: mb(size.memoryMb), cpus: size.cpus });
   }

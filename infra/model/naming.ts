@@ -22,7 +22,9 @@ export function tenantStackName(env: string, slug: string): string {
 export function parseStackName(name: string): StackId {
   const match = /^([a-z][a-z0-9-]*)(?:\.([a-z0-9]+(?:-[a-z0-9]+)*))?$/.exec(name);
   if (!match) {
-    throw new Error(`stack "${name}" is neither a platform stack (<env>, e.g. prod) nor a tenant stack (<env>.<slug>, e.g. prod.amis-du-velo)`);
+    throw new Error(
+      `stack "${name}" is neither a platform stack (<env>, e.g. prod) nor a tenant stack (<env>.<slug>, e.g. prod.amis-du-velo)`,
+    );
   }
   return { name, env: match[1]!, slug: match[2] ?? null };
 }

@@ -52,14 +52,62 @@ const tierDisk = (offer: OfferPlan) => ("storageGb" in offer ? offer.storageGb :
  */
 export const OFFERS = {
   // The bucket lives in the object store's data volume, which the platform stack counts.
-  "static-site": { fields: ["website"], catalogKey: "website", signIn: false, sizing: { memoryMb: 0, cpus: 0, diskGb: noDisk }, storage: "website", database: null, built: true },
-  wordpress: { fields: ["website"], catalogKey: "website", signIn: true, sizing: { memoryMb: 512, cpus: 0.5, diskGb: tierDisk }, storage: "website", database: "mariadb", built: false },
-  nextcloud: { fields: ["nextcloud"], catalogKey: "nextcloud", signIn: true, sizing: { memoryMb: 1024, cpus: 1, diskGb: tierDisk }, storage: "nextcloud", database: "postgres", built: false },
-  paheko: { fields: ["accounting", "newsletter"], catalogKey: "accounting", signIn: true, sizing: { memoryMb: 256, cpus: 0.5, diskGb: tierDisk }, storage: "accounting", database: null, built: false },
-  listmonk: { fields: ["newsletter"], catalogKey: "newsletter", signIn: true, sizing: { memoryMb: 256, cpus: 0.5, diskGb: noDisk }, storage: null, database: "postgres", built: false },
+  "static-site": {
+    fields: ["website"],
+    catalogKey: "website",
+    signIn: false,
+    sizing: { memoryMb: 0, cpus: 0, diskGb: noDisk },
+    storage: "website",
+    database: null,
+    built: true,
+  },
+  wordpress: {
+    fields: ["website"],
+    catalogKey: "website",
+    signIn: true,
+    sizing: { memoryMb: 512, cpus: 0.5, diskGb: tierDisk },
+    storage: "website",
+    database: "mariadb",
+    built: false,
+  },
+  nextcloud: {
+    fields: ["nextcloud"],
+    catalogKey: "nextcloud",
+    signIn: true,
+    sizing: { memoryMb: 1024, cpus: 1, diskGb: tierDisk },
+    storage: "nextcloud",
+    database: "postgres",
+    built: false,
+  },
+  paheko: {
+    fields: ["accounting", "newsletter"],
+    catalogKey: "accounting",
+    signIn: true,
+    sizing: { memoryMb: 256, cpus: 0.5, diskGb: tierDisk },
+    storage: "accounting",
+    database: null,
+    built: false,
+  },
+  listmonk: {
+    fields: ["newsletter"],
+    catalogKey: "newsletter",
+    signIn: true,
+    sizing: { memoryMb: 256, cpus: 0.5, diskGb: noDisk },
+    storage: null,
+    database: "postgres",
+    built: false,
+  },
   // Paheko keeps its data in SQLite, in its own volume (docs/services/paheko.md).
   // A channel on the platform's PeerTube: its videos count in PeerTube's own storage.
-  video: { fields: ["video"], catalogKey: "video", signIn: false, sizing: { memoryMb: 0, cpus: 0, diskGb: noDisk }, storage: "video", database: null, built: false },
+  video: {
+    fields: ["video"],
+    catalogKey: "video",
+    signIn: false,
+    sizing: { memoryMb: 0, cpus: 0, diskGb: noDisk },
+    storage: "video",
+    database: null,
+    built: false,
+  },
 } as const satisfies Record<OfferPlan["kind"], OfferEntry>;
 
 export type OfferKind = keyof typeof OFFERS;

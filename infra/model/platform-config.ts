@@ -28,39 +28,40 @@ const host = z.strictObject({
  * The platform config of one environment: `alacarte:*` keys of stacks/Pulumi.<env>.yaml.
  * It holds no secret: the platform generates its own and hands them to tenant stacks as secret outputs.
  */
-export const platformConfigSchema = z.strictObject({
-  baseDomain: hostname,
-  /** Tenant hostnames are served as `<hostname>.<tenantHostSuffix>` (staging), never the real name. */
-  tenantHostSuffix: hostname.optional(),
-  /** When set (staging), only these tenants get a stack. */
-  tenants: z.array(z.string()).optional(),
-  acmeEmail: z.string().email(),
-  publicIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/),
-  admins: z.array(z.string()).default([]),
-  sharedMailDomains: z.array(hostname).default([]),
-  hosts: z.record(z.string(), host),
-  placement: z.strictObject({
-    proxy: z.string(),
-    keycloak: z.string(),
-    mail: z.string(),
-    storage: z.string(),
-    /** Where tenants' containers run. */
-    apps: z.string(),
-  }),
-  storage: z.strictObject({ metaGb: z.number().positive(), dataGb: z.number().positive() }),
-  mail: z.strictObject({ dataGb: z.number().positive() }),
-  /** Protect data resources (volumes, databases, buckets) against deletion. */
-  protect: z.boolean().default(true),
-  /** Disk, memory and CPU may be promised up to capacity × this ratio. */
-  overcommit: z.number().positive().default(1.5),
-}).superRefine((c, ctx) => {
-  for (const [role, name] of Object.entries(c.placement)) {
-    if (!(name in c.hosts)) ctx.addIssue({ code: "custom", path: ["placement", role], message: `host "${name}" is not in hosts` });
-  }
-});
+export const platformConfigSchema = z
+  .strictObject({
+    baseDomain: hostname,
+    /** Tenant hostnames are served as `<hostname>.<tenantHostSuffix>` (staging), never the real name. */
+    tenantHostSuffix: hostname.optional(),
+    /** When set (staging), only these tenants get a stack. */
+    tenants: z.array(z.string()).optional(),
+    acmeEmail: z.string().email(),
+    publicIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/),
+    admins: z.array(z.string()).default([]),
+    sharedMailDomains: z.array(hostname).default([]),
+    hosts: z.record(z.string(), host),
+    placement: z.strictObject({
+      proxy: z.string(),
+      keycloak: z.string(),
+      mail: z.string(),
+      storage: z.string(),
+      /** Where tenants' containers run. */
+      apps: z.string(),
+    }),
+    storage: z.strictObject({ metaGb: z.number().positive(), dataGb: z.number().positive() }),
+    mail: z.strictObject({ dataGb: z.number().positive() }),
+    /** Protect data resources (volumes, databases, buckets) against deletion. */
+    protect: z.boolean().default(true),
+    /** Disk, memory and CPU may be promised up to capacity × this ratio. */
+    overcommit: z.number().positive().default(1.5),
+  })
+  .superRefine((c, ctx) => {
+    for (const [role, name] of Object.entries(c.placement)) {
+      if (!(name in c.hosts)) ctx.addIssue({ code: "custom", path: ["placement", role], message: `host "${name}" is not in hosts` });
+    }
+  });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
-
 
 export function stackFile(env: string): string {
   return path.join(STACKS_DIR, `Pulumi.${env}.yaml`);
@@ -99,7 +100,8 @@ const parsedSettings = new Map<string, { text: string; config: Readonly<Platform
  */
 export function readPlatformConfig(env: string): Readonly<PlatformConfig> {
   const file = stackFile(env);
-  if (!fs.existsSync(file)) throw new ConfigError(`${path.relative(process.cwd(), file)}: no such stack settings file for environment "${env}"`);
+  if (!fs.existsSync(file))
+    throw new ConfigError(`${path.relative(process.cwd(), file)}: no such stack settings file for environment "${env}"`);
   const text = fs.readFileSync(file, "utf8");
   const known = parsedSettings.get(file);
   if (known?.text === text) return known.config;

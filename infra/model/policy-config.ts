@@ -53,12 +53,18 @@ export function policyConfig(input: {
   env: string;
   config: PlatformConfig;
   catalog: Catalog;
-  tenants: readonly { tenant: { slug: string; type: "collective" | "individual"; membership?: { paidUntil?: string } | undefined }; plan: TenantPlan }[];
+  tenants: readonly {
+    tenant: { slug: string; type: "collective" | "individual"; membership?: { paidUntil?: string } | undefined };
+    plan: TenantPlan;
+  }[];
 }): PolicyPackConfig {
   const facts = Object.fromEntries(input.tenants.map((t) => [t.tenant.slug, tenantPolicyFacts(t.tenant, t.plan, input.catalog)]));
-  const hosts = Object.fromEntries(Object.entries(input.config.hosts).map(([name, h]) => [
-    name, { address: h.address, diskGb: h.diskGb, memoryGb: h.memoryGb, cpus: h.cpus },
-  ]));
+  const hosts = Object.fromEntries(
+    Object.entries(input.config.hosts).map(([name, h]) => [
+      name,
+      { address: h.address, diskGb: h.diskGb, memoryGb: h.memoryGb, cpus: h.cpus },
+    ]),
+  );
   return {
     "host-capacity": {
       overcommit: input.config.overcommit,
@@ -72,7 +78,11 @@ export function policyConfig(input: {
       tenants: Object.fromEntries(Object.entries(facts).map(([slug, f]) => [slug, { includedGb: f.mailIncludedGb }])),
     },
     "membership-paid": {
-      tenants: Object.fromEntries(Object.entries(facts).filter(([, f]) => f.paidUntil).map(([slug, f]) => [slug, { paidUntil: f.paidUntil }])),
+      tenants: Object.fromEntries(
+        Object.entries(facts)
+          .filter(([, f]) => f.paidUntil)
+          .map(([slug, f]) => [slug, { paidUntil: f.paidUntil }]),
+      ),
     },
   };
 }

@@ -14,7 +14,11 @@
  */
 
 /** One provider's pinned source, cited by every entry read from it. */
-export interface ProviderSource { pulumiPackage: string; upstream: string; ref: string }
+export interface ProviderSource {
+  pulumiPackage: string;
+  upstream: string;
+  ref: string;
+}
 export interface ReplacementEntry {
   /** Pulumi input property names (camelCase) whose change replaces the resource. For nested blocks, the top-level property, with a note. */
   replaceOnChange: readonly string[];
@@ -37,7 +41,8 @@ export const PROVIDER_SOURCES: Readonly<Record<"docker" | "keycloak" | "aws" | "
   },
   keycloak: {
     pulumiPackage: "@pulumi/keycloak@6.13.0",
-    upstream: "keycloak/terraform-provider-keycloak (the `upstream` git submodule of pulumi/pulumi-keycloak, go.mod replace => ../upstream)",
+    upstream:
+      "keycloak/terraform-provider-keycloak (the `upstream` git submodule of pulumi/pulumi-keycloak, go.mod replace => ../upstream)",
     ref: "v5.9.0 (commit f1724f757eb5f25d8263866776da8ecd8734831b, the submodule pin at pulumi-keycloak tag v6.13.0; the tag v5.9.0 points exactly at it)",
   },
   aws: {
@@ -76,8 +81,17 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, ReplacementEntry>> 
   },
   "docker:index/network:Network": {
     replaceOnChange: [
-      "name", "labels", "driver", "options", "internal", "attachable", "ingress", "ipv6",
-      "ipamDriver", "ipamOptions", "ipamConfigs",
+      "name",
+      "labels",
+      "driver",
+      "options",
+      "internal",
+      "attachable",
+      "ingress",
+      "ipv6",
+      "ipamDriver",
+      "ipamOptions",
+      "ipamConfigs",
     ],
     everyInputReplaces: true,
     source: "internal/provider/resource_docker_network.go",
@@ -95,13 +109,53 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, ReplacementEntry>> 
   },
   "docker:index/container:Container": {
     replaceOnChange: [
-      "name", "image", "command", "entrypoints", "envs", "labels", "mounts", "volumes", "ports",
-      "networksAdvanced", "networkMode", "hostname", "domainname", "user", "workingDir",
-      "dns", "dnsOpts", "dnsSearches", "hosts", "publishAllPorts", "privileged", "readOnly",
-      "capabilities", "securityOpts", "runtime", "platform", "stopSignal", "stopTimeout",
-      "ulimits", "devices", "deviceRequests", "gpus", "cpus", "shmSize", "logDriver", "logOpts",
-      "pidMode", "usernsMode", "ipcMode", "groupAdds", "sysctls", "storageOpts", "uploads",
-      "tty", "stdinOpen", "cgroupnsMode", "cgroupParent",
+      "name",
+      "image",
+      "command",
+      "entrypoints",
+      "envs",
+      "labels",
+      "mounts",
+      "volumes",
+      "ports",
+      "networksAdvanced",
+      "networkMode",
+      "hostname",
+      "domainname",
+      "user",
+      "workingDir",
+      "dns",
+      "dnsOpts",
+      "dnsSearches",
+      "hosts",
+      "publishAllPorts",
+      "privileged",
+      "readOnly",
+      "capabilities",
+      "securityOpts",
+      "runtime",
+      "platform",
+      "stopSignal",
+      "stopTimeout",
+      "ulimits",
+      "devices",
+      "deviceRequests",
+      "gpus",
+      "cpus",
+      "shmSize",
+      "logDriver",
+      "logOpts",
+      "pidMode",
+      "usernsMode",
+      "ipcMode",
+      "groupAdds",
+      "sysctls",
+      "storageOpts",
+      "uploads",
+      "tty",
+      "stdinOpen",
+      "cgroupnsMode",
+      "cgroupParent",
     ],
     source: "internal/provider/resource_docker_container.go",
     note:
@@ -213,8 +267,8 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, ReplacementEntry>> 
     source: "internal/service/s3/bucket.go",
     note:
       "NOT read at the pinned version, which could not be determined. bucket and bucket_prefix are `ForceNew: true` in internal/service/s3/bucket.go at indexed commits 4c72bcc7dc2f and 0070bcd12c95 (both v4-era). " +
-      "The v6 s3_bucket.html.markdown doc says `bucket` is \"(Optional, Forces new resource)\". So changing `bucket` replaces the bucket; this has not changed in any version seen. " +
-      "region: website/docs/guides/enhanced-region-support.html.markdown (v6) says \"Changing the value of region will force resource replacement.\" " +
+      'The v6 s3_bucket.html.markdown doc says `bucket` is "(Optional, Forces new resource)". So changing `bucket` replaces the bucket; this has not changed in any version seen. ' +
+      'region: website/docs/guides/enhanced-region-support.html.markdown (v6) says "Changing the value of region will force resource replacement." ' +
       "UNVERIFIED, left out of the list: bucketNamespace (new in TF AWS 6.x; expected to force replacement, but no source could be read) and objectLockEnabled (expected ForceNew, not confirmed at any v6 commit). " +
       "The deprecated inline blocks (versioning, website, lifecycleRules, ...) and tags update in place.",
     verified: false,
@@ -223,7 +277,7 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, ReplacementEntry>> 
     replaceOnChange: ["bucket", "expectedBucketOwner", "region"],
     source: "internal/service/s3/bucket_website_configuration.go",
     note:
-      "Read at indexed commit 013f1736b90439e5a19567a87d3e5cd11858c420 (a 2026 v6.x file; `@Testing(preIdentityVersion=\"v6.9.0\")`), which may not be the exact pinned version. There, bucket and expected_bucket_owner are ForceNew: true. " +
+      'Read at indexed commit 013f1736b90439e5a19567a87d3e5cd11858c420 (a 2026 v6.x file; `@Testing(preIdentityVersion="v6.9.0")`), which may not be the exact pinned version. There, bucket and expected_bucket_owner are ForceNew: true. ' +
       "region comes from the v6 enhanced-region guide (not read in source). indexDocument, errorDocument, redirectAllRequestsTo, routingRuleDetails and routingRules update in place via PutBucketWebsite.",
     verified: false,
   },
@@ -233,8 +287,8 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, ReplacementEntry>> 
     replaceOnChange: ["triggers"],
     source: "provider/pkg/provider/common/inputs.go",
     note:
-      "Only `Triggers` carries the tag provider:\"replaceOnChanges\" (common/inputs.go; the CommandInputs in remote/command.go embed common.ResourceInputs). The generated schema has replaceOnChanges only on `triggers`. " +
-      "The installed SDK (remote/command.js) merges `replaceOnChanges: [\"triggers[*]\"]` into the resource options, so a change to any trigger element replaces the resource: `delete` runs, then `create`. " +
+      'Only `Triggers` carries the tag provider:"replaceOnChanges" (common/inputs.go; the CommandInputs in remote/command.go embed common.ResourceInputs). The generated schema has replaceOnChanges only on `triggers`. ' +
+      'The installed SDK (remote/command.js) merges `replaceOnChanges: ["triggers[*]"]` into the resource options, so a change to any trigger element replaces the resource: `delete` runs, then `create`. ' +
       "The resource has no custom Diff (remote/commandController.go), so a change to any other input (create, update, delete, connection, environment, stdin, logging, addPreviousOutputInEnv) is an in-place UPDATE. " +
       "An update runs `update` if it is set, otherwise `create` again; `delete` is not run. A changed `connection` therefore re-runs the command on the new host and does not clean up the old one.",
     verified: true,
@@ -251,14 +305,24 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, ReplacementEntry>> 
   },
   "random:index/randomPassword:RandomPassword": {
     replaceOnChange: [
-      "keepers", "length", "special", "upper", "lower", "number", "numeric",
-      "minNumeric", "minUpper", "minLower", "minSpecial", "overrideSpecial",
+      "keepers",
+      "length",
+      "special",
+      "upper",
+      "lower",
+      "number",
+      "numeric",
+      "minNumeric",
+      "minUpper",
+      "minLower",
+      "minSpecial",
+      "overrideSpecial",
     ],
     source: "internal/provider/resource_password.go",
     note:
       "Every input replaces the resource, which generates a new password (passwordSchemaV3). " +
       "length, special, upper, lower, number, numeric and min_* have RequiresReplace(). " +
-      "override_special uses RequiresReplaceIf(RequiresReplaceUnlessEmptyStringToNull), so going from \"\" to unset does not replace. " +
+      'override_special uses RequiresReplaceIf(RequiresReplaceUnlessEmptyStringToNull), so going from "" to unset does not replace. ' +
       "keepers uses RequiresReplaceIfValuesNotNull. An Update exists but only copies the plan to state.",
     verified: true,
   },

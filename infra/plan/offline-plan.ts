@@ -7,7 +7,14 @@ import { expandTenant } from "../model/expand";
 import { policyConfig } from "../model/policy-config";
 import { evaluatePolicies, type PolicyPackConfigJson, type PolicyViolation, type Registration } from "./policy-eval";
 import { platformStackName, tenantStackName } from "../model/naming";
-import { CONFIG_NAMESPACE, PROJECT_ROOT, readPlatformConfig, readStackConfig, stackFile, type PlatformConfig } from "../model/platform-config";
+import {
+  CONFIG_NAMESPACE,
+  PROJECT_ROOT,
+  readPlatformConfig,
+  readStackConfig,
+  stackFile,
+  type PlatformConfig,
+} from "../model/platform-config";
 import { quoteTenant } from "../catalog/pricing";
 import { buildStack } from "../program/program";
 import { formatProblem, type Problem } from "../contract/load";
@@ -17,7 +24,12 @@ import { startPlanWorkers, type PlanWorker } from "./plan-workers";
 import { validateTenants, type ValidateResult } from "../contract/validate";
 import { rememberValidated, type ValidatedTenant } from "../contract/validated-tenants";
 import {
-  answerAsPreview, StackReferenceAnswers, turnOffDebuggingAids, valueWithUnknowns, waitForRPCs, type Answered,
+  answerAsPreview,
+  StackReferenceAnswers,
+  turnOffDebuggingAids,
+  valueWithUnknowns,
+  waitForRPCs,
+  type Answered,
 } from "./sdk-internals";
 
 /**
@@ -99,7 +111,9 @@ export interface PlanOptions {
 }
 
 /** The pack's version, as the CLI's runner reads it from policies/package.json. */
-export const POLICY_PACK_VERSION: string = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "policies", "package.json"), "utf8")) as { version: string }).version;
+export const POLICY_PACK_VERSION: string = (
+  JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "policies", "package.json"), "utf8")) as { version: string }
+).version;
 
 /** `override`'s settings over `base`'s, policy by policy. */
 export function mergePolicyConfig(base: PolicyPackConfigJson, override: PolicyPackConfigJson = {}): PolicyPackConfigJson {
@@ -111,11 +125,11 @@ export function mergePolicyConfig(base: PolicyPackConfigJson, override: PolicyPa
   return out;
 }
 
-
 /** Pulumi passes config to a program as strings: objects and lists as JSON. */
 function configStrings(values: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) =>
-    [`${CONFIG_NAMESPACE}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [`${CONFIG_NAMESPACE}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
 }
 
 /** Replaces what a preview leaves unknown, so a tenant stack sees the platform outputs a real preview would. */
@@ -175,11 +189,17 @@ function registrationOf(answer: Answered, urn: string, parent: string | null, en
   const provider = providerRef ? toEngine(providerRef.slice(0, providerRef.lastIndexOf("::"))) : undefined;
   const timeouts = registered?.getCustomtimeouts();
   const propertyDependencies: Record<string, string[]> = {};
-  registered?.getPropertydependenciesMap().forEach((v, k) => { propertyDependencies[k] = v.getUrnsList().map(toEngine); });
+  registered?.getPropertydependenciesMap().forEach((v, k) => {
+    propertyDependencies[k] = v.getUrnsList().map(toEngine);
+  });
   const inputs = answer.read ? answer.request.getProperties() : answer.request.getObject();
   const custom = answer.read || answer.request.getCustom();
   return {
-    type: req.getType(), name: req.getName(), urn, parent, custom,
+    type: req.getType(),
+    name: req.getName(),
+    urn,
+    parent,
+    custom,
     inputs,
     // A component has no outputs until registerOutputs.
     outputs: answer.read ? answer.response.getProperties() : custom ? inputs : undefined,
@@ -188,7 +208,9 @@ function registrationOf(answer: Answered, urn: string, parent: string | null, en
       ignoreChanges: registered?.getIgnorechangesList() ?? [],
       aliases: registered?.getAliasurnsList() ?? [],
       customTimeouts: {
-        createSeconds: durationSeconds(timeouts?.getCreate()), updateSeconds: durationSeconds(timeouts?.getUpdate()), deleteSeconds: durationSeconds(timeouts?.getDelete()),
+        createSeconds: durationSeconds(timeouts?.getCreate()),
+        updateSeconds: durationSeconds(timeouts?.getUpdate()),
+        deleteSeconds: durationSeconds(timeouts?.getDelete()),
       },
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       ...(registered?.getDeletebeforereplacedefined() ? { deleteBeforeReplace: registered.getDeletebeforereplace() } : {}),
@@ -234,38 +256,50 @@ async function untraced<T>(work: () => Promise<T>): Promise<T> {
 
 /** Runs one stack of the program under fresh mocks: the SDK's per-stack state is reset by setMocks. */
 function runStack(
-  stack: string, config: Record<string, string>, platformOutputs?: Record<string, unknown>,
+  stack: string,
+  config: Record<string, string>,
+  platformOutputs?: Record<string, unknown>,
   program: () => Record<string, unknown> | void = () => buildStack(stack),
 ): Promise<StackRun> {
   return untraced(() => runStackUntraced(stack, config, platformOutputs, program));
 }
 
 async function runStackUntraced(
-  stack: string, config: Record<string, string>, platformOutputs: Record<string, unknown> | undefined,
+  stack: string,
+  config: Record<string, string>,
+  platformOutputs: Record<string, unknown> | undefined,
   program: () => Record<string, unknown> | void,
 ): Promise<StackRun> {
   const resources: PlannedResource[] = [];
   const registrations: Registration[] = [];
   const outputsOfReference = platformOutputs ?? NO_OUTPUTS;
   await stackReferences.prepare(outputsOfReference);
-  await pulumi.runtime.setMocks({
-    // Preview semantics: a new resource knows only its inputs; everything else is unknown. Below,
-    // registrations and StackReference reads are answered that way without the mocks' round trip.
-    newResource: (args) => ({ id: undefined, state: args.inputs }),
-    call(args) {
-      throw new Error(`the offline plan has no answer for the data source ${args.token}`);
+  await pulumi.runtime.setMocks(
+    {
+      // Preview semantics: a new resource knows only its inputs; everything else is unknown. Below,
+      // registrations and StackReference reads are answered that way without the mocks' round trip.
+      newResource: (args) => ({ id: undefined, state: args.inputs }),
+      call(args) {
+        throw new Error(`the offline plan has no answer for the data source ${args.token}`);
+      },
     },
-  }, PROJECT, stack, true, ORGANIZATION);
+    PROJECT,
+    stack,
+    true,
+    ORGANIZATION,
+  );
   // Every registration is recorded as the monitor answers it (a StackReference is a read): that
   // counts exactly what the SDK registered. The mock monitor's URNs differ from the engine's (it
   // keeps only the parent's last type and includes the root stack's type): the plan reports the
   // engine's, which `pulumi preview` shows.
   const engineUrns = new Map<string, string>();
   answerAsPreview({
-    stackReferences, outputs: outputsOfReference, secretOutputNames: SECRET_OUTPUT_NAMES,
+    stackReferences,
+    outputs: outputsOfReference,
+    secretOutputNames: SECRET_OUTPUT_NAMES,
     answered(answer) {
       const req = answer.request;
-      const parent: string | null = req.getParent() ? engineUrns.get(req.getParent()) ?? req.getParent() : null;
+      const parent: string | null = req.getParent() ? (engineUrns.get(req.getParent()) ?? req.getParent()) : null;
       const urn = engineUrn(stack, req.getType(), req.getName(), parent);
       engineUrns.set(answer.response.getUrn(), urn);
       resources.push({ type: req.getType(), name: req.getName(), urn, parent });
@@ -283,10 +317,16 @@ async function runStackUntraced(
   // Without an engine the SDK prints the program's warnings; the plan reports them per stack instead.
   const logged: string[] = [];
   const { warn, error: printError } = console;
-  console.warn = (...args: unknown[]) => { logged.push(args.map(String).join(" ")); };
-  console.error = (...args: unknown[]) => { logged.push(args.map(String).join(" ")); };
+  console.warn = (...args: unknown[]) => {
+    logged.push(args.map(String).join(" "));
+  };
+  console.error = (...args: unknown[]) => {
+    logged.push(args.map(String).join(" "));
+  };
   const failures: string[] = [];
-  const onRejection = (reason: unknown) => { failures.push(reason instanceof Error ? reason.message : String(reason)); };
+  const onRejection = (reason: unknown) => {
+    failures.push(reason instanceof Error ? reason.message : String(reason));
+  };
   process.on("unhandledRejection", onRejection);
   process.on("uncaughtException", onRejection);
 
@@ -311,13 +351,19 @@ async function runStackUntraced(
   } catch (e) {
     error ??= (e as Error).message;
   }
-  const outputs = raw && !error ? (await resolveKnown(raw)) as Record<string, unknown> : undefined;
+  const outputs = raw && !error ? ((await resolveKnown(raw)) as Record<string, unknown>) : undefined;
   console.warn = warn;
   console.error = printError;
   process.off("unhandledRejection", onRejection);
   process.off("uncaughtException", onRejection);
   error ??= failures[0];
-  return { resources, registrations, outputs, logs: logged.map((l) => l.replace(/^(warning|error): \[runtime\] /, "")), ...(error ? { error } : {}) };
+  return {
+    resources,
+    registrations,
+    outputs,
+    logs: logged.map((l) => l.replace(/^(warning|error): \[runtime\] /, "")),
+    ...(error ? { error } : {}),
+  };
 }
 
 /** A stack's problems: its failure, then what the program warned about (file problems are reported once, globally). */
@@ -360,7 +406,10 @@ export async function planTenantChunk(setup: TenantChunkSetup, chunk: TenantChun
       const name = tenantStackName(setup.env, slug);
       const run = await runStackUntraced(name, {}, setup.platformOutputs, () => buildStack(name));
       out.push({
-        name, tenant: slug, resources: run.resources, problems: stackProblemsOf(name, run, fileMessages),
+        name,
+        tenant: slug,
+        resources: run.resources,
+        problems: stackProblemsOf(name, run, fileMessages),
         policies: await policiesOf(run, setup.packConfig),
       });
       // Back to the event loop between stacks: the plan's messages between processes (chunks,
@@ -381,9 +430,15 @@ const CHUNK_STACKS = { min: 10, max: 100, perPlanner: 20 };
  * to hand out the next one (which it does between two of its own stacks).
  */
 async function planChunks(
-  slugs: readonly string[], setup: TenantChunkSetup, validatedOf: (slugs: readonly string[]) => ValidatedTenant[], workers: readonly PlanWorker[],
+  slugs: readonly string[],
+  setup: TenantChunkSetup,
+  validatedOf: (slugs: readonly string[]) => ValidatedTenant[],
+  workers: readonly PlanWorker[],
 ): Promise<TenantStackRun[]> {
-  const size = Math.max(CHUNK_STACKS.min, Math.min(CHUNK_STACKS.max, Math.ceil(slugs.length / ((workers.length + 1) * CHUNK_STACKS.perPlanner))));
+  const size = Math.max(
+    CHUNK_STACKS.min,
+    Math.min(CHUNK_STACKS.max, Math.ceil(slugs.length / ((workers.length + 1) * CHUNK_STACKS.perPlanner))),
+  );
   let next = 0;
   const take = (): TenantChunk | undefined => {
     if (next >= slugs.length) return undefined;
@@ -442,12 +497,25 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
 
   const fileMessages = new Set(problems.map((p) => p.message));
   // The pack's config is computed from every tenant file, as CI's `npm run policy-config` does.
-  const packConfig = options.policies === false
-    ? undefined
-    : mergePolicyConfig(packConfigOf(env, platformConfig, catalog, validation.tenants.map((t) => t.tenant)), options.policyConfig);
+  const packConfig =
+    options.policies === false
+      ? undefined
+      : mergePolicyConfig(
+          packConfigOf(
+            env,
+            platformConfig,
+            catalog,
+            validation.tenants.map((t) => t.tenant),
+          ),
+          options.policyConfig,
+        );
   if (options.includePlatform ?? !options.tenants) {
     result.stacks.push({
-      name: platformName, tenant: null, resources: platformRun.resources, yearlyPriceEur: null, undecided: [],
+      name: platformName,
+      tenant: null,
+      resources: platformRun.resources,
+      yearlyPriceEur: null,
+      undecided: [],
       problems: stackProblemsOf(platformName, platformRun, fileMessages),
       policies: await stackPolicies(platformRun, packConfig),
     });
@@ -462,11 +530,15 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
   const known = slugs.filter((slug) => bySlug.has(slug));
   const setup: TenantChunkSetup = { env, platformOutputs, packConfig, fileMessages: [...fileMessages] };
   const warningsOf = new Map<string, string[]>();
-  for (const p of validation.problems) if (p.severity === "warning") warningsOf.set(p.file, [...(warningsOf.get(p.file) ?? []), formatProblem(p)]);
-  const validatedOf = (slugs: readonly string[]): ValidatedTenant[] => slugs.flatMap((slug) => {
-    const loaded = bySlug.get(slug)!;
-    return loaded.path && loaded.digest ? [{ path: loaded.path, digest: loaded.digest, tenant: loaded.tenant, warnings: warningsOf.get(loaded.file) ?? [] }] : [];
-  });
+  for (const p of validation.problems)
+    if (p.severity === "warning") warningsOf.set(p.file, [...(warningsOf.get(p.file) ?? []), formatProblem(p)]);
+  const validatedOf = (slugs: readonly string[]): ValidatedTenant[] =>
+    slugs.flatMap((slug) => {
+      const loaded = bySlug.get(slug)!;
+      return loaded.path && loaded.digest
+        ? [{ path: loaded.path, digest: loaded.digest, tenant: loaded.tenant, warnings: warningsOf.get(loaded.file) ?? [] }]
+        : [];
+    });
   const runs = await planChunks(known, setup, validatedOf, workers);
   const bySlugRun = new Map(runs.map((r) => [r.tenant!, r]));
   for (const slug of known) {
@@ -477,12 +549,20 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
 }
 
 /** The pack's findings on a stack that ran (none when the program failed or the pack is off). */
-async function stackPolicies(run: StackRun, config: PolicyPackConfigJson | undefined, policies: PolicyArray = packPolicies): Promise<PolicyViolation[]> {
+async function stackPolicies(
+  run: StackRun,
+  config: PolicyPackConfigJson | undefined,
+  policies: PolicyArray = packPolicies,
+): Promise<PolicyViolation[]> {
   return untraced(() => policiesOf(run, config, policies));
 }
 
 /** stackPolicies, for a caller already untraced. */
-async function policiesOf(run: StackRun, config: PolicyPackConfigJson | undefined, policies: PolicyArray = packPolicies): Promise<PolicyViolation[]> {
+async function policiesOf(
+  run: StackRun,
+  config: PolicyPackConfigJson | undefined,
+  policies: PolicyArray = packPolicies,
+): Promise<PolicyViolation[]> {
   if (!config || run.error) return [];
   return evaluatePolicies(policies, run.registrations, config, { packName: POLICY_PACK_NAME, packVersion: POLICY_PACK_VERSION });
 }
@@ -502,10 +582,18 @@ type PolicyArray = Parameters<typeof evaluatePolicies>[0];
  * Plans any program (a component built for a test, say) as the stack `stack`, with the same
  * recording and the same policy evaluation as the plan of the real stacks.
  */
-export async function planProgram(stack: string, program: () => Record<string, unknown> | void, options: ProgramPlanOptions = {}): Promise<StackPlan> {
+export async function planProgram(
+  stack: string,
+  program: () => Record<string, unknown> | void,
+  options: ProgramPlanOptions = {},
+): Promise<StackPlan> {
   const run = await runStack(stack, {}, options.platformOutputs, program);
   return {
-    name: stack, tenant: null, resources: run.resources, yearlyPriceEur: null, undecided: [],
+    name: stack,
+    tenant: null,
+    resources: run.resources,
+    yearlyPriceEur: null,
+    undecided: [],
     problems: stackProblemsOf(stack, run, new Set()),
     policies: await stackPolicies(run, options.policyConfig ?? {}, options.policies),
   };
@@ -518,16 +606,27 @@ export function environmentPolicyConfig(env: string): PolicyPackConfigJson {
   const validation = validateTenants({ sharedMailDomains: platformConfig.sharedMailDomains, catalog });
   const errors = validation.problems.filter((p) => p.severity === "error");
   if (errors.length) throw new Error(errors.map(formatProblem).join("\n"));
-  return packConfigOf(env, platformConfig, catalog, validation.tenants.map((t) => t.tenant));
+  return packConfigOf(
+    env,
+    platformConfig,
+    catalog,
+    validation.tenants.map((t) => t.tenant),
+  );
 }
 
 /** The pack's config from the environment's settings, the catalog and every tenant (what CI hands the pack). */
 function packConfigOf(env: string, platformConfig: PlatformConfig, catalog: Catalog, tenants: readonly Tenant[]): PolicyPackConfigJson {
   const context = {
-    catalog, sharedMailDomains: platformConfig.sharedMailDomains,
+    catalog,
+    sharedMailDomains: platformConfig.sharedMailDomains,
     ...(platformConfig.tenantHostSuffix ? { tenantHostSuffix: platformConfig.tenantHostSuffix } : {}),
   };
-  return policyConfig({ env, config: platformConfig, catalog, tenants: tenants.map((tenant) => ({ tenant, plan: expandTenant(tenant, context) })) });
+  return policyConfig({
+    env,
+    config: platformConfig,
+    catalog,
+    tenants: tenants.map((tenant) => ({ tenant, plan: expandTenant(tenant, context) })),
+  });
 }
 
 export function mandatoryViolations(result: PlanResult): PolicyViolation[] {
@@ -535,5 +634,8 @@ export function mandatoryViolations(result: PlanResult): PolicyViolation[] {
 }
 
 export function planFailed(result: PlanResult): boolean {
-  return [...result.problems, ...result.stacks.flatMap((s) => s.problems)].some((p) => p.severity === "error") || mandatoryViolations(result).length > 0;
+  return (
+    [...result.problems, ...result.stacks.flatMap((s) => s.problems)].some((p) => p.severity === "error") ||
+    mandatoryViolations(result).length > 0
+  );
 }

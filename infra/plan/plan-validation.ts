@@ -16,11 +16,15 @@ export interface PlanValidationOptions {
  */
 export function startPlanValidation(options: PlanValidationOptions, here = false): Promise<ValidateResult> {
   const platformConfig = readPlatformConfig(options.env ?? "prod");
-  const validation = validateTenantsInParallel({
-    sharedMailDomains: platformConfig.sharedMailDomains, catalog: loadCatalog(),
-    ...(options.today ? { today: options.today } : {}),
-    ...(options.tenantsDir ? { tenantsDir: options.tenantsDir } : {}),
-  }, { here });
+  const validation = validateTenantsInParallel(
+    {
+      sharedMailDomains: platformConfig.sharedMailDomains,
+      catalog: loadCatalog(),
+      ...(options.today ? { today: options.today } : {}),
+      ...(options.tenantsDir ? { tenantsDir: options.tenantsDir } : {}),
+    },
+    { here },
+  );
   // Awaited later: a failure meanwhile is not an unhandled rejection.
   validation.catch(() => undefined);
   return validation;

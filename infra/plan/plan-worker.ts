@@ -26,9 +26,15 @@ process.on("message", (message: { setup: TenantChunkSetup } | { chunk: TenantChu
     return;
   }
   const { chunk } = message;
-  planned = planned.then(() => planTenantChunk(setup!, chunk).then(
-    (runs) => { process.send!({ runs }); },
-    (e: unknown) => { process.send!({ error: e instanceof Error ? e.message : String(e) }); },
-  ));
+  planned = planned.then(() =>
+    planTenantChunk(setup!, chunk).then(
+      (runs) => {
+        process.send!({ runs });
+      },
+      (e: unknown) => {
+        process.send!({ error: e instanceof Error ? e.message : String(e) });
+      },
+    ),
+  );
 });
 process.on("disconnect", () => process.exit(0));

@@ -40,7 +40,9 @@ function startWorker(): PlanWorker {
   // The young generation this process was given for a large plan (infra/cli/launch.cjs), the children get too.
   const heapFlags = process.execArgv.filter((a) => a.startsWith("--max-semi-space-size"));
   const child = fork(path.join(__dirname, fromBuild ? "plan-worker.js" : "plan-worker.ts"), [], {
-    execArgv: [...heapFlags, ...(fromBuild ? [] : ["--import", "tsx"])], cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"],
+    execArgv: [...heapFlags, ...(fromBuild ? [] : ["--import", "tsx"])],
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const exited = new Promise<string>((resolve) => {
     child.once("exit", (code, signal) => resolve(`plan worker stopped (${signal ?? `exit ${code}`})`));
@@ -59,15 +61,20 @@ function startWorker(): PlanWorker {
     for (const w of waiting.splice(0)) w.reject(new Error(why));
   });
   return {
-    setup: (setup) => { child.send({ setup }); },
-    plan: (chunk) => new Promise<TenantStackRun[]>((resolve, reject) => {
-      if (stopped) {
-        reject(new Error(stopped));
-        return;
-      }
-      waiting.push({ resolve, reject });
-      child.send({ chunk });
-    }),
-    stop: () => { if (child.connected) child.disconnect(); },
+    setup: (setup) => {
+      child.send({ setup });
+    },
+    plan: (chunk) =>
+      new Promise<TenantStackRun[]>((resolve, reject) => {
+        if (stopped) {
+          reject(new Error(stopped));
+          return;
+        }
+        waiting.push({ resolve, reject });
+        child.send({ chunk });
+      }),
+    stop: () => {
+      if (child.connected) child.disconnect();
+    },
   };
 }

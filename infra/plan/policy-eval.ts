@@ -1,9 +1,21 @@
 import type {
-  EnforcementLevel, PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy,
+  EnforcementLevel,
+  PolicyProviderResource,
+  PolicyResource,
+  PolicyResourceOptions,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
 } from "@pulumi/policy";
 import { deepFreeze } from "../model/deep-freeze";
 import {
-  deserializePolicyProperties, getPulumiType, isResourcePolicy, isStackPolicy, unknownCheckingProxy, UnknownValueError, type Struct,
+  deserializePolicyProperties,
+  getPulumiType,
+  isResourcePolicy,
+  isStackPolicy,
+  unknownCheckingProxy,
+  UnknownValueError,
+  type Struct,
 } from "./sdk-internals";
 
 /**
@@ -70,9 +82,11 @@ function reconcileConfig(policies: readonly Policy[], config: PolicyPackConfigJs
     const own = config[p.name];
     const given = typeof own === "string" ? { enforcementLevel: own } : ((own ?? {}) as Record<string, unknown>);
     const { enforcementLevel, ...props } = given as { enforcementLevel?: EnforcementLevel };
-    const defaults = Object.fromEntries(Object.entries(p.configSchema?.properties ?? {})
-      .filter(([, s]) => s && typeof s === "object" && "default" in s)
-      .map(([k, s]) => [k, structuredClone((s as { default: unknown }).default)]));
+    const defaults = Object.fromEntries(
+      Object.entries(p.configSchema?.properties ?? {})
+        .filter(([, s]) => s && typeof s === "object" && "default" in s)
+        .map(([k, s]) => [k, structuredClone((s as { default: unknown }).default)]),
+    );
     for (const key of p.configSchema?.required ?? []) {
       if (!(key in props) && !(key in defaults)) throw new Error(`policy ${p.name}: the policy pack config lacks the required "${key}"`);
     }
@@ -82,7 +96,9 @@ function reconcileConfig(policies: readonly Policy[], config: PolicyPackConfigJs
 }
 
 class NotApplicable extends Error {}
-const notApplicable = (reason?: string): never => { throw new NotApplicable(reason ?? "Policy does not apply"); };
+const notApplicable = (reason?: string): never => {
+  throw new NotApplicable(reason ?? "Policy does not apply");
+};
 
 function isTypeOf(type: string, resourceClass: unknown): boolean {
   const t = getPulumiType(resourceClass);
@@ -113,7 +129,12 @@ class PropsView {
 }
 
 class ProviderView extends PropsView implements PolicyProviderResource {
-  constructor(readonly type: string, readonly urn: string, readonly name: string, load: () => Record<string, any>) {
+  constructor(
+    readonly type: string,
+    readonly urn: string,
+    readonly name: string,
+    load: () => Record<string, any>,
+  ) {
     super(load);
   }
 }
@@ -126,8 +147,11 @@ class ResourceArgsView extends PropsView implements ResourceValidationArgs {
   readonly opts: PolicyResourceOptions;
   provider?: PolicyProviderResource;
   constructor(
-    r: Registration, load: () => Record<string, any>, readonly isType: ResourceValidationArgs["isType"],
-    readonly getConfig: ResourceValidationArgs["getConfig"], readonly stackTags: Map<string, string>,
+    r: Registration,
+    load: () => Record<string, any>,
+    readonly isType: ResourceValidationArgs["isType"],
+    readonly getConfig: ResourceValidationArgs["getConfig"],
+    readonly stackTags: Map<string, string>,
   ) {
     super(load);
     this.type = r.type;
@@ -135,7 +159,8 @@ class ResourceArgsView extends PropsView implements ResourceValidationArgs {
     this.name = r.name;
     this.opts = r.options;
   }
-  readonly asType = ((resourceClass: unknown) => (isTypeOf(this.type, resourceClass) ? this.props : undefined)) as ResourceValidationArgs["asType"];
+  readonly asType = ((resourceClass: unknown) =>
+    isTypeOf(this.type, resourceClass) ? this.props : undefined) as ResourceValidationArgs["asType"];
   readonly notApplicable = notApplicable;
 }
 
@@ -188,7 +213,15 @@ function signatureOf(policies: readonly Policy[], config: PolicyPackConfigJson):
   const signature: unknown[] = [config.all, policies.length];
   for (const p of policies) {
     const own = config[p.name];
-    signature.push(p, p.name, p.enforcementLevel, p.configSchema, (p as ResourceValidationPolicy).validateResource, (p as StackValidationPolicy).validateStack, own);
+    signature.push(
+      p,
+      p.name,
+      p.enforcementLevel,
+      p.configSchema,
+      (p as ResourceValidationPolicy).validateResource,
+      (p as StackValidationPolicy).validateStack,
+      own,
+    );
     if (own && typeof own === "object") for (const k of Object.keys(own)) signature.push(k, (own as Record<string, unknown>)[k]);
   }
   return signature;
@@ -207,8 +240,9 @@ function preparePack(policies: readonly Policy[], config: PolicyPackConfigJson, 
     if (level === "disabled") continue;
     const config = frozen.get(policy.name)!;
     const prepared = {
-      policy, getConfig: <T extends object>() => config as T,
-      level: level === "advisory" ? "advisory" as const : "mandatory" as const, // remediate downgrades to mandatory when violated
+      policy,
+      getConfig: <T extends object>() => config as T,
+      level: level === "advisory" ? ("advisory" as const) : ("mandatory" as const), // remediate downgrades to mandatory when violated
     };
     if (isResourcePolicy(policy) && policy.validateResource) {
       const v = policy.validateResource;
@@ -238,7 +272,10 @@ function preparedPack(policies: readonly Policy[], config: PolicyPackConfigJson)
 
 /** Runs the policies over one stack's registrations. */
 export async function evaluatePolicies(
-  policies: readonly Policy[], registrations: readonly Registration[], config: PolicyPackConfigJson, options: EvaluateOptions,
+  policies: readonly Policy[],
+  registrations: readonly Registration[],
+  config: PolicyPackConfigJson,
+  options: EvaluateOptions,
 ): Promise<PolicyViolation[]> {
   const { resourcePolicies, stackPolicies } = preparedPack(policies, config);
   const pack = `'${options.packName}@v${options.packVersion}'`;
@@ -261,16 +298,27 @@ export async function evaluatePolicies(
   };
   const stackTags = new Map<string, string>();
   const violations: PolicyViolation[] = [];
-  const reporter = (p: Policy, level: PolicyLevel, defaultUrn: string | null) =>
+  const reporter =
+    (p: Policy, level: PolicyLevel, defaultUrn: string | null) =>
     (message: string | { message?: string; urn?: string; enforcementLevel?: EnforcementLevel }, urn?: string) => {
       if (typeof message === "object") {
-        violations.push({ policy: p.name, level: message.enforcementLevel === "advisory" ? "advisory" : level, urn: message.urn ?? defaultUrn, message: message.message ?? p.description });
+        violations.push({
+          policy: p.name,
+          level: message.enforcementLevel === "advisory" ? "advisory" : level,
+          urn: message.urn ?? defaultUrn,
+          message: message.message ?? p.description,
+        });
       } else {
         violations.push({ policy: p.name, level, urn: urn ?? defaultUrn, message: message || p.description });
       }
     };
   const cantRun = (p: Policy, e: Error, urn: string | null) =>
-    violations.push({ policy: p.name, level: "advisory", urn, message: `can't run policy '${p.name}' from policy pack ${pack} during preview: ${e.message}` });
+    violations.push({
+      policy: p.name,
+      level: "advisory",
+      urn,
+      message: `can't run policy '${p.name}' from policy pack ${pack} during preview: ${e.message}`,
+    });
 
   // Analyze: every registration, in order, each policy in turn.
   for (const r of registrations) {
@@ -285,7 +333,8 @@ export async function evaluatePolicies(
           await validate(args, reporter(p, level, r.urn));
         } catch (e) {
           if (e instanceof UnknownValueError) cantRun(p, e, r.urn);
-          else if (!(e instanceof NotApplicable)) throw new Error(`Error validating resource with policy '${p.name}' from policy pack ${pack}: ${(e as Error).stack}`);
+          else if (!(e instanceof NotApplicable))
+            throw new Error(`Error validating resource with policy '${p.name}' from policy pack ${pack}: ${(e as Error).stack}`);
         }
       }
     }
@@ -325,10 +374,14 @@ export async function evaluatePolicies(
   for (const { policy: p, level, getConfig, only } of stackPolicies) {
     if (only && !registrations.some((r) => r.type === only)) continue;
     try {
-      await p.validateStack({ resources: stackResources() as PolicyResource[], getConfig, stackTags: new Map(), notApplicable }, reporter(p, level, null));
+      await p.validateStack(
+        { resources: stackResources() as PolicyResource[], getConfig, stackTags: new Map(), notApplicable },
+        reporter(p, level, null),
+      );
     } catch (e) {
       if (e instanceof UnknownValueError) cantRun(p, e, null);
-      else if (!(e instanceof NotApplicable)) throw new Error(`Error validating stack with policy '${p.name}' from policy pack ${pack}: ${(e as Error).stack}`);
+      else if (!(e instanceof NotApplicable))
+        throw new Error(`Error validating stack with policy '${p.name}' from policy pack ${pack}: ${(e as Error).stack}`);
     }
   }
   return violations;

@@ -26,9 +26,10 @@ const requireHere = createRequire(__filename);
 const WRITTEN_FOR = {
   "@pulumi/pulumi": {
     version: "3.248.0",
-    check: "runtime/mocks MockMonitor (registerResource, readResource, registerResourceOutputs, newUrn, resources), "
-      + "runtime/settings getMonitor and waitForRPCs, runtime/rpc, runtime/debuggable, Resource.stackTrace, "
-      + "OutputImpl.promise and proto/resource_pb",
+    check:
+      "runtime/mocks MockMonitor (registerResource, readResource, registerResourceOutputs, newUrn, resources), " +
+      "runtime/settings getMonitor and waitForRPCs, runtime/rpc, runtime/debuggable, Resource.stackTrace, " +
+      "OutputImpl.promise and proto/resource_pb",
   },
   "@pulumi/policy": {
     version: "1.21.0",
@@ -152,7 +153,9 @@ const rpc = requireHere("@pulumi/pulumi/runtime/rpc") as {
   serializeProperties(label: string, props: Record<string, unknown>): Promise<Record<string, unknown>>;
   deserializeProperties(struct: structproto.Struct): Record<string, unknown>;
 };
-const debuggable = requireHere("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
+const debuggable = requireHere("@pulumi/pulumi/runtime/debuggable") as {
+  debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T>;
+};
 /** Resource.stackTrace is private (sdk/nodejs/resource.ts). */
 const resourceClass = Resource as unknown as { stackTrace(skip: number): unknown[] };
 
@@ -169,7 +172,8 @@ interface MockMonitor {
 
 function mockMonitor(): MockMonitor {
   const monitor = settings.getMonitor();
-  if (!(monitor instanceof mocks.MockMonitor)) throw new Error("the offline plan runs a stack only under the SDK's mocks (runtime.setMocks)");
+  if (!(monitor instanceof mocks.MockMonitor))
+    throw new Error("the offline plan runs a stack only under the SDK's mocks (runtime.setMocks)");
   return monitor as unknown as MockMonitor;
 }
 
@@ -213,7 +217,11 @@ const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 class RegisteredState {
   #state: unknown;
   #read = false;
-  constructor(readonly urn: string, readonly id: string | null, private readonly struct: Struct | undefined) {}
+  constructor(
+    readonly urn: string,
+    readonly id: string | null,
+    private readonly struct: Struct | undefined,
+  ) {}
   get state(): unknown {
     if (!this.#read) {
       this.#state = this.struct?.toJavaScript() ?? {};
@@ -261,7 +269,12 @@ export class StackReferenceAnswers {
     this.#outputs.set(outputs, structPb.Value.fromJavaScript((serialized.outputs ?? {}) as structproto.JavaScriptValue));
   }
 
-  answer(monitor: MockMonitor, req: resproto.ReadResourceRequest, outputs: Record<string, unknown>, secretOutputNames: string[]): resproto.ReadResourceResponse {
+  answer(
+    monitor: MockMonitor,
+    req: resproto.ReadResourceRequest,
+    outputs: Record<string, unknown>,
+    secretOutputNames: string[],
+  ): resproto.ReadResourceResponse {
     const value = this.#outputs.get(outputs);
     if (!value) throw new Error("the StackReference's outputs were not prepared before the stack ran");
     const id = req.getName();
@@ -307,8 +320,12 @@ export function answerAsPreview(answers: PreviewAnswers): void {
     answered(response);
     callback(null, response);
   };
-  monitor.registerResource = (req, callback) => respond(callback, () => answerRegistration(monitor, req),
-    (response) => answers.answered({ read: false, request: req, response }));
+  monitor.registerResource = (req, callback) =>
+    respond(
+      callback,
+      () => answerRegistration(monitor, req),
+      (response) => answers.answered({ read: false, request: req, response }),
+    );
   const readResource = monitor.readResource.bind(monitor);
   monitor.readResource = (req, callback) => {
     const answered = (response: resproto.ReadResourceResponse) => answers.answered({ read: true, request: req, response });

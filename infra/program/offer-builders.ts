@@ -12,7 +12,10 @@ export type OfferPlanOf<K extends OfferPlan["kind"]> = Extract<OfferPlan, { kind
  * Builds one offer's component in a tenant stack from what every offer stands on (the context)
  * and the offer's plan; returns the stack outputs of the offer, exported under its field.
  */
-export type OfferBuilder<K extends OfferPlan["kind"]> = (ctx: TenantContext, offer: OfferPlanOf<K>) => Record<string, pulumi.Input<unknown>>;
+export type OfferBuilder<K extends OfferPlan["kind"]> = (
+  ctx: TenantContext,
+  offer: OfferPlanOf<K>,
+) => Record<string, pulumi.Input<unknown>>;
 
 /**
  * The builder of every built offer of the offer table (infra/model/offers.ts). Its type has one key
@@ -21,19 +24,28 @@ export type OfferBuilder<K extends OfferPlan["kind"]> = (ctx: TenantContext, off
  */
 export const OFFER_BUILDERS: { readonly [K in BuiltOfferKind]: OfferBuilder<K> } = {
   "static-site": (ctx, offer) => {
-    const site = new StaticSite(tenantResourceName(ctx.slug, "website"), {
-      slug: ctx.slug,
-      domains: offer.hostnames,
-      storageGb: offer.storageGb,
-      storage: {
-        host: ctx.host("storage"),
-        webUpstream: ctx.platform.objectStorage.webUpstream,
-        adminToken: ctx.secrets.objectStorageAdminToken,
+    const site = new StaticSite(
+      tenantResourceName(ctx.slug, "website"),
+      {
+        slug: ctx.slug,
+        domains: offer.hostnames,
+        storageGb: offer.storageGb,
+        storage: {
+          host: ctx.host("storage"),
+          webUpstream: ctx.platform.objectStorage.webUpstream,
+          adminToken: ctx.secrets.objectStorageAdminToken,
+        },
+        proxy: ctx.proxy,
+        protect: ctx.protect,
       },
-      proxy: ctx.proxy,
-      protect: ctx.protect,
-    }, { providers: { aws: ctx.objectStorage() } });
-    return { bucket: site.bucketName, urls: site.urls, uploadAccessKeyId: site.uploadAccessKeyId, uploadSecretAccessKey: site.uploadSecretAccessKey };
+      { providers: { aws: ctx.objectStorage() } },
+    );
+    return {
+      bucket: site.bucketName,
+      urls: site.urls,
+      uploadAccessKeyId: site.uploadAccessKeyId,
+      uploadSecretAccessKey: site.uploadSecretAccessKey,
+    };
   },
 };
 
@@ -43,6 +55,8 @@ export const OFFER_BUILDERS: { readonly [K in BuiltOfferKind]: OfferBuilder<K> }
  */
 export function buildOffer(ctx: TenantContext, offer: OfferPlan): Record<string, pulumi.Input<unknown>> | undefined {
   // Indexed by the offer's own kind, the builder receives the plan of that kind.
-  const builders = OFFER_BUILDERS as unknown as Partial<Record<OfferPlan["kind"], (ctx: TenantContext, offer: OfferPlan) => Record<string, pulumi.Input<unknown>>>>;
+  const builders = OFFER_BUILDERS as unknown as Partial<
+    Record<OfferPlan["kind"], (ctx: TenantContext, offer: OfferPlan) => Record<string, pulumi.Input<unknown>>>
+  >;
   return builders[offer.kind]?.(ctx, offer);
 }

@@ -80,13 +80,17 @@ export class TenantContext {
       // Preview must not need Keycloak up (pulumi-keycloak #128, docs/pulumi.md); apply logs in on first use.
       initialLogin: false,
     });
-    this.identity = new TenantIdentity(tenantResourceName(args.slug, "identity"), {
-      slug: args.slug,
-      realmId: realm,
-      tenantsGroupId: keycloakOutputs.tenantsGroupId,
-      members: args.plan.members,
-      gate: needsSignInGate(args.plan),
-    }, { provider: this.keycloak });
+    this.identity = new TenantIdentity(
+      tenantResourceName(args.slug, "identity"),
+      {
+        slug: args.slug,
+        realmId: realm,
+        tenantsGroupId: keycloakOutputs.tenantsGroupId,
+        members: args.plan.members,
+        gate: needsSignInGate(args.plan),
+      },
+      { provider: this.keycloak },
+    );
   }
 
   /** The host a service of the platform config's placement runs on. */
@@ -111,7 +115,9 @@ export class TenantContext {
    */
   get proxyNetwork(): pulumi.Output<string> {
     if (this.config.placement.apps !== this.config.placement.proxy) {
-      throw new pulumi.RunError(`stack ${this.env}.${this.slug}: placement.apps (${this.config.placement.apps}) must be the proxy's host (${this.config.placement.proxy}) for its containers to be routed`);
+      throw new pulumi.RunError(
+        `stack ${this.env}.${this.slug}: placement.apps (${this.config.placement.apps}) must be the proxy's host (${this.config.placement.proxy}) for its containers to be routed`,
+      );
     }
     return this.platform.proxy.network;
   }
@@ -156,14 +162,18 @@ export class TenantContext {
   databaseServer(engine: DatabaseEngine): DatabaseServer {
     let server = this.databaseServers.get(engine);
     if (!server) {
-      server = new DatabaseServer(tenantResourceName(this.slug, engine), {
-        engine,
-        host: this.appsHost,
-        networks: [this.network()],
-        sizeGb: TENANT_DATABASE_SERVER.diskGb,
-        limits: { memoryMb: TENANT_DATABASE_SERVER.memoryMb, cpus: TENANT_DATABASE_SERVER.cpus },
-        protect: this.protect,
-      }, { provider: this.docker() });
+      server = new DatabaseServer(
+        tenantResourceName(this.slug, engine),
+        {
+          engine,
+          host: this.appsHost,
+          networks: [this.network()],
+          sizeGb: TENANT_DATABASE_SERVER.diskGb,
+          limits: { memoryMb: TENANT_DATABASE_SERVER.memoryMb, cpus: TENANT_DATABASE_SERVER.cpus },
+          protect: this.protect,
+        },
+        { provider: this.docker() },
+      );
       this.databaseServers.set(engine, server);
     }
     return server;
@@ -175,12 +185,16 @@ export class TenantContext {
    */
   database(offer: string, engine: DatabaseEngine, parent: pulumi.Resource): Database {
     const server = this.databaseServer(engine);
-    return new Database(`${tenantResourceName(this.slug, offer)}-db`, {
-      engine,
-      name: databaseNameOf(this.slug, offer),
-      server: { existing: server.ref },
-      protect: this.protect,
-    }, { parent });
+    return new Database(
+      `${tenantResourceName(this.slug, offer)}-db`,
+      {
+        engine,
+        name: databaseNameOf(this.slug, offer),
+        server: { existing: server.ref },
+        protect: this.protect,
+      },
+      { parent },
+    );
   }
 }
 

@@ -30,9 +30,15 @@ function loadTenantPlan(env: string, slug: string, config: PlatformConfig): Tena
   }
   const loaded = loadTenantText(displayName(file), bytes);
   const problems = loaded.tenant
-    ? locateIssues(loaded.tenant, tenantRules(loaded.tenant.tenant, {
-      catalog, fileStem: slug, sharedMailDomains: config.sharedMailDomains, today: todayUtc(),
-    }))
+    ? locateIssues(
+        loaded.tenant,
+        tenantRules(loaded.tenant.tenant, {
+          catalog,
+          fileStem: slug,
+          sharedMailDomains: config.sharedMailDomains,
+          today: todayUtc(),
+        }),
+      )
     : loaded.problems;
   const errors = problems.filter((p) => p.severity === "error");
   for (const p of problems) if (p.severity === "warning") pulumi.log.warn(formatProblem(p));
@@ -65,17 +71,19 @@ export function buildTenantStack(env: string, slug: string): Record<string, unkn
   const outputs: Record<string, unknown> = { tenant: slug, groupId: ctx.identity.groupId };
 
   const mailHost = ctx.host("mail");
-  outputs.mailDns = Object.fromEntries(plan.mailDomains.map((d) => {
-    const domain = new MailDomain(`${slug}-mail-${d.domain}`, {
-      slug,
-      domain: d.domain,
-      shared: d.shared,
-      mailboxes: d.mailboxes,
-      redirections: d.redirections,
-      mail: { host: mailHost, fragmentsDir: DEFAULT_MAIL_FRAGMENTS_DIR, hostname: mailHostname(config.baseDomain) },
-    });
-    return [d.domain, domain.dnsRecords];
-  }));
+  outputs.mailDns = Object.fromEntries(
+    plan.mailDomains.map((d) => {
+      const domain = new MailDomain(`${slug}-mail-${d.domain}`, {
+        slug,
+        domain: d.domain,
+        shared: d.shared,
+        mailboxes: d.mailboxes,
+        redirections: d.redirections,
+        mail: { host: mailHost, fragmentsDir: DEFAULT_MAIL_FRAGMENTS_DIR, hostname: mailHostname(config.baseDomain) },
+      });
+      return [d.domain, domain.dnsRecords];
+    }),
+  );
 
   for (const offer of plan.offers) {
     if (!isBuilt(offer.kind)) {

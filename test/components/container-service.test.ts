@@ -1,7 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { installMocks, one, byType, promiseOf, secretOf, settle } from "../helpers/mocks";
 import { isSecretInput, optionsRecorder, plain } from "../helpers/options";
-import { assertPinnedImage, containerLabels, hostRule, routeLabels, validateContainerService, volumeLabels, volumeQuotas } from "../../components/blocks/container-service";
+import {
+  assertPinnedImage,
+  containerLabels,
+  hostRule,
+  routeLabels,
+  validateContainerService,
+  volumeLabels,
+  volumeQuotas,
+} from "../../components/blocks/container-service";
 import type { ContainerServiceArgs } from "../../components/blocks/container-service";
 
 const host = { name: "h1", address: "h1.infra.example.org", user: "deploy" };
@@ -17,19 +25,27 @@ describe("assertPinnedImage", () => {
   ])("accepts %s", (image) => expect(() => assertPinnedImage(image)).not.toThrow());
 
   it("rejects a missing tag, naming the image", () =>
-    expect(() => assertPinnedImage("nginx")).toThrow('Image "nginx" has no tag: pin an exact version tag (e.g. postgres:17.6) or a digest'));
+    expect(() => assertPinnedImage("nginx")).toThrow(
+      'Image "nginx" has no tag: pin an exact version tag (e.g. postgres:17.6) or a digest',
+    ));
   it("does not take a registry port for a tag", () =>
     expect(() => assertPinnedImage("registry.example.org:5000/app")).toThrow('Image "registry.example.org:5000/app" has no tag'));
   it("rejects latest", () => expect(() => assertPinnedImage("redis:latest")).toThrow('Image "redis:latest" uses the tag "latest"'));
   it.each(["postgres:15", "traefik:v3", "nextcloud:34-apache"])("rejects the bare major %s", (image) =>
-    expect(() => assertPinnedImage(image)).toThrow(`Image "${image}" names only a major version`));
+    expect(() => assertPinnedImage(image)).toThrow(`Image "${image}" names only a major version`),
+  );
   it("rejects a tag without a version", () =>
     expect(() => assertPinnedImage("chocobozzz/peertube:production-trixie")).toThrow(/has a tag without a version/));
 });
 
 describe("routeLabels", () => {
   it("gives each route a TLS router and an explicit service port", () => {
-    expect(routeLabels("keycloak", [{ hostnames: ["sso.example.org"], port: 8080 }, { hostnames: ["a.example.org", "b.example.org"], port: 9000 }])).toMatchInlineSnapshot(`
+    expect(
+      routeLabels("keycloak", [
+        { hostnames: ["sso.example.org"], port: 8080 },
+        { hostnames: ["a.example.org", "b.example.org"], port: 9000 },
+      ]),
+    ).toMatchInlineSnapshot(`
       {
         "traefik.enable": "true",
         "traefik.http.routers.keycloak-0.entrypoints": "websecure",
@@ -61,11 +77,18 @@ describe("labels", () => {
   it("labels volumes with their backup flag only, and declares their quotas on the service", () => {
     expect(volumeLabels({ backup: true })).toEqual({ "alacarte.backup": "true" });
     expect(volumeLabels({})).toEqual({ "alacarte.backup": "false" });
-    expect(volumeQuotas("svc", [{ name: "data", containerPath: "/d", sizeGb: 20, backup: true }, { name: "cache", containerPath: "/c", sizeGb: 1 }])).toEqual([
+    expect(
+      volumeQuotas("svc", [
+        { name: "data", containerPath: "/d", sizeGb: 20, backup: true },
+        { name: "cache", containerPath: "/c", sizeGb: 1 },
+      ]),
+    ).toEqual([
       { name: "svc-data", quotaGb: 20, backup: true },
       { name: "svc-cache", quotaGb: 1, backup: false },
     ]);
-    expect(() => volumeQuotas("svc", [{ name: "data", containerPath: "/d", sizeGb: 0 }])).toThrow("Volume size must be a positive number of GB, got 0");
+    expect(() => volumeQuotas("svc", [{ name: "data", containerPath: "/d", sizeGb: 0 }])).toThrow(
+      "Volume size must be a positive number of GB, got 0",
+    );
   });
   it("adds extra labels but never lets them override its own", () => {
     expect(containerLabels("svc", [], { "org.example": "1" })).toEqual({ "alacarte.service": "svc", "org.example": "1" });
@@ -82,7 +105,16 @@ describe("validateContainerService", () => {
     ["limits in MB", { limits: { memoryMb: 0.5, cpus: 1 } }, /memoryMb must be a positive integer/],
     ["cpus", { limits: { memoryMb: 64, cpus: 0 } }, /cpus must be positive/],
     ["volume names", { volumes: [{ name: "Data", containerPath: "/d", sizeGb: 1 }] }, /must be kebab-case/],
-    ["duplicate volumes", { volumes: [{ name: "d", containerPath: "/d", sizeGb: 1 }, { name: "d", containerPath: "/e", sizeGb: 1 }] }, /listed twice/],
+    [
+      "duplicate volumes",
+      {
+        volumes: [
+          { name: "d", containerPath: "/d", sizeGb: 1 },
+          { name: "d", containerPath: "/e", sizeGb: 1 },
+        ],
+      },
+      /listed twice/,
+    ],
     ["reserved volume names", { volumes: [{ name: "image", containerPath: "/d", sizeGb: 1 }] }, /reserved/],
     ["env in both", { env: { A: "1" }, secretEnv: { A: "2" } }, /"A" is in both env and secretEnv/],
     ["ports", { ports: [{ internal: 25, external: 70000 }] }, /invalid port 70000/],
@@ -175,7 +207,9 @@ describe("ContainerService under mocks", () => {
 
     expect(rec.get("garage-container").opts.parent).toBe(svc);
     expect(rec.get("garage-image").opts.parent).toBe(svc);
-    expect(await promiseOf(svc.container.urn)).toContain("alacarte:block:ContainerService$docker:index/container:Container::garage-container");
+    expect(await promiseOf(svc.container.urn)).toContain(
+      "alacarte:block:ContainerService$docker:index/container:Container::garage-container",
+    );
     expect(await promiseOf(svc.volumes.data!.urn)).toContain("alacarte:block:ContainerService$docker:index/volume:Volume::garage-data");
   });
 
@@ -183,7 +217,13 @@ describe("ContainerService under mocks", () => {
     const rec = optionsRecorder();
     const svc = new mod.ContainerService(
       "web",
-      { image: "nginx:1.27.3", host, env: { A: "1" }, volumes: [{ name: "html", containerPath: "/usr/share/nginx/html", sizeGb: 5 }], limits: { memoryMb: 64, cpus: 0.25 } },
+      {
+        image: "nginx:1.27.3",
+        host,
+        env: { A: "1" },
+        volumes: [{ name: "html", containerPath: "/usr/share/nginx/html", sizeGb: 5 }],
+        limits: { memoryMb: 64, cpus: 0.25 },
+      },
       { transformations: [rec.transformation] },
     );
     await promiseOf(svc.containerName);
@@ -197,16 +237,20 @@ describe("ContainerService under mocks", () => {
   });
 
   it("applies the container transform", async () => {
-    const svc = new mod.ContainerService(
-      "tx",
-      { image: "nginx:1.27.3", host, limits: { memoryMb: 64, cpus: 1 }, transform: { container: (a) => ({ ...a, user: "101" }) } },
-    );
+    const svc = new mod.ContainerService("tx", {
+      image: "nginx:1.27.3",
+      host,
+      limits: { memoryMb: 64, cpus: 1 },
+      transform: { container: (a) => ({ ...a, user: "101" }) },
+    });
     await promiseOf(svc.containerName);
     await settle();
     expect(one("docker:index/container:Container", "tx-container").inputs.user).toBe("101");
   });
 
   it("refuses an unpinned image before creating anything", () => {
-    expect(() => new mod.ContainerService("bad", { image: "nginx:latest", host, limits: { memoryMb: 64, cpus: 1 } })).toThrow(/"nginx:latest"/);
+    expect(() => new mod.ContainerService("bad", { image: "nginx:latest", host, limits: { memoryMb: 64, cpus: 1 } })).toThrow(
+      /"nginx:latest"/,
+    );
   });
 });

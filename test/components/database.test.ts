@@ -62,7 +62,11 @@ describe("Database under mocks", () => {
 
   it("creates a password and a protected postgres server with a backed-up, quota-labelled volume", async () => {
     const rec = optionsRecorder();
-    const db = new mod.Database("kc-db", { engine: "postgres", name: "keycloak", server: { args: { host, networks: ["proxy"], sizeGb: 5 } } }, { transformations: [rec.transformation] });
+    const db = new mod.Database(
+      "kc-db",
+      { engine: "postgres", name: "keycloak", server: { args: { host, networks: ["proxy"], sizeGb: 5 } } },
+      { transformations: [rec.transformation] },
+    );
     expect(await promiseOf(db.hostname)).toBe("kc-db-server");
     expect(await promiseOf(db.port)).toBe(5432);
     expect(await promiseOf(db.database)).toBe("keycloak");
@@ -80,7 +84,9 @@ describe("Database under mocks", () => {
 
     const vol = one("docker:index/volume:Volume", "kc-db-server-data");
     expect(vol.inputs.labels).toEqual(expect.arrayContaining([{ label: "alacarte.backup", value: "true" }]));
-    expect(one("alacarte:block:ContainerService", "kc-db-server").inputs.volumes).toEqual([{ name: "kc-db-server-data", quotaGb: 5, backup: true }]);
+    expect(one("alacarte:block:ContainerService", "kc-db-server").inputs.volumes).toEqual([
+      { name: "kc-db-server-data", quotaGb: 5, backup: true },
+    ]);
     const c = one("docker:index/container:Container", "kc-db-server-container");
     expect(c.inputs.image).toBe(DATABASE_IMAGES.postgres);
     expect(c.inputs.memory).toBe(512);
@@ -88,7 +94,11 @@ describe("Database under mocks", () => {
     expect(c.inputs.networksAdvanced).toEqual([{ name: "proxy" }]);
     expect(c.inputs.volumes).toEqual([{ volumeName: "kc-db-server-data", containerPath: "/var/lib/postgresql/data", readOnly: false }]);
     expect(isSecretInput(c.inputs.envs)).toBe(true);
-    expect(plain(c.inputs.envs)).toEqual(["POSTGRES_DB=keycloak", "POSTGRES_PASSWORD=mock-password-kc-db-password", "POSTGRES_USER=keycloak"]);
+    expect(plain(c.inputs.envs)).toEqual([
+      "POSTGRES_DB=keycloak",
+      "POSTGRES_PASSWORD=mock-password-kc-db-password",
+      "POSTGRES_USER=keycloak",
+    ]);
     expect(await promiseOf(db.server!.urn)).toContain("alacarte:block:Database$alacarte:block:ContainerService::kc-db-server");
   });
 
@@ -96,7 +106,12 @@ describe("Database under mocks", () => {
     const rec = optionsRecorder();
     const db = new mod.Database(
       "wp-db",
-      { engine: "mariadb", name: "acme_wp", server: { args: { host, networks: ["acme"], sizeGb: 2, limits: { memoryMb: 1024, cpus: 1 } } }, protect: false },
+      {
+        engine: "mariadb",
+        name: "acme_wp",
+        server: { args: { host, networks: ["acme"], sizeGb: 2, limits: { memoryMb: 1024, cpus: 1 } } },
+        protect: false,
+      },
       { transformations: [rec.transformation] },
     );
     expect(await promiseOf(db.port)).toBe(3306);
@@ -118,7 +133,9 @@ describe("Database under mocks", () => {
   });
 
   it("refuses an invalid name at construction", () => {
-    expect(() => new mod.Database("bad", { engine: "postgres", name: "bad-name", server: { args: { host, networks: [], sizeGb: 1 } } })).toThrow(/must match/);
+    expect(
+      () => new mod.Database("bad", { engine: "postgres", name: "bad-name", server: { args: { host, networks: [], sizeGb: 1 } } }),
+    ).toThrow(/must match/);
   });
 });
 
@@ -127,7 +144,12 @@ describe("createDatabaseScript against a real PostgreSQL (Debian's, through pg_v
 
   it("passes shellcheck for both engines", () => {
     for (const engine of ["postgres", "mariadb"] as const) {
-      expect(() => execFileSync(requireTool("shellcheck"), ["-s", "sh", "--severity=warning", "-"], { input: createDatabaseScript(engine, "t-postgres-server", "t_app"), encoding: "utf8" })).not.toThrow();
+      expect(() =>
+        execFileSync(requireTool("shellcheck"), ["-s", "sh", "--severity=warning", "-"], {
+          input: createDatabaseScript(engine, "t-postgres-server", "t_app"),
+          encoding: "utf8",
+        }),
+      ).not.toThrow();
     }
   });
 
@@ -139,34 +161,41 @@ describe("createDatabaseScript against a real PostgreSQL (Debian's, through pg_v
     // A stub of `docker exec -i <container> sh -c <cmd>` that runs <cmd> here as the image's
     // shell would, with the server's administrator from the environment pg_virtualenv sets; it
     // records its arguments, so the test sees what a process listing would show.
-    writeFileSync(join(dir, "docker"), [
-      "#!/bin/sh",
-      'printf "%s\\n" "$*" >> "$STUB_LOG"',
-      '[ "$1 $2 $3 $4" = "exec -i t-postgres-server sh" ] || { echo "unexpected docker call: $*" >&2; exit 2; }',
-      'POSTGRES_USER="$PGUSER" POSTGRES_PASSWORD="$PGPASSWORD" exec sh -c "$6"',
-    ].join("\n"), { mode: 0o755 });
+    writeFileSync(
+      join(dir, "docker"),
+      [
+        "#!/bin/sh",
+        'printf "%s\\n" "$*" >> "$STUB_LOG"',
+        '[ "$1 $2 $3 $4" = "exec -i t-postgres-server sh" ] || { echo "unexpected docker call: $*" >&2; exit 2; }',
+        'POSTGRES_USER="$PGUSER" POSTGRES_PASSWORD="$PGPASSWORD" exec sh -c "$6"',
+      ].join("\n"),
+      { mode: 0o755 },
+    );
     writeFileSync(join(dir, "create.sh"), script);
     const driver = [
       "set -eu",
       `export PATH="${dir}:$PATH" STUB_LOG="${dir}/log"`,
       `echo FirstPassw0rd | sh "${dir}/create.sh"`,
       `echo FirstPassw0rd | sh "${dir}/create.sh"`,
-      'PGPASSWORD=FirstPassw0rd psql -h 127.0.0.1 -U t_nextcloud -d t_nextcloud -tAc "select current_user || \' \' || current_database()"',
+      "PGPASSWORD=FirstPassw0rd psql -h 127.0.0.1 -U t_nextcloud -d t_nextcloud -tAc \"select current_user || ' ' || current_database()\"",
       `echo Second2Passw0rd | sh "${dir}/create.sh"`,
       'PGPASSWORD=Second2Passw0rd psql -h 127.0.0.1 -U t_nextcloud -d t_nextcloud -tAc "select pg_catalog.pg_get_userbyid(datdba) from pg_database where datname = current_database()"',
       'if PGPASSWORD=FirstPassw0rd psql -h 127.0.0.1 -U t_nextcloud -d t_nextcloud -tAc "select 1" 2>/dev/null; then echo "old password still works"; fi',
-      'psql -h 127.0.0.1 -tAc "select count(*) from pg_database where datname = \'t_nextcloud\'"',
+      "psql -h 127.0.0.1 -tAc \"select count(*) from pg_database where datname = 't_nextcloud'\"",
       `echo 'bad"quote' | sh "${dir}/create.sh" 2>&1 || echo "refused"`,
     ].join("\n");
     try {
-      const out = execFileSync(requireTool("pg_virtualenv"), ["sh", "-c", driver], { encoding: "utf8", cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-      expect(out.trim().split("\n").filter((l) => !/^(Creating new|Dropping) (PostgreSQL )?cluster/.test(l))).toEqual([
-        "t_nextcloud t_nextcloud",
-        "t_nextcloud",
-        "1",
-        "the database password must be letters and digits",
-        "refused",
-      ]);
+      const out = execFileSync(requireTool("pg_virtualenv"), ["sh", "-c", driver], {
+        encoding: "utf8",
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      expect(
+        out
+          .trim()
+          .split("\n")
+          .filter((l) => !/^(Creating new|Dropping) (PostgreSQL )?cluster/.test(l)),
+      ).toEqual(["t_nextcloud t_nextcloud", "t_nextcloud", "1", "the database password must be letters and digits", "refused"]);
       const calls = readFileSync(join(dir, "log"), "utf8");
       expect(calls).not.toMatch(/FirstPassw0rd|Second2Passw0rd/);
       expect(calls.trim().split("\n")).toHaveLength(3);

@@ -97,7 +97,11 @@ describe("hostFileCommands run by a real shell", () => {
 describe("hostConnection", () => {
   it("uses the agent socket only when set", () => {
     expect(hostConnection(host, undefined)).toEqual({ host: "h1.infra.example.org", user: "deploy" });
-    expect(hostConnection(host, "/run/agent.sock")).toEqual({ host: "h1.infra.example.org", user: "deploy", agentSocketPath: "/run/agent.sock" });
+    expect(hostConnection(host, "/run/agent.sock")).toEqual({
+      host: "h1.infra.example.org",
+      user: "deploy",
+      agentSocketPath: "/run/agent.sock",
+    });
   });
 });
 
@@ -110,7 +114,11 @@ describe("HostFile under mocks", () => {
 
   it("writes the content on stdin, never in the command, with a content trigger", async () => {
     const rec = optionsRecorder();
-    const f = new mod.HostFile("conf", { host, path: "/srv/a/conf.yml", content: "k: v\n", afterWrite: "echo hi" }, { transformations: [rec.transformation] });
+    const f = new mod.HostFile(
+      "conf",
+      { host, path: "/srv/a/conf.yml", content: "k: v\n", afterWrite: "echo hi" },
+      { transformations: [rec.transformation] },
+    );
     expect(await promiseOf(f.path)).toBe("/srv/a/conf.yml");
     await promiseOf(f.stdout);
     await settle();
@@ -148,7 +156,11 @@ describe("HostFile under mocks", () => {
 
   it("keeps secret content secret", async () => {
     const rec = optionsRecorder();
-    const f = new mod.HostFile("sec", { host, path: "/srv/a/garage.toml", content: "rpc_secret = \"s3cr3t\"\n", secret: true, afterWrite: "true" }, { transformations: [rec.transformation] });
+    const f = new mod.HostFile(
+      "sec",
+      { host, path: "/srv/a/garage.toml", content: 'rpc_secret = "s3cr3t"\n', secret: true, afterWrite: "true" },
+      { transformations: [rec.transformation] },
+    );
     expect(await secretOf(f.stdin as any)).toBe(true);
     expect(await secretOf(f.triggers as any)).toBe(true);
     expect(rec.get("sec-write").opts.additionalSecretOutputs).toContain("stdin");
@@ -156,13 +168,19 @@ describe("HostFile under mocks", () => {
     const cmd = one("command:remote:Command", "sec-write");
     expect(isSecretInput(cmd.inputs.stdin)).toBe(true);
     expect(plain(cmd.inputs.stdin)).toBe('rpc_secret = "s3cr3t"\n');
-    expect(JSON.stringify([cmd.inputs.create, cmd.inputs.update, cmd.inputs.delete, cmd.inputs.environment ?? null])).not.toContain("s3cr3t");
+    expect(JSON.stringify([cmd.inputs.create, cmd.inputs.update, cmd.inputs.delete, cmd.inputs.environment ?? null])).not.toContain(
+      "s3cr3t",
+    );
   });
 
   it("fails at construction on a relative path or a bad mode, before registering anything", () => {
     const rec = optionsRecorder();
-    expect(() => new mod.HostFile("bad", { host, path: "relative", content: "" }, { transformations: [rec.transformation] })).toThrow(/absolute/);
-    expect(() => new mod.HostFile("bad", { host, path: "/srv/a/b", content: "", mode: "rw" }, { transformations: [rec.transformation] })).toThrow(/octal/);
+    expect(() => new mod.HostFile("bad", { host, path: "relative", content: "" }, { transformations: [rec.transformation] })).toThrow(
+      /absolute/,
+    );
+    expect(
+      () => new mod.HostFile("bad", { host, path: "/srv/a/b", content: "", mode: "rw" }, { transformations: [rec.transformation] }),
+    ).toThrow(/octal/);
     expect(rec.seen).toEqual([]);
   });
 });

@@ -38,9 +38,7 @@ describe("identityPlan", () => {
 
   it("rejects an invalid slug or username", () => {
     expect(() => identityPlan("Acme", [])).toThrow(/invalid tenant slug "Acme"/);
-    expect(() => identityPlan("acme", [{ username: "Al ice", admin: true, access: [] }])).toThrow(
-      /tenant acme: invalid username "Al ice"/,
-    );
+    expect(() => identityPlan("acme", [{ username: "Al ice", admin: true, access: [] }])).toThrow(/tenant acme: invalid username "Al ice"/);
   });
 });
 
@@ -75,10 +73,16 @@ describe("TenantIdentity under mocks", () => {
     const { identity, rec } = await build("solo-identity", "solo", [{ username: "dom", admin: true, access: ["git" as const] }], false);
     expect(identity.browserFlowId).toBeUndefined();
     expect(identity.roleName).toBeUndefined();
-    const types = rec.seen.filter((r) => r.type !== mod.TENANT_IDENTITY_TYPE).map((r) => r.type).sort();
+    const types = rec.seen
+      .filter((r) => r.type !== mod.TENANT_IDENTITY_TYPE)
+      .map((r) => r.type)
+      .sort();
     expect(types).toEqual([
-      "keycloak:index/group:Group", "keycloak:index/group:Group", "keycloak:index/group:Group",
-      "keycloak:index/groupMemberships:GroupMemberships", "keycloak:index/groupMemberships:GroupMemberships",
+      "keycloak:index/group:Group",
+      "keycloak:index/group:Group",
+      "keycloak:index/group:Group",
+      "keycloak:index/groupMemberships:GroupMemberships",
+      "keycloak:index/groupMemberships:GroupMemberships",
       "keycloak:index/groupMemberships:GroupMemberships",
     ]);
   });
@@ -155,19 +159,13 @@ describe("TenantIdentity under mocks", () => {
       "subflow tenant-acme-browser-login REQUIRED",
       "subflow tenant-acme-browser-gate CONDITIONAL",
     ]);
-    expect(children("tenant-acme-browser-login")).toEqual([
-      "auth-cookie ALTERNATIVE",
-      "subflow tenant-acme-browser-forms ALTERNATIVE",
-    ]);
+    expect(children("tenant-acme-browser-login")).toEqual(["auth-cookie ALTERNATIVE", "subflow tenant-acme-browser-forms ALTERNATIVE"]);
     expect(children("tenant-acme-browser-forms")).toEqual([
       "auth-username-password-form REQUIRED",
       "subflow tenant-acme-browser-otp CONDITIONAL",
     ]);
     expect(children("tenant-acme-browser-otp")).toEqual(["conditional-user-configured REQUIRED", "auth-otp-form REQUIRED"]);
-    expect(children("tenant-acme-browser-gate")).toEqual([
-      "conditional-user-role REQUIRED",
-      "deny-access-authenticator REQUIRED",
-    ]);
+    expect(children("tenant-acme-browser-gate")).toEqual(["conditional-user-role REQUIRED", "deny-access-authenticator REQUIRED"]);
     const config = mocks.one("keycloak:authentication/executionConfig:ExecutionConfig");
     expect(config.inputs).toEqual({
       realmId: "realm-id",

@@ -49,7 +49,12 @@ describe("Keycloak under mocks", () => {
     const rec = optionsRecorder();
     const kc = new mod.Keycloak(
       "kc",
-      { host, baseDomain: "example.org", network: "proxy", smtp: { host: "mail.example.org", from: "noreply@example.org", username: "kc", password: "smtp-pw" } },
+      {
+        host,
+        baseDomain: "example.org",
+        network: "proxy",
+        smtp: { host: "mail.example.org", from: "noreply@example.org", username: "kc", password: "smtp-pw" },
+      },
       { transformations: [rec.transformation] },
     );
 
@@ -73,15 +78,19 @@ describe("Keycloak under mocks", () => {
     // The passwords reach the container only as secrets (ContainerService makes the env list secret when one entry is).
     const raw = container.inputs.envs;
     const envs = plain(raw) as string[];
-    const secretKeys = (isSecretInput(raw) ? envs : (raw as unknown[]).filter(isSecretInput).map(plain) as string[]).map((e) => e.split("=")[0]);
+    const secretKeys = (isSecretInput(raw) ? envs : ((raw as unknown[]).filter(isSecretInput).map(plain) as string[])).map(
+      (e) => e.split("=")[0],
+    );
     expect(secretKeys).toEqual(expect.arrayContaining(["KC_BOOTSTRAP_ADMIN_PASSWORD", "KC_DB_PASSWORD"]));
     expect(envs).toContain("KC_BOOTSTRAP_ADMIN_PASSWORD=mock-password-kc-bootstrap-admin-password");
     const plainEntries = isSecretInput(raw) ? [] : ((raw as unknown[]).filter((e) => !isSecretInput(e)) as string[]);
     for (const e of plainEntries) expect(e).not.toMatch(/PASSWORD|mock-password/);
-    expect(envs.filter((e) => /mock-password/.test(e)).map((e) => e.split("=")[0]).sort()).toEqual([
-      "KC_BOOTSTRAP_ADMIN_PASSWORD",
-      "KC_DB_PASSWORD",
-    ]);
+    expect(
+      envs
+        .filter((e) => /mock-password/.test(e))
+        .map((e) => e.split("=")[0])
+        .sort(),
+    ).toEqual(["KC_BOOTSTRAP_ADMIN_PASSWORD", "KC_DB_PASSWORD"]);
     expect(envs).toContain("KC_HOSTNAME=https://sso.example.org");
     const labels = Object.fromEntries(plain(container.inputs.labels).map((l: any) => [l.label, l.value]));
     expect(labels["traefik.http.routers.kc-server-0.rule"]).toBe("Host(`sso.example.org`)");
@@ -131,7 +140,11 @@ describe("Keycloak under mocks", () => {
     const roles = byType("keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole");
     expect(roles.map((r) => r.inputs.role).sort()).toEqual(["manage-clients", "manage-realm", "manage-users", "view-realm"]);
     for (const r of roles) {
-      expect(r.inputs).toMatchObject({ realmId: "kc-realm-id", clientId: "realm-management-uuid", serviceAccountUserId: "kc-tenants-client-sa-user" });
+      expect(r.inputs).toMatchObject({
+        realmId: "kc-realm-id",
+        clientId: "realm-management-uuid",
+        serviceAccountUserId: "kc-tenants-client-sa-user",
+      });
       expect(rec.get(r.name).opts.parent).toBe(kc);
     }
   });

@@ -29,14 +29,10 @@ const sample = {
 describe("renderMailFragments", () => {
   it("renders sorted docker-mailserver fragments", () => {
     expect(renderMailFragments(sample)).toEqual({
-      virtual:
-        "asso@amisduvelo.org contact@amisduvelo.org\n" +
-        "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n",
+      virtual: "asso@amisduvelo.org contact@amisduvelo.org\n" + "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n",
       accounts: `alice@amisduvelo.org|${LOCKED_HASH}\ncontact@amisduvelo.org|${LOCKED_HASH}\n`,
       quotas: "alice@amisduvelo.org:5G\ncontact@amisduvelo.org:2G\n",
-      acl:
-        "contact@amisduvelo.org user=alice lrwstipekx\n" +
-        "contact@amisduvelo.org user=bruno lrwstipekx\n",
+      acl: "contact@amisduvelo.org user=alice lrwstipekx\n" + "contact@amisduvelo.org user=bruno lrwstipekx\n",
     });
   });
 
@@ -61,9 +57,28 @@ describe("renderMailFragments", () => {
   it.each([
     [{ mailboxes: [{ address: "a@other.org", quotaGb: 1 }] }, /not in the domain example.org/],
     [{ redirections: [{ from: "a@other.org", to: ["b@example.org"] }] }, /not in the domain/],
-    [{ mailboxes: [{ address: "a@example.org", quotaGb: 1 }, { address: "A@example.org", quotaGb: 2 }] }, /duplicate mailbox/],
-    [{ redirections: [{ from: "r@example.org", to: ["x@y.org"] }, { from: "r@example.org", to: ["z@y.org"] }] }, /duplicate redirection/],
-    [{ mailboxes: [{ address: "a@example.org", quotaGb: 1 }], redirections: [{ from: "a@example.org", to: ["x@y.org"] }] }, /also a mailbox/],
+    [
+      {
+        mailboxes: [
+          { address: "a@example.org", quotaGb: 1 },
+          { address: "A@example.org", quotaGb: 2 },
+        ],
+      },
+      /duplicate mailbox/,
+    ],
+    [
+      {
+        redirections: [
+          { from: "r@example.org", to: ["x@y.org"] },
+          { from: "r@example.org", to: ["z@y.org"] },
+        ],
+      },
+      /duplicate redirection/,
+    ],
+    [
+      { mailboxes: [{ address: "a@example.org", quotaGb: 1 }], redirections: [{ from: "a@example.org", to: ["x@y.org"] }] },
+      /also a mailbox/,
+    ],
     [{ redirections: [{ from: "r@example.org", to: [] }] }, /at least one target/],
     [{ redirections: [{ from: "r@example.org", to: ["x@y.org\nevil@example.org root"] }] }, /invalid email address/],
     [{ redirections: [{ from: "r@example.org", to: ["a@b.org,c@d.org"] }] }, /invalid email address/],

@@ -87,10 +87,7 @@ describe("MailDomain under mocks", () => {
       redirections: Array.from({ length: 1600 }, (_, i) => ({ from: `r${i}@amisduvelo.org`, to: [`t${i}@example.net`] })),
     });
     expect(signature()).toEqual(empty);
-    expect(empty).toEqual([
-      "alacarte:tenant:MailDomain amis-mail",
-      "command:remote:Command amis-mail-fragment-write",
-    ]);
+    expect(empty).toEqual(["alacarte:tenant:MailDomain amis-mail", "command:remote:Command amis-mail-fragment-write"]);
     // 4 markers + 1600 redirections + 200 × (account, quota, grant) + the final empty split.
     expect(options.plain(theCommand().inputs.stdin).split("\n")).toHaveLength(4 + 1600 + 600 + 1);
   });

@@ -24,8 +24,7 @@ describe("assembleCommand", () => {
     mkdirSync(frag);
     return { root, frag, conf };
   };
-  const read = (conf: string) =>
-    Object.fromEntries(MAIL_FRAGMENT_KINDS.map(({ file }) => [file, readFileSync(join(conf, file), "utf8")]));
+  const read = (conf: string) => Object.fromEntries(MAIL_FRAGMENT_KINDS.map(({ file }) => [file, readFileSync(join(conf, file), "utf8")]));
 
   it("splits the sections of every tenant's .mail fragment into docker-mailserver's files, in byte order", () => {
     const { root, frag, conf } = setup();
@@ -40,7 +39,11 @@ describe("assembleCommand", () => {
     );
     writeFileSync(
       join(frag, "zeta--membres.example.org.mail"),
-      renderMailFragmentFile({ domain: "membres.example.org", mailboxes: [{ address: "zeta@membres.example.org", quotaGb: 1 }], redirections: [] }),
+      renderMailFragmentFile({
+        domain: "membres.example.org",
+        mailboxes: [{ address: "zeta@membres.example.org", quotaGb: 1 }],
+        redirections: [],
+      }),
     );
     writeFileSync(
       join(frag, "amis--amis.org.mail"),
@@ -65,24 +68,23 @@ describe("assembleCommand", () => {
 
     expect(read(conf)).toEqual({
       "postfix-virtual.cf":
-        "bureau@amis.org alice@amis.org,bruno@example.net\n" +
-        "amis@membres.example.org alice@amis.org\n" +
-        "hello@z.org zoe@z.org\n",
+        "bureau@amis.org alice@amis.org,bruno@example.net\n" + "amis@membres.example.org alice@amis.org\n" + "hello@z.org zoe@z.org\n",
       "postfix-accounts.cf":
         `alice@amis.org|${LOCKED}\ncontact@amis.org|${LOCKED}\n` +
         `amis2@membres.example.org|${LOCKED}\n` +
         `zeta@membres.example.org|${LOCKED}\n` +
         `zoe@z.org|${LOCKED}\n`,
       "dovecot-quotas.cf": "alice@amis.org:5G\ncontact@amis.org:2G\nzeta@membres.example.org:1G\nzoe@z.org:3G\n",
-      "dovecot-acl.cf":
-        "contact@amis.org user=alice lrwstipekx\ncontact@amis.org user=bruno lrwstipekx\nzoe@z.org user=yann lrwstipekx\n",
+      "dovecot-acl.cf": "contact@amis.org user=alice lrwstipekx\ncontact@amis.org user=bruno lrwstipekx\nzoe@z.org user=yann lrwstipekx\n",
     });
     expect(readdirSync(conf).filter((f) => f.includes("alacarte-tmp"))).toEqual([]);
     expect(statSync(join(conf, "postfix-accounts.cf")).mode & 0o777).toBe(0o640);
 
     // A fragment moved away (tenant or domain removed) disappears from the maps on the next run.
     execFileSync("sh", ["-c", `mv '${join(frag, "zeta--z.org.mail")}' '${root}/' && ${assembleCommand(frag, conf)}`]);
-    expect(read(conf)["postfix-virtual.cf"]).toBe("bureau@amis.org alice@amis.org,bruno@example.net\namis@membres.example.org alice@amis.org\n");
+    expect(read(conf)["postfix-virtual.cf"]).toBe(
+      "bureau@amis.org alice@amis.org,bruno@example.net\namis@membres.example.org alice@amis.org\n",
+    );
     expect(read(conf)["dovecot-acl.cf"]).toBe("contact@amis.org user=alice lrwstipekx\ncontact@amis.org user=bruno lrwstipekx\n");
   });
 
@@ -113,7 +115,10 @@ describe("assembleCommand", () => {
 
   it("passes shellcheck (Debian's shellcheck, installed by test/setup-debian.sh)", () => {
     expect(() =>
-      execFileSync("shellcheck", ["-s", "sh", "--severity=warning", "-"], { input: assembleCommand("/srv/alacarte/mail/fragments"), encoding: "utf8" }),
+      execFileSync("shellcheck", ["-s", "sh", "--severity=warning", "-"], {
+        input: assembleCommand("/srv/alacarte/mail/fragments"),
+        encoding: "utf8",
+      }),
     ).not.toThrow();
   });
 
@@ -148,8 +153,7 @@ describe("mailServerEnv", () => {
   it("builds the introspection URL", () =>
     expect(oauth2IntrospectionUrl("https://sso.e.org", "r")).toBe("https://sso.e.org/realms/r/protocol/openid-connect/userinfo"));
 
-  it("pins an exact 15.x image", () =>
-    expect(MAILSERVER_IMAGE).toMatch(/^ghcr\.io\/docker-mailserver\/docker-mailserver:15\.\d+\.\d+$/));
+  it("pins an exact 15.x image", () => expect(MAILSERVER_IMAGE).toMatch(/^ghcr\.io\/docker-mailserver\/docker-mailserver:15\.\d+\.\d+$/));
 });
 
 describe("MailServer under mocks", () => {
@@ -184,11 +188,11 @@ describe("MailServer under mocks", () => {
         expect.objectContaining({ volumeName: "ms-mailserver-data", containerPath: "/var/mail" }),
       ]),
     );
-    expect(byType("docker:index/volume:Volume").map((v) => v.name).sort()).toEqual([
-      "ms-mailserver-data",
-      "ms-mailserver-logs",
-      "ms-mailserver-state",
-    ]);
+    expect(
+      byType("docker:index/volume:Volume")
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(["ms-mailserver-data", "ms-mailserver-logs", "ms-mailserver-state"]);
     expect(rec.get("ms-mailserver-data").opts.protect).toBe(true);
     expect(rec.get("ms-mailserver-data").opts.retainOnDelete).toBe(true);
     expect(rec.get("ms-mailserver").opts.parent).toBe(mail);

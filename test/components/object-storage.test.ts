@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  GARAGE_IMAGE,
-  garageBootstrapScript,
-  parseGarageKeyInfo,
-  renderGarageToml,
-} from "../../components/platform/object-storage";
+import { GARAGE_IMAGE, garageBootstrapScript, parseGarageKeyInfo, renderGarageToml } from "../../components/platform/object-storage";
 
 const RPC = "ab".repeat(32);
 
@@ -60,7 +55,9 @@ describe("garageBootstrapScript", () => {
   it("assigns the layout once, creates the key once and prints it", () => {
     expect(script).toContain("docker exec 'p-storage-garage' /garage layout assign -z dc1 -c 200G \"$node\"");
     expect(script).toContain("layout apply --version 1");
-    expect(script).toContain("/garage key info 'alacarte-admin' >/dev/null 2>&1 || docker exec 'p-storage-garage' /garage key create 'alacarte-admin'");
+    expect(script).toContain(
+      "/garage key info 'alacarte-admin' >/dev/null 2>&1 || docker exec 'p-storage-garage' /garage key create 'alacarte-admin'",
+    );
     expect(script).toContain("/garage key allow --create-bucket 'alacarte-admin'");
     expect(script.split("\n").at(-1)).toBe("docker exec 'p-storage-garage' /garage key info --show-secret 'alacarte-admin'");
   });
@@ -83,9 +80,7 @@ describe("parseGarageKeyInfo", () => {
   });
 
   it("fails without echoing the output", () => {
-    expect(() => parseGarageKeyInfo(`Key ID: ${id}\nSecret key: (redacted)`)).toThrow(
-      "garage key info printed no key id and secret key",
-    );
+    expect(() => parseGarageKeyInfo(`Key ID: ${id}\nSecret key: (redacted)`)).toThrow("garage key info printed no key id and secret key");
   });
 
   it("pins Garage", () => expect(GARAGE_IMAGE).toBe("dxflrs/garage:v2.1.0"));

@@ -5,22 +5,37 @@ import { issuerUrl, normalizeOidcClient } from "../../components/blocks/oidc-cli
 
 describe("normalizeOidcClient", () => {
   it("sorts and deduplicates redirect URIs", () =>
-    expect(normalizeOidcClient({ clientId: "acme-nextcloud", redirectUris: ["https://b.org/cb", "https://a.org/*", "https://b.org/cb"] })).toEqual({
+    expect(
+      normalizeOidcClient({ clientId: "acme-nextcloud", redirectUris: ["https://b.org/cb", "https://a.org/*", "https://b.org/cb"] }),
+    ).toEqual({
       redirectUris: ["https://a.org/*", "https://b.org/cb"],
     }));
   it("rejects a bad client id, no redirect URI, a plain-http or wildcard-in-the-middle URI", () => {
-    expect(() => normalizeOidcClient({ clientId: "Acme App", redirectUris: ["https://a.org/"] })).toThrow('OidcClient clientId "Acme App" must match');
+    expect(() => normalizeOidcClient({ clientId: "Acme App", redirectUris: ["https://a.org/"] })).toThrow(
+      'OidcClient clientId "Acme App" must match',
+    );
     expect(() => normalizeOidcClient({ clientId: "a", redirectUris: [] })).toThrow('OidcClient "a" needs at least one redirect URI');
-    expect(() => normalizeOidcClient({ clientId: "a", redirectUris: ["http://a.org/cb"] })).toThrow('redirect URI "http://a.org/cb" must be https');
+    expect(() => normalizeOidcClient({ clientId: "a", redirectUris: ["http://a.org/cb"] })).toThrow(
+      'redirect URI "http://a.org/cb" must be https',
+    );
     expect(() => normalizeOidcClient({ clientId: "a", redirectUris: ["https://*.a.org/cb"] })).toThrow(/must be https/);
   });
   it("refuses a password grant that would skip a tenant's gate flow", () => {
-    expect(() => normalizeOidcClient({ clientId: "a", redirectUris: ["https://a.org/"], directGrant: true, browserFlowId: "flow" })).toThrow(
-      'OidcClient "a": directGrant on a gated client needs directGrantFlowId',
-    );
-    expect(() => normalizeOidcClient({ clientId: "a", redirectUris: ["https://a.org/"], directGrant: true, browserFlowId: "f", directGrantFlowId: "g" })).not.toThrow();
+    expect(() =>
+      normalizeOidcClient({ clientId: "a", redirectUris: ["https://a.org/"], directGrant: true, browserFlowId: "flow" }),
+    ).toThrow('OidcClient "a": directGrant on a gated client needs directGrantFlowId');
+    expect(() =>
+      normalizeOidcClient({
+        clientId: "a",
+        redirectUris: ["https://a.org/"],
+        directGrant: true,
+        browserFlowId: "f",
+        directGrantFlowId: "g",
+      }),
+    ).not.toThrow();
   });
-  it("derives the issuer URL", () => expect(issuerUrl("https://sso.example.org/", "alacarte")).toBe("https://sso.example.org/realms/alacarte"));
+  it("derives the issuer URL", () =>
+    expect(issuerUrl("https://sso.example.org/", "alacarte")).toBe("https://sso.example.org/realms/alacarte"));
 });
 
 describe("OidcClient under mocks", () => {
@@ -88,7 +103,12 @@ describe("OidcClient under mocks", () => {
 
   it("leaves the realm's flows alone without a gate, and can drop PKCE", async () => {
     const oidc = new mod.OidcClient("plain", {
-      realmId: "alacarte", clientId: "webmail", name: "Webmail", redirectUris: ["https://mail.example.org/"], pkce: false, directGrant: true,
+      realmId: "alacarte",
+      clientId: "webmail",
+      name: "Webmail",
+      redirectUris: ["https://mail.example.org/"],
+      pkce: false,
+      directGrant: true,
     });
     expect(oidc.issuerUrl).toBeUndefined();
     await promiseOf(oidc.clientId);
@@ -101,7 +121,15 @@ describe("OidcClient under mocks", () => {
 
   it("refuses a gated client with an ungated password grant at construction", () => {
     expect(
-      () => new mod.OidcClient("bad", { realmId: "r", clientId: "x", name: "x", redirectUris: ["https://x.org/"], browserFlowId: "f", directGrant: true }),
+      () =>
+        new mod.OidcClient("bad", {
+          realmId: "r",
+          clientId: "x",
+          name: "x",
+          redirectUris: ["https://x.org/"],
+          browserFlowId: "f",
+          directGrant: true,
+        }),
     ).toThrow(/needs directGrantFlowId/);
   });
 });

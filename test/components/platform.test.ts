@@ -32,8 +32,7 @@ describe("resolvePlacement", () => {
 });
 
 describe("dockerHostUrl", () => {
-  it("reaches the engine over ssh as the host's user", () =>
-    expect(dockerHostUrl(hosts.h2)).toBe("ssh://ops@h2.infra.example.org"));
+  it("reaches the engine over ssh as the host's user", () => expect(dockerHostUrl(hosts.h2)).toBe("ssh://ops@h2.infra.example.org"));
 });
 
 describe("Platform under mocks", () => {
@@ -124,8 +123,12 @@ describe("Platform under mocks", () => {
     // The mail host, away from the proxy, gets its own local network on its own engine.
     expect(one("docker:index/network:Network", "p-network-h2").provider).toContain("::p-docker-h2::");
     expect(one("docker:index/network:Network", "p-proxy-network").provider).toContain("::p-docker-h1::");
-    expect(plain(one("docker:index/container:Container", "p-mail-mailserver-container").inputs.networksAdvanced)).toEqual([{ name: "alacarte" }]);
-    expect(plain(one("docker:index/container:Container", "p-keycloak-server-container").inputs.networksAdvanced)).toEqual([{ name: "proxy" }]);
+    expect(plain(one("docker:index/container:Container", "p-mail-mailserver-container").inputs.networksAdvanced)).toEqual([
+      { name: "alacarte" },
+    ]);
+    expect(plain(one("docker:index/container:Container", "p-keycloak-server-container").inputs.networksAdvanced)).toEqual([
+      { name: "proxy" },
+    ]);
 
     // Components are children of the platform; the whole tree is typed by our tokens.
     for (const child of ["p-proxy", "p-keycloak", "p-storage", "p-mail", "p-docker-h1", "p-docker-h2"]) {

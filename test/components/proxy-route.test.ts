@@ -1,4 +1,3 @@
-
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +14,11 @@ const host = { name: "proxy", address: "proxy.infra.example.org", user: "deploy"
 const IP = "203.0.113.7";
 
 describe("renderRouteFragment", () => {
-  const yml = renderRouteFragment({ name: "acme-website", hostnames: ["www.acme.org", "acme.org", "acme.org"], upstream: "http://garage:3902" });
+  const yml = renderRouteFragment({
+    name: "acme-website",
+    hostnames: ["www.acme.org", "acme.org", "acme.org"],
+    upstream: "http://garage:3902",
+  });
 
   it("renders one TLS router and one service, hostnames sorted and deduplicated", () => {
     expect(yml).toMatchInlineSnapshot(`
@@ -41,17 +44,30 @@ describe("renderRouteFragment", () => {
   it("is valid YAML with Traefik's structure", () => {
     expect(parse(yml)).toEqual({
       http: {
-        routers: { "acme-website": { rule: "Host(`acme.org`) || Host(`www.acme.org`)", entryPoints: ["websecure"], service: "acme-website", tls: { certResolver: "le" } } },
+        routers: {
+          "acme-website": {
+            rule: "Host(`acme.org`) || Host(`www.acme.org`)",
+            entryPoints: ["websecure"],
+            service: "acme-website",
+            tls: { certResolver: "le" },
+          },
+        },
         services: { "acme-website": { loadBalancer: { servers: [{ url: "http://garage:3902" }] } } },
       },
     });
   });
 
   it("rejects bad names, hostnames and upstreams", () => {
-    expect(() => renderRouteFragment({ name: "Acme", hostnames: ["a.org"], upstream: "http://x" })).toThrow('ProxyRoute name "Acme" must be kebab-case');
-    expect(() => renderRouteFragment({ name: "a", hostnames: ["a.org`) || Host(`evil.org"], upstream: "http://x" })).toThrow(/Invalid hostname/);
+    expect(() => renderRouteFragment({ name: "Acme", hostnames: ["a.org"], upstream: "http://x" })).toThrow(
+      'ProxyRoute name "Acme" must be kebab-case',
+    );
+    expect(() => renderRouteFragment({ name: "a", hostnames: ["a.org`) || Host(`evil.org"], upstream: "http://x" })).toThrow(
+      /Invalid hostname/,
+    );
     expect(() => renderRouteFragment({ name: "a", hostnames: [], upstream: "http://x" })).toThrow(/at least one hostname/);
-    expect(() => renderRouteFragment({ name: "a", hostnames: ["a.org"], upstream: "garage:3902" })).toThrow(/upstream must be an http\(s\) URL/);
+    expect(() => renderRouteFragment({ name: "a", hostnames: ["a.org"], upstream: "garage:3902" })).toThrow(
+      /upstream must be an http\(s\) URL/,
+    );
   });
 
   it("keeps the pending copy out of Traefik's reach (not .yml) and the live one in", () => {
@@ -62,7 +78,9 @@ describe("renderRouteFragment", () => {
   });
 
   it("rejects a public IP that is not IPv4", () => {
-    expect(() => promoteRouteScript({ routesDir: "/r", name: "a", publicIp: "not-an-ip" })).toThrow('ProxyRoute publicIp must be an IPv4 address, got "not-an-ip"');
+    expect(() => promoteRouteScript({ routesDir: "/r", name: "a", publicIp: "not-an-ip" })).toThrow(
+      'ProxyRoute publicIp must be an IPv4 address, got "not-an-ip"',
+    );
   });
 });
 
@@ -79,7 +97,13 @@ describe("promotion run by a real shell, with a stub getent", () => {
   );
   chmodSync(join(bin, "getent"), 0o755);
   const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
-  const setDns = (records: Record<string, string>) => writeFileSync(dns, Object.entries(records).map(([h, ip]) => `${h} ${ip}\n`).join(""));
+  const setDns = (records: Record<string, string>) =>
+    writeFileSync(
+      dns,
+      Object.entries(records)
+        .map(([h, ip]) => `${h} ${ip}\n`)
+        .join(""),
+    );
   const paths = routePaths(routes, "acme-website");
   const fragment = renderRouteFragment({ name: "acme-website", hostnames: ["acme.org", "www.acme.org"], upstream: "http://garage:3902" });
   const promote = promoteRouteScript({ routesDir: routes, name: "acme-website", publicIp: IP });
@@ -146,8 +170,20 @@ describe("promotion run by a real shell, with a stub getent", () => {
 describe("generated scripts pass shellcheck (Debian's shellcheck, installed by test/setup-debian.sh)", () => {
   needTools("shellcheck");
   it.each([
-    ["write", hostFileCommands({ path: "/srv/alacarte/routes/pending/a.yml.pending", afterWrite: promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "a", publicIp: IP }) }).write],
-    ["retire", hostFileCommands({ path: "/srv/alacarte/routes/pending/a.yml.pending", afterWrite: promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "a", publicIp: IP }) }).retire],
+    [
+      "write",
+      hostFileCommands({
+        path: "/srv/alacarte/routes/pending/a.yml.pending",
+        afterWrite: promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "a", publicIp: IP }),
+      }).write,
+    ],
+    [
+      "retire",
+      hostFileCommands({
+        path: "/srv/alacarte/routes/pending/a.yml.pending",
+        afterWrite: promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "a", publicIp: IP }),
+      }).retire,
+    ],
     ["promote all", promoteAllRoutesScript({ routesDir: "/srv/alacarte/routes", publicIp: IP })],
   ])("%s", (_, script) => {
     // Severity warning: the info notes (single-quoted backticks, word-splitting hostnames) are intended.
@@ -166,7 +202,14 @@ describe("ProxyRoute under mocks", () => {
     const rec = optionsRecorder();
     const route = new mod.ProxyRoute(
       "acme-route",
-      { host, routesDir: "/srv/alacarte/routes", name: "acme-website", hostnames: ["acme.org"], upstream: "http://garage:3902", publicIp: IP },
+      {
+        host,
+        routesDir: "/srv/alacarte/routes",
+        name: "acme-website",
+        hostnames: ["acme.org"],
+        upstream: "http://garage:3902",
+        publicIp: IP,
+      },
       { transformations: [rec.transformation] },
     );
     expect(await promiseOf(route.fragmentPath)).toBe("/srv/alacarte/routes/pending/acme-website.yml.pending");
@@ -176,9 +219,14 @@ describe("ProxyRoute under mocks", () => {
     const cmd = one("command:remote:Command", "acme-route-fragment-write");
     expect(cmd.inputs.stdin).toBe(renderRouteFragment({ name: "acme-website", hostnames: ["acme.org"], upstream: "http://garage:3902" }));
     const promote = promoteRouteScript({ routesDir: "/srv/alacarte/routes", name: "acme-website", publicIp: IP });
-    expect(cmd.inputs.create).toBe(hostFileCommands({ path: "/srv/alacarte/routes/pending/acme-website.yml.pending", afterWrite: promote }).write);
+    expect(cmd.inputs.create).toBe(
+      hostFileCommands({ path: "/srv/alacarte/routes/pending/acme-website.yml.pending", afterWrite: promote }).write,
+    );
     // The file is the route's only child and is the Command itself, parented to the route.
-    expect(rec.seen.map((r) => `${r.type} ${r.name}`)).toEqual(["alacarte:block:ProxyRoute acme-route", "command:remote:Command acme-route-fragment-write"]);
+    expect(rec.seen.map((r) => `${r.type} ${r.name}`)).toEqual([
+      "alacarte:block:ProxyRoute acme-route",
+      "command:remote:Command acme-route-fragment-write",
+    ]);
     expect(rec.get("acme-route-fragment-write").opts.parent).toBe(route);
     expect(rec.get("acme-route-fragment-write").type).toBe("command:remote:Command");
     // The mock monitor puts only the parent's type in a URN.
@@ -188,7 +236,13 @@ describe("ProxyRoute under mocks", () => {
 
   it("writes the live fragment directly without requireDns", async () => {
     const route = new mod.ProxyRoute("plat-route", {
-      host, routesDir: "/srv/alacarte/routes", name: "platform-sso", hostnames: ["sso.example.org"], upstream: "http://keycloak:8080", publicIp: IP, requireDns: false,
+      host,
+      routesDir: "/srv/alacarte/routes",
+      name: "platform-sso",
+      hostnames: ["sso.example.org"],
+      upstream: "http://keycloak:8080",
+      publicIp: IP,
+      requireDns: false,
     });
     expect(await promiseOf(route.fragmentPath)).toBe("/srv/alacarte/routes/platform-sso.yml");
     await promiseOf(route.file.stdout);
@@ -198,6 +252,8 @@ describe("ProxyRoute under mocks", () => {
   });
 
   it("fails at construction on a bad hostname", () => {
-    expect(() => new mod.ProxyRoute("bad", { host, routesDir: "/r", name: "x", hostnames: ["not a host"], upstream: "http://x", publicIp: IP })).toThrow(/Invalid hostname/);
+    expect(
+      () => new mod.ProxyRoute("bad", { host, routesDir: "/r", name: "x", hostnames: ["not a host"], upstream: "http://x", publicIp: IP }),
+    ).toThrow(/Invalid hostname/);
   });
 });

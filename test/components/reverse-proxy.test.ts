@@ -55,7 +55,10 @@ describe("promoterCronCommands", () => {
     // A fake `crontab` keeping the table in a file, so the real scripts run.
     const root = mkdtempSync(join(tmpdir(), "alacarte-cron-"));
     const table = join(root, "table");
-    writeFileSync(join(root, "crontab"), `#!/bin/sh\nif [ "$1" = "-l" ]; then [ -f '${table}' ] && cat '${table}' || exit 1; else t=$(cat); printf '%s\\n' "$t" > '${table}'; fi\n`);
+    writeFileSync(
+      join(root, "crontab"),
+      `#!/bin/sh\nif [ "$1" = "-l" ]; then [ -f '${table}' ] && cat '${table}' || exit 1; else t=$(cat); printf '%s\\n' "$t" > '${table}'; fi\n`,
+    );
     chmodSync(join(root, "crontab"), 0o755);
     const sh = (script: string) => execFileSync("sh", ["-c", script], { env: { ...process.env, PATH: `${root}:${process.env.PATH}` } });
     const line =
@@ -94,7 +97,10 @@ describe("ReverseProxy under mocks", () => {
     expect(one("docker:index/remoteImage:RemoteImage").inputs.name).toBe("traefik:v3.6.25");
     const c = plain(one("docker:index/container:Container").inputs);
     expect(c.command).toEqual(traefikArgs({ acmeEmail: "ops@example.org" }));
-    expect(c.ports.map((p: any) => [p.internal, p.external])).toEqual([[80, 80], [443, 443]]);
+    expect(c.ports.map((p: any) => [p.internal, p.external])).toEqual([
+      [80, 80],
+      [443, 443],
+    ]);
     expect(c.volumes).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ hostPath: "/srv/alacarte/routes", containerPath: "/srv/alacarte/routes", readOnly: true }),
@@ -117,11 +123,17 @@ describe("ReverseProxy under mocks", () => {
     installMocks();
     const mod = await import("../../components/platform/reverse-proxy.js");
     const rec = optionsRecorder();
-    const proxy = new mod.ReverseProxy("rp", { host, acmeEmail: "ops@example.org", publicIp: "203.0.113.10" }, { transformations: [rec.transformation] });
+    const proxy = new mod.ReverseProxy(
+      "rp",
+      { host, acmeEmail: "ops@example.org", publicIp: "203.0.113.10" },
+      { transformations: [rec.transformation] },
+    );
     await promiseOf(proxy.containerName);
     await settle();
     const script = one("command:remote:Command", "rp-promoter-script-write");
-    expect(script.inputs.stdin).toBe(`#!/bin/sh\n${promoteAllRoutesScript({ routesDir: "/srv/alacarte/routes", publicIp: "203.0.113.10" })}\n`);
+    expect(script.inputs.stdin).toBe(
+      `#!/bin/sh\n${promoteAllRoutesScript({ routesDir: "/srv/alacarte/routes", publicIp: "203.0.113.10" })}\n`,
+    );
     expect(script.inputs.create).toContain("chmod 0750");
     const cron = one("command:remote:Command", "rp-promoter-cron");
     expect(cron.inputs.create).toBe(promoterCronCommands("/srv/alacarte/bin/promote-routes.sh", "/srv/alacarte/routes").create);

@@ -70,7 +70,10 @@ class FakeGarage {
           if (u.searchParams.get("globalAlias") === "site-acme" || u.searchParams.get("id") === "b1") return send(200, bucketInfo());
           return send(404, { code: "NoSuchBucket" });
         case "/v2/ListKeys":
-          return send(200, this.keys.map((k) => ({ id: k.id, name: k.name })));
+          return send(
+            200,
+            this.keys.map((k) => ({ id: k.id, name: k.name })),
+          );
         case "/v2/CreateKey": {
           const key = { id: `GK${this.keys.length}`, name: json.name, secret: `secret-${this.keys.length}` };
           this.keys.push(key);
@@ -138,9 +141,7 @@ describe("garageSiteScript against a fake Garage admin API", () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ accessKeyId: "GK1", secretAccessKey: "secret-1" });
     expect(garage.keys.map((k) => k.name)).toEqual(["site-acme-corp", "site-acme"]);
-    expect(garage.bucket.grants).toEqual([
-      { bucketId: "b1", accessKeyId: "GK1", permissions: { read: true, write: true, owner: false } },
-    ]);
+    expect(garage.bucket.grants).toEqual([{ bucketId: "b1", accessKeyId: "GK1", permissions: { read: true, write: true, owner: false } }]);
     expect(garage.bucket.quotas).toEqual({ maxSize: 5 * 2 ** 30, maxObjects: null });
     expect([...garage.bucket.globalAliases].sort()).toEqual(["acme.org", "site-acme", "www.acme.org"]);
   });

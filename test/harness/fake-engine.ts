@@ -32,8 +32,10 @@ export function checkPulumiVersion(): void {
   const pkg = path.join(path.dirname(require.resolve("@pulumi/pulumi")), "package.json");
   const version = (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string }).version;
   if (version !== PINNED_PULUMI_VERSION) {
-    throw new Error(`test/harness is pinned to @pulumi/pulumi ${PINNED_PULUMI_VERSION} but ${version} is installed (${pkg}): `
-      + "re-check cmd/run's flags and the language host's arguments (test/harness/README.md), then update PINNED_PULUMI_VERSION");
+    throw new Error(
+      `test/harness is pinned to @pulumi/pulumi ${PINNED_PULUMI_VERSION} but ${version} is installed (${pkg}): ` +
+        "re-check cmd/run's flags and the language host's arguments (test/harness/README.md), then update PINNED_PULUMI_VERSION",
+    );
   }
 }
 
@@ -174,9 +176,15 @@ export class FakeEngine {
         const inputs = plain(req.getObject());
         const timeouts = req.getCustomtimeouts();
         const r: RegisteredResource = {
-          type: req.getType(), name: req.getName(), urn: this.urnOf(req.getType(), req.getName(), parent),
-          parent: parent || null, custom: req.getCustom(), provider: req.getProvider() || null,
-          inputs, read: false, outputs: req.getCustom() ? previewOutputs(inputs) as Record<string, unknown> : {},
+          type: req.getType(),
+          name: req.getName(),
+          urn: this.urnOf(req.getType(), req.getName(), parent),
+          parent: parent || null,
+          custom: req.getCustom(),
+          provider: req.getProvider() || null,
+          inputs,
+          read: false,
+          outputs: req.getCustom() ? (previewOutputs(inputs) as Record<string, unknown>) : {},
           options: {
             protect: req.getProtect() ?? false,
             ignoreChanges: req.getIgnorechangesList(),
@@ -189,7 +197,9 @@ export class FakeEngine {
           dependencies: req.getDependenciesList(),
           propertyDependencies: {},
         };
-        req.getPropertydependenciesMap().forEach((deps, key) => { r.propertyDependencies[key] = deps.getUrnsList(); });
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+          r.propertyDependencies[key] = deps.getUrnsList();
+        });
         if (r.type === ROOT_STACK_TYPE && parent) return cb(failed(grpc.status.INVALID_ARGUMENT, "the root stack has a parent"));
         const problem = this.record(r);
         if (problem) {
@@ -198,21 +208,38 @@ export class FakeEngine {
         }
         // Preview: no id yet (providers get the unknown id), outputs are the checked inputs.
         const id = r.type.startsWith("pulumi:providers:") ? UNKNOWN : "";
-        cb(null, new resproto.RegisterResourceResponse().setUrn(r.urn).setId(r.custom ? id : "")
-          .setObject(struct(previewOutputs(r.inputs) as Record<string, unknown>)));
+        cb(
+          null,
+          new resproto.RegisterResourceResponse()
+            .setUrn(r.urn)
+            .setId(r.custom ? id : "")
+            .setObject(struct(previewOutputs(r.inputs) as Record<string, unknown>)),
+        );
       },
       readResource: (call, cb) => {
         const req = call.request;
         const parent = req.getParent();
         const r: RegisteredResource = {
-          type: req.getType(), name: req.getName(), urn: this.urnOf(req.getType(), req.getName(), parent),
-          parent: parent || null, custom: true, provider: req.getProvider() || null,
-          inputs: plain(req.getProperties()), read: true, outputs: {},
+          type: req.getType(),
+          name: req.getName(),
+          urn: this.urnOf(req.getType(), req.getName(), parent),
+          parent: parent || null,
+          custom: true,
+          provider: req.getProvider() || null,
+          inputs: plain(req.getProperties()),
+          read: true,
+          outputs: {},
           options: {
-            protect: false, ignoreChanges: [], deleteBeforeReplace: false, deleteBeforeReplaceDefined: false,
-            additionalSecretOutputs: req.getAdditionalsecretoutputsList(), aliases: [], customTimeouts: null,
+            protect: false,
+            ignoreChanges: [],
+            deleteBeforeReplace: false,
+            deleteBeforeReplaceDefined: false,
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            aliases: [],
+            customTimeouts: null,
           },
-          dependencies: req.getDependenciesList(), propertyDependencies: {},
+          dependencies: req.getDependenciesList(),
+          propertyDependencies: {},
         };
         if (r.type !== "pulumi:pulumi:StackReference") {
           const message = `the fake engine cannot read ${r.type} ${r.name}: only StackReference is known`;
@@ -227,7 +254,9 @@ export class FakeEngine {
           return cb(failed(grpc.status.NOT_FOUND, problem));
         }
         // The builtin provider's Read (pkg/resource/deploy/builtins.go): outputs with their secrets, and their names.
-        const secretOutputNames = Object.entries(outputs!).filter(([, v]) => (v as Record<string, unknown> | null)?.[SIG] === SECRET_SIG).map(([k]) => k);
+        const secretOutputNames = Object.entries(outputs!)
+          .filter(([, v]) => (v as Record<string, unknown> | null)?.[SIG] === SECRET_SIG)
+          .map(([k]) => k);
         r.outputs = { name: stackName, outputs: outputs!, secretOutputNames };
         cb(null, new resproto.ReadResourceResponse().setUrn(r.urn).setProperties(struct(r.outputs)));
       },
@@ -253,8 +282,10 @@ export class FakeEngine {
         cb(null, new resproto.RegisterPackageResponse().setRef(`${call.request.getName()}@${call.request.getVersion()}`));
       },
       getDeploymentInfo: (_call, cb) => cb(failed(grpc.status.UNIMPLEMENTED, "getDeploymentInfo is not implemented by the fake engine")),
-      registerStackTransform: (_call, cb) => cb(failed(grpc.status.UNIMPLEMENTED, "stack transforms are not implemented by the fake engine")),
-      registerStackInvokeTransform: (_call, cb) => cb(failed(grpc.status.UNIMPLEMENTED, "invoke transforms are not implemented by the fake engine")),
+      registerStackTransform: (_call, cb) =>
+        cb(failed(grpc.status.UNIMPLEMENTED, "stack transforms are not implemented by the fake engine")),
+      registerStackInvokeTransform: (_call, cb) =>
+        cb(failed(grpc.status.UNIMPLEMENTED, "invoke transforms are not implemented by the fake engine")),
       registerResourceHook: (_call, cb) => cb(failed(grpc.status.UNIMPLEMENTED, "resource hooks are not implemented by the fake engine")),
       registerErrorHook: (_call, cb) => cb(failed(grpc.status.UNIMPLEMENTED, "error hooks are not implemented by the fake engine")),
       signalAndWaitForShutdown: (_call, cb) => cb(null, new emptyproto.Empty()),
@@ -274,14 +305,18 @@ export class FakeEngine {
       requirePulumiVersion: (_call, cb) => cb(null, new engineproto.RequirePulumiVersionResponse()),
     };
     // A bug of the fake engine itself surfaces as an INTERNAL error naming the method, not "Unknown error".
-    const guarded = Object.fromEntries(Object.entries(monitor).map(([method, handler]) => [method,
-      (call: unknown, cb: (err: grpcTypes.ServiceError | null) => void) => {
-        try {
-          (handler as (c: unknown, k: unknown) => void)(call, cb);
-        } catch (e) {
-          cb(failed(grpc.status.INTERNAL, `fake engine ${method}: ${e instanceof Error ? e.stack : String(e)}`));
-        }
-      }])) as unknown as resrpc.IResourceMonitorServer;
+    const guarded = Object.fromEntries(
+      Object.entries(monitor).map(([method, handler]) => [
+        method,
+        (call: unknown, cb: (err: grpcTypes.ServiceError | null) => void) => {
+          try {
+            (handler as (c: unknown, k: unknown) => void)(call, cb);
+          } catch (e) {
+            cb(failed(grpc.status.INTERNAL, `fake engine ${method}: ${e instanceof Error ? e.stack : String(e)}`));
+          }
+        },
+      ]),
+    ) as unknown as resrpc.IResourceMonitorServer;
     this.server.addService(resrpc.ResourceMonitorService, guarded);
     this.server.addService(enginerpc.EngineService, engine);
     const port = await new Promise<number>((resolve, reject) => {

@@ -76,7 +76,11 @@ function wrap<T>(fn: (cb: (err: grpcTypes.ServiceError | null, res: T) => void) 
 export class PolicyPackProcess {
   stderr = "";
   stdout = "";
-  private constructor(private readonly child: ChildProcess, readonly client: analyzerrpc.AnalyzerClient, readonly ms: number) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly client: analyzerrpc.AnalyzerClient,
+    readonly ms: number,
+  ) {}
 
   /**
    * `node <run-policy-pack resolved from the pack> [nodeargs] <engine> <packDir>`, cwd = the pack,
@@ -97,7 +101,7 @@ export class PolicyPackProcess {
     const args = [runPath, ...splitShell((opts.nodeargs as string | undefined) ?? ""), options.engineAddress, options.packDir];
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_")));
     const env: Record<string, string> = {
-      ...inherited as Record<string, string>,
+      ...(inherited as Record<string, string>),
       PULUMI_NODEJS_ORGANIZATION: options.organization ?? "organization",
       PULUMI_NODEJS_PROJECT: options.project,
       PULUMI_NODEJS_STACK: options.stack,
@@ -109,27 +113,43 @@ export class PolicyPackProcess {
     const child = spawn(process.execPath, args, { cwd: options.packDir, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`the policy pack printed no port in 60 s\n${stderr}`)); }, 60_000);
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`the policy pack printed no port in 60 s\n${stderr}`));
+      }, 60_000);
       child.stdout!.on("data", (d: Buffer) => {
         stdout += d.toString();
         const m = /^(\d+)\s*$/m.exec(stdout);
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
       });
       child.on("exit", (code) => {
         clearTimeout(timer);
-        reject(new Error(`the policy pack exited with code ${code} before serving\n${(stderr || stdout).replace(/\x1b\[[0-9;]*m/g, "").trim()}`));
+        reject(
+          new Error(`the policy pack exited with code ${code} before serving\n${(stderr || stdout).replace(/\x1b\[[0-9;]*m/g, "").trim()}`),
+        );
       });
     });
     const client = new analyzerrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const pack = new PolicyPackProcess(child, client, Date.now() - started);
     pack.stdout = stdout;
-    child.stdout!.on("data", (d: Buffer) => { pack.stdout += d.toString(); });
-    child.stderr!.on("data", (d: Buffer) => { pack.stderr += d.toString(); });
+    child.stdout!.on("data", (d: Buffer) => {
+      pack.stdout += d.toString();
+    });
+    child.stderr!.on("data", (d: Buffer) => {
+      pack.stderr += d.toString();
+    });
     // NewPolicyAnalyzer: ConfigureStack right after the start.
     const req = new analyzerproto.AnalyzerStackConfigureRequest()
-      .setStack(options.stack).setProject(options.project).setOrganization(options.organization ?? "organization")
+      .setStack(options.stack)
+      .setProject(options.project)
+      .setOrganization(options.organization ?? "organization")
       .setDryRun(options.dryRun ?? true);
     for (const [k, v] of Object.entries(options.config ?? {})) req.getConfigMap().set(k, v);
     await wrap<analyzerproto.AnalyzerStackConfigureResponse>((cb) => client.configureStack(req, cb));
@@ -144,8 +164,12 @@ export class PolicyPackProcess {
       policies: info.getPoliciesList().map((p) => {
         const schema = p.getConfigschema();
         return {
-          name: p.getName(), description: p.getDescription(), level: LEVELS[p.getEnforcementlevel()] ?? "advisory",
-          configSchema: schema ? { properties: (schema.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>, required: schema.getRequiredList() } : null,
+          name: p.getName(),
+          description: p.getDescription(),
+          level: LEVELS[p.getEnforcementlevel()] ?? "advisory",
+          configSchema: schema
+            ? { properties: (schema.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>, required: schema.getRequiredList() }
+            : null,
         };
       }),
     };
@@ -162,12 +186,19 @@ export class PolicyPackProcess {
       const own = config[p.name];
       const given = typeof own === "string" ? { enforcementLevel: own } : ((own ?? {}) as Record<string, unknown>);
       const { enforcementLevel, ...props } = given as { enforcementLevel?: Level };
-      const defaults = Object.fromEntries(Object.entries(p.configSchema?.properties ?? {})
-        .filter(([, s]) => s && typeof s === "object" && "default" in s)
-        .map(([k, s]) => [k, (s as { default: unknown }).default]));
-      req.getPolicyconfigMap().set(p.name, new analyzerproto.PolicyConfig()
-        .setEnforcementlevel(LEVEL_CODES[enforcementLevel ?? all ?? p.level])
-        .setProperties(structproto.Struct.fromJavaScript({ ...defaults, ...props } as Record<string, structproto.JavaScriptValue>)));
+      const defaults = Object.fromEntries(
+        Object.entries(p.configSchema?.properties ?? {})
+          .filter(([, s]) => s && typeof s === "object" && "default" in s)
+          .map(([k, s]) => [k, (s as { default: unknown }).default]),
+      );
+      req
+        .getPolicyconfigMap()
+        .set(
+          p.name,
+          new analyzerproto.PolicyConfig()
+            .setEnforcementlevel(LEVEL_CODES[enforcementLevel ?? all ?? p.level])
+            .setProperties(structproto.Struct.fromJavaScript({ ...defaults, ...props } as Record<string, structproto.JavaScriptValue>)),
+        );
     }
     await wrap<emptyproto.Empty>((cb) => this.client.configure(req, cb));
   }
@@ -175,23 +206,33 @@ export class PolicyPackProcess {
   /** What the engine does during a preview: Analyze each registration (inputs), then AnalyzeStack (outputs). */
   async analyze(resources: readonly RegisteredResource[]): Promise<Diagnostic[]> {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const props = (v: Record<string, unknown>) => structproto.Struct.fromJavaScript(stripInternal(v) as Record<string, structproto.JavaScriptValue>);
+    const props = (v: Record<string, unknown>) =>
+      structproto.Struct.fromJavaScript(stripInternal(v) as Record<string, structproto.JavaScriptValue>);
     const options = (r: RegisteredResource) => {
       const o = new analyzerproto.AnalyzerResourceOptions()
-        .setProtect(r.options.protect).setIgnorechangesList(r.options.ignoreChanges)
-        .setDeletebeforereplace(r.options.deleteBeforeReplace).setDeletebeforereplacedefined(r.options.deleteBeforeReplaceDefined)
-        .setAdditionalsecretoutputsList(r.options.additionalSecretOutputs).setAliasesList(r.options.aliases).setParent(r.parent ?? "");
+        .setProtect(r.options.protect)
+        .setIgnorechangesList(r.options.ignoreChanges)
+        .setDeletebeforereplace(r.options.deleteBeforeReplace)
+        .setDeletebeforereplacedefined(r.options.deleteBeforeReplaceDefined)
+        .setAdditionalsecretoutputsList(r.options.additionalSecretOutputs)
+        .setAliasesList(r.options.aliases)
+        .setParent(r.parent ?? "");
       if (r.options.customTimeouts) {
         const seconds = (d: string) => durationSeconds(d);
-        o.setCustomtimeouts(new analyzerproto.AnalyzerResourceOptions.CustomTimeouts()
-          .setCreate(seconds(r.options.customTimeouts.create)).setUpdate(seconds(r.options.customTimeouts.update))
-          .setDelete(seconds(r.options.customTimeouts.delete)));
+        o.setCustomtimeouts(
+          new analyzerproto.AnalyzerResourceOptions.CustomTimeouts()
+            .setCreate(seconds(r.options.customTimeouts.create))
+            .setUpdate(seconds(r.options.customTimeouts.update))
+            .setDelete(seconds(r.options.customTimeouts.delete)),
+        );
       }
       return o;
     };
     const provider = (r: RegisteredResource, which: "inputs" | "outputs") => {
       const p = r.provider ? byUrn.get(r.provider.slice(0, r.provider.lastIndexOf("::"))) : undefined;
-      return p ? new analyzerproto.AnalyzerProviderResource().setType(p.type).setUrn(p.urn).setName(p.name).setProperties(props(p[which])) : undefined;
+      return p
+        ? new analyzerproto.AnalyzerProviderResource().setType(p.type).setUrn(p.urn).setName(p.name).setProperties(props(p[which]))
+        : undefined;
     };
     const diagnostics: Diagnostic[] = [];
     const collect = (res: analyzerproto.AnalyzeResponse, fallbackUrn: string | null) => {
@@ -199,29 +240,44 @@ export class PolicyPackProcess {
         const wire = d.getMessage();
         const prefix = `${d.getDescription()}\n`;
         diagnostics.push({
-          policy: d.getPolicyname(), level: LEVELS[d.getEnforcementlevel()] ?? "advisory", urn: d.getUrn() || fallbackUrn,
-          message: d.getDescription() && wire.startsWith(prefix) ? wire.slice(prefix.length) : wire, wireMessage: wire,
+          policy: d.getPolicyname(),
+          level: LEVELS[d.getEnforcementlevel()] ?? "advisory",
+          urn: d.getUrn() || fallbackUrn,
+          message: d.getDescription() && wire.startsWith(prefix) ? wire.slice(prefix.length) : wire,
+          wireMessage: wire,
         });
       }
     };
     // The engine analyzes the stack's own registrations (reads included), in registration order.
     for (const r of resources) {
-      const req = new analyzerproto.AnalyzeRequest().setUrn(r.urn).setType(r.type).setName(r.name)
-        .setProperties(props(r.read ? r.outputs : r.inputs)).setOptions(options(r));
+      const req = new analyzerproto.AnalyzeRequest()
+        .setUrn(r.urn)
+        .setType(r.type)
+        .setName(r.name)
+        .setProperties(props(r.read ? r.outputs : r.inputs))
+        .setOptions(options(r));
       const p = provider(r, "inputs");
       if (p) req.setProvider(p);
       collect(await wrap<analyzerproto.AnalyzeResponse>((cb) => this.client.analyze(req, cb)), r.urn);
     }
-    const stackReq = new analyzerproto.AnalyzeStackRequest().setResourcesList(resources.map((r) => {
-      const a = new analyzerproto.AnalyzerResource().setUrn(r.urn).setType(r.type).setName(r.name)
-        .setProperties(props(r.outputs)).setOptions(options(r)).setParent(r.parent ?? "").setDependenciesList(r.dependencies);
-      for (const [k, urns] of Object.entries(r.propertyDependencies)) {
-        a.getPropertydependenciesMap().set(k, new analyzerproto.AnalyzerPropertyDependencies().setUrnsList(urns));
-      }
-      const p = provider(r, "outputs");
-      if (p) a.setProvider(p);
-      return a;
-    }));
+    const stackReq = new analyzerproto.AnalyzeStackRequest().setResourcesList(
+      resources.map((r) => {
+        const a = new analyzerproto.AnalyzerResource()
+          .setUrn(r.urn)
+          .setType(r.type)
+          .setName(r.name)
+          .setProperties(props(r.outputs))
+          .setOptions(options(r))
+          .setParent(r.parent ?? "")
+          .setDependenciesList(r.dependencies);
+        for (const [k, urns] of Object.entries(r.propertyDependencies)) {
+          a.getPropertydependenciesMap().set(k, new analyzerproto.AnalyzerPropertyDependencies().setUrnsList(urns));
+        }
+        const p = provider(r, "outputs");
+        if (p) a.setProvider(p);
+        return a;
+      }),
+    );
     collect(await wrap<analyzerproto.AnalyzeResponse>((cb) => this.client.analyzeStack(stackReq, cb)), null);
     return diagnostics;
   }

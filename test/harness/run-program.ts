@@ -43,10 +43,20 @@ export function splitShell(s: string): string[] {
       if (c === quote) quote = null;
       else if (c === "\\" && quote === '"' && i + 1 < s.length) cur += s[++i];
       else cur += c;
-    } else if (c === "'" || c === '"') { quote = c; has = true; }
-    else if (c === "\\" && i + 1 < s.length) { cur += s[++i]; has = true; }
-    else if (/\s/.test(c)) { if (has) out.push(cur); cur = ""; has = false; }
-    else { cur += c; has = true; }
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      has = true;
+    } else if (c === "\\" && i + 1 < s.length) {
+      cur += s[++i];
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has) out.push(cur);
+      cur = "";
+      has = false;
+    } else {
+      cur += c;
+      has = true;
+    }
   }
   if (quote) throw new Error(`nodeargs: unterminated quote in ${JSON.stringify(s)}`);
   if (has) out.push(cur);
@@ -68,7 +78,8 @@ export function stackConfig(root: string, project: ProjectFile, stack: string): 
   const settings = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(settings?.config ?? {})) {
-    if (value && typeof value === "object" && "secure" in value) throw new Error(`${file}: ${key} is a secure value; the harness passes plaintext only`);
+    if (value && typeof value === "object" && "secure" in value)
+      throw new Error(`${file}: ${key} is a secure value; the harness passes plaintext only`);
     const [ns, ...rest] = key.includes(":") ? key.split(":") : [project.name, key];
     out[`${ns}:config:${rest.join(":")}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
@@ -77,7 +88,12 @@ export function stackConfig(root: string, project: ProjectFile, stack: string): 
 
 /** The node command line and environment of one program run (execRuntime + constructArguments). */
 export function launchPlan(options: {
-  root: string; stack: string; monitor: string; engine: string; dryRun: boolean; organization?: string;
+  root: string;
+  stack: string;
+  monitor: string;
+  engine: string;
+  dryRun: boolean;
+  organization?: string;
 }): LaunchPlan {
   const { root } = options;
   const project = readProject(root);
@@ -94,7 +110,10 @@ export function launchPlan(options: {
   if (project.main) {
     const main = path.resolve(root, project.main);
     if (fs.statSync(main).isDirectory()) programDir = main;
-    else { programDir = path.dirname(main); entryPoint = path.basename(main); }
+    else {
+      programDir = path.dirname(main);
+      entryPoint = path.basename(main);
+    }
   }
   // locateModule: `require.resolve` run from the program directory.
   const runPath = createRequire(path.join(programDir, "noop.js")).resolve("@pulumi/pulumi/cmd/run");
@@ -162,14 +181,25 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   const plan = launchPlan({ root: options.root, stack: options.stack, monitor: address, engine: address, dryRun: options.dryRun ?? true });
   // The CLI's own PULUMI_* settings never reach a program run from a test.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_")));
-  const child = spawn(process.execPath, plan.args, { cwd: plan.cwd, env: { ...inherited, ...plan.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, plan.args, {
+    cwd: plan.cwd,
+    env: { ...inherited, ...plan.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
   const timeoutMs = options.timeoutMs ?? 240_000;
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
   const exitCode = await new Promise<number | null>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => resolve(code));
@@ -187,8 +217,17 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     error = `${options.stack}: ${engine.engineErrors.join("\n")}`;
   }
   return {
-    stack: options.stack, exitCode, resources: engine.resources, logs: engine.logs, outputs: engine.stackOutputs,
-    stdout, stderr, engineErrors: engine.engineErrors, error, features: engine.features, ms: Date.now() - started,
+    stack: options.stack,
+    exitCode,
+    resources: engine.resources,
+    logs: engine.logs,
+    outputs: engine.stackOutputs,
+    stdout,
+    stderr,
+    engineErrors: engine.engineErrors,
+    error,
+    features: engine.features,
+    ms: Date.now() - started,
   };
 }
 

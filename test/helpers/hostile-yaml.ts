@@ -23,7 +23,7 @@ export function hostileYaml(valid: string) {
     nestedBlockSequencesOnOneLine: () => `${"- ".repeat(10_000)}x\n`,
     nestedBlockMappings: (depth: number) => `${Array.from({ length: depth }, (_, i) => `${" ".repeat(i)}a:`).join("\n")} 1\n`,
     deepUnderField: () => valid.replace("apps: [forms", `apps: ${"[".repeat(5_000)}[forms`),
-    hugeFile: () => valid + (`# ${"x".repeat(78)}\n`).repeat(13_200),
+    hugeFile: () => valid + `# ${"x".repeat(78)}\n`.repeat(13_200),
     duplicateKeys: () => valid.replace("type: collective", "type: collective\ntype: individual"),
     customTag: () => valid.replace("name: Les Amis du Vélo", "name: !foo bar"),
     twoDocuments: () => `---\n${valid}---\n${valid}`,

@@ -101,7 +101,12 @@ export function reset(): void {
 
 /** Resolves an output's value (undefined when unknown during a preview). */
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((value) => { resolve(value); return value; }));
+  return new Promise((resolve) =>
+    output.apply((value) => {
+      resolve(value);
+      return value;
+    }),
+  );
 }
 
 /** Whether an output is marked secret. */

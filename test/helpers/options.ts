@@ -12,7 +12,11 @@ export interface RecordedOptions {
  * A transformation to pass in a component's `transformations` option: every descendant registers
  * through it, so a test can check `parent`, `protect`, `retainOnDelete`, `additionalSecretOutputs`.
  */
-export function optionsRecorder(): { transformation: pulumi.ResourceTransformation; seen: RecordedOptions[]; get(name: string): RecordedOptions } {
+export function optionsRecorder(): {
+  transformation: pulumi.ResourceTransformation;
+  seen: RecordedOptions[];
+  get(name: string): RecordedOptions;
+} {
   const seen: RecordedOptions[] = [];
   return {
     seen,
@@ -33,7 +37,9 @@ export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** Whether a recorded input value arrived as a secret. */
 export function isSecretInput(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+  return (
+    typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270"
+  );
 }
 
 /** A recorded input with every secret wrapper removed (to compare values). */

@@ -12,14 +12,35 @@ export function platformReference(config: Readonly<PlatformConfig>): PlatformRef
   const on = (role: keyof PlatformConfig["placement"]) => hosts[config.placement[role]]!;
   return {
     platform: {
-      environment: "prod", baseDomain: config.baseDomain, publicIp: config.publicIp, hosts,
+      environment: "prod",
+      baseDomain: config.baseDomain,
+      publicIp: config.publicIp,
+      hosts,
       proxy: { host: on("proxy"), network: "proxy", routesDir: "/srv/alacarte/routes" },
-      keycloak: { url: `https://sso.${config.baseDomain}`, realm: "alacarte", tenantsGroupId: "tenants-id", adminClientId: "alacarte-admin" },
-      objectStorage: { host: on("storage"), endpoint: `https://s3.${config.baseDomain}`, region: "garage", webUpstream: "http://garage:3902" },
-      mail: { host: on("mail"), hostname: `mail.${config.baseDomain}`, fragmentsDir: "/srv/alacarte/mail/fragments", sharedDomains: [...config.sharedMailDomains] },
+      keycloak: {
+        url: `https://sso.${config.baseDomain}`,
+        realm: "alacarte",
+        tenantsGroupId: "tenants-id",
+        adminClientId: "alacarte-admin",
+      },
+      objectStorage: {
+        host: on("storage"),
+        endpoint: `https://s3.${config.baseDomain}`,
+        region: "garage",
+        webUpstream: "http://garage:3902",
+      },
+      mail: {
+        host: on("mail"),
+        hostname: `mail.${config.baseDomain}`,
+        fragmentsDir: "/srv/alacarte/mail/fragments",
+        sharedDomains: [...config.sharedMailDomains],
+      },
     },
     platformSecrets: {
-      keycloakAdminClientSecret: "kc-secret", objectStorageAccessKeyId: "GKplatform", objectStorageSecretAccessKey: "s3-secret", objectStorageAdminToken: "admin-token",
+      keycloakAdminClientSecret: "kc-secret",
+      objectStorageAccessKeyId: "GKplatform",
+      objectStorageSecretAccessKey: "s3-secret",
+      objectStorageAdminToken: "admin-token",
     },
   } as PlatformReference;
 }

@@ -27,9 +27,16 @@ describe("TenantContext", () => {
     mod = await import("../../infra/program/tenant-context.js");
   });
 
-  const context = () => new mod.TenantContext({
-    env: "prod", slug: "9-vies", config, plan, hosts, platform: pulumi.output(platform), secrets: pulumi.secret(secrets),
-  });
+  const context = () =>
+    new mod.TenantContext({
+      env: "prod",
+      slug: "9-vies",
+      config,
+      plan,
+      hosts,
+      platform: pulumi.output(platform),
+      secrets: pulumi.secret(secrets),
+    });
 
   it("makes the Keycloak provider and the identity, and nothing an offer has not asked for", async () => {
     mocks.reset();
@@ -38,7 +45,12 @@ describe("TenantContext", () => {
     const types = [...new Set(mocks.resources().map((r) => r.type))];
     expect(types).toContain("pulumi:providers:keycloak");
     expect(types).toContain("alacarte:tenant:Identity");
-    for (const absent of ["pulumi:providers:docker", "pulumi:providers:aws", "docker:index/network:Network", "alacarte:block:DatabaseServer"]) {
+    for (const absent of [
+      "pulumi:providers:docker",
+      "pulumi:providers:aws",
+      "docker:index/network:Network",
+      "alacarte:block:DatabaseServer",
+    ]) {
       expect(types).not.toContain(absent);
     }
   });
@@ -47,7 +59,11 @@ describe("TenantContext", () => {
     mocks.reset();
     const ctx = context();
     const parent = new pulumi.ComponentResource("test:offer:Fake", "fake");
-    const dbs = [ctx.database("wordpress", "mariadb", parent), ctx.database("nextcloud", "postgres", parent), ctx.database("listmonk", "postgres", parent)];
+    const dbs = [
+      ctx.database("wordpress", "mariadb", parent),
+      ctx.database("nextcloud", "postgres", parent),
+      ctx.database("listmonk", "postgres", parent),
+    ];
     expect(ctx.databaseServer("postgres")).toBe(ctx.databaseServer("postgres"));
     expect(await mocks.promiseOf(dbs[1]!.database)).toBe("t_9_vies_nextcloud");
     expect(await mocks.promiseOf(dbs[0]!.hostname)).toBe("9-vies-mariadb-server");
@@ -57,7 +73,12 @@ describe("TenantContext", () => {
     expect(mocks.byType("pulumi:providers:docker")).toHaveLength(1);
     expect(mocks.one("pulumi:providers:docker").inputs.host).toBe(`ssh://deploy@${config.hosts[config.placement.apps]!.address}`);
     expect(mocks.one("docker:index/network:Network").inputs).toMatchObject({ name: "9-vies-network", driver: "bridge" });
-    expect(mocks.byType("alacarte:block:DatabaseServer").map((r) => r.name).sort()).toEqual(["9-vies-mariadb", "9-vies-postgres"]);
+    expect(
+      mocks
+        .byType("alacarte:block:DatabaseServer")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["9-vies-mariadb", "9-vies-postgres"]);
     for (const server of ["9-vies-mariadb-server-container", "9-vies-postgres-server-container"]) {
       const container = mocks.one("docker:index/container:Container", server);
       // The tenant's network only: never the proxy's, never another tenant's.
@@ -65,7 +86,11 @@ describe("TenantContext", () => {
       expect(isSecretInput(container.inputs.envs)).toBe(true);
     }
     const creates = mocks.byType("command:remote:Command").filter((c) => c.name.endsWith("-db-create"));
-    expect(creates.map((c) => c.name).sort()).toEqual(["9-vies-listmonk-db-create", "9-vies-nextcloud-db-create", "9-vies-wordpress-db-create"]);
+    expect(creates.map((c) => c.name).sort()).toEqual([
+      "9-vies-listmonk-db-create",
+      "9-vies-nextcloud-db-create",
+      "9-vies-wordpress-db-create",
+    ]);
     for (const c of creates) {
       expect(isSecretInput(c.inputs.stdin)).toBe(true);
       expect(plain(c.inputs.connection).host).toBe(config.hosts[config.placement.apps]!.address);
@@ -73,7 +98,11 @@ describe("TenantContext", () => {
       expect(String(plain(c.inputs.create))).not.toContain(String(plain(c.inputs.stdin)).trim());
     }
     expect(mocks.one("alacarte:block:Database", "9-vies-nextcloud-db").inputs.hostData).toEqual({
-      kind: "database", engine: "postgres", name: "t_9_vies_nextcloud", protect: true, backup: "server-dump",
+      kind: "database",
+      engine: "postgres",
+      name: "t_9_vies_nextcloud",
+      protect: true,
+      backup: "server-dump",
     });
   });
 
@@ -81,8 +110,13 @@ describe("TenantContext", () => {
     const ctx = context();
     expect(await mocks.promiseOf(ctx.proxyNetwork)).toBe("proxy");
     const apart = new mod.TenantContext({
-      env: "prod", slug: "9-vies", config: { ...config, placement: { ...config.placement, apps: "h2" } }, plan, hosts,
-      platform: pulumi.output(platform), secrets: pulumi.secret(secrets),
+      env: "prod",
+      slug: "9-vies",
+      config: { ...config, placement: { ...config.placement, apps: "h2" } },
+      plan,
+      hosts,
+      platform: pulumi.output(platform),
+      secrets: pulumi.secret(secrets),
     });
     expect(() => apart.proxyNetwork).toThrow(/placement.apps \(h2\) must be the proxy's host \(h1\)/);
   });
