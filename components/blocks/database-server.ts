@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { HostConnection } from "../platform/outputs";
 import { ContainerService } from "./container-service";
-import { DATABASE_IMAGES, DATABASE_PORTS, DEFAULT_DATABASE_LIMITS, type DatabaseEngine } from "./database";
+import { DATABASE_IMAGES, DATABASE_PORTS, type DatabaseEngine, databaseServerContainer } from "./database";
 
 export const DATABASE_SERVER_TYPE = "alacarte:block:DatabaseServer";
 
@@ -99,19 +99,14 @@ export class DatabaseServer extends pulumi.ComponentResource {
     this.adminPassword = pulumi.secret(password.result);
     this.server = new ContainerService(
       `${name}-server`,
-      {
-        image: spec.image,
+      databaseServerContainer(args.engine, spec, {
         host: args.host,
-        command: spec.command,
-        env: spec.env,
-        secretEnv: { [spec.adminPasswordEnv]: this.adminPassword },
-        volumes: [{ name: "data", containerPath: spec.dataPath, sizeGb: args.sizeGb, backup: true }],
         networks: args.networks,
-        healthCheck: { test: spec.healthCheck, intervalSeconds: 10, retries: 5 },
-        limits: args.limits ?? { ...DEFAULT_DATABASE_LIMITS },
-        labels: { "alacarte.database": args.engine },
+        sizeGb: args.sizeGb,
+        limits: args.limits,
+        secretEnv: { [spec.adminPasswordEnv]: this.adminPassword },
         protect: args.protect ?? true,
-      },
+      }),
       { parent: this },
     );
     this.ref = {

@@ -190,76 +190,80 @@ export class Database extends pulumi.ComponentResource {
     this.username = pulumi.output(args.name);
 
     if ("existing" in args.server) {
-      assertDatabaseName(args.name);
       const server = args.server.existing;
-      if (server.engine !== args.engine)
-        throw new Error(`Database "${name}": a ${args.engine} database cannot live on a ${server.engine} server`);
-      const script = pulumi.output(server.containerName).apply((c) => createDatabaseScript(args.engine, c, args.name));
-      new command.remote.Command(
-        `${name}-create`,
-        {
-          connection: hostConnection(server.host),
-          create: script,
-          update: script,
-          // Nothing on delete: a database is never dropped by a deployment (docs/architecture.md).
-          stdin: pulumi.secret(pulumi.interpolate`${this.password}\n`),
-          addPreviousOutputInEnv: false,
-          logging: "stderr",
-        },
-        { parent: this, protect, retainOnDelete: true, additionalSecretOutputs: ["stdin"] },
-      );
+      this.addTo(name, args, server, protect);
       this.hostname = pulumi.output(server.containerName);
       this.port = pulumi.output(server.port);
-      this.registerOutputs({
-        hostname: this.hostname,
-        port: this.port,
-        database: this.database,
-        username: this.username,
-        password: this.password,
-        hostData,
+    } else {
+      const own = args.server.args;
+      const spec = databaseServerSpec(args.engine, args.name);
+      const passwords: Record<"user" | "root", pulumi.Output<string>> = { user: this.password, root: this.password };
+      if (Object.values(spec.secretEnv).includes("root")) {
+        const root = new random.RandomPassword(`${name}-root-password`, { length: 32, special: false }, { parent: this });
+        passwords.root = pulumi.secret(root.result);
+        this.rootPassword = passwords.root;
+      }
+      const secretEnv = Object.fromEntries(Object.entries(spec.secretEnv).map(([k, which]) => [k, passwords[which]]));
+      this.server = new ContainerService(`${name}-server`, databaseServerContainer(args.engine, spec, { ...own, secretEnv, protect }), {
+        parent: this,
       });
-      return;
+      this.hostname = this.server.containerName;
+      this.port = pulumi.output(spec.port);
     }
-
-    const own = args.server.args;
-    const spec = databaseServerSpec(args.engine, args.name);
-    const passwords: Record<"user" | "root", pulumi.Output<string>> = {
-      user: this.password,
-      root: this.password, // replaced below when the engine has a root account
-    };
-    if (Object.values(spec.secretEnv).includes("root")) {
-      const root = new random.RandomPassword(`${name}-root-password`, { length: 32, special: false }, { parent: this });
-      passwords.root = pulumi.secret(root.result);
-      this.rootPassword = passwords.root;
-    }
-
-    this.server = new ContainerService(
-      `${name}-server`,
-      {
-        image: spec.image,
-        host: own.host,
-        command: spec.command,
-        env: spec.env,
-        secretEnv: Object.fromEntries(Object.entries(spec.secretEnv).map(([k, which]) => [k, passwords[which]])),
-        volumes: [{ name: "data", containerPath: spec.dataPath, sizeGb: own.sizeGb, backup: true }],
-        networks: own.networks,
-        healthCheck: { test: spec.healthCheck, intervalSeconds: 10, retries: 5 },
-        limits: own.limits ?? { ...DEFAULT_DATABASE_LIMITS },
-        labels: { "alacarte.database": args.engine },
-        protect,
-        transform: own.transform,
-      },
-      { parent: this },
-    );
-
-    this.hostname = this.server.containerName;
-    this.port = pulumi.output(spec.port);
     this.registerOutputs({
       hostname: this.hostname,
       port: this.port,
       database: this.database,
       username: this.username,
       password: this.password,
+      ...(hostData ? { hostData } : {}),
     });
   }
+
+  /** The command that adds the database and its user to an existing server (createDatabaseScript). */
+  private addTo(name: string, args: DatabaseArgs, server: DatabaseServerRef, protect: boolean): void {
+    assertDatabaseName(args.name);
+    if (server.engine !== args.engine)
+      throw new Error(`Database "${name}": a ${args.engine} database cannot live on a ${server.engine} server`);
+    const script = pulumi.output(server.containerName).apply((c) => createDatabaseScript(args.engine, c, args.name));
+    new command.remote.Command(
+      `${name}-create`,
+      {
+        connection: hostConnection(server.host),
+        create: script,
+        update: script,
+        // Nothing on delete: a database is never dropped by a deployment (docs/architecture.md).
+        stdin: pulumi.secret(pulumi.interpolate`${this.password}\n`),
+        addPreviousOutputInEnv: false,
+        logging: "stderr",
+      },
+      { parent: this, protect, retainOnDelete: true, additionalSecretOutputs: ["stdin"] },
+    );
+  }
+}
+
+/**
+ * Pure: the container of a database server, for {@link Database}'s own server and for
+ * {@link DatabaseServer}: the engine's image and settings, its data volume (backed up), its health
+ * check, its limits and the `alacarte.database` label.
+ */
+export function databaseServerContainer(
+  engine: DatabaseEngine,
+  spec: Pick<DatabaseServerSpec, "image" | "command" | "env" | "dataPath" | "healthCheck">,
+  args: OwnServerArgs & { secretEnv: Record<string, pulumi.Input<string>>; protect: boolean },
+): ContainerServiceArgs {
+  return {
+    image: spec.image,
+    host: args.host,
+    command: spec.command,
+    env: spec.env,
+    secretEnv: args.secretEnv,
+    volumes: [{ name: "data", containerPath: spec.dataPath, sizeGb: args.sizeGb, backup: true }],
+    networks: args.networks,
+    healthCheck: { test: spec.healthCheck, intervalSeconds: 10, retries: 5 },
+    limits: args.limits ?? { ...DEFAULT_DATABASE_LIMITS },
+    labels: { "alacarte.database": engine },
+    protect: args.protect,
+    transform: args.transform,
+  };
 }
