@@ -39,4 +39,6 @@ export interface HostData {
   protect: boolean;
   /** How the backups save it. @example "server-dump" (the server's databases dumped together) */
   backup: string;
+  /** The name of the resource (a command, child of the component) that makes it. @example "acme-nextcloud-db-create" */
+  madeBy: string;
 }

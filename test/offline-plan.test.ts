@@ -72,12 +72,14 @@ describe("offline plan of the examples", () => {
     }
   });
 
-  it("builds the static site with its bucket under the site component", () => {
+  it("builds the static site with the command that makes its bucket under the site component, and no S3 resource", () => {
     const s = stack(result, "prod.jardins-partages");
     const site = s.resources.find((r) => r.type === "alacarte:tenant:StaticSite")!;
     expect(site.name).toBe("jardins-partages-website");
-    const bucket = s.resources.find((r) => r.type === "aws:s3/bucket:Bucket")!;
-    expect(bucket.parent).toBe(site.urn);
+    const garage = s.resources.find((r) => r.name === "jardins-partages-website-garage")!;
+    expect(garage.type).toBe("command:remote:Command");
+    expect(garage.parent).toBe(site.urn);
+    expect(s.resources.filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws")).toEqual([]);
   });
 
   it("lists offers not built yet as warnings of their stack, one per tenant and offer", () => {

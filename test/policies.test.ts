@@ -245,7 +245,7 @@ describe("the policy pack on components built for the test (offline plan of a pr
     ]);
   });
 
-  it("data-protected: protected volumes and buckets pass in prod; unprotected ones fail in prod, not in staging", async () => {
+  it("data-protected: protected volumes and sites' buckets pass in prod; unprotected ones fail in prod, not in staging", async () => {
     expect(
       of(
         (
@@ -270,7 +270,7 @@ describe("the policy pack on components built for the test (offline plan of a pr
       { policyConfig: config },
     );
     expect(of(bad.policies, "data-protected").map((v) => v.message)).toEqual([
-      'aws:s3/bucket:Bucket "w-bucket" holds data in prod but is not protected (protect: true)',
+      'alacarte:tenant:StaticSite "w" makes the bucket "site-jardins-partages" on a host in prod but does not protect it (hostData.protect)',
       'docker:index/volume:Volume "app-data" holds data in prod but is not protected (protect: true)',
     ]);
     const staging = await planProgram(

@@ -34,15 +34,15 @@ type DataSnapshot = Map<string, Record<string, unknown>>;
 
 /**
  * The data resources of what was just registered: volumes and buckets, and the commands that make
- * a database on a shared server (the `-create` command of a Database that declares `hostData`).
+ * data on a host (a database on a shared server, a bucket through Garage's admin API), named by
+ * their component's `hostData.madeBy`.
  */
 export function dataSnapshot(recorded: readonly mocks.MockedResource[]): DataSnapshot {
-  const hostDatabases = new Set(
-    recorded.filter((r) => r.type === "alacarte:block:Database" && r.inputs.hostData).map((r) => `${r.name}-create`),
-  );
+  // Data a command makes on a host: its component names the command (components/units.ts HostData).
+  const madeOnHosts = new Set(recorded.filter((r) => r.type.startsWith("alacarte:") && r.inputs.hostData).map((r) => r.inputs.hostData.madeBy as string));
   const out: DataSnapshot = new Map();
   for (const r of recorded) {
-    if (!DATA_TYPES.has(r.type) && !(r.type === "command:remote:Command" && hostDatabases.has(r.name))) continue;
+    if (!DATA_TYPES.has(r.type) && !(r.type === "command:remote:Command" && madeOnHosts.has(r.name))) continue;
     const entry = REPLACEMENT_PROPERTIES[r.type];
     if (!entry) throw new Error(`${r.type} is not in the replacement table`);
     const inputs = plain(r.inputs) as Record<string, unknown>;

@@ -182,7 +182,9 @@ export class Database extends pulumi.ComponentResource {
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     const protect = args.protect ?? true;
     const hostData: HostData | undefined =
-      "existing" in args.server ? { kind: "database", engine: args.engine, name: args.name, protect, backup: "server-dump" } : undefined;
+      "existing" in args.server
+        ? { kind: "database", engine: args.engine, name: args.name, protect, backup: "server-dump", madeBy: `${name}-create` }
+        : undefined;
     super(DATABASE_TYPE, name, hostData ? { hostData } : {}, opts);
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
     this.password = pulumi.secret(password.result);

@@ -49,6 +49,9 @@ export function renderGarageToml(input: GarageTomlInput): string {
     'metadata_auto_snapshot_interval = "6h"',
     "",
     "replication_factor = 1",
+    // A static site's domain is a global alias; Garage refuses one with an xn-- label unless this
+    // top-level key is set (src/model/bucket_alias_table.rs, src/util/config.rs; docs/services/garage.md).
+    "allow_punycode = true",
     "",
     `rpc_bind_addr = "[::]:${GARAGE_PORTS.rpc}"`,
     `rpc_public_addr = "127.0.0.1:${GARAGE_PORTS.rpc}"`,
@@ -62,7 +65,6 @@ export function renderGarageToml(input: GarageTomlInput): string {
     "[s3_web]",
     `bind_addr = "[::]:${GARAGE_PORTS.web}"`,
     `root_domain = ".web.${input.baseDomain}"`,
-    'index = "index.html"',
     "",
     "[admin]",
     `api_bind_addr = "[::]:${GARAGE_PORTS.admin}"`,
@@ -85,7 +87,8 @@ export function garageBootstrapScript(container: string, dataGb: number, zone = 
     `i=0; until ${g} status >/dev/null 2>&1; do i=$((i+1)); [ "$i" -lt 60 ] || { echo "garage not up" >&2; exit 1; }; sleep 2; done`,
     `if ${g} layout show 2>/dev/null | grep -q 'No nodes currently have a role'; then`,
     `  node=$(${g} node id -q | cut -d@ -f1)`,
-    `  ${g} layout assign -z ${zone} -c ${dataGb}G "$node" >/dev/null`,
+    // Garage reads "200G" as 200 × 10^9 bytes (bytesize); GiB is the contract's GB, 2^30.
+    `  ${g} layout assign -z ${zone} -c ${dataGb}GiB "$node" >/dev/null`,
     `  ${g} layout apply --version 1 >/dev/null`,
     "fi",
     `${g} key info ${key} >/dev/null 2>&1 || ${g} key create ${key} >/dev/null`,

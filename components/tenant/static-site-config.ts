@@ -1,4 +1,4 @@
-import { hostnameProblem, slugProblem, storageSizeProblem } from "../../infra/contract/names";
+import { bucketAliasProblem, hostnameProblem, slugProblem, storageSizeProblem } from "../../infra/contract/names";
 import { gbToBytes } from "../units";
 
 export interface StaticSitePlan {
@@ -29,7 +29,7 @@ export function staticSitePlan(slug: string, domains: readonly string[], storage
   const normalized = [...new Set(domains.map((d) => d.trim().toLowerCase()))].sort();
   if (normalized.length === 0) throw new Error(`static site ${slug}: at least one domain is needed`);
   for (const d of normalized) {
-    const bad = hostnameProblem(d);
+    const bad = hostnameProblem(d) ?? bucketAliasProblem(d);
     if (bad) throw new Error(`static site ${slug}: invalid domain "${d}": ${bad}`);
   }
   return {
@@ -45,29 +45,43 @@ export function staticSitePlan(slug: string, domains: readonly string[], storage
 /** Default address of Garage's admin API as seen from the storage host. */
 export const GARAGE_ADMIN_URL = "http://127.0.0.1:3903";
 
+/** The site's website documents (Garage's website settings: an index and an error document, nothing else). */
+export const WEBSITE_DOCUMENTS = { indexDocument: "index.html", errorDocument: "404.html" } as const;
+
 /**
- * Pure: the POSIX shell script run on the storage host that provisions a site through Garage's
- * admin API v2, idempotently (safe to re-run on every update):
- * - the upload key `keyName` (created once, then found again by exact name);
- * - read + write (not owner) on the bucket `bucketName`;
- * - the bucket quota `maxSize = quotaBytes` (no object count limit);
- * - one global alias per domain (Garage picks the bucket from the Host header); aliases of
- *   domains no longer listed are removed, the bucket's own name stays.
+ * Pure: the POSIX shell script run on the storage host that makes a site through Garage's admin
+ * API v2 (docs/services/garage.md "Admin API v2"), idempotently, so it runs on create and again on
+ * every update:
+ * - the bucket `bucketName`, found by its global alias or made with it (`CreateBucket
+ *   {globalAlias}`: through the admin API, as S3's CreateBucket would give it only a local alias
+ *   under the creating key, which `GetBucketInfo?globalAlias=` never finds);
+ * - its website settings (index and error documents) and its quota `maxSize = quotaBytes` in
+ *   bytes (Garage reads `200G` as decimal GB: never a size string), no object count limit;
+ * - the upload key `keyName` (made once, then found again by its exact name) with read and write,
+ *   not owner, on this bucket only;
+ * - one global alias per domain (the web endpoint picks the bucket from the Host header); the
+ *   aliases of domains no longer listed are removed, the bucket's own name stays.
+ * It deletes nothing else, ever: the bucket and its files outlive the offer (decommission).
  *
  * The admin token is read from the first line of standard input and handed to curl through a
- * mode-0600 header file, so it is never in an argument list or the environment. Standard
- * output is one JSON line `{"accessKeyId":…,"secretAccessKey":…}` (a secret). Needs `curl` and
- * `jq` on the host. Every value interpolated here comes from {@link staticSitePlan} (validated
- * names and domains), never from free text.
+ * mode-0600 header file, so it is never in an argument list or the environment. Standard output is
+ * one JSON line `{"bucketId","accessKeyId","secretAccessKey"}` (a secret). Needs `curl` and `jq`
+ * on the host. Every value interpolated here comes from {@link staticSitePlan} (checked names and
+ * domains), never from free text.
  */
 export function garageSiteScript(plan: StaticSitePlan, adminUrl: string = GARAGE_ADMIN_URL): string {
   const api = adminUrl.replace(/\/+$/, "");
   const domains = plan.domains.join(" ");
+  const website = JSON.stringify({
+    websiteAccess: { enabled: true, ...WEBSITE_DOCUMENTS },
+    quotas: { maxSize: plan.quotaBytes, maxObjects: null },
+  });
   return `set -eu
 IFS= read -r TOKEN
 umask 077
 HDR=$(mktemp)
-trap 'rm -f "$HDR"' EXIT
+BODY=$(mktemp)
+trap 'rm -f "$HDR" "$BODY"' EXIT
 printf 'Authorization: Bearer %s\\nContent-Type: application/json\\n' "$TOKEN" > "$HDR"
 unset TOKEN
 api() { curl -sS --fail-with-body -H @"$HDR" "$@"; }
@@ -75,15 +89,19 @@ API='${api}'
 BUCKET='${plan.bucketName}'
 KEY_NAME='${plan.keyName}'
 DOMAINS='${domains}'
-BUCKET_ID=$(api "$API/v2/GetBucketInfo?globalAlias=$BUCKET" | jq -er '.id')
+STATUS=$(curl -sS -o "$BODY" -w '%{http_code}' -H @"$HDR" "$API/v2/GetBucketInfo?globalAlias=$BUCKET")
+case "$STATUS" in
+  200) BUCKET_ID=$(jq -er '.id' "$BODY") ;;
+  404) BUCKET_ID=$(api -X POST "$API/v2/CreateBucket" --data "$(jq -cn --arg a "$BUCKET" '{globalAlias: $a}')" | jq -er '.id') ;;
+  *) echo "GetBucketInfo $BUCKET: HTTP $STATUS: $(cat "$BODY")" >&2; exit 1 ;;
+esac
+api -X POST "$API/v2/UpdateBucket?id=$BUCKET_ID" --data '${website}' > /dev/null
 KEY_ID=$(api "$API/v2/ListKeys" | jq -r --arg n "$KEY_NAME" '[.[] | select(.name == $n) | .id] | first // empty')
 if [ -z "$KEY_ID" ]; then
   KEY_ID=$(api -X POST "$API/v2/CreateKey" --data "$(jq -cn --arg n "$KEY_NAME" '{name: $n}')" | jq -er '.accessKeyId')
 fi
 api -X POST "$API/v2/AllowBucketKey" --data "$(jq -cn --arg b "$BUCKET_ID" --arg k "$KEY_ID" \\
   '{bucketId: $b, accessKeyId: $k, permissions: {read: true, write: true, owner: false}}')" > /dev/null
-api -X POST "$API/v2/UpdateBucket?id=$BUCKET_ID" \\
-  --data '{"quotas":{"maxSize":${plan.quotaBytes},"maxObjects":null}}' > /dev/null
 CURRENT=$(api "$API/v2/GetBucketInfo?id=$BUCKET_ID" | jq -r '.globalAliases[]')
 for d in $DOMAINS; do
   if ! printf '%s\\n' "$CURRENT" | grep -qxF "$d"; then
@@ -95,7 +113,7 @@ for a in $CURRENT; do
   case " $DOMAINS " in *" $a "*) continue ;; esac
   api -X POST "$API/v2/RemoveBucketAlias" --data "$(jq -cn --arg b "$BUCKET_ID" --arg a "$a" '{bucketId: $b, globalAlias: $a}')" > /dev/null
 done
-api "$API/v2/GetKeyInfo?id=$KEY_ID&showSecretKey=true" | jq -ce '{accessKeyId, secretAccessKey}'
+api "$API/v2/GetKeyInfo?id=$KEY_ID&showSecretKey=true" | jq -ce --arg b "$BUCKET_ID" '{bucketId: $b, accessKeyId, secretAccessKey}'
 `;
 }
 

@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import * as s3 from "@pulumi/aws/s3";
 import { hostConnection } from "../blocks/host-file";
 import { ProxyRoute } from "../blocks/proxy-route";
 import type { HostConnection } from "../platform/outputs";
-import type { StorageQuota } from "../units";
+import type { HostData, StorageQuota } from "../units";
 import { GARAGE_ADMIN_URL, garageSiteScript, parseUploadKey, staticSitePlan } from "./static-site-config";
 
 export * from "./static-site-config";
@@ -39,20 +38,26 @@ export interface StaticSiteArgs {
     /** Public IPv4 of the proxy: a domain's route goes live once its A record points here. */
     publicIp: pulumi.Input<string>;
   };
-  /** Protect the bucket against deletion (it is retained on delete in any case). @default true */
+  /** Protect the bucket (the command that makes it) against deletion; it is retained on delete in any case. @default true */
   protect?: boolean;
 }
 
 /**
- * A tenant's static website on the S3-compatible store: the bucket `site-<slug>` and its website
- * configuration through the AWS provider pointed at Garage (the caller passes it as
- * `opts.providers.aws`; only calls Garage implements are used: no ACL, policy, tags or
- * versioning), then the upload key, read/write grant, quota and one global alias per domain
- * through Garage's admin API (a remote command on the storage host, token on stdin), and the
- * TLS route of the domains to Garage's web endpoint.
+ * A tenant's static website on the object store (Garage): the bucket `site-<slug>`, its website
+ * settings and quota, one global alias per domain and the tenant's upload key (read and write on
+ * this bucket only) are made through Garage's admin API v2 by one idempotent command on the
+ * storage host (admin token on stdin, {@link garageSiteScript}), run again on every change; then
+ * the TLS route of the domains to Garage's web endpoint. No S3 call makes or reads the bucket:
+ * Garage's S3 CreateBucket makes only a key-local alias, and the AWS provider's bucket calls APIs
+ * Garage lacks (docs/services/garage.md).
+ *
+ * The bucket is data a command makes on a host, declared as `hostData`: the command is protected
+ * (in production) and retained on delete, and has no delete step, so removing the offer from a
+ * tenant file deletes nothing and adding it back finds the bucket and its files again
+ * (decommission takes it away, docs/operations.md).
  */
 export class StaticSite extends pulumi.ComponentResource {
-  /** Name of the bucket. */
+  /** Name of the bucket (its first global alias). */
   readonly bucketName: pulumi.Output<string>;
   /** Access key id of the upload key (read/write on the bucket only). Secret. */
   readonly uploadAccessKeyId: pulumi.Output<string>;
@@ -62,33 +67,35 @@ export class StaticSite extends pulumi.ComponentResource {
   readonly urls: pulumi.Output<string[]>;
 
   constructor(name: string, args: StaticSiteArgs, opts?: pulumi.ComponentResourceOptions) {
-    // The quota the policy pack checks against the tier paid for (components/units.ts StorageQuota).
-    const quota: StorageQuota = { offer: "website", gb: args.storageGb };
-    super(STATIC_SITE_TYPE, name, { quota }, opts);
     const plan = staticSitePlan(args.slug, args.domains, args.storageGb);
+    const protect = args.protect ?? true;
+    // The quota the policy pack checks against the tier paid for, and the bucket as data made on a
+    // host (components/units.ts StorageQuota, HostData).
+    const quota: StorageQuota = { offer: "website", gb: args.storageGb };
+    const hostData: HostData = {
+      kind: "bucket",
+      name: plan.bucketName,
+      engine: "garage",
+      protect,
+      backup: "object-store",
+      madeBy: `${name}-garage`,
+    };
+    super(STATIC_SITE_TYPE, name, { quota, hostData }, opts);
 
-    const bucket = new s3.Bucket(
-      `${name}-bucket`,
-      { bucket: plan.bucketName, forceDestroy: false },
-      { parent: this, protect: args.protect ?? true, retainOnDelete: true },
-    );
-    new s3.BucketWebsiteConfiguration(
-      `${name}-website`,
-      { bucket: bucket.bucket, indexDocument: { suffix: "index.html" }, errorDocument: { key: "404.html" } },
-      { parent: this },
-    );
-
+    const script = garageSiteScript(plan, args.storage.adminUrl ?? GARAGE_ADMIN_URL);
     const garage = new command.remote.Command(
       `${name}-garage`,
       {
         connection: hostConnection(args.storage.host),
-        create: garageSiteScript(plan, args.storage.adminUrl ?? GARAGE_ADMIN_URL),
+        // The same idempotent script on create and update: a change of tier or domain re-runs it
+        // in place (no trigger, so never a replacement); nothing runs on delete.
+        create: script,
+        update: script,
         stdin: pulumi.secret(pulumi.interpolate`${args.storage.adminToken}\n`),
-        triggers: [plan.bucketName, plan.keyName, plan.quotaBytes, ...plan.domains],
         addPreviousOutputInEnv: false,
         logging: "stderr",
       },
-      { parent: this, dependsOn: [bucket], additionalSecretOutputs: ["stdout", "stdin"] },
+      { parent: this, protect, retainOnDelete: true, additionalSecretOutputs: ["stdout", "stdin"] },
     );
     const key = garage.stdout.apply(parseUploadKey);
 
@@ -105,7 +112,7 @@ export class StaticSite extends pulumi.ComponentResource {
       { parent: this, dependsOn: [garage] },
     );
 
-    this.bucketName = bucket.bucket;
+    this.bucketName = pulumi.output(plan.bucketName);
     this.uploadAccessKeyId = pulumi.secret(key.apply((k) => k.accessKeyId));
     this.uploadSecretAccessKey = pulumi.secret(key.apply((k) => k.secretAccessKey));
     this.urls = pulumi.output(plan.urls);
@@ -115,6 +122,7 @@ export class StaticSite extends pulumi.ComponentResource {
       uploadSecretAccessKey: this.uploadSecretAccessKey,
       urls: this.urls,
       quota,
+      hostData,
     });
   }
 }

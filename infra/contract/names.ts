@@ -127,6 +127,27 @@ export function hostnameProblem(name: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A static site's domain: a global alias of the object store
+
+/** The longest bucket name or alias Garage takes (src/model/bucket_alias_table.rs, `is_valid_bucket_name`). */
+export const BUCKET_ALIAS_MAX = 63;
+
+/**
+ * Why a hostname cannot be a global alias of Garage, where a static site's domains live
+ * (docs/services/garage.md): Garage takes 3 to 63 characters of a-z 0-9 . -, starting and ending
+ * with a letter or digit, not an IP address, not ending in `-s3alias`, and a name starting with
+ * `xn--` only with `allow_punycode`, which the platform sets. Only the length and the suffix can
+ * fail for a valid hostname.
+ */
+export function bucketAliasProblem(hostname: string): string | undefined {
+  if (hostname.length > BUCKET_ALIAS_MAX) {
+    return `is ${hostname.length} characters: a static site's domain becomes an alias of the object store (Garage), which takes at most ${BUCKET_ALIAS_MAX}`;
+  }
+  if (hostname.endsWith("-s3alias")) return "ends in -s3alias, which the object store (Garage) keeps for itself";
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Email address
 
 /**

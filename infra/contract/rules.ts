@@ -1,4 +1,4 @@
-import { mailboxQuotaProblem } from "./names";
+import { bucketAliasProblem, hostnameProblem, mailboxQuotaProblem } from "./names";
 import type { Tenant } from "./tenant";
 
 /** Offers sold by storage tier. */
@@ -255,6 +255,12 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   const s = tenant.services;
   if (s.website) {
     issues.push(...tierIssue(catalog, "website", s.website.storageGb, ["services", "website", "storageGb"]));
+    if (s.website.engine === "static") {
+      s.website.domains.forEach((d, i) => {
+        const bad = hostnameProblem(d) ? undefined : bucketAliasProblem(d);
+        if (bad) issues.push(error(["services", "website", "domains", i], bad));
+      });
+    }
     issues.push(
       ...duplicates(
         s.website.domains,

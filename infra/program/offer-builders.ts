@@ -24,24 +24,23 @@ export type OfferBuilder<K extends OfferPlan["kind"]> = (
  */
 export const OFFER_BUILDERS: { readonly [K in BuiltOfferKind]: OfferBuilder<K> } = {
   "static-site": (ctx, offer) => {
-    const site = new StaticSite(
-      tenantResourceName(ctx.slug, "website"),
-      {
-        slug: ctx.slug,
-        domains: offer.hostnames,
-        storageGb: offer.storageGb,
-        storage: {
-          host: ctx.host("storage"),
-          webUpstream: ctx.platform.objectStorage.webUpstream,
-          adminToken: ctx.secrets.objectStorageAdminToken,
-        },
-        proxy: ctx.proxy,
-        protect: ctx.protect,
+    const site = new StaticSite(tenantResourceName(ctx.slug, "website"), {
+      slug: ctx.slug,
+      domains: offer.hostnames,
+      storageGb: offer.storageGb,
+      storage: {
+        host: ctx.host("storage"),
+        webUpstream: ctx.platform.objectStorage.webUpstream,
+        adminToken: ctx.secrets.objectStorageAdminToken,
       },
-      { providers: { aws: ctx.objectStorage() } },
-    );
+      proxy: ctx.proxy,
+      protect: ctx.protect,
+    });
+    // What the tenant's upload tool needs (docs/operations.md "Uploading a static site").
     return {
       bucket: site.bucketName,
+      s3Endpoint: ctx.platform.objectStorage.endpoint,
+      s3Region: ctx.platform.objectStorage.region,
       urls: site.urls,
       uploadAccessKeyId: site.uploadAccessKeyId,
       uploadSecretAccessKey: site.uploadSecretAccessKey,

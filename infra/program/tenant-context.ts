@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as keycloak from "@pulumi/keycloak";
-import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import { Database, databaseName } from "../../components/blocks/database";
 import type { DatabaseEngine } from "../../components/blocks/database";
 import { DatabaseServer } from "../../components/blocks/database-server";
@@ -31,7 +30,7 @@ export interface TenantContextArgs {
 /**
  * What every offer of a tenant stands on, made once per tenant stack and handed to each offer's
  * builder (infra/program/offer-builders.ts): the providers (Keycloak; Docker on the host an offer
- * is placed on; the object store), the tenant's own network and the proxy's, the routes folder, the
+ * is placed on), the tenant's own network and the proxy's, the routes folder, the
  * tenant's identity (groups and sign-in gate), the platform's outputs, and the tenant's database
  * server, one per engine, on the tenant's own network and shared by its offers only.
  *
@@ -54,7 +53,6 @@ export class TenantContext {
   readonly protect: boolean;
 
   private readonly dockerProviders = new Map<string, docker.Provider>();
-  private objectStore?: AwsProvider;
   private ownNetwork?: docker.Network;
   private readonly databaseServers = new Map<DatabaseEngine, DatabaseServer>();
 
@@ -130,22 +128,6 @@ export class TenantContext {
       this.dockerProviders.set(host.name, provider);
     }
     return provider;
-  }
-
-  /** The S3 API of the object store (Garage), with the platform's key. */
-  objectStorage(): AwsProvider {
-    this.objectStore ??= new AwsProvider("object-storage", {
-      region: this.platform.objectStorage.region,
-      accessKey: this.secrets.objectStorageAccessKeyId,
-      secretKey: this.secrets.objectStorageSecretAccessKey,
-      endpoints: [{ s3: this.platform.objectStorage.endpoint }],
-      s3UsePathStyle: true,
-      skipCredentialsValidation: true,
-      skipRegionValidation: true,
-      skipRequestingAccountId: true,
-      skipMetadataApiCheck: true,
-    });
-    return this.objectStore;
   }
 
   /** The tenant's own Docker network on the apps host: its apps and its database servers, nobody else's. */

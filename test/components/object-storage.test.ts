@@ -13,6 +13,7 @@ describe("renderGarageToml", () => {
         'metadata_auto_snapshot_interval = "6h"',
         "",
         "replication_factor = 1",
+        "allow_punycode = true",
         "",
         'rpc_bind_addr = "[::]:3901"',
         'rpc_public_addr = "127.0.0.1:3901"',
@@ -26,7 +27,6 @@ describe("renderGarageToml", () => {
         "[s3_web]",
         'bind_addr = "[::]:3902"',
         'root_domain = ".web.example.org"',
-        'index = "index.html"',
         "",
         "[admin]",
         'api_bind_addr = "[::]:3903"',
@@ -53,7 +53,7 @@ describe("garageBootstrapScript", () => {
   const script = garageBootstrapScript("p-storage-garage", 200);
 
   it("assigns the layout once, creates the key once and prints it", () => {
-    expect(script).toContain("docker exec 'p-storage-garage' /garage layout assign -z dc1 -c 200G \"$node\"");
+    expect(script).toContain("docker exec 'p-storage-garage' /garage layout assign -z dc1 -c 200GiB \"$node\"");
     expect(script).toContain("layout apply --version 1");
     expect(script).toContain(
       "/garage key info 'alacarte-admin' >/dev/null 2>&1 || docker exec 'p-storage-garage' /garage key create 'alacarte-admin'",

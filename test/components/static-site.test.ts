@@ -1,4 +1,3 @@
-import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as mocks from "../helpers/mocks";
@@ -25,15 +24,6 @@ describe("StaticSite under mocks", () => {
   async function build(overrides: Partial<import("../../components/tenant/static-site").StaticSiteArgs> = {}) {
     mocks.reset();
     const rec = options.optionsRecorder();
-    const aws = new AwsProvider("garage", {
-      region: "garage",
-      skipCredentialsValidation: true,
-      skipRequestingAccountId: true,
-      skipMetadataApiCheck: true,
-      skipRegionValidation: true,
-      s3UsePathStyle: true,
-      endpoints: [{ s3: "https://s3.example.org" }],
-    });
     const site = new mod.StaticSite(
       "acme-site",
       {
@@ -48,41 +38,37 @@ describe("StaticSite under mocks", () => {
         proxy: { host: proxyHost, routesDir: "/srv/alacarte/routes", publicIp: "203.0.113.10" },
         ...overrides,
       },
-      { providers: { aws }, transformations: [rec.transformation] },
+      { transformations: [rec.transformation] },
     );
     await mocks.promiseOf(site.uploadSecretAccessKey);
     await mocks.settle();
     return { site, rec };
   }
 
-  it("creates the bucket from the slug, protected and retained, through the given aws provider", async () => {
+  it("makes the bucket through Garage's admin API only: no S3 resource, a protected command retained on delete that deletes nothing", async () => {
     const { site, rec } = await build();
-    const bucket = mocks.one("aws:s3/bucket:Bucket");
-    expect(bucket.name).toBe("acme-site-bucket");
-    expect(options.plain(bucket.inputs)).toEqual({ bucket: "site-acme", forceDestroy: false });
-    expect(bucket.provider).toMatch(/pulumi:providers:aws::garage::/);
-    expect(rec.get("acme-site-bucket").opts).toMatchObject({ protect: true, retainOnDelete: true });
-    expect(rec.get("acme-site-bucket").opts.parent).toBe(site);
+    expect(mocks.resources().filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws")).toEqual([]);
+    const garage = mocks.one("command:remote:Command", "acme-site-garage");
+    expect(rec.get("acme-site-garage").opts).toMatchObject({ protect: true, retainOnDelete: true });
+    expect(rec.get("acme-site-garage").opts.parent).toBe(site);
+    expect(garage.inputs.delete).toBeUndefined();
+    // A change of tier or domain re-runs the same script in place: no trigger would replace it.
+    expect(garage.inputs.triggers).toBeUndefined();
+    expect(garage.inputs.update).toBe(garage.inputs.create);
     expect(await mocks.promiseOf(site.bucketName)).toBe("site-acme");
-  });
-
-  it("sets no bucket call Garage answers 501 to", async () => {
-    await build();
-    const inputs = mocks.one("aws:s3/bucket:Bucket").inputs;
-    for (const field of ["acl", "policy", "tags", "versioning", "grants", "objectLockEnabled", "serverSideEncryptionConfiguration"]) {
-      expect(inputs[field], field).toBeUndefined();
-    }
-  });
-
-  it("configures the website documents", async () => {
-    await build();
-    const website = mocks.one("aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration");
-    expect(options.plain(website.inputs)).toEqual({
-      bucket: "site-acme",
-      indexDocument: { suffix: "index.html" },
-      errorDocument: { key: "404.html" },
+    expect(mocks.one("alacarte:tenant:StaticSite").inputs).toEqual({
+      quota: { offer: "website", gb: 5 },
+      hostData: { kind: "bucket", name: "site-acme", engine: "garage", protect: true, backup: "object-store", madeBy: "acme-site-garage" },
     });
-    expect(website.provider).toMatch(/pulumi:providers:aws::garage::/);
+  });
+
+  it("sets the website documents and the bucket's quota in bytes through UpdateBucket", async () => {
+    await build();
+    const create = mocks.one("command:remote:Command", "acme-site-garage").inputs.create as string;
+    expect(create).toContain(
+      `{"websiteAccess":{"enabled":true,"indexDocument":"index.html","errorDocument":"404.html"},"quotas":{"maxSize":${5 * 2 ** 30},"maxObjects":null}}`,
+    );
+    expect(create).toContain("/v2/CreateBucket");
   });
 
   it("provisions key, quota (GB × 2^30) and domain aliases with the admin token on stdin only", async () => {
@@ -131,9 +117,10 @@ describe("StaticSite under mocks", () => {
     expect(await mocks.promiseOf(site.uploadSecretAccessKey)).toBe("upload-secret");
   });
 
-  it("lets the caller turn protection off (staging)", async () => {
+  it("lets the caller turn protection off (staging), and retains the bucket on delete still", async () => {
     const { rec } = await build({ protect: false });
-    expect(rec.get("acme-site-bucket").opts).toMatchObject({ protect: false, retainOnDelete: true });
+    expect(rec.get("acme-site-garage").opts).toMatchObject({ protect: false, retainOnDelete: true });
+    expect(mocks.one("alacarte:tenant:StaticSite").inputs.hostData.protect).toBe(false);
   });
 
   it("rejects a bad storage size before creating anything", () => {

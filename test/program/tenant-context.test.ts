@@ -103,6 +103,7 @@ describe("TenantContext", () => {
       name: "t_9_vies_nextcloud",
       protect: true,
       backup: "server-dump",
+      madeBy: "9-vies-nextcloud-db-create",
     });
   });
 
