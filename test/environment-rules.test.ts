@@ -71,19 +71,24 @@ describe("where a tenant is deployed", () => {
   it("refuses a static site's domain longer than the object store's aliases, and the component agrees", () => {
     const site = (engine: "static" | "wordpress", domain: string) =>
       tenantRules(tenant({ services: { website: { engine, domains: [domain], storageGb: 5 } } }), {
-        catalog, fileStem: "t", sharedMailDomains: [], today: "2026-12-01",
+        catalog,
+        fileStem: "t",
+        sharedMailDomains: [],
+        today: "2026-12-01",
       }).filter((i) => i.severity === "error");
     const longest = hostname(63);
     const over = hostname(64);
     expect(site("static", longest)).toEqual([]);
     expect(() => staticSitePlan("t", [longest], 5)).not.toThrow();
-    expect(site("static", over)).toEqual([{
-      path: ["services", "website", "domains", 0], severity: "error",
-      message: "is 64 characters: a static site's domain becomes an alias of the object store (Garage), which takes at most 63",
-    }]);
+    expect(site("static", over)).toEqual([
+      {
+        path: ["services", "website", "domains", 0],
+        severity: "error",
+        message: "is 64 characters: a static site's domain becomes an alias of the object store (Garage), which takes at most 63",
+      },
+    ]);
     expect(() => staticSitePlan("t", [over], 5)).toThrow(/is 64 characters/);
     // WordPress serves its domains itself: no alias, no limit but a hostname's.
     expect(site("wordpress", over)).toEqual([]);
   });
 });
-

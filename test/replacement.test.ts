@@ -39,7 +39,9 @@ type DataSnapshot = Map<string, Record<string, unknown>>;
  */
 export function dataSnapshot(recorded: readonly mocks.MockedResource[]): DataSnapshot {
   // Data a command makes on a host: its component names the command (components/units.ts HostData).
-  const madeOnHosts = new Set(recorded.filter((r) => r.type.startsWith("alacarte:") && r.inputs.hostData).map((r) => r.inputs.hostData.madeBy as string));
+  const madeOnHosts = new Set(
+    recorded.filter((r) => r.type.startsWith("alacarte:") && r.inputs.hostData).map((r) => r.inputs.hostData.madeBy as string),
+  );
   const out: DataSnapshot = new Map();
   for (const r of recorded) {
     if (!DATA_TYPES.has(r.type) && !(r.type === "command:remote:Command" && madeOnHosts.has(r.name))) continue;
