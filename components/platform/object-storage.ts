@@ -9,7 +9,7 @@ import type { HostConnection } from "./outputs";
 export const OBJECT_STORAGE_TYPE = "alacarte:platform:ObjectStorage";
 
 /** Garage, pinned (docs/services/garage.md "Image"). */
-export const GARAGE_IMAGE = "dxflrs/garage:v2.1.0";
+export const GARAGE_IMAGE = "dxflrs/garage:v2.0.0";
 
 /** Garage's ports: S3 API, RPC, web endpoint, admin API. */
 export const GARAGE_PORTS = { s3: 3900, rpc: 3901, web: 3902, admin: 3903 } as const;

@@ -134,7 +134,7 @@ describe("ContainerService under mocks", () => {
     const svc = new mod.ContainerService(
       "garage",
       {
-        image: "dxflrs/garage:v2.1.0",
+        image: "dxflrs/garage:v2.0.0",
         host,
         command: ["/garage", "server"],
         env: { RUST_LOG: "info", B_FIRST: "x" },
@@ -159,7 +159,7 @@ describe("ContainerService under mocks", () => {
     await settle();
 
     const image = one("docker:index/remoteImage:RemoteImage", "garage-image");
-    expect(image.inputs).toMatchObject({ name: "dxflrs/garage:v2.1.0", keepLocally: true });
+    expect(image.inputs).toMatchObject({ name: "dxflrs/garage:v2.0.0", keepLocally: true });
 
     const vols = byType("docker:index/volume:Volume");
     expect(vols.map((v) => v.name).sort()).toEqual(["garage-data", "garage-meta"]);
@@ -177,7 +177,7 @@ describe("ContainerService under mocks", () => {
 
     const c = one("docker:index/container:Container", "garage-container");
     expect(c.inputs.name).toBe("garage");
-    expect(c.inputs.image).toBe("dxflrs/garage:v2.1.0");
+    expect(c.inputs.image).toBe("dxflrs/garage:v2.0.0");
     expect(c.inputs.restart).toBe("unless-stopped");
     expect(c.inputs.memory).toBe(512);
     expect(c.inputs.cpus).toBe("1.5");

@@ -83,7 +83,7 @@ describe("parseGarageKeyInfo", () => {
     expect(() => parseGarageKeyInfo(`Key ID: ${id}\nSecret key: (redacted)`)).toThrow("garage key info printed no key id and secret key");
   });
 
-  it("pins Garage", () => expect(GARAGE_IMAGE).toBe("dxflrs/garage:v2.1.0"));
+  it("pins Garage", () => expect(GARAGE_IMAGE).toBe("dxflrs/garage:v2.0.0"));
 });
 
 describe("ObjectStorage under mocks", () => {
@@ -130,7 +130,7 @@ describe("ObjectStorage under mocks", () => {
     expect(JSON.stringify(write.inputs.create)).not.toContain("mock-password-os-admin-token");
     expect(plain(write.inputs.create)).toContain("'/srv/alacarte/garage/garage.toml'");
 
-    expect(one("docker:index/remoteImage:RemoteImage").inputs.name).toBe("dxflrs/garage:v2.1.0");
+    expect(one("docker:index/remoteImage:RemoteImage").inputs.name).toBe("dxflrs/garage:v2.0.0");
     const c = plain(one("docker:index/container:Container").inputs);
     expect(c.name).toBe("os-garage");
     expect(c.ports).toEqual([{ internal: 3903, external: 3903, ip: "127.0.0.1", protocol: "tcp" }]);
