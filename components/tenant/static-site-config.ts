@@ -84,7 +84,8 @@ BODY=$(mktemp)
 trap 'rm -f "$HDR" "$BODY"' EXIT
 printf 'Authorization: Bearer %s\\nContent-Type: application/json\\n' "$TOKEN" > "$HDR"
 unset TOKEN
-api() { curl -sS --fail-with-body -H @"$HDR" "$@"; }
+# Garage's reason for a refusal goes to stderr (the body of a 4xx), never its answers, which may hold a key.
+api() { curl -sS --fail-with-body -H @"$HDR" -o "$BODY" "$@" || { echo "Garage admin API: $(cat "$BODY")" >&2; return 1; }; cat "$BODY"; }
 API='${api}'
 BUCKET='${plan.bucketName}'
 KEY_NAME='${plan.keyName}'
