@@ -109,6 +109,14 @@ describe("StaticSite under mocks", () => {
     expect(await mocks.promiseOf(site.urls)).toEqual(["https://acme.org/", "https://www.acme.org/"]);
   });
 
+  it("serves a punycode domain: its alias in the script, its Host rule in the route", async () => {
+    await build({ domains: ["xn--jardins-d1a.xn--p1ai", "www.jardins.xn--p1ai"] });
+    const create = mocks.one("command:remote:Command", "acme-site-garage").inputs.create as string;
+    expect(create).toContain("DOMAINS='www.jardins.xn--p1ai xn--jardins-d1a.xn--p1ai'");
+    const write = mocks.byType("command:remote:Command").find((c) => c.name.startsWith("acme-site-route"))!;
+    expect(options.plain(write.inputs.stdin) as string).toContain("Host(`www.jardins.xn--p1ai`) || Host(`xn--jardins-d1a.xn--p1ai`)");
+  });
+
   it("exposes the upload key as secrets", async () => {
     const { site } = await build();
     expect(await mocks.secretOf(site.uploadAccessKeyId)).toBe(true);
