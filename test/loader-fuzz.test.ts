@@ -197,18 +197,16 @@ describe("hostile YAML", () => {
     for (const c of cases) {
       it(`${c.name}${round === 2 ? " (again)" : ""}`, () => {
         const input = c.input();
-        const started = performance.now();
         const file = "tenants/amis-du-velo.yaml";
         const result = loadTenantText(file, input);
-        const elapsed = performance.now() - started;
-        expect(elapsed).toBeLessThan(2_000);
         expect(result.tenant, result.problems.map(formatProblem).join("\n")).toBeUndefined();
         expect(result.problems.length).toBeGreaterThan(0);
         expectLocated(result.problems, file);
         for (const p of result.problems) expect(formatProblem(p).startsWith(`${file}:`)).toBe(true);
         expect(result.problems.map((p) => p.message).join("\n")).toMatch(c.message);
         expect(pipeline(file, input)).toBe("rejected");
-      });
+        // A parser that expands hostile input runs far past this and fails; speed is the bench's.
+      }, 10_000);
     }
   }
 
@@ -220,10 +218,8 @@ describe("hostile YAML", () => {
     const big = valid.replace("        - from: bureau@amisduvelo.org\n", `${redirections}        - from: bureau@amisduvelo.org\n`);
     expect(big.length).toBeGreaterThan(900_000);
     expect(big.length).toBeLessThan(MAX_FILE_BYTES);
-    const started = performance.now();
+    // About 0.8 s on an idle machine; a parse that blows up hits the test's timeout. Speed is the bench's.
     expect(loadTenantText("tenants/amis-du-velo.yaml", big).tenant).toBeDefined();
-    // About 0.8 s on an idle machine; generous, since other suites may share the cores.
-    expect(performance.now() - started).toBeLessThan(5_000);
     expect(pipeline("tenants/amis-du-velo.yaml", big)).toBe("valid");
   });
 

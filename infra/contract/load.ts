@@ -380,10 +380,12 @@ const CORE_AS_YAML = FAILSAFE_SCHEMA.extend({
 /**
  * What the fast path leaves to the positioned path, found in one scan: anchors and aliases (js-yaml
  * would expand an alias bomb), tags, directives and document markers, tabs, line breaks other than
- * \n and \r\n (parsers differ on a lone \r), control characters and other odd invisible ones. Found anywhere, even inside quotes or comments: a false
- * alarm only costs that file the slower path.
+ * \n and \r\n (parsers differ on a lone \r), control characters and other odd invisible ones,
+ * and a `#` right after a closing bracket, brace or quote (js-yaml reads `]#` as a comment, where
+ * YAML 1.2 and the positioned parser want white space before one). Found anywhere, even inside
+ * quotes or comments: a false alarm only costs that file the slower path.
  */
-const UNUSUAL = /[&*!\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff]|\r(?!\n)|^(?:%|---|\.\.\.)/m;
+const UNUSUAL = /[&*!\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff]|\r(?!\n)|^(?:%|---|\.\.\.)|[\]}"']#/m;
 
 /**
  * Whether the lexer-based nesting guard surely stays quiet, without running the lexer (which costs
