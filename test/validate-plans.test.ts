@@ -210,7 +210,9 @@ describe("every tenant file validate accepts plans; validate refuses first what 
   afterAll(() => fs.rmSync(DIR, { recursive: true, force: true }));
 
   it("on generated tenants at the edges of every name rule, and just past them", async () => {
-    await fc.assert(property, { numRuns: RUNS });
+    // A fixed seed, so that the check below (every edge planned at least once) does not rest on the
+    // luck of a new seed at each run; the control further down shows the property can fail.
+    await fc.assert(property, { numRuns: RUNS, seed: 20261130 });
     // Most cases are accepted and planned: the others are the near misses and the rare clash of two tenants.
     expect(seen.get("accepted") ?? 0).toBeGreaterThan(RUNS / 3);
     // Each edge planned at least once, or the generator has drifted from the contract.
