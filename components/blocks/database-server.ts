@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { HostConnection } from "../platform/outputs";
 import { ContainerService } from "./container-service";
-import { DATABASE_IMAGES, DATABASE_PORTS, type DatabaseEngine, databaseServerContainer } from "./database";
+import { type DatabaseEngine, databaseServerContainer, ENGINE_CONTAINERS, MARIADB_HEALTHCHECK } from "./database";
 
 export const DATABASE_SERVER_TYPE = "alacarte:block:DatabaseServer";
 
@@ -56,23 +56,17 @@ export function sharedServerSpec(engine: DatabaseEngine): SharedServerSpec {
   switch (engine) {
     case "postgres":
       return {
-        image: DATABASE_IMAGES.postgres,
-        port: DATABASE_PORTS.postgres,
-        dataPath: "/var/lib/postgresql/data",
+        ...ENGINE_CONTAINERS.postgres,
         env: { POSTGRES_USER: "postgres" },
         adminPasswordEnv: "POSTGRES_PASSWORD",
         healthCheck: ["CMD", "pg_isready", "-U", "postgres"],
       };
     case "mariadb":
       return {
-        image: DATABASE_IMAGES.mariadb,
-        port: DATABASE_PORTS.mariadb,
-        dataPath: "/var/lib/mysql",
+        ...ENGINE_CONTAINERS.mariadb,
         env: {},
         adminPasswordEnv: "MARIADB_ROOT_PASSWORD",
-        // What Nextcloud needs on MariaDB (docs/services/database.md), harmless for the others.
-        command: ["--transaction-isolation=READ-COMMITTED", "--binlog-format=ROW"],
-        healthCheck: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"],
+        healthCheck: [...MARIADB_HEALTHCHECK],
       };
     default: {
       const never: never = engine;

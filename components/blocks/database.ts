@@ -80,29 +80,41 @@ export interface DatabaseServerSpec {
   healthCheck: string[];
 }
 
+/**
+ * What every server of an engine runs with, whatever databases it holds: a database's own server
+ * ({@link databaseServerSpec}) and a tenant's shared one (database-server.ts `sharedServerSpec`).
+ */
+export const ENGINE_CONTAINERS: Readonly<Record<DatabaseEngine, Pick<DatabaseServerSpec, "image" | "port" | "dataPath" | "command">>> = {
+  postgres: { image: DATABASE_IMAGES.postgres, port: DATABASE_PORTS.postgres, dataPath: "/var/lib/postgresql/data" },
+  mariadb: {
+    image: DATABASE_IMAGES.mariadb,
+    port: DATABASE_PORTS.mariadb,
+    dataPath: "/var/lib/mysql",
+    // What Nextcloud needs on MariaDB (docs/services/database.md), harmless for the others.
+    command: ["--transaction-isolation=READ-COMMITTED", "--binlog-format=ROW"],
+  },
+};
+
+/** MariaDB's health check, the image's own script, whoever the server's users are. */
+export const MARIADB_HEALTHCHECK = ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"];
+
 /** Pure: the server container of an engine for a database/user name. */
 export function databaseServerSpec(engine: DatabaseEngine, name: string): DatabaseServerSpec {
   assertDatabaseName(name);
   switch (engine) {
     case "postgres":
       return {
-        image: DATABASE_IMAGES.postgres,
-        port: DATABASE_PORTS.postgres,
-        dataPath: "/var/lib/postgresql/data",
+        ...ENGINE_CONTAINERS.postgres,
         env: { POSTGRES_DB: name, POSTGRES_USER: name },
         secretEnv: { POSTGRES_PASSWORD: "user" },
         healthCheck: ["CMD", "pg_isready", "-U", name, "-d", name],
       };
     case "mariadb":
       return {
-        image: DATABASE_IMAGES.mariadb,
-        port: DATABASE_PORTS.mariadb,
-        dataPath: "/var/lib/mysql",
+        ...ENGINE_CONTAINERS.mariadb,
         env: { MARIADB_DATABASE: name, MARIADB_USER: name },
         secretEnv: { MARIADB_PASSWORD: "user", MARIADB_ROOT_PASSWORD: "root" },
-        // What Nextcloud needs on MariaDB (docs/services/database.md), harmless for the others.
-        command: ["--transaction-isolation=READ-COMMITTED", "--binlog-format=ROW"],
-        healthCheck: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"],
+        healthCheck: [...MARIADB_HEALTHCHECK],
       };
     default: {
       const never: never = engine;

@@ -38,7 +38,7 @@ import {
  */
 
 const PROJECT = "alacarte";
-/** What the DIY backend calls every organization (PULUMI.md §5). */
+/** What the DIY backend calls every organization (docs/pulumi.md "DIY backend names"). */
 const ORGANIZATION = "organization";
 /** What a tenant stack's StackReference reads when the plan gives it no platform outputs. */
 const NO_OUTPUTS = {};
