@@ -16,7 +16,8 @@ import { REPLACEMENT_PROPERTIES } from "../infra/model/replacement-properties";
 import { readPlatformConfig, type PlatformConfig } from "../infra/model/platform-config";
 import * as mocks from "./helpers/mocks";
 import { plain } from "./helpers/options";
-import { hostsOf, platformReference } from "./helpers/platform-outputs";
+import { hostConnections } from "../infra/program/platform-stack";
+import { platformReference } from "./helpers/platform-outputs";
 
 const ROOT = path.resolve(__dirname, "..");
 const TENANTS = path.join(ROOT, "tenants");
@@ -106,7 +107,7 @@ async function planPlatform(settings: Readonly<PlatformConfig>): Promise<{ data:
     baseDomain: settings.baseDomain,
     acmeEmail: settings.acmeEmail,
     publicIp: settings.publicIp,
-    hosts: hostsOf(settings),
+    hosts: hostConnections(settings),
     placement: settings.placement,
     sharedMailDomains: settings.sharedMailDomains,
     storage: settings.storage,

@@ -4,23 +4,13 @@
  * Garage's own rules: a fresh Garage holds no bucket, aliases are refused the way Garage refuses
  * them, and the state can be compared before and after a run.
  */
-import { execFile } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { garageSiteScript, staticSitePlan } from "../../components/tenant/static-site-config";
+import { staticSitePlan } from "../../components/tenant/static-site-config";
 import { needTools } from "../helpers/debian-tools";
+import { provisionSite, runScript } from "../helpers/garage-clients";
 import { type GarageFake, type GarageState, snapshotState, startGarageFake } from "../helpers/garage-fake";
 
 const TOKEN = "site-test-admin-token";
-
-/** Runs a script with dash (POSIX sh), the token on stdin only, with an empty environment but PATH. */
-function runScript(script: string, stdin: string): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolve) => {
-    const child = execFile("dash", ["-c", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } }, (error, stdout, stderr) =>
-      resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 }),
-    );
-    child.stdin?.end(stdin);
-  });
-}
 
 /** The script's standard output: one JSON line with the upload key (and possibly more, e.g. the bucket id). */
 function parseOutput(stdout: string): { accessKeyId: string; secretAccessKey: string; bucketId?: string } {
@@ -32,8 +22,8 @@ function parseOutput(stdout: string): { accessKeyId: string; secretAccessKey: st
 const bucketByAlias = (state: GarageState, alias: string) => [...state.buckets.values()].find((b) => b.globalAliases.includes(alias));
 
 /** The script of a site, run once against the fake. */
-async function provision(fake: GarageFake, slug: string, domains: string[], gb: number, token = TOKEN) {
-  return runScript(garageSiteScript(staticSitePlan(slug, domains, gb), fake.adminUrl), `${token}\n`);
+function provision(fake: GarageFake, slug: string, domains: string[], gb: number, token = TOKEN) {
+  return provisionSite(fake, token, slug, domains, gb);
 }
 
 describe("garageSiteScript against the Garage fake", () => {

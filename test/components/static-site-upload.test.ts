@@ -5,50 +5,23 @@
  * and rclone's S3 backend do; the Garage fake (test/helpers/garage-fake.ts) checks the signature
  * and the key's rights as Garage does, then serves the site through its web endpoint by domain.
  */
-import { execFile } from "node:child_process";
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ServiceException,
-} from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { garageSiteScript, staticSitePlan } from "../../components/tenant/static-site-config";
 import { needTools } from "../helpers/debian-tools";
+import { provisionSite, s3Client, s3Error, type UploadKey } from "../helpers/garage-clients";
 import { type GarageFake, httpGet, startGarageFake } from "../helpers/garage-fake";
 
 const TOKEN = "upload-test-admin-token";
 
-type UploadKey = { accessKeyId: string; secretAccessKey: string };
+/** The client a tenant configures: endpoint, region garage (as docs/operations.md says), path-style, the upload key. */
+const tenantClient = (fake: GarageFake, key: UploadKey) => s3Client(fake, key, "garage");
 
-/** The site's script with dash, the admin token on stdin; its one JSON line of output. */
-function provision(fake: GarageFake, slug: string, domains: string[], gb: number): Promise<UploadKey> {
-  const script = garageSiteScript(staticSitePlan(slug, domains, gb), fake.adminUrl);
-  return new Promise((resolve, reject) => {
-    const child = execFile("dash", ["-c", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`site script failed: ${stderr}`));
-      const out = JSON.parse(stdout) as UploadKey;
-      resolve({ accessKeyId: out.accessKeyId, secretAccessKey: out.secretAccessKey });
-    });
-    child.stdin?.end(`${TOKEN}\n`);
-  });
-}
-
-/** The client a tenant configures: endpoint, region garage, path-style, the upload key. */
-function tenantClient(fake: GarageFake, key: UploadKey): S3Client {
-  return new S3Client({ endpoint: fake.s3Url, region: "garage", forcePathStyle: true, credentials: key, maxAttempts: 1 });
-}
-
-async function s3Error(p: Promise<unknown>): Promise<{ status: number | undefined; code: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    return { status: err.$metadata?.httpStatusCode, code: err.name };
-  }
-  throw new Error("expected the S3 call to fail");
+/** The site's script, the admin token on stdin; the key of its one JSON line of output. */
+async function provision(fake: GarageFake, slug: string, domains: string[], gb: number): Promise<UploadKey> {
+  const run = await provisionSite(fake, TOKEN, slug, domains, gb);
+  if (run.code !== 0) throw new Error(`site script failed: ${run.stderr}`);
+  const out = JSON.parse(run.stdout) as UploadKey;
+  return { accessKeyId: out.accessKeyId, secretAccessKey: out.secretAccessKey };
 }
 
 describe("a tenant uploads a static site with the key the script printed", () => {

@@ -3,9 +3,10 @@
  * the real server refuses, the fake refuses the same way (status, code), so that a script passing
  * against the fake does not pass only because the fake is lenient.
  */
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client, type S3ServiceException } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { s3Client, s3Error } from "./garage-clients";
 import { type GarageFake, httpGet, isValidBucketName, startGarageFake } from "./garage-fake";
 
 const TOKEN = "fake-admin-token";
@@ -26,21 +27,6 @@ async function admin(
   });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-function s3(fake: GarageFake, key: { accessKeyId: string; secretAccessKey: string }, region = fake.region): S3Client {
-  return new S3Client({ endpoint: fake.s3Url, region, forcePathStyle: true, credentials: key, maxAttempts: 1 });
-}
-
-/** The S3 error Garage answers: the SDK's exception name is the XML Code. */
-async function s3Error(p: Promise<unknown>): Promise<{ status: number | undefined; code: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    return { status: err.$metadata?.httpStatusCode, code: err.name };
-  }
-  throw new Error("expected the S3 call to fail");
 }
 
 async function newKey(fake: GarageFake, name: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
@@ -247,17 +233,17 @@ describe("Garage fake: S3 API", () => {
   it("S3 CreateBucket gives only a local alias: the admin API does not find it by name (s3/bucket.rs)", async () => {
     const key = await newKey(fake, "creator");
     await admin(fake, "UpdateKey", { query: { id: key.accessKeyId }, body: { allow: { createBucket: true } } });
-    await s3(fake, key).send(new CreateBucketCommand({ Bucket: "site-made-by-s3" }));
+    await s3Client(fake, key).send(new CreateBucketCommand({ Bucket: "site-made-by-s3" }));
     const byName = await admin(fake, "GetBucketInfo", { query: { globalAlias: "site-made-by-s3" } });
     expect(byName.status).toBe(404);
     const { json: list } = await admin(fake, "ListBuckets");
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ globalAliases: [], localAliases: [{ accessKeyId: key.accessKeyId, alias: "site-made-by-s3" }] });
     // The creating key reaches it through its local alias, with every permission.
-    await s3(fake, key).send(new PutObjectCommand({ Bucket: "site-made-by-s3", Key: "a.txt", Body: "a" }));
+    await s3Client(fake, key).send(new PutObjectCommand({ Bucket: "site-made-by-s3", Key: "a.txt", Body: "a" }));
     // Another key does not see the local alias: no such bucket.
     const other = await newKey(fake, "other");
-    expect(await s3Error(s3(fake, other).send(new GetObjectCommand({ Bucket: "site-made-by-s3", Key: "a.txt" })))).toEqual({
+    expect(await s3Error(s3Client(fake, other).send(new GetObjectCommand({ Bucket: "site-made-by-s3", Key: "a.txt" })))).toEqual({
       status: 404,
       code: "NoSuchBucket",
     });
@@ -265,7 +251,7 @@ describe("Garage fake: S3 API", () => {
 
   it("a key without createBucket cannot create a bucket through S3 (403)", async () => {
     const key = await newKey(fake, "no-create");
-    expect(await s3Error(s3(fake, key).send(new CreateBucketCommand({ Bucket: "site-refused" })))).toEqual({
+    expect(await s3Error(s3Client(fake, key).send(new CreateBucketCommand({ Bucket: "site-refused" })))).toEqual({
       status: 403,
       code: "AccessDenied",
     });
@@ -275,7 +261,7 @@ describe("Garage fake: S3 API", () => {
     const key = await newKey(fake, "reader");
     const { json: b } = await admin(fake, "CreateBucket", { body: { globalAlias: "site-perms" } });
     const put = (k: { accessKeyId: string; secretAccessKey: string }, region?: string) =>
-      s3(fake, k, region).send(new PutObjectCommand({ Bucket: "site-perms", Key: "x.txt", Body: "x" }));
+      s3Client(fake, k, region).send(new PutObjectCommand({ Bucket: "site-perms", Key: "x.txt", Body: "x" }));
     expect(await s3Error(put({ accessKeyId: "GK000000000000000000000000", secretAccessKey: "0".repeat(64) }))).toEqual({
       status: 403,
       code: "AccessDenied",
@@ -286,13 +272,13 @@ describe("Garage fake: S3 API", () => {
     expect(await s3Error(put(key))).toEqual({ status: 403, code: "AccessDenied" });
     await admin(fake, "AllowBucketKey", { body: { bucketId: b.id, accessKeyId: key.accessKeyId, permissions: { read: true } } });
     expect(await s3Error(put(key))).toEqual({ status: 403, code: "AccessDenied" });
-    expect(await s3Error(s3(fake, key).send(new GetObjectCommand({ Bucket: "site-perms", Key: "x.txt" })))).toEqual({
+    expect(await s3Error(s3Client(fake, key).send(new GetObjectCommand({ Bucket: "site-perms", Key: "x.txt" })))).toEqual({
       status: 404,
       code: "NoSuchKey",
     });
     await admin(fake, "AllowBucketKey", { body: { bucketId: b.id, accessKeyId: key.accessKeyId, permissions: { write: true } } });
     await put(key);
-    const got = await s3(fake, key).send(new GetObjectCommand({ Bucket: "site-perms", Key: "x.txt" }));
+    const got = await s3Client(fake, key).send(new GetObjectCommand({ Bucket: "site-perms", Key: "x.txt" }));
     expect(await got.Body?.transformToString()).toBe("x");
   });
 
@@ -302,7 +288,7 @@ describe("Garage fake: S3 API", () => {
     await admin(fake, "AllowBucketKey", {
       body: { bucketId: b.id, accessKeyId: key.accessKeyId, permissions: { read: true, write: true } },
     });
-    const client = s3(fake, key);
+    const client = s3Client(fake, key);
     const body = Readable.from([Buffer.from("hello "), Buffer.from("world")]);
     await client.send(new PutObjectCommand({ Bucket: "site-stream", Key: "s.txt", Body: body, ContentLength: 11 }));
     const got = await client.send(new GetObjectCommand({ Bucket: "site-stream", Key: "s.txt" }));
@@ -325,7 +311,7 @@ describe("Garage fake: S3 API", () => {
       body: { bucketId: b.id, accessKeyId: key.accessKeyId, permissions: { read: true, write: true } },
     });
     await admin(fake, "UpdateBucket", { query: { id: b.id }, body: { quotas: { maxSize: 10 } } });
-    const put = (k: string, body: string) => s3(fake, key).send(new PutObjectCommand({ Bucket: "site-quota", Key: k, Body: body }));
+    const put = (k: string, body: string) => s3Client(fake, key).send(new PutObjectCommand({ Bucket: "site-quota", Key: k, Body: body }));
     await put("a", "12345678");
     expect(await s3Error(put("b", "123"))).toEqual({ status: 403, code: "AccessDenied" });
     // Replacing an object counts only the difference: 8 → 10 bytes fits, and shrinking always does.
@@ -347,7 +333,7 @@ describe("Garage fake: web endpoint (web/web_server.rs)", () => {
     bucketId = b.id;
     await admin(fake, "AddBucketAlias", { body: { bucketId, globalAlias: "www.web.example" } });
     await admin(fake, "AllowBucketKey", { body: { bucketId, accessKeyId: key.accessKeyId, permissions: { write: true } } });
-    const client = s3(fake, key);
+    const client = s3Client(fake, key);
     for (const [k, v] of Object.entries({ "index.html": "home", "404.html": "missing", "dir/index.html": "dir home" })) {
       await client.send(new PutObjectCommand({ Bucket: "site-web", Key: k, Body: v, ContentType: "text/html" }));
     }

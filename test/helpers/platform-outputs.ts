@@ -1,14 +1,9 @@
 import type { PlatformConfig } from "../../infra/model/platform-config";
-import type { PlatformReference } from "../../infra/program/platform-stack";
-
-/** Host connections of a platform config, as the program makes them. */
-export function hostsOf(config: Readonly<PlatformConfig>): Record<string, { name: string; address: string; user: string }> {
-  return Object.fromEntries(Object.entries(config.hosts).map(([name, h]) => [name, { name, address: h.address, user: h.user }]));
-}
+import { hostConnections, type PlatformReference } from "../../infra/program/platform-stack";
 
 /** The platform stack's outputs as a tenant stack reads them, for an environment's config (placeholder values). */
 export function platformReference(config: Readonly<PlatformConfig>): PlatformReference {
-  const hosts = hostsOf(config);
+  const hosts = hostConnections(config);
   const on = (role: keyof PlatformConfig["placement"]) => hosts[config.placement[role]]!;
   return {
     platform: {

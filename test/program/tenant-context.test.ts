@@ -8,10 +8,11 @@ import * as mocks from "../helpers/mocks";
 import { isSecretInput, plain } from "../helpers/options";
 import type { TenantPlan } from "../../infra/model/expand";
 import { readPlatformConfig } from "../../infra/model/platform-config";
-import { hostsOf, platformReference } from "../helpers/platform-outputs";
+import { hostConnections } from "../../infra/program/platform-stack";
+import { platformReference } from "../helpers/platform-outputs";
 
 const config = readPlatformConfig("prod");
-const hosts = hostsOf(config);
+const hosts = hostConnections(config);
 const plan: TenantPlan = {
   slug: "9-vies",
   members: [{ username: "alice", admin: true, access: [] }],
