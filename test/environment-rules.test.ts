@@ -7,6 +7,7 @@ import { loadCatalog } from "../infra/catalog/catalog";
 import { tenantRules } from "../infra/contract/rules";
 import { tenantSchema } from "../infra/contract/tenant";
 import { hostnameProblem } from "../infra/contract/names";
+import { expandTenant } from "../infra/model/expand";
 import { environmentHostname } from "../infra/model/naming";
 import { readPlatformConfig } from "../infra/model/platform-config";
 import { staticSitePlan } from "../components/tenant/static-site-config";
@@ -90,5 +91,26 @@ describe("where a tenant is deployed", () => {
     expect(() => staticSitePlan("t", [over], 5)).toThrow(/is 64 characters/);
     // WordPress serves its domains itself: no alias, no limit but a hostname's.
     expect(site("wordpress", over)).toEqual([]);
+  });
+
+  it("serves a static site's domains under staging's suffix within the object store's alias limit", () => {
+    const suffix = readPlatformConfig("staging").tenantHostSuffix!;
+    const fits = hostname(63 - suffix.length - 1);
+    const domains = [fits, hostname(63), "www.jardins.xn--p1ai"];
+    const plan = expandTenant(tenant({ services: { website: { engine: "static", domains, storageGb: 5 } } }), {
+      catalog,
+      sharedMailDomains: [],
+      tenantHostSuffix: suffix,
+    });
+    const served = plan.offers[0]!.kind === "static-site" ? plan.offers[0]!.hostnames : [];
+    expect(served[0]).toBe(`${fits}.${suffix}`);
+    expect(served[1]).toMatch(/^h-[0-9a-f]{16}\./);
+    expect(served.every((h) => h.length <= 63)).toBe(true);
+    expect(() => staticSitePlan("t", served, 5)).not.toThrow();
+    // A WordPress site keeps the hostname rule's 253.
+    expect(environmentHostname(hostname(63), suffix)).toBe(`${hostname(63)}.${suffix}`);
+    expect(() => environmentHostname(hostname(20), `${"x".repeat(50)}.org`, 63)).toThrow(
+      /leaves no room for a name of at most 63 characters/,
+    );
   });
 });

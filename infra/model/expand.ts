@@ -1,4 +1,5 @@
 import type { Catalog } from "../catalog/catalog";
+import { BUCKET_ALIAS_MAX } from "../contract/names";
 import { environmentHostname } from "./naming";
 import { OFFERS } from "./offers";
 import type { ServiceField, Tenant } from "../contract/tenant";
@@ -49,8 +50,11 @@ export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
   const s = tenant.services;
   const offers: OfferPlan[] = [];
   if (s.website) {
-    const base = { field: "website" as const, hostnames: s.website.domains.map(host), storageGb: s.website.storageGb };
-    offers.push(s.website.engine === "static" ? { kind: "static-site", ...base } : { kind: "wordpress", ...base });
+    const statik = s.website.engine === "static";
+    // A static site's domains are aliases of the object store, shorter than hostnames (names.ts).
+    const served = (h: string) => (statik ? environmentHostname(h, ctx.tenantHostSuffix, BUCKET_ALIAS_MAX) : host(h));
+    const base = { field: "website" as const, hostnames: s.website.domains.map(served), storageGb: s.website.storageGb };
+    offers.push(statik ? { kind: "static-site", ...base } : { kind: "wordpress", ...base });
   }
   if (s.nextcloud) {
     offers.push({

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { HOSTNAME_MAX } from "../contract/names";
 
 /**
  * Stack names. The platform stack of an environment is named after it (`prod`); a tenant stack is
@@ -36,19 +37,22 @@ export function platformStackReference(organization: string, project: string, en
 
 /**
  * The hostname a tenant's name is served on in an environment: itself in production, and under
- * the staging suffix elsewhere so that staging never answers for a real name.
+ * the staging suffix elsewhere so that staging never answers for a real name. `maxLength` is the
+ * longest name where it is used: a hostname's 253, or a static site's alias in the object store
+ * (63, infra/contract/names.ts BUCKET_ALIAS_MAX).
+ * @throws Error when even the digest form does not fit under the suffix (a platform setting).
  */
-export function environmentHostname(hostname: string, suffix: string | undefined): string {
+export function environmentHostname(hostname: string, suffix: string | undefined, maxLength: number = HOSTNAME_MAX): string {
   if (!suffix) return hostname;
   const served = `${hostname}.${suffix}`;
-  if (served.length <= HOSTNAME_MAX) return served;
+  if (served.length <= maxLength) return served;
   // A name too long to sit under the suffix is served under a digest of itself: still one name per
   // hostname, and a valid one, so staging plans every hostname production accepts.
-  return `h-${createHash("sha256").update(hostname).digest("hex").slice(0, 16)}.${suffix}`;
+  const digest = `h-${createHash("sha256").update(hostname).digest("hex").slice(0, 16)}.${suffix}`;
+  if (digest.length > maxLength)
+    throw new Error(`tenantHostSuffix "${suffix}" leaves no room for a name of at most ${maxLength} characters`);
+  return digest;
 }
-
-/** RFC 1035 §2.3.4: a name of at most 253 characters in its text form. */
-const HOSTNAME_MAX = 253;
 
 /** Physical name of a tenant's resource in a shared namespace (bucket, Keycloak client, database). */
 export function tenantResourceName(slug: string, offer: string): string {
