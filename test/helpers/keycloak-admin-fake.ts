@@ -126,7 +126,7 @@ export async function startKeycloakFake(options: KeycloakFakeOptions): Promise<K
   let baseUrl = "";
 
   function store(rep: Partial<UserRepresentation> & { username: string }): FakeUser {
-    // UserAdapter.setUsername / setEmail (model/jpa): both are stored in lowercase.
+    // DefaultAttributes.normalizeAttributeValues (server-spi-private userprofile/): both are stored in lowercase.
     const user: FakeUser = {
       ...rep,
       id: randomUUID(),
