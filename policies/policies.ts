@@ -641,7 +641,7 @@ const oidcClientGated: ResourceValidationPolicy = {
     const overrides = known(() => args.props.authenticationFlowBindingOverrides) as Record<string, unknown> | undefined;
     // `in`, not a read: the flow id is unknown during a preview, and only its presence matters.
     if (!overrides || !("browserId" in overrides))
-      report(`${label(args)} has no group restriction: bind the tenant's gate flow (browserFlowId)`);
+      report(`${label(args)} has no group restriction: give it the tenant's gate (the OidcClient's gate)`);
   },
 };
 

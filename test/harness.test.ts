@@ -39,9 +39,12 @@ import {
 const root = path.resolve(__dirname, "..");
 const TENANT = "jardins-partages";
 const PLATFORM_REF = "organization/alacarte/prod";
+/** The config secret ops set after merge (docs/operations.md "Config secrets"). */
+const SMTP_PASSWORD = "smtp-password-set-by-ops";
 /** What the applied platform would export as its secret output (type-checked against the program). */
 const PLATFORM_SECRETS: PlatformReference["platformSecrets"] = {
   keycloakAdminClientSecret: "applied-keycloak-secret",
+  keycloakAccountsClientSecret: "applied-accounts-secret",
   objectStorageAccessKeyId: "GKapplied",
   objectStorageSecretAccessKey: "applied-s3-secret",
   objectStorageAdminToken: "applied-admin-token",
@@ -86,6 +89,7 @@ let pack: PolicyPackProcess | undefined;
 let packInfo: AnalyzerInfo;
 let offlineViolating: PlanResult;
 let platform: ProgramRun;
+let withoutSecret: ProgramRun;
 let tenant: ProgramRun;
 let offline: PlanResult;
 let badImport: ProgramRun;
@@ -131,10 +135,12 @@ beforeAll(async () => {
     pack = p;
     return p;
   });
-  const platformRun = runProgram({ root, stack: "prod" });
+  const platformRun = runProgram({ root, stack: "prod", secretConfig: { "alacarte:smtpPassword": SMTP_PASSWORD } });
+  const platformWithoutSecret = runProgram({ root, stack: "prod" });
   const broken = Promise.all([runProgram({ root: badImportDir, stack: "prod" }), runProgram({ root: brokenDir, stack: "prod" })]);
   offline = await plan({ env: "prod" });
   platform = await platformRun;
+  withoutSecret = await platformWithoutSecret;
   if (platform.error || !platform.outputs) throw new Error(platform.error ?? "the platform stack exported nothing");
   tenant = await runProgram({
     root,
@@ -189,6 +195,20 @@ describe("starting the program as the Node.js language host does", () => {
     expect(platform.outputs?.platform).toMatchObject({ baseDomain: "alacarte.example.org" });
     // Unknown in a preview, and then the SDK sends a bare unknown: the secret flag is not on the wire.
     expect(platform.outputs?.platformSecrets).toBe(UNKNOWN);
+  });
+
+  it("stops the platform stack with Pulumi's message naming a config secret ops have not set, and the SMTP password stays a secret", () => {
+    expect(withoutSecret.exitCode).not.toBe(0);
+    expect(withoutSecret.logs.filter((l) => l.severity === "error").map((l) => l.message)).toEqual([
+      "Missing required configuration variable 'alacarte:smtpPassword'\n\tplease set a value using the command `pulumi config set --secret alacarte:smtpPassword <value>`",
+    ]);
+    const realm = platform.resources.find((r) => r.type === "keycloak:index/realm:Realm")!;
+    expect(realm.inputs.smtpServer).toMatchObject({
+      host: "mail.alacarte.example.org",
+      port: "587",
+      starttls: true,
+      auth: { username: "noreply@alacarte.example.org", password: { [SIG]: SECRET_SIG, value: SMTP_PASSWORD } },
+    });
   });
 
   it("registers in the platform stack exactly what the offline plan reports (type, URN, parent)", () => {

@@ -438,13 +438,13 @@ describe("the policy pack on components built for the test (offline plan of a pr
   });
 
   it("oidc-client-gated (advisory): a client bound to the gate flow passes; one without fails", async () => {
-    const client = (browserFlowId?: pulumi.Input<string>) => () => {
+    const client = (browserFlowId?: pulumi.Output<string>) => () => {
       new OidcClient("app", {
         realmId: "alacarte",
         clientId: "jardins-partages-app",
         name: "App",
         redirectUris: ["https://app.jardins-partages.fr/cb"],
-        ...(browserFlowId ? { browserFlowId } : {}),
+        ...(browserFlowId ? { gate: { browserFlowId } } : {}),
       });
     };
     // The flow id is unknown during a preview: the policy checks its presence, never its value.

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as keycloak from "@pulumi/keycloak";
+import type { SignInGate } from "./sign-in-gate";
+import { DEFAULT_CLIENT_SCOPES, GATED_CLIENT_SCOPE } from "./sign-in-steps";
 
 export const OIDC_CLIENT_TYPE = "alacarte:block:OidcClient";
 
@@ -10,7 +12,7 @@ export interface OidcClientArgs {
   clientId: string;
   /** Display name (consent screen, account console). @example "Nextcloud — Les Amis du Vélo" */
   name: string;
-  /** Allowed redirect URIs (exact, or ending in `*`). @example ["https://cloud.amisduvelo.org/apps/user_oidc/code"] */
+  /** Allowed redirect URIs, exact (no wildcard: a wildcard lets a stolen code go elsewhere). @example ["https://cloud.amisduvelo.org/apps/user_oidc/code"] */
   redirectUris: string[];
   /** Home URL of the app (account console links). */
   baseUrl?: string;
@@ -19,33 +21,35 @@ export interface OidcClientArgs {
   /** Allowed post-logout redirect URIs. @default ["+"] (the redirect URIs) */
   postLogoutRedirectUris?: string[];
   /**
-   * The tenant's gate browser flow (denies sign-in to non-members): bound as the client's
-   * `authenticationFlowBindingOverrides.browserId`. @default the realm's browser flow
+   * A public client (a browser or mobile app that cannot keep a secret): no secret, PKCE S256
+   * required. @default false (confidential: the app holds a secret)
    */
-  browserFlowId?: pulumi.Input<string>;
-  /** Allow the resource owner password grant. @default false */
-  directGrant?: boolean;
+  public?: boolean;
   /**
-   * Direct grant flow bound to the client; required when `directGrant` is on for a gated client,
-   * since a password grant bypasses the browser flow. @default the realm's direct grant flow
+   * The sign-in gate (components/blocks/sign-in-gate.ts) that lets in only the people of a role:
+   * bound as the client's browser flow (and direct-grant flow), and the client carries the gated
+   * client scope, which the realm's registration and reset flows refuse. @default none: anyone
+   * with an account (a free service)
    */
-  directGrantFlowId?: pulumi.Input<string>;
-  /** Require PKCE with S256 (turn off for an app that sends no code_challenge). @default true */
+  gate?: SignInGate;
+  /** Allow the resource owner password grant (a mail server checking a password). @default false */
+  directGrant?: boolean;
+  /** Require PKCE with S256 (turn off for a confidential app that sends no code_challenge). @default true */
   pkce?: boolean;
   /** Base URL of Keycloak, to derive `issuerUrl`. @example "https://sso.example.org" */
   keycloakUrl?: pulumi.Input<string>;
   /** Realm name for `issuerUrl`. @default realmId */
   realmName?: pulumi.Input<string>;
-  /** Escape hatch: rewrite the Keycloak client args. */
-  transform?: { client?: (args: keycloak.openid.ClientArgs) => keycloak.openid.ClientArgs };
 }
 
 /** The claim carrying the user's group paths (`/tenants/<slug>/admins`…). */
 export const GROUPS_CLAIM = "groups";
 
-/** Pure: checks the arguments a tenant file can get wrong; sorted, deduplicated redirect URIs. */
+/** Pure: checks the arguments a caller can get wrong; sorted, deduplicated redirect URIs. */
 export function normalizeOidcClient(
-  args: Pick<OidcClientArgs, "clientId" | "redirectUris" | "directGrant" | "browserFlowId" | "directGrantFlowId">,
+  args: Pick<OidcClientArgs, "clientId" | "redirectUris" | "directGrant" | "public" | "pkce"> & {
+    gate?: { directGrantFlowId?: unknown };
+  },
 ): {
   redirectUris: string[];
 } {
@@ -53,13 +57,14 @@ export function normalizeOidcClient(
     throw new Error(`OidcClient clientId "${args.clientId}" must match [a-z0-9][a-z0-9._-]*`);
   if (args.redirectUris.length === 0) throw new Error(`OidcClient "${args.clientId}" needs at least one redirect URI`);
   for (const uri of args.redirectUris) {
-    if (!/^https:\/\/[^\s*]+\*?$/.test(uri) && !/^http:\/\/localhost(:\d+)?\//.test(uri)) {
-      throw new Error(`OidcClient "${args.clientId}": redirect URI "${uri}" must be https (a trailing * is allowed)`);
+    if (!/^https:\/\/[a-z0-9.-]+(:\d+)?\/[^\s*#]*$/.test(uri)) {
+      throw new Error(`OidcClient "${args.clientId}": redirect URI "${uri}" must be an exact https URL (no wildcard, no fragment)`);
     }
   }
-  if (args.directGrant && args.browserFlowId !== undefined && args.directGrantFlowId === undefined) {
+  if (args.public && args.pkce === false) throw new Error(`OidcClient "${args.clientId}": a public client requires PKCE`);
+  if (args.directGrant && args.gate && args.gate.directGrantFlowId === undefined) {
     throw new Error(
-      `OidcClient "${args.clientId}": directGrant on a gated client needs directGrantFlowId (a password grant skips the browser flow)`,
+      `OidcClient "${args.clientId}": directGrant on a gated client needs a gate built with directGrant (a password grant skips the browser flow)`,
     );
   }
   return { redirectUris: [...new Set(args.redirectUris)].sort() };
@@ -71,13 +76,14 @@ export function issuerUrl(keycloakUrl: string, realm: string): string {
 }
 
 /**
- * A confidential Keycloak OIDC client (authorization code flow, PKCE S256), optionally bound to a
- * tenant's gate flow, with a `groups` claim (full paths) in ID token, access token and userinfo.
+ * A Keycloak OIDC client (authorization code flow, PKCE S256; confidential unless `public`),
+ * optionally behind a sign-in gate, with a `groups` claim (full paths) in the ID token, the access
+ * token and userinfo (Nextcloud reads groups from the ID token, docs/services/nextcloud.md).
  */
 export class OidcClient extends pulumi.ComponentResource {
   /** OIDC client_id. */
   readonly clientId: pulumi.Output<string>;
-  /** Client secret generated by Keycloak (secret). */
+  /** Client secret generated by Keycloak (secret); empty for a public client. */
   readonly clientSecret: pulumi.Output<string>;
   /** Issuer URL; only when `keycloakUrl` is given. */
   readonly issuerUrl?: pulumi.Output<string>;
@@ -87,34 +93,41 @@ export class OidcClient extends pulumi.ComponentResource {
   constructor(name: string, args: OidcClientArgs, opts?: pulumi.ComponentResourceOptions) {
     super(OIDC_CLIENT_TYPE, name, {}, opts);
     const { redirectUris } = normalizeOidcClient(args);
-    const directGrant = args.directGrant ?? false;
-    const overrides =
-      args.browserFlowId !== undefined || args.directGrantFlowId !== undefined
-        ? {
-            ...(args.browserFlowId !== undefined ? { browserId: args.browserFlowId } : {}),
-            ...(args.directGrantFlowId !== undefined ? { directGrantId: args.directGrantFlowId } : {}),
-          }
-        : undefined;
+    const gate = args.gate;
+    const overrides = gate
+      ? { browserId: gate.browserFlowId, ...(gate.directGrantFlowId !== undefined ? { directGrantId: gate.directGrantFlowId } : {}) }
+      : undefined;
 
-    let clientArgs: keycloak.openid.ClientArgs = {
-      realmId: args.realmId,
-      clientId: args.clientId,
-      name: args.name,
-      enabled: true,
-      accessType: "CONFIDENTIAL",
-      standardFlowEnabled: true,
-      implicitFlowEnabled: false,
-      directAccessGrantsEnabled: directGrant,
-      serviceAccountsEnabled: false,
-      pkceCodeChallengeMethod: args.pkce === false ? "" : "S256",
-      validRedirectUris: redirectUris,
-      validPostLogoutRedirectUris: args.postLogoutRedirectUris ?? ["+"],
-      webOrigins: args.webOrigins ?? ["+"],
-      ...(args.baseUrl !== undefined ? { baseUrl: args.baseUrl } : {}),
-      ...(overrides ? { authenticationFlowBindingOverrides: overrides } : {}),
-    };
-    if (args.transform?.client) clientArgs = args.transform.client(clientArgs);
-    this.client = new keycloak.openid.Client(`${name}-client`, clientArgs, { parent: this });
+    this.client = new keycloak.openid.Client(
+      `${name}-client`,
+      {
+        realmId: args.realmId,
+        clientId: args.clientId,
+        name: args.name,
+        enabled: true,
+        accessType: args.public ? "PUBLIC" : "CONFIDENTIAL",
+        standardFlowEnabled: true,
+        implicitFlowEnabled: false,
+        directAccessGrantsEnabled: args.directGrant ?? false,
+        serviceAccountsEnabled: false,
+        pkceCodeChallengeMethod: args.pkce === false ? "" : "S256",
+        validRedirectUris: redirectUris,
+        validPostLogoutRedirectUris: args.postLogoutRedirectUris ?? ["+"],
+        webOrigins: args.webOrigins ?? ["+"],
+        ...(args.baseUrl !== undefined ? { baseUrl: args.baseUrl } : {}),
+        ...(overrides ? { authenticationFlowBindingOverrides: overrides } : {}),
+      },
+      { parent: this },
+    );
+
+    if (gate) {
+      // Authoritative: Keycloak's defaults plus the gated scope (docs/services/keycloak.md "Registration and reset").
+      new keycloak.openid.ClientDefaultScopes(
+        `${name}-scopes`,
+        { realmId: args.realmId, clientId: this.client.id, defaultScopes: [...DEFAULT_CLIENT_SCOPES, GATED_CLIENT_SCOPE] },
+        { parent: this },
+      );
+    }
 
     this.groupsMapper = new keycloak.openid.GroupMembershipProtocolMapper(
       `${name}-groups`,

@@ -1,23 +1,42 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
 import * as keycloak from "@pulumi/keycloak";
 import * as random from "@pulumi/random";
+import { PROJECT_ROOT } from "../../infra/contract/paths";
 import { ContainerService } from "../blocks/container-service";
 import { Database } from "../blocks/database";
+import { hostConnection } from "../blocks/host-file";
+import { shellQuote } from "../blocks/shell";
 import type { HostConnection } from "./outputs";
+import { SsoRealm, type SsoRealmSmtp } from "./sso-realm";
 
 export const KEYCLOAK_TYPE = "alacarte:platform:Keycloak";
 
 /** Keycloak, pinned (keycloak/keycloak-oauth-sig#1058, Sep 2026). */
 export const KEYCLOAK_IMAGE = "quay.io/keycloak/keycloak:26.7.2";
 
-/** Username of the temporary bootstrap admin of the master realm. */
-export const BOOTSTRAP_ADMIN_USERNAME = "alacarte-bootstrap";
+/**
+ * Client id of the temporary bootstrap admin (a service account of the master realm, created by
+ * Keycloak on first start from `KC_BOOTSTRAP_ADMIN_CLIENT_*`). It is used once, to create the
+ * permanent admin, then deleted (docs/services/keycloak.md "Admin").
+ */
+export const BOOTSTRAP_ADMIN_CLIENT_ID = "alacarte-bootstrap";
 
-/** Client id of the confidential service-account client tenant stacks manage the realm with. */
-export const TENANTS_ADMIN_CLIENT_ID = "alacarte-tenants";
+/** Client id of the permanent admin the program sets up in the master realm and the providers use. */
+export const PERMANENT_ADMIN_CLIENT_ID = "alacarte-admin";
 
-/** Roles of the built-in `realm-management` client granted to the tenants' service account (sorted). */
-export const TENANTS_ADMIN_ROLES = ["manage-clients", "manage-realm", "manage-users", "view-realm"] as const;
+/** Keycloak's management port (health, metrics). */
+export const KEYCLOAK_MANAGEMENT_PORT = 9000;
+
+/** How long the first `up` waits for a starting Keycloak (database migration included). */
+export const KEYCLOAK_READY_TIMEOUT_SECONDS = 600;
+
+/**
+ * Seconds the Keycloak provider waits for an answer: a realm creation on a busy Keycloak takes
+ * longer than the provider's default of 5 s, and a timed-out create that succeeded fails the next
+ * try with 409 (the provider does not retry, terraform-provider-keycloak `keycloak_client.go`).
+ */
+export const KEYCLOAK_CLIENT_TIMEOUT_SECONDS = 60;
 
 /** Keycloak's HTTP port behind the proxy (TLS ends at Traefik). */
 export const KEYCLOAK_HTTP_PORT = 8080;
@@ -26,12 +45,27 @@ export const KEYCLOAK_HTTP_PORT = 8080;
  * Readiness probe on the management port. The image has no curl: bash's /dev/tcp does the request
  * (docs/services/keycloak.md "Ports and health").
  */
-export const KEYCLOAK_HEALTHCHECK = [
-  "CMD",
-  "bash",
-  "-c",
-  "exec 3<>/dev/tcp/127.0.0.1/9000; printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3; grep -q 'HTTP/1.. 200' <&3",
-];
+export const KEYCLOAK_HEALTHCHECK = ["CMD", "bash", "-c", readinessProbe(KEYCLOAK_MANAGEMENT_PORT)];
+
+/** Pure: one readiness request to the management port, in bash (the image has no curl); succeeds on 200 only. */
+export function readinessProbe(port: number): string {
+  return `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3; grep -q 'HTTP/1.. 200' <&3`;
+}
+
+/**
+ * Pure: the bash script the readiness wait runs inside the container: the probe every 2 s until
+ * it answers 200, failing with a message past `timeoutSeconds`. Each probe runs in its own
+ * subshell, so its descriptor closes with it.
+ */
+export function readinessWaitScript(port: number, timeoutSeconds: number): string {
+  return [
+    `deadline=$((SECONDS + ${timeoutSeconds}))`,
+    `until ( ${readinessProbe(port)} ) 2>/dev/null; do`,
+    `  if [ "$SECONDS" -ge "$deadline" ]; then echo "Keycloak is not ready after ${timeoutSeconds} s (GET :${port}/health/ready)" >&2; exit 1; fi`,
+    "  sleep 2",
+    "done",
+  ].join("\n");
+}
 
 /** Public hostname of Keycloak. */
 export function keycloakHostname(baseDomain: string): string {
@@ -51,11 +85,11 @@ export interface KeycloakEnvInput {
 
 /**
  * Pure: the non-secret environment of the Keycloak container (26.x names, docs/services/keycloak.md "Environment"), sorted by key.
- * The passwords (`KC_DB_PASSWORD`, `KC_BOOTSTRAP_ADMIN_PASSWORD`) are not here: they go through `secretEnv`.
+ * The secrets (`KC_DB_PASSWORD`, `KC_BOOTSTRAP_ADMIN_CLIENT_SECRET`) are not here: they go through `secretEnv`.
  */
 export function keycloakEnv(input: KeycloakEnvInput): Record<string, pulumi.Input<string>> {
   const env: Record<string, pulumi.Input<string>> = {
-    KC_BOOTSTRAP_ADMIN_USERNAME: BOOTSTRAP_ADMIN_USERNAME,
+    KC_BOOTSTRAP_ADMIN_CLIENT_ID: BOOTSTRAP_ADMIN_CLIENT_ID,
     KC_DB: "postgres",
     KC_DB_URL_DATABASE: input.dbName,
     KC_DB_URL_HOST: input.dbHost,
@@ -69,24 +103,6 @@ export function keycloakEnv(input: KeycloakEnvInput): Record<string, pulumi.Inpu
   return Object.fromEntries(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Realm SMTP server (Keycloak sends verification and "set your password" mails with it). */
-export interface KeycloakSmtpArgs {
-  /** SMTP host. @example "mail.example.org" */
-  host: string;
-  /** SMTP port. @default 587 */
-  port?: number;
-  /** Sender address. @example "noreply@example.org" */
-  from: string;
-  /** Display name of the sender. @default "alacarte" */
-  fromDisplayName?: string;
-  /** STARTTLS on the port. @default true */
-  starttls?: boolean;
-  /** SMTP login, when the server needs one. */
-  username?: pulumi.Input<string>;
-  /** SMTP password (secret). */
-  password?: pulumi.Input<string>;
-}
-
 export interface KeycloakArgs {
   /** Host Keycloak and its database run on. */
   host: HostConnection;
@@ -97,7 +113,9 @@ export interface KeycloakArgs {
   /** Name of the realm everyone signs in to. @default "alacarte" */
   realm?: string;
   /** Realm SMTP server; without it Keycloak cannot send verification mails. */
-  smtp?: KeycloakSmtpArgs;
+  smtp?: SsoRealmSmtp;
+  /** Usernames of the platform administrators. @default [] */
+  admins?: string[];
   /** Size of the database volume in GB (2^30 bytes). @default 5 */
   dbSizeGb?: number;
   /** Protect the database volume, the realm and the tenants group against deletion. @default true */
@@ -105,23 +123,17 @@ export interface KeycloakArgs {
 }
 
 /**
- * Keycloak with its own Postgres, the realm, the `/tenants` group and the service-account client
- * tenant stacks use to manage their groups and clients.
+ * Keycloak with its own Postgres; a wait for its readiness; the permanent admin (set up once by
+ * the bootstrap admin, which is then deleted); the provider every realm resource goes through;
+ * and the platform realm (components/platform/sso-realm.ts).
  */
 export class Keycloak extends pulumi.ComponentResource {
   /** Public URL, e.g. `https://sso.example.org`. */
   readonly url: string;
   /** Realm name. */
   readonly realm: string;
-  /** Realm id (as the Keycloak provider expects in `realmId`). */
-  readonly realmId: pulumi.Output<string>;
-  /** Id of the top-level `/tenants` group. */
-  readonly tenantsGroupId: pulumi.Output<string>;
-  /** Client id of the tenants' service account client. */
-  readonly adminClientId: pulumi.Output<string>;
-  /** Its client secret (secret). */
-  readonly adminClientSecret: pulumi.Output<string>;
-  /** Provider talking to this Keycloak as the bootstrap admin. */
+  readonly sso: SsoRealm;
+  /** Provider talking to this Keycloak as the permanent admin, once it is ready. */
   readonly provider: keycloak.Provider;
 
   constructor(name: string, args: KeycloakArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -143,16 +155,17 @@ export class Keycloak extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const adminPassword = new random.RandomPassword(`${name}-bootstrap-admin-password`, { length: 32, special: false }, { parent: this });
+    const bootstrapSecret = new random.RandomPassword(`${name}-bootstrap-admin-secret`, { length: 40, special: false }, { parent: this });
+    const permanentSecret = new random.RandomPassword(`${name}-admin-secret`, { length: 40, special: false }, { parent: this });
 
-    new ContainerService(
+    const server = new ContainerService(
       `${name}-server`,
       {
         image: KEYCLOAK_IMAGE,
         host: args.host,
         command: ["start"],
         env: keycloakEnv({ baseDomain: args.baseDomain, dbHost: db.hostname, dbName: db.database, dbUser: db.username }),
-        secretEnv: { KC_BOOTSTRAP_ADMIN_PASSWORD: adminPassword.result, KC_DB_PASSWORD: db.password },
+        secretEnv: { KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: bootstrapSecret.result, KC_DB_PASSWORD: db.password },
         networks: [args.network],
         routes: [{ hostnames: [hostname], port: KEYCLOAK_HTTP_PORT }],
         healthCheck: { test: KEYCLOAK_HEALTHCHECK, intervalSeconds: 30, retries: 5 },
@@ -162,6 +175,43 @@ export class Keycloak extends pulumi.ComponentResource {
       { parent: this, dependsOn: [db] },
     );
 
+    // The first `up` creates the realm while Keycloak is still starting: wait for it first.
+    const ready = new command.remote.Command(
+      `${name}-ready`,
+      {
+        connection: hostConnection(args.host),
+        create: pulumi.interpolate`docker exec ${server.containerName} bash -c ${shellQuote(readinessWaitScript(KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_READY_TIMEOUT_SECONDS))}`,
+        // A new container (image upgrade) is waited for again.
+        triggers: [server.container.id],
+      },
+      {
+        parent: this,
+        customTimeouts: { create: `${KEYCLOAK_READY_TIMEOUT_SECONDS + 60}s`, update: `${KEYCLOAK_READY_TIMEOUT_SECONDS + 60}s` },
+      },
+    );
+
+    // The permanent admin, through the public URL, the way the provider will reach Keycloak.
+    // Secrets go on standard input (infra/cli/keycloak-admin.ts).
+    const admin = new command.local.Command(
+      `${name}-permanent-admin`,
+      {
+        create: `"${process.execPath}" --import tsx infra/cli/keycloak-admin.ts`,
+        dir: PROJECT_ROOT,
+        stdin: pulumi.secret(
+          pulumi.jsonStringify({
+            url: this.url,
+            bootstrapClientId: BOOTSTRAP_ADMIN_CLIENT_ID,
+            bootstrapSecret: bootstrapSecret.result,
+            adminClientId: PERMANENT_ADMIN_CLIENT_ID,
+            adminSecret: permanentSecret.result,
+          }),
+        ),
+        triggers: [permanentSecret.id],
+        logging: "stdoutAndStderr",
+      },
+      { parent: this, dependsOn: [ready] },
+    );
+
     // initialLogin false: a preview works before Keycloak answers (the provider logs in lazily).
     this.provider = new keycloak.Provider(
       `${name}-provider`,
@@ -169,92 +219,27 @@ export class Keycloak extends pulumi.ComponentResource {
         url: this.url,
         basePath: "",
         realm: "master",
-        clientId: "admin-cli",
-        username: BOOTSTRAP_ADMIN_USERNAME,
-        password: pulumi.secret(adminPassword.result),
+        clientId: PERMANENT_ADMIN_CLIENT_ID,
+        clientSecret: pulumi.secret(permanentSecret.result),
         initialLogin: false,
+        clientTimeout: KEYCLOAK_CLIENT_TIMEOUT_SECONDS,
       },
-      { parent: this },
+      // Every resource of the realm goes through this provider, so it waits for the admin.
+      { parent: this, dependsOn: [admin] },
     );
-    const kc = { parent: this, provider: this.provider };
 
-    const smtp = args.smtp;
-    const realm = new keycloak.Realm(
-      `${name}-realm`,
+    this.sso = new SsoRealm(
+      name,
       {
         realm: realmName,
-        enabled: true,
-        registrationAllowed: true,
-        verifyEmail: true,
-        resetPasswordAllowed: true,
-        loginWithEmailAllowed: true,
-        duplicateEmailsAllowed: false,
-        sslRequired: "external",
-        ...(smtp
-          ? {
-              smtpServer: {
-                host: smtp.host,
-                port: String(smtp.port ?? 587),
-                from: smtp.from,
-                fromDisplayName: smtp.fromDisplayName ?? "alacarte",
-                starttls: smtp.starttls ?? true,
-                ...(smtp.username !== undefined && smtp.password !== undefined
-                  ? { auth: { username: smtp.username, password: pulumi.secret(smtp.password) } }
-                  : {}),
-              },
-            }
-          : {}),
+        baseDomain: args.baseDomain,
+        keycloakUrl: this.url,
+        ...(args.smtp ? { smtp: args.smtp } : {}),
+        admins: args.admins ?? [],
+        protect,
       },
-      // The realm holds every account: never deleted by an edit.
-      { ...kc, protect, retainOnDelete: true },
+      { parent: this, provider: this.provider, keycloakComponent: this },
     );
-
-    const tenants = new keycloak.Group(
-      `${name}-tenants-group`,
-      { realmId: realm.id, name: "tenants" },
-      { ...kc, protect, retainOnDelete: true },
-    );
-
-    const adminClient = new keycloak.openid.Client(
-      `${name}-tenants-client`,
-      {
-        realmId: realm.id,
-        clientId: TENANTS_ADMIN_CLIENT_ID,
-        name: "alacarte tenant stacks",
-        accessType: "CONFIDENTIAL",
-        serviceAccountsEnabled: true,
-        standardFlowEnabled: false,
-        implicitFlowEnabled: false,
-        directAccessGrantsEnabled: false,
-      },
-      kc,
-    );
-
-    const realmManagement = keycloak.openid.getClientOutput({ realmId: realm.id, clientId: "realm-management" }, kc);
-    for (const role of TENANTS_ADMIN_ROLES) {
-      new keycloak.openid.ClientServiceAccountRole(
-        `${name}-tenants-${role}`,
-        {
-          realmId: realm.id,
-          serviceAccountUserId: adminClient.serviceAccountUserId,
-          clientId: realmManagement.id,
-          role,
-        },
-        kc,
-      );
-    }
-
-    this.realmId = realm.id;
-    this.tenantsGroupId = tenants.id;
-    this.adminClientId = adminClient.clientId;
-    this.adminClientSecret = pulumi.secret(adminClient.clientSecret);
-    this.registerOutputs({
-      url: this.url,
-      realm: this.realm,
-      realmId: this.realmId,
-      tenantsGroupId: this.tenantsGroupId,
-      adminClientId: this.adminClientId,
-      adminClientSecret: this.adminClientSecret,
-    });
+    this.registerOutputs({ url: this.url, realm: this.realm });
   }
 }

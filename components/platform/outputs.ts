@@ -33,9 +33,16 @@ export interface PlatformOutputs {
     realm: string;
     /** Id of the top-level `/tenants` group that every tenant group sits under. */
     tenantsGroupId: string;
+    /** Client of the tenant stacks' service account. */
     adminClientId: string;
     /** secret */
     adminClientSecret: string;
+    /** Client of the `accounts` command's service account (docs/accounts.md). */
+    accountsClientId: string;
+    /** secret */
+    accountsClientSecret: string;
+    /** Ids of the realm roles that open the member services, granted to `/tenants/<slug>/git` and `/nextcloud`. */
+    memberServiceRoleIds: { git: string; nextcloud: string };
   };
   objectStorage: {
     host: HostConnection;

@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { Keycloak, type KeycloakSmtpArgs } from "./keycloak";
+import { Keycloak } from "./keycloak";
 import { MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
 import type { HostConnection, PlatformOutputs } from "./outputs";
 import { ReverseProxy } from "./reverse-proxy";
+import type { SsoRealmSmtp } from "./sso-realm";
 
 export const PLATFORM_TYPE = "alacarte:platform:Platform";
 
@@ -44,7 +45,9 @@ export interface PlatformArgs {
   /** Keycloak realm name. @default "alacarte" */
   realm?: string;
   /** Realm SMTP server for Keycloak's mails. */
-  smtp?: KeycloakSmtpArgs;
+  smtp?: SsoRealmSmtp;
+  /** Usernames of the platform administrators. @default [] */
+  admins?: string[];
 }
 
 /** `T` with every leaf allowed to be an Output: one secret leaf stays the only secret when exported. */
@@ -164,6 +167,7 @@ export class Platform extends pulumi.ComponentResource {
         network,
         ...(args.realm !== undefined ? { realm: args.realm } : {}),
         ...(args.smtp !== undefined ? { smtp: args.smtp } : {}),
+        ...(args.admins !== undefined ? { admins: args.admins } : {}),
         protect,
       },
       on("keycloak"),
@@ -206,9 +210,12 @@ export class Platform extends pulumi.ComponentResource {
       keycloak: {
         url: this.keycloak.url,
         realm: this.keycloak.realm,
-        tenantsGroupId: this.keycloak.tenantsGroupId,
-        adminClientId: this.keycloak.adminClientId,
-        adminClientSecret: this.keycloak.adminClientSecret,
+        tenantsGroupId: this.keycloak.sso.tenantsGroupId,
+        adminClientId: this.keycloak.sso.adminClientId,
+        adminClientSecret: this.keycloak.sso.adminClientSecret,
+        accountsClientId: this.keycloak.sso.accountsClientId,
+        accountsClientSecret: this.keycloak.sso.accountsClientSecret,
+        memberServiceRoleIds: this.keycloak.sso.memberServiceRoleIds,
       },
       objectStorage: {
         host: byService.storage,

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as keycloak from "@pulumi/keycloak";
 import { slugProblem, usernameProblem } from "../../infra/contract/names";
+import { createSignInGate, type SignInGate } from "../blocks/sign-in-gate";
+import { SECOND_FACTOR_ATTRIBUTE, SECOND_FACTOR_REQUIRED } from "../blocks/sign-in-steps";
 
 /** Type token of {@link TenantIdentity}; ends up in URNs, never rename it without an alias. */
 export const TENANT_IDENTITY_TYPE = "alacarte:tenant:Identity";
@@ -28,12 +30,19 @@ export interface TenantIdentityArgs {
   /** Members of the tenant; at least one should be an admin (the tenant schema enforces it). */
   members: IdentityMember[];
   /**
+   * Ids of the platform's member-service roles (`member-git`, `member-nextcloud`): each access
+   * subgroup is granted its service's role, which opens that service's gate (platform output).
+   */
+  memberServiceRoleIds: pulumi.Input<Record<MemberAccess, string>>;
+  /**
    * Build the tenant's sign-in gate (its role and browser flow). Only a tenant with apps of its
-   * own that sign in through Keycloak needs one; without, the gate would cost 14 resources that
-   * no client binds (most individual members).
+   * own that sign in through Keycloak needs one; without, the gate would cost resources that no
+   * client binds (most individual members).
    * @default true
    */
   gate?: boolean;
+  /** Also build the gate's direct-grant flow, for a tenant client using the password grant. @default false */
+  directGrantGate?: boolean;
 }
 
 /** Role of a group in {@link identityPlan}: the tenant group itself or one of its subgroups. */
@@ -54,8 +63,8 @@ export interface IdentityPlan {
   groups: IdentityGroupPlan[];
   /** Realm role granted to the tenant group; the gate flow denies users without it. */
   roleName: string;
-  /** Alias of the tenant's gate browser flow (realm-unique). */
-  flowAlias: string;
+  /** Start of the aliases of the tenant's gate flows (realm-unique). @example "tenant-acme" */
+  gateAlias: string;
 }
 
 const ACCESS_ORDER: readonly MemberAccess[] = ["git", "nextcloud"];
@@ -91,15 +100,15 @@ export function identityPlan(slug: string, members: readonly IdentityMember[]): 
     const users = sortedUnique(members.filter((m) => m.access.includes(access)).map((m) => m.username));
     if (users.length > 0) groups.push({ role: access, name: access, path: `${base}/${access}`, members: users });
   }
-  return { groups, roleName: `tenant-${slug}`, flowAlias: `tenant-${slug}-browser` };
+  return { groups, roleName: `tenant-${slug}`, gateAlias: `tenant-${slug}` };
 }
 
 /**
  * A tenant's identity in the platform realm: the group `/tenants/<slug>` and its subgroups with
- * authoritative memberships, the realm role `tenant-<slug>` granted to the tenant group (subgroup
- * members inherit it), and the tenant's gate browser flow that OIDC clients of the tenant bind
- * (`browserFlowId`): sign-in (cookie, or username/password with the user's OTP if configured)
- * then deny access to anyone without the tenant role.
+ * authoritative memberships; the admins group carries the second-factor attribute (admins must
+ * use a one-time code, docs/services/keycloak.md "Second factor"); each access subgroup gets its
+ * member service's role; with the gate, the realm role `tenant-<slug>` granted to the tenant group
+ * (subgroup members inherit it) and the gate flows the tenant's OIDC clients bind.
  */
 export class TenantIdentity extends pulumi.ComponentResource {
   /** Id of the group `/tenants/<slug>`. */
@@ -110,8 +119,8 @@ export class TenantIdentity extends pulumi.ComponentResource {
   readonly accessGroupIds: Partial<Record<MemberAccess, pulumi.Output<string>>>;
   /** Realm role every member holds through the tenant group (with the gate). @example "tenant-acme" */
   readonly roleName?: pulumi.Output<string>;
-  /** Id of the gate browser flow, for `authenticationFlowBindingOverrides.browserId` (with the gate). */
-  readonly browserFlowId?: pulumi.Output<string>;
+  /** The gate the tenant's OIDC clients bind (with the gate). */
+  readonly gate?: SignInGate;
 
   constructor(name: string, args: TenantIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TENANT_IDENTITY_TYPE, name, {}, opts);
@@ -125,17 +134,30 @@ export class TenantIdentity extends pulumi.ComponentResource {
       const role = g.role === "tenant" ? "group" : g.role;
       const group = new keycloak.Group(
         `${name}-${role}`,
-        { realmId, name: g.name, parentId: tenantGroup ? tenantGroup.id : args.tenantsGroupId },
+        {
+          realmId,
+          name: g.name,
+          parentId: tenantGroup ? tenantGroup.id : args.tenantsGroupId,
+          ...(g.role === "admins" ? { attributes: { [SECOND_FACTOR_ATTRIBUTE]: SECOND_FACTOR_REQUIRED } } : {}),
+        },
         { parent: this },
       );
       if (!tenantGroup) tenantGroup = group;
       new keycloak.GroupMemberships(`${name}-${role}-members`, { realmId, groupId: group.id, members: g.members }, { parent: this });
+      if (g.role === "git" || g.role === "nextcloud") {
+        const access = g.role;
+        new keycloak.GroupRoles(
+          `${name}-${role}-roles`,
+          { realmId, groupId: group.id, roleIds: [pulumi.output(args.memberServiceRoleIds).apply((ids) => ids[access])], exhaustive: true },
+          { parent: this },
+        );
+      }
       groupIds.set(g.role, group.id);
     }
     if (!tenantGroup) throw new Error("unreachable: identityPlan always yields the tenant group");
 
     if (args.gate ?? true) {
-      // The tenant role, granted to the tenant group only (exhaustive), checked by the gate flow.
+      // The tenant role, granted to the tenant group only (exhaustive), checked by the gate flows.
       const role = new keycloak.Role(
         `${name}-role`,
         { realmId, name: plan.roleName, description: `Member of tenant ${args.slug}` },
@@ -147,7 +169,19 @@ export class TenantIdentity extends pulumi.ComponentResource {
         { parent: this },
       );
       this.roleName = role.name;
-      this.browserFlowId = this.createGateFlow(name, realmId, plan).id;
+      this.gate = createSignInGate(
+        name,
+        {
+          realmId,
+          alias: plan.gateAlias,
+          // The role resource's name: the condition's config waits for the role (it fails open without it).
+          role: role.name,
+          who: `members of tenant ${args.slug}`,
+          denyMessage: "This app is reserved to the members of its organisation.",
+          directGrant: args.directGrantGate ?? false,
+        },
+        { parent: this },
+      );
     }
 
     this.groupId = tenantGroup.id;
@@ -162,84 +196,8 @@ export class TenantIdentity extends pulumi.ComponentResource {
       adminsGroupId: this.adminsGroupId,
       accessGroupIds: this.accessGroupIds,
       roleName: this.roleName,
-      browserFlowId: this.browserFlowId,
+      browserFlowId: this.gate?.browserFlowId,
+      directGrantFlowId: this.gate?.directGrantFlowId,
     });
-  }
-
-  /**
-   * The gate flow:
-   * ```
-   * tenant-<slug>-browser
-   *   login   REQUIRED     (subflow)
-   *     auth-cookie                 ALTERNATIVE
-   *     forms ALTERNATIVE  (subflow)
-   *       auth-username-password-form REQUIRED
-   *       otp CONDITIONAL  (subflow: keeps 2FA for users who configured it)
-   *         conditional-user-configured REQUIRED
-   *         auth-otp-form               REQUIRED
-   *   gate    CONDITIONAL  (subflow)
-   *     conditional-user-role  REQUIRED (condUserRole tenant-<slug>, negate)
-   *     deny-access-authenticator REQUIRED
-   * ```
-   * The check sits after the REQUIRED login subflow, so it also runs on SSO-cookie logins.
-   * Subflow aliases are realm-unique in Keycloak, hence the `<flow alias>-<part>` aliases.
-   * Siblings are ordered by `priority` (Keycloak ≥ 25) and also chained with `dependsOn`
-   * (creation order is the order on older Keycloak).
-   */
-  private createGateFlow(name: string, realmId: pulumi.Input<string>, plan: IdentityPlan): keycloak.authentication.Flow {
-    // biome-ignore lint/complexity/noUselessThisAlias: `{ parent }` in every child's options reads as what it is
-    const parent = this;
-    const flow = new keycloak.authentication.Flow(
-      `${name}-browser-flow`,
-      {
-        realmId,
-        alias: plan.flowAlias,
-        providerId: "basic-flow",
-        description: `Sign-in to the apps of ${plan.roleName}: members of the tenant only`,
-      },
-      { parent },
-    );
-    const subflow = (role: string, parentFlowAlias: pulumi.Input<string>, requirement: string, priority: number, after?: pulumi.Resource) =>
-      new keycloak.authentication.Subflow(
-        `${name}-flow-${role}`,
-        { realmId, parentFlowAlias, alias: `${plan.flowAlias}-${role}`, providerId: "basic-flow", requirement, priority },
-        { parent, dependsOn: after ? [after] : [] },
-      );
-    const execution = (
-      role: string,
-      parentFlowAlias: pulumi.Input<string>,
-      authenticator: string,
-      requirement: string,
-      priority: number,
-      after?: pulumi.Resource,
-    ) =>
-      new keycloak.authentication.Execution(
-        `${name}-flow-${role}`,
-        { realmId, parentFlowAlias, authenticator, requirement, priority },
-        { parent, dependsOn: after ? [after] : [] },
-      );
-
-    const login = subflow("login", flow.alias, "REQUIRED", 10);
-    const cookie = execution("cookie", login.alias, "auth-cookie", "ALTERNATIVE", 10);
-    const forms = subflow("forms", login.alias, "ALTERNATIVE", 20, cookie);
-    const password = execution("password", forms.alias, "auth-username-password-form", "REQUIRED", 10);
-    const otp = subflow("otp", forms.alias, "CONDITIONAL", 20, password);
-    const otpConfigured = execution("otp-configured", otp.alias, "conditional-user-configured", "REQUIRED", 10);
-    execution("otp-form", otp.alias, "auth-otp-form", "REQUIRED", 20, otpConfigured);
-
-    const gate = subflow("gate", flow.alias, "CONDITIONAL", 20, login);
-    const notMember = execution("not-member", gate.alias, "conditional-user-role", "REQUIRED", 10);
-    new keycloak.authentication.ExecutionConfig(
-      `${name}-flow-not-member-config`,
-      {
-        realmId,
-        executionId: notMember.id,
-        alias: `${plan.flowAlias}-not-member`,
-        config: { condUserRole: plan.roleName, negate: "true" },
-      },
-      { parent },
-    );
-    execution("deny", gate.alias, "deny-access-authenticator", "REQUIRED", 20, notMember);
-    return flow;
   }
 }

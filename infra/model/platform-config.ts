@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { PROJECT_ROOT, TENANTS_DIR } from "../contract/paths";
-import { HOSTNAME_PATTERN } from "../contract/names";
+import { emailProblem, HOSTNAME_PATTERN, usernameProblem } from "../contract/names";
 import { deepFreeze } from "./deep-freeze";
 
 /** The project root: stacks/, tenants/ and the catalog are found from here, whatever the working folder. */
@@ -13,7 +13,43 @@ export const STACKS_DIR = path.join(PROJECT_ROOT, "stacks");
 export { TENANTS_DIR };
 export const CONFIG_NAMESPACE = "alacarte";
 
+/** The SMTP password of the realm's mail: a config secret, set by ops with `pulumi config set --secret`. */
+export const SMTP_PASSWORD_KEY = "smtpPassword";
+
+/**
+ * Config secrets of the platform stack: never in the schema (nor in the repository's settings
+ * files in clear); the offline plan stands a placeholder in for each.
+ */
+export const PLATFORM_CONFIG_SECRETS = [SMTP_PASSWORD_KEY] as const;
+
 const hostname = z.string().regex(HOSTNAME_PATTERN);
+const username = z.string().superRefine((value, ctx) => {
+  const problem = usernameProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+const email = z.string().superRefine((value, ctx) => {
+  const problem = emailProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/** A platform administrator: an account like a member's (the `accounts` command invites it), with realm administration rights. */
+const platformAdmin = z.strictObject({ username, email });
+
+/**
+ * The realm's mail (verification, password reset, invitations). The password is not here: it is
+ * the config secret `alacarte:smtpPassword` (docs/operations.md "Config secrets").
+ */
+const smtp = z.strictObject({
+  host: hostname,
+  port: z.number().int().min(1).max(65535).default(587),
+  from: email,
+  fromDisplayName: z.string().min(1).default("alacarte"),
+  /** STARTTLS on `port` (587); false means TLS from the first byte (465). */
+  starttls: z.boolean().default(true),
+  /** SMTP login; its password is the config secret `alacarte:smtpPassword`. */
+  username: z.string().min(1).optional(),
+});
+
 const host = z.strictObject({
   /** ssh address of the host. */
   address: z.string().min(1),
@@ -37,7 +73,12 @@ export const platformConfigSchema = z
     tenants: z.array(z.string()).optional(),
     acmeEmail: z.string().email(),
     publicIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/),
-    admins: z.array(z.string()).default([]),
+    /** Platform administrators: realm administration rights, second factor required. */
+    admins: z.array(platformAdmin).default([]),
+    /** Realm SMTP server; without it Keycloak can send no verification, reset or invitation mail. */
+    smtp: smtp.optional(),
+    /** Self-registered accounts whose email is still unverified after this many days are removed (`npm run accounts -- --prune`). */
+    unverifiedAccountDays: z.number().int().positive().default(14),
     sharedMailDomains: z.array(hostname).default([]),
     hosts: z.record(z.string(), host),
     placement: z.strictObject({

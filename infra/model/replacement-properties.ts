@@ -254,6 +254,36 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, ReplacementEntry>> 
     note: "name and every other input update in place.",
     verified: true,
   },
+  "keycloak:index/realmEvents:RealmEvents": {
+    replaceOnChange: ["realmId"],
+    source: "provider/resource_keycloak_realm_events.go",
+    note: "Event types, expiration and admin events update in place.",
+    verified: true,
+  },
+  "keycloak:index/requiredAction:RequiredAction": {
+    replaceOnChange: [],
+    source: "provider/resource_keycloak_required_action.go",
+    note: "realm_id and alias are Required but not ForceNew: every field updates in place.",
+    verified: true,
+  },
+  "keycloak:index/defaultRoles:DefaultRoles": {
+    replaceOnChange: ["realmId"],
+    source: "provider/resource_keycloak_default_roles.go",
+    note: "The role list updates in place (the realm's default-roles composite).",
+    verified: true,
+  },
+  "keycloak:authentication/bindings:Bindings": {
+    replaceOnChange: ["realmId"],
+    source: "provider/resource_keycloak_authentication_bindings.go",
+    note: "The bound flow aliases update in place.",
+    verified: true,
+  },
+  "keycloak:openid/clientDefaultScopes:ClientDefaultScopes": {
+    replaceOnChange: ["realmId", "clientId"],
+    source: "provider/resource_keycloak_openid_client_default_scopes.go",
+    note: "The scope list updates in place.",
+    verified: true,
+  },
   "keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper": {
     replaceOnChange: ["name", "realmId", "clientId", "clientScopeId"],
     source: "provider/resource_keycloak_openid_group_membership_protocol_mapper.go",
@@ -291,6 +321,15 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, ReplacementEntry>> 
       'The installed SDK (remote/command.js) merges `replaceOnChanges: ["triggers[*]"]` into the resource options, so a change to any trigger element replaces the resource: `delete` runs, then `create`. ' +
       "The resource has no custom Diff (remote/commandController.go), so a change to any other input (create, update, delete, connection, environment, stdin, logging, addPreviousOutputInEnv) is an in-place UPDATE. " +
       "An update runs `update` if it is set, otherwise `create` again; `delete` is not run. A changed `connection` therefore re-runs the command on the new host and does not clean up the old one.",
+    verified: true,
+  },
+
+  "command:local:Command": {
+    replaceOnChange: ["triggers"],
+    source: "provider/pkg/provider/common/inputs.go",
+    note:
+      "As the remote Command: local/command.go embeds common.ResourceInputs, whose `Triggers` alone carries replaceOnChanges; the installed SDK (local/command.js) merges " +
+      '`replaceOnChanges: ["triggers[*]"]`. Any other input change is an in-place update that runs `update`, or `create` again.',
     verified: true,
   },
 

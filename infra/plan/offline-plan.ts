@@ -9,6 +9,7 @@ import { evaluatePolicies, type PolicyPackConfigJson, type PolicyViolation, type
 import { platformStackName, tenantStackName } from "../model/naming";
 import {
   CONFIG_NAMESPACE,
+  PLATFORM_CONFIG_SECRETS,
   PROJECT_ROOT,
   readPlatformConfig,
   readStackConfig,
@@ -130,6 +131,17 @@ function configStrings(values: Record<string, unknown>): Record<string, string> 
   return Object.fromEntries(
     Object.entries(values).map(([k, v]) => [`${CONFIG_NAMESPACE}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
   );
+}
+
+/** A config secret's stand-in: ops set the real value after merge, and the plan never needs it. */
+const CONFIG_SECRET_PLACEHOLDER = "(config secret, set by ops)";
+const SECRET_CONFIG_KEYS = new Set<string>(PLATFORM_CONFIG_SECRETS.map((key) => `${CONFIG_NAMESPACE}:${key}`));
+
+/** The platform stack's config as the plan hands it over: each config secret a placeholder, whatever the file holds. */
+function platformConfigStrings(values: Record<string, unknown>): Record<string, string> {
+  const strings = configStrings(values);
+  for (const key of SECRET_CONFIG_KEYS) strings[key] = CONFIG_SECRET_PLACEHOLDER;
+  return strings;
 }
 
 /** Replaces what a preview leaves unknown, so a tenant stack sees the platform outputs a real preview would. */
@@ -312,7 +324,10 @@ async function runStackUntraced(
       if (registration && !registration.custom && outputs) registration.outputs = outputs;
     },
   });
-  pulumi.runtime.setAllConfig(config, []);
+  pulumi.runtime.setAllConfig(
+    config,
+    Object.keys(config).filter((key) => SECRET_CONFIG_KEYS.has(key)),
+  );
 
   // Without an engine the SDK prints the program's warnings; the plan reports them per stack instead.
   const logged: string[] = [];
@@ -482,7 +497,7 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
   const validating = options.validation ?? startPlanValidation(options, true);
   // The platform stack reads no tenant file: it runs while the files are checked in another thread.
   const platformName = platformStackName(env);
-  const platformRun = await runStack(platformName, configStrings(readStackConfig(stackFile(env))));
+  const platformRun = await runStack(platformName, platformConfigStrings(readStackConfig(stackFile(env))));
   const validation = await validating;
   const problems = validation.problems.map(fileProblem);
   const result: PlanResult = { environment: env, stacks: [], problems };

@@ -1,7 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Platform, type PlatformOutputValues } from "../../components/platform/platform";
 import type { HostConnection, PlatformOutputs } from "../../components/platform/outputs";
-import { CONFIG_NAMESPACE, parsePlatformConfig, platformConfigSchema, type PlatformConfig } from "../model/platform-config";
+import type { SsoRealmSmtp } from "../../components/platform/sso-realm";
+import {
+  CONFIG_NAMESPACE,
+  parsePlatformConfig,
+  platformConfigSchema,
+  SMTP_PASSWORD_KEY,
+  type PlatformConfig,
+} from "../model/platform-config";
 
 /** Pulumi hands config values over as strings; objects and lists arrive as JSON. */
 function readConfig(): Record<string, unknown> {
@@ -17,6 +24,17 @@ function readConfig(): Record<string, unknown> {
     }
   }
   return raw;
+}
+
+/**
+ * The realm's SMTP from the platform config; its password is the config secret
+ * `alacarte:smtpPassword`, set by ops after merge (docs/operations.md "Config secrets"): missing,
+ * the program stops with Pulumi's message naming the key and the command that sets it.
+ */
+function realmSmtp(smtp: NonNullable<PlatformConfig["smtp"]>): SsoRealmSmtp {
+  const { username, ...server } = smtp;
+  if (username === undefined) return server;
+  return { ...server, auth: { username, password: new pulumi.Config(CONFIG_NAMESPACE).requireSecret(SMTP_PASSWORD_KEY) } };
 }
 
 export function hostConnections(config: PlatformConfig): Record<string, HostConnection> {
@@ -37,6 +55,8 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
     mail: config.mail,
     protect: config.protect,
     environment: env,
+    admins: config.admins.map((a) => a.username),
+    ...(config.smtp ? { smtp: realmSmtp(config.smtp) } : {}),
   });
   return splitPlatformOutputs(platform.outputs);
 }
@@ -47,12 +67,13 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
  * keeps tenant previews readable.
  */
 function splitPlatformOutputs(o: PlatformOutputValues): Record<string, unknown> {
-  const { adminClientSecret, ...keycloakPublic } = o.keycloak;
+  const { adminClientSecret, accountsClientSecret, ...keycloakPublic } = o.keycloak;
   const { secretAccessKey, accessKeyId, adminToken, ...storagePublic } = o.objectStorage;
   return {
     platform: { ...o, keycloak: keycloakPublic, objectStorage: storagePublic },
     platformSecrets: pulumi.secret({
       keycloakAdminClientSecret: adminClientSecret,
+      keycloakAccountsClientSecret: accountsClientSecret,
       objectStorageAccessKeyId: accessKeyId,
       objectStorageSecretAccessKey: secretAccessKey,
       objectStorageAdminToken: adminToken,
@@ -63,11 +84,12 @@ function splitPlatformOutputs(o: PlatformOutputValues): Record<string, unknown> 
 /** The platform stack's outputs as tenant stacks read them. */
 export interface PlatformReference {
   platform: Omit<PlatformOutputs, "keycloak" | "objectStorage"> & {
-    keycloak: Omit<PlatformOutputs["keycloak"], "adminClientSecret">;
+    keycloak: Omit<PlatformOutputs["keycloak"], "adminClientSecret" | "accountsClientSecret">;
     objectStorage: Omit<PlatformOutputs["objectStorage"], "secretAccessKey" | "accessKeyId">;
   };
   platformSecrets: {
     keycloakAdminClientSecret: string;
+    keycloakAccountsClientSecret: string;
     objectStorageAccessKeyId: string;
     objectStorageSecretAccessKey: string;
     objectStorageAdminToken: string;

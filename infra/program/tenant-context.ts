@@ -4,6 +4,7 @@ import * as keycloak from "@pulumi/keycloak";
 import { Database, databaseName } from "../../components/blocks/database";
 import type { DatabaseEngine } from "../../components/blocks/database";
 import { DatabaseServer } from "../../components/blocks/database-server";
+import { KEYCLOAK_CLIENT_TIMEOUT_SECONDS } from "../../components/platform/keycloak";
 import { dockerHostUrl } from "../../components/platform/platform";
 import type { HostConnection } from "../../components/platform/outputs";
 import { DEFAULT_ROUTES_DIR } from "../../components/platform/reverse-proxy";
@@ -75,6 +76,7 @@ export class TenantContext {
       clientId: keycloakOutputs.adminClientId,
       clientSecret: args.secrets.keycloakAdminClientSecret,
       basePath: "",
+      clientTimeout: KEYCLOAK_CLIENT_TIMEOUT_SECONDS,
       // Preview must not need Keycloak up (pulumi-keycloak #128, docs/pulumi.md); apply logs in on first use.
       initialLogin: false,
     });
@@ -84,6 +86,7 @@ export class TenantContext {
         slug: args.slug,
         realmId: realm,
         tenantsGroupId: keycloakOutputs.tenantsGroupId,
+        memberServiceRoleIds: keycloakOutputs.memberServiceRoleIds,
         members: args.plan.members,
         gate: needsSignInGate(args.plan),
       },

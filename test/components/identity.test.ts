@@ -19,7 +19,7 @@ describe("identityPlan", () => {
         { role: "nextcloud", name: "nextcloud", path: "/tenants/amis-du-velo/nextcloud", members: ["alice", "bruno"] },
       ],
       roleName: "tenant-amis-du-velo",
-      flowAlias: "tenant-amis-du-velo-browser",
+      gateAlias: "tenant-amis-du-velo",
     });
   });
 
@@ -50,6 +50,7 @@ describe("TenantIdentity under mocks", () => {
     mod = await import("../../components/tenant/identity.js");
   });
 
+  const ROLE_IDS = { git: "member-git-id", nextcloud: "member-nextcloud-id" };
   const members = [
     { username: "bruno", admin: false, access: ["nextcloud" as const] },
     { username: "alice", admin: true, access: ["git" as const, "nextcloud" as const] },
@@ -60,18 +61,18 @@ describe("TenantIdentity under mocks", () => {
     const rec = options.optionsRecorder();
     const identity = new mod.TenantIdentity(
       name,
-      { slug, realmId: "realm-id", tenantsGroupId: "tenants-id", members: list, gate },
+      { slug, realmId: "realm-id", tenantsGroupId: "tenants-id", memberServiceRoleIds: ROLE_IDS, members: list, gate },
       { transformations: [rec.transformation] },
     );
     await mocks.promiseOf(identity.groupId);
-    if (identity.browserFlowId) await mocks.promiseOf(identity.browserFlowId);
+    if (identity.gate) await mocks.promiseOf(identity.gate.browserFlowId);
     await mocks.settle();
     return { identity, rec };
   }
 
   it("builds no role and no gate flow for a tenant without sign-in apps", async () => {
     const { identity, rec } = await build("solo-identity", "solo", [{ username: "dom", admin: true, access: ["git" as const] }], false);
-    expect(identity.browserFlowId).toBeUndefined();
+    expect(identity.gate).toBeUndefined();
     expect(identity.roleName).toBeUndefined();
     const types = rec.seen
       .filter((r) => r.type !== mod.TENANT_IDENTITY_TYPE)
@@ -84,25 +85,30 @@ describe("TenantIdentity under mocks", () => {
       "keycloak:index/groupMemberships:GroupMemberships",
       "keycloak:index/groupMemberships:GroupMemberships",
       "keycloak:index/groupMemberships:GroupMemberships",
+      "keycloak:index/groupRoles:GroupRoles",
     ]);
   });
 
   it("creates the tenant group under /tenants, its subgroups and authoritative memberships", async () => {
     const { identity, rec } = await build("acme-identity", "acme");
-    const groups = mocks.byType("keycloak:index/group:Group").map((g) => [g.name, g.inputs.name, g.inputs.parentId]);
+    const groups = mocks
+      .byType("keycloak:index/group:Group")
+      .map((g) => [g.name, g.inputs.name, g.inputs.parentId])
+      .sort();
     expect(groups).toEqual([
-      ["acme-identity-group", "acme", "tenants-id"],
       ["acme-identity-admins", "admins", "acme-identity-group-id"],
       ["acme-identity-git", "git", "acme-identity-group-id"],
+      ["acme-identity-group", "acme", "tenants-id"],
       ["acme-identity-nextcloud", "nextcloud", "acme-identity-group-id"],
     ]);
     const memberships = mocks
       .byType("keycloak:index/groupMemberships:GroupMemberships")
-      .map((m) => [m.name, m.inputs.groupId, m.inputs.members, m.inputs.realmId]);
+      .map((m) => [m.name, m.inputs.groupId, m.inputs.members, m.inputs.realmId])
+      .sort();
     expect(memberships).toEqual([
-      ["acme-identity-group-members", "acme-identity-group-id", ["alice", "bruno"], "realm-id"],
       ["acme-identity-admins-members", "acme-identity-admins-id", ["alice"], "realm-id"],
       ["acme-identity-git-members", "acme-identity-git-id", ["alice"], "realm-id"],
+      ["acme-identity-group-members", "acme-identity-group-id", ["alice", "bruno"], "realm-id"],
       ["acme-identity-nextcloud-members", "acme-identity-nextcloud-id", ["alice", "bruno"], "realm-id"],
     ]);
     expect(await mocks.promiseOf(identity.groupId)).toBe("acme-identity-group-id");
@@ -112,29 +118,53 @@ describe("TenantIdentity under mocks", () => {
     const registered = mocks.resources().filter((r) => !r.type.startsWith("pulumi:providers:") && r.type !== mod.TENANT_IDENTITY_TYPE);
     const children = rec.seen.filter((r) => r.type !== mod.TENANT_IDENTITY_TYPE);
     expect(children.map((r) => r.name).sort()).toEqual(registered.map((r) => r.name).sort());
-    expect(children).toHaveLength(22);
+    expect(children).toHaveLength(31);
     for (const r of children) expect(r.opts.parent, r.name).toBe(identity);
     for (const r of registered) expect(r.name.startsWith("acme-identity-")).toBe(true);
   });
 
-  it("grants the tenant role to the tenant group, exhaustively", async () => {
+  it("grants the tenant role to the tenant group and each member service's role to its access subgroup, exhaustively", async () => {
     const { identity } = await build("acme-identity", "acme");
     const role = mocks.one("keycloak:index/role:Role");
     expect(role.inputs).toMatchObject({ realmId: "realm-id", name: "tenant-acme" });
-    expect(mocks.one("keycloak:index/groupRoles:GroupRoles").inputs).toEqual({
-      realmId: "realm-id",
-      groupId: "acme-identity-group-id",
-      roleIds: ["acme-identity-role-id"],
-      exhaustive: true,
-    });
+    const grants = mocks
+      .byType("keycloak:index/groupRoles:GroupRoles")
+      .map((r) => [r.name, r.inputs] as const)
+      .sort(([a], [b]) => a.localeCompare(b));
+    expect(grants).toEqual([
+      ["acme-identity-git-roles", { realmId: "realm-id", groupId: "acme-identity-git-id", roleIds: ["member-git-id"], exhaustive: true }],
+      [
+        "acme-identity-group-roles",
+        { realmId: "realm-id", groupId: "acme-identity-group-id", roleIds: ["acme-identity-role-id"], exhaustive: true },
+      ],
+      [
+        "acme-identity-nextcloud-roles",
+        { realmId: "realm-id", groupId: "acme-identity-nextcloud-id", roleIds: ["member-nextcloud-id"], exhaustive: true },
+      ],
+    ]);
     expect(await mocks.promiseOf(identity.roleName!)).toBe("tenant-acme");
   });
 
-  it("builds the gate flow: login (cookie | forms) then deny users without the tenant role", async () => {
+  it("marks the admins group, and only it, as needing a second factor", async () => {
+    await build("acme-identity", "acme");
+    const attributes = mocks
+      .byType("keycloak:index/group:Group")
+      .map((g) => [g.inputs.name, g.inputs.attributes])
+      .sort();
+    expect(attributes).toEqual([
+      ["acme", undefined],
+      ["admins", { "alacarte-second-factor": "required" }],
+      ["git", undefined],
+      ["nextcloud", undefined],
+    ]);
+  });
+
+  it("builds the gate flow: login (cookie | forms with the second factor) then deny users without the tenant role", async () => {
     const { identity } = await build("acme-identity", "acme");
     const flow = mocks.one("keycloak:authentication/flow:Flow");
     expect(flow.inputs).toMatchObject({ realmId: "realm-id", alias: "tenant-acme-browser", providerId: "basic-flow" });
-    expect(await mocks.promiseOf(identity.browserFlowId!)).toBe("acme-identity-browser-flow-id");
+    expect(await mocks.promiseOf(identity.gate!.browserFlowId)).toBe("acme-identity-browser-flow-id");
+    expect(identity.gate!.directGrantFlowId).toBeUndefined();
 
     const steps = [
       ...mocks.byType("keycloak:authentication/subflow:Subflow").map((s) => ({
@@ -162,16 +192,34 @@ describe("TenantIdentity under mocks", () => {
     expect(children("tenant-acme-browser-login")).toEqual(["auth-cookie ALTERNATIVE", "subflow tenant-acme-browser-forms ALTERNATIVE"]);
     expect(children("tenant-acme-browser-forms")).toEqual([
       "auth-username-password-form REQUIRED",
+      "subflow tenant-acme-browser-second-factor CONDITIONAL",
       "subflow tenant-acme-browser-otp CONDITIONAL",
     ]);
-    expect(children("tenant-acme-browser-otp")).toEqual(["conditional-user-configured REQUIRED", "auth-otp-form REQUIRED"]);
+    expect(children("tenant-acme-browser-second-factor")).toEqual(["conditional-user-attribute REQUIRED", "auth-otp-form REQUIRED"]);
+    expect(children("tenant-acme-browser-otp")).toEqual([
+      "conditional-user-configured REQUIRED",
+      "conditional-user-attribute REQUIRED",
+      "auth-otp-form REQUIRED",
+    ]);
     expect(children("tenant-acme-browser-gate")).toEqual(["conditional-user-role REQUIRED", "deny-access-authenticator REQUIRED"]);
-    const config = mocks.one("keycloak:authentication/executionConfig:ExecutionConfig");
-    expect(config.inputs).toEqual({
-      realmId: "realm-id",
-      executionId: "acme-identity-flow-not-member-id",
-      alias: "tenant-acme-browser-not-member",
-      config: { condUserRole: "tenant-acme", negate: "true" },
+    const configs = Object.fromEntries(
+      mocks
+        .byType("keycloak:authentication/executionConfig:ExecutionConfig")
+        .map((c) => [c.inputs.alias, [c.inputs.executionId, c.inputs.config]]),
+    );
+    const secondFactor = {
+      attribute_name: "alacarte-second-factor",
+      attribute_expected_value: "required",
+      include_group_attributes: "true",
+    };
+    expect(configs).toEqual({
+      "tenant-acme-browser-second-factor-required": ["acme-identity-flow-second-factor-required-id", { ...secondFactor, not: "false" }],
+      "tenant-acme-browser-otp-not-required": ["acme-identity-flow-otp-not-required-id", { ...secondFactor, not: "true" }],
+      "tenant-acme-browser-not-member": ["acme-identity-flow-not-member-id", { condUserRole: "tenant-acme", negate: "true" }],
+      "tenant-acme-browser-deny": [
+        "acme-identity-flow-deny-id",
+        { denyErrorMessage: "This app is reserved to the members of its organisation." },
+      ],
     });
     expect(mocks.one("keycloak:authentication/execution:Execution", "acme-identity-flow-not-member").inputs.authenticator).toBe(
       "conditional-user-role",

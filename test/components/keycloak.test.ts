@@ -6,7 +6,7 @@ describe("keycloakEnv", () => {
 
   it("renders the 26.x environment, sorted, without secrets", () => {
     expect(env).toEqual({
-      KC_BOOTSTRAP_ADMIN_USERNAME: "alacarte-bootstrap",
+      KC_BOOTSTRAP_ADMIN_CLIENT_ID: "alacarte-bootstrap",
       KC_DB: "postgres",
       KC_DB_URL_DATABASE: "keycloak",
       KC_DB_URL_HOST: "kc-db",
@@ -31,17 +31,18 @@ describe("keycloakEnv", () => {
 
 describe("Keycloak under mocks", () => {
   const host = { name: "idp", address: "idp.infra.example.org", user: "deploy" };
-  const invoked: Record<string, any>[] = [];
 
-  it("runs pinned Keycloak on its own Postgres and manages the realm, /tenants and the tenants' client", async () => {
-    const { installMocks, one, byType, promiseOf, secretOf, settle } = await import("../helpers/mocks.js");
+  it("runs pinned Keycloak on its own Postgres, waits for it, sets up the permanent admin, and manages the realm through it", async () => {
+    const { installMocks, one, promiseOf, secretOf, settle } = await import("../helpers/mocks.js");
     const { optionsRecorder, plain, isSecretInput } = await import("../helpers/options.js");
     installMocks({
       calls: {
-        "keycloak:openid/getClient:getClient": (inputs) => {
-          invoked.push(inputs);
-          return { id: "realm-management-uuid", clientId: inputs.clientId, realmId: inputs.realmId };
-        },
+        "keycloak:openid/getClient:getClient": (inputs) => ({
+          id: "realm-management-uuid",
+          clientId: inputs.clientId,
+          realmId: inputs.realmId,
+        }),
+        "keycloak:index/getRole:getRole": (inputs) => ({ id: `${inputs.name}-uuid`, name: inputs.name }),
       },
       state: (type, name) => (type === "keycloak:openid/client:Client" ? { serviceAccountUserId: `${name}-sa-user` } : undefined),
     });
@@ -53,99 +54,84 @@ describe("Keycloak under mocks", () => {
         host,
         baseDomain: "example.org",
         network: "proxy",
-        smtp: { host: "mail.example.org", from: "noreply@example.org", username: "kc", password: "smtp-pw" },
+        admins: ["camille"],
+        smtp: { host: "mail.example.org", port: 587, from: "noreply@example.org", fromDisplayName: "alacarte", starttls: true },
       },
       { transformations: [rec.transformation] },
     );
 
     expect(kc.url).toBe("https://sso.example.org");
     expect(kc.realm).toBe("alacarte");
-    expect(await promiseOf(kc.realmId)).toBe("kc-realm-id");
-    expect(await promiseOf(kc.tenantsGroupId)).toBe("kc-tenants-group-id");
-    expect(await promiseOf(kc.adminClientId)).toBe("alacarte-tenants");
-    expect(await promiseOf(kc.adminClientSecret)).toBe("mock-secret-kc-tenants-client");
-    expect(await secretOf(kc.adminClientSecret)).toBe(true);
+    expect(await promiseOf(kc.sso.realmId)).toBe("kc-realm-id");
+    expect(await promiseOf(kc.sso.tenantsGroupId)).toBe("kc-tenants-group-id");
+    expect(await promiseOf(kc.sso.adminClientId)).toBe("alacarte-tenants");
+    expect(await secretOf(kc.sso.adminClientSecret)).toBe(true);
+    expect(await secretOf(kc.sso.accountsClientSecret)).toBe(true);
     await settle();
 
     // Database and container.
     expect(one("alacarte:block:Database", "kc-db").custom).toBe(false);
     expect(rec.get("kc-db").opts.parent).toBe(kc);
-    expect(rec.get("kc-server").opts.parent).toBe(kc);
-    const image = byType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name);
-    expect(image).toContain("quay.io/keycloak/keycloak:26.7.2");
     const container = one("docker:index/container:Container", "kc-server-container");
     expect(plain(container.inputs.command)).toEqual(["start"]);
-    // The passwords reach the container only as secrets (ContainerService makes the env list secret when one entry is).
+    const envs = plain(container.inputs.envs) as string[];
+    expect(envs).toContain("KC_BOOTSTRAP_ADMIN_CLIENT_ID=alacarte-bootstrap");
+    expect(envs).toContain("KC_BOOTSTRAP_ADMIN_CLIENT_SECRET=mock-password-kc-bootstrap-admin-secret");
     const raw = container.inputs.envs;
-    const envs = plain(raw) as string[];
-    const secretKeys = (isSecretInput(raw) ? envs : ((raw as unknown[]).filter(isSecretInput).map(plain) as string[])).map(
-      (e) => e.split("=")[0],
-    );
-    expect(secretKeys).toEqual(expect.arrayContaining(["KC_BOOTSTRAP_ADMIN_PASSWORD", "KC_DB_PASSWORD"]));
-    expect(envs).toContain("KC_BOOTSTRAP_ADMIN_PASSWORD=mock-password-kc-bootstrap-admin-password");
     const plainEntries = isSecretInput(raw) ? [] : ((raw as unknown[]).filter((e) => !isSecretInput(e)) as string[]);
-    for (const e of plainEntries) expect(e).not.toMatch(/PASSWORD|mock-password/);
-    expect(
-      envs
-        .filter((e) => /mock-password/.test(e))
-        .map((e) => e.split("=")[0])
-        .sort(),
-    ).toEqual(["KC_BOOTSTRAP_ADMIN_PASSWORD", "KC_DB_PASSWORD"]);
-    expect(envs).toContain("KC_HOSTNAME=https://sso.example.org");
+    for (const e of plainEntries) expect(e).not.toMatch(/PASSWORD|SECRET=|mock-password/);
     const labels = Object.fromEntries(plain(container.inputs.labels).map((l: any) => [l.label, l.value]));
     expect(labels["traefik.http.routers.kc-server-0.rule"]).toBe("Host(`sso.example.org`)");
-    expect(labels["traefik.http.routers.kc-server-0.tls.certresolver"]).toBe("le");
-    expect(labels["traefik.http.services.kc-server-0.loadbalancer.server.port"]).toBe("8080");
 
-    // Provider: bootstrap admin, lazy login.
+    // The readiness wait: on the host, inside the container, re-run for a new container.
+    const ready = one("command:remote:Command", "kc-ready");
+    expect(plain(ready.inputs.connection)).toMatchObject({ host: "idp.infra.example.org", user: "deploy" });
+    expect(ready.inputs.create).toBe(`docker exec kc-server bash -c ${shellQuote(mod.readinessWaitScript(9000, 600))}`);
+    expect(ready.inputs.triggers).toEqual(["kc-server-container-id"]);
+    expect(rec.get("kc-ready").opts.customTimeouts).toEqual({ create: "660s", update: "660s" });
+
+    // The permanent admin: secrets on stdin only, after the wait.
+    const admin = one("command:local:Command", "kc-permanent-admin");
+    expect(admin.inputs.create).toMatch(/--import tsx infra\/cli\/keycloak-admin\.ts$/);
+    expect(isSecretInput(admin.inputs.stdin)).toBe(true);
+    expect(JSON.parse(plain(admin.inputs.stdin))).toEqual({
+      url: "https://sso.example.org",
+      bootstrapClientId: "alacarte-bootstrap",
+      bootstrapSecret: "mock-password-kc-bootstrap-admin-secret",
+      adminClientId: "alacarte-admin",
+      adminSecret: "mock-password-kc-admin-secret",
+    });
+    expect(JSON.stringify(admin.inputs.create)).not.toContain("mock-password");
+    expect(admin.inputs.environment).toBeUndefined();
+    expect(namesOf(rec.get("kc-permanent-admin").opts.dependsOn)).toEqual(["kc-ready"]);
+
+    // The provider: the permanent admin, lazy login, a 60 s timeout, after the admin exists.
     const provider = one("pulumi:providers:keycloak", "kc-provider");
     expect(plain(provider.inputs)).toMatchObject({
       url: "https://sso.example.org",
       basePath: "",
-      clientId: "admin-cli",
+      clientId: "alacarte-admin",
       realm: "master",
-      username: "alacarte-bootstrap",
-      password: "mock-password-kc-bootstrap-admin-password",
+      clientSecret: "mock-password-kc-admin-secret",
     });
+    expect(provider.inputs.username).toBeUndefined();
     expect(JSON.parse(provider.inputs.initialLogin)).toBe(false);
-    expect(isSecretInput(provider.inputs.password)).toBe(true);
+    expect(JSON.parse(provider.inputs.clientTimeout)).toBe(60);
+    expect(isSecretInput(provider.inputs.clientSecret)).toBe(true);
+    expect(namesOf(rec.get("kc-provider").opts.dependsOn)).toEqual(["kc-permanent-admin"]);
 
-    // Realm: self-registration with verified email, kept on delete.
-    const realm = one("keycloak:index/realm:Realm", "kc-realm");
-    expect(plain(realm.inputs)).toMatchObject({
-      realm: "alacarte",
-      registrationAllowed: true,
-      verifyEmail: true,
-      resetPasswordAllowed: true,
-      loginWithEmailAllowed: true,
-      sslRequired: "external",
-      smtpServer: { host: "mail.example.org", port: "587", starttls: true, auth: { username: "kc", password: "smtp-pw" } },
-    });
-    expect(isSecretInput(realm.inputs.smtpServer) || isSecretInput(realm.inputs.smtpServer?.auth?.password)).toBe(true);
-    expect(rec.get("kc-realm").opts.protect).toBe(true);
-    expect(rec.get("kc-realm").opts.retainOnDelete).toBe(true);
-    expect(rec.get("kc-realm").opts.provider).toBe(kc.provider);
-
-    expect(plain(one("keycloak:index/group:Group", "kc-tenants-group").inputs)).toMatchObject({ realmId: "kc-realm-id", name: "tenants" });
-    expect(plain(one("keycloak:openid/client:Client", "kc-tenants-client").inputs)).toMatchObject({
-      clientId: "alacarte-tenants",
-      accessType: "CONFIDENTIAL",
-      serviceAccountsEnabled: true,
-      standardFlowEnabled: false,
-    });
-    expect(rec.get("kc-tenants-client").opts.provider).toBe(kc.provider);
-
-    // realm-management roles for the service account, looked up in the realm.
-    expect(invoked).toEqual([expect.objectContaining({ realmId: "kc-realm-id", clientId: "realm-management" })]);
-    const roles = byType("keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole");
-    expect(roles.map((r) => r.inputs.role).sort()).toEqual(["manage-clients", "manage-realm", "manage-users", "view-realm"]);
-    for (const r of roles) {
-      expect(r.inputs).toMatchObject({
-        realmId: "kc-realm-id",
-        clientId: "realm-management-uuid",
-        serviceAccountUserId: "kc-tenants-client-sa-user",
-      });
-      expect(rec.get(r.name).opts.parent).toBe(kc);
-    }
+    // Every realm resource goes through that provider, under the realm component.
+    expect(rec.get("kc-sso").opts.provider).toBe(kc.provider);
+    expect(rec.get("kc-realm").opts.parent).toBe(kc.sso);
+    expect(rec.get("kc-realm").opts.aliases).toEqual([{ parent: kc }]);
   });
 });
+
+/** The names of the resources a `dependsOn` option lists. */
+function namesOf(dependsOn: unknown): string[] {
+  return (dependsOn as { __name: string }[]).map((r) => r.__name);
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

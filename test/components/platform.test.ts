@@ -41,7 +41,10 @@ describe("Platform under mocks", () => {
     const { optionsRecorder, plain } = await import("../helpers/options.js");
     installMocks({
       stack: "staging",
-      calls: { "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }) },
+      calls: {
+        "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }),
+        "keycloak:index/getRole:getRole": (inputs) => ({ id: `${inputs.name}-uuid`, name: inputs.name }),
+      },
       state: (type, name) =>
         type === "command:remote:Command" && name === "p-storage-bootstrap"
           ? { stdout: `Key ID: GK00112233445566778899aabb\nSecret key: ${"ef".repeat(32)}\n` }
@@ -80,6 +83,9 @@ describe("Platform under mocks", () => {
         tenantsGroupId: "p-keycloak-tenants-group-id",
         adminClientId: "alacarte-tenants",
         adminClientSecret: "mock-secret-p-keycloak-tenants-client",
+        accountsClientId: "alacarte-accounts",
+        accountsClientSecret: "mock-secret-p-keycloak-accounts-client",
+        memberServiceRoleIds: { git: "p-keycloak-git-role-id", nextcloud: "p-keycloak-nextcloud-role-id" },
       },
       objectStorage: {
         host: hosts.h1,
@@ -99,6 +105,7 @@ describe("Platform under mocks", () => {
     });
     const isSecret = (v: unknown) => secretOf(pulumi.output(v as pulumi.Input<string>));
     expect(await isSecret(p.outputs.keycloak.adminClientSecret)).toBe(true);
+    expect(await isSecret(p.outputs.keycloak.accountsClientSecret)).toBe(true);
     expect(await isSecret(p.outputs.objectStorage.accessKeyId)).toBe(true);
     expect(await isSecret(p.outputs.objectStorage.secretAccessKey)).toBe(true);
     expect(await isSecret(p.outputs.objectStorage.adminToken)).toBe(true);

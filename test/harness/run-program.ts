@@ -94,6 +94,8 @@ export function launchPlan(options: {
   engine: string;
   dryRun: boolean;
   organization?: string;
+  /** Config secrets as ops set them (`pulumi config set --secret`): `<ns>:<key>` → clear value, decrypted as the CLI does. */
+  secretConfig?: Record<string, string>;
 }): LaunchPlan {
   const { root } = options;
   const project = readProject(root);
@@ -134,9 +136,11 @@ export function launchPlan(options: {
     ...flag("parallel", String(os.availableParallelism() * 4)),
     entryPoint,
   ];
+  // The language host hands decrypted secrets over with the other keys, and names them (constructConfig).
+  const secrets = Object.fromEntries(Object.entries(options.secretConfig ?? {}).map(([k, v]) => [k.replace(/^([^:]+):/, "$1:config:"), v]));
   const env: Record<string, string> = {
-    PULUMI_CONFIG: JSON.stringify(stackConfig(root, project, options.stack)),
-    PULUMI_CONFIG_SECRET_KEYS: "[]",
+    PULUMI_CONFIG: JSON.stringify({ ...stackConfig(root, project, options.stack), ...secrets }),
+    PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(Object.keys(options.secretConfig ?? {})),
   };
   if (typescript) env.PULUMI_NODEJS_TYPESCRIPT = "true";
   if (typeof opts.tsconfig === "string") env.PULUMI_NODEJS_TSCONFIG_PATH = opts.tsconfig;
@@ -167,6 +171,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Outputs of referenced stacks by full name. */
   stackOutputs?: Record<string, Record<string, unknown>>;
+  /** Config secrets set by ops, `<ns>:<key>` → value. */
+  secretConfig?: Record<string, string>;
   /** @default 240 s (one stack takes 2-3 s alone on a 2-CPU machine, much longer among other tests) */
   timeoutMs?: number;
 }
@@ -178,7 +184,14 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   const project = readProject(options.root);
   const engine = new FakeEngine({ project: project.name, stack: options.stack, stackOutputs: options.stackOutputs ?? {} });
   const address = await engine.start();
-  const plan = launchPlan({ root: options.root, stack: options.stack, monitor: address, engine: address, dryRun: options.dryRun ?? true });
+  const plan = launchPlan({
+    root: options.root,
+    stack: options.stack,
+    monitor: address,
+    engine: address,
+    dryRun: options.dryRun ?? true,
+    ...(options.secretConfig ? { secretConfig: options.secretConfig } : {}),
+  });
   // The CLI's own PULUMI_* settings never reach a program run from a test.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_")));
   const child = spawn(process.execPath, plan.args, {

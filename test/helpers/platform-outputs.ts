@@ -16,7 +16,9 @@ export function platformReference(config: Readonly<PlatformConfig>): PlatformRef
         url: `https://sso.${config.baseDomain}`,
         realm: "alacarte",
         tenantsGroupId: "tenants-id",
-        adminClientId: "alacarte-admin",
+        adminClientId: "alacarte-tenants",
+        accountsClientId: "alacarte-accounts",
+        memberServiceRoleIds: { git: "member-git-id", nextcloud: "member-nextcloud-id" },
       },
       objectStorage: {
         host: on("storage"),
@@ -33,6 +35,7 @@ export function platformReference(config: Readonly<PlatformConfig>): PlatformRef
     },
     platformSecrets: {
       keycloakAdminClientSecret: "kc-secret",
+      keycloakAccountsClientSecret: "kc-accounts-secret",
       objectStorageAccessKeyId: "GKplatform",
       objectStorageSecretAccessKey: "s3-secret",
       objectStorageAdminToken: "admin-token",
