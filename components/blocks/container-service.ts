@@ -48,6 +48,13 @@ export interface ServiceRoute {
   hostnames: string[];
   /** HTTP port inside the container. @example 8080 */
   port: number;
+  /**
+   * Only these path prefixes of the hostnames (a more specific route beside a whole-host one:
+   * Traefik prefers the longer rule). @default the whole host
+   */
+  pathPrefixes?: string[];
+  /** Requests allowed per client address: `average` per `periodSeconds`, bursts of `burst`. @default no limit */
+  rateLimit?: { average: number; periodSeconds: number; burst: number };
 }
 
 export interface ContainerServiceArgs {
@@ -128,8 +135,24 @@ export function routeLabels(name: string, routes: ServiceRoute[]): Record<string
       throw new Error(`Route ${i} of "${name}" has an invalid port ${route.port}`);
     }
     const r = `${name}-${i}`;
+    const paths = route.pathPrefixes ?? [];
+    for (const p of paths) {
+      if (!/^\/[A-Za-z0-9._~/-]*$/.test(p)) throw new Error(`Route ${i} of "${name}" has an invalid path prefix "${p}"`);
+    }
+    const hosts = hostRule(route.hostnames);
+    const rule = paths.length ? `(${hosts}) && (${paths.map((p) => `PathPrefix(\`${p}\`)`).join(" || ")})` : hosts;
+    if (route.rateLimit) {
+      const { average, periodSeconds, burst } = route.rateLimit;
+      // Traefik's rateLimit middleware, keyed by the client address (https://doc.traefik.io/traefik/middlewares/http/ratelimit/).
+      entries.push(
+        [`traefik.http.middlewares.${r}-ratelimit.ratelimit.average`, String(average)],
+        [`traefik.http.middlewares.${r}-ratelimit.ratelimit.period`, `${periodSeconds}s`],
+        [`traefik.http.middlewares.${r}-ratelimit.ratelimit.burst`, String(burst)],
+        [`traefik.http.routers.${r}.middlewares`, `${r}-ratelimit`],
+      );
+    }
     entries.push(
-      [`traefik.http.routers.${r}.rule`, hostRule(route.hostnames)],
+      [`traefik.http.routers.${r}.rule`, rule],
       [`traefik.http.routers.${r}.entrypoints`, "websecure"],
       [`traefik.http.routers.${r}.tls.certresolver`, "le"],
       [`traefik.http.routers.${r}.service`, r],

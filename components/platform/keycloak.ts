@@ -67,6 +67,23 @@ export function readinessWaitScript(port: number, timeoutSeconds: number): strin
   ].join("\n");
 }
 
+/**
+ * Pure: the paths where a person signs in, registers or resets a password, which the proxy
+ * rate-limits per address instead of a captcha (docs/services/keycloak.md "Self-registration").
+ * The token endpoint is left out: apps call it from the platform's own addresses for everyone.
+ */
+export function signInPaths(realm: string): string[] {
+  const base = `/realms/${realm}`;
+  return [`${base}/login-actions/`, `${base}/protocol/openid-connect/auth`, `${base}/protocol/openid-connect/registrations`];
+}
+
+/**
+ * A minute's worth of sign-in pages per address: a sign-in takes two or three of these requests,
+ * so an office behind one address can still sign in twenty people a minute, and a password
+ * guesser gets a few dozen tries a minute, beside Keycloak's own brute-force lockout.
+ */
+export const SIGN_IN_RATE_LIMIT = { average: 60, periodSeconds: 60, burst: 30 } as const;
+
 /** Public hostname of Keycloak. */
 export function keycloakHostname(baseDomain: string): string {
   return `sso.${baseDomain}`;
@@ -167,7 +184,10 @@ export class Keycloak extends pulumi.ComponentResource {
         env: keycloakEnv({ baseDomain: args.baseDomain, dbHost: db.hostname, dbName: db.database, dbUser: db.username }),
         secretEnv: { KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: bootstrapSecret.result, KC_DB_PASSWORD: db.password },
         networks: [args.network],
-        routes: [{ hostnames: [hostname], port: KEYCLOAK_HTTP_PORT }],
+        routes: [
+          { hostnames: [hostname], port: KEYCLOAK_HTTP_PORT },
+          { hostnames: [hostname], port: KEYCLOAK_HTTP_PORT, pathPrefixes: signInPaths(realmName), rateLimit: SIGN_IN_RATE_LIMIT },
+        ],
         healthCheck: { test: KEYCLOAK_HEALTHCHECK, intervalSeconds: 30, retries: 5 },
         limits: { memoryMb: 1536, cpus: 1 },
         protect,

@@ -39,6 +39,30 @@ describe("assertPinnedImage", () => {
 });
 
 describe("routeLabels", () => {
+  it("limits a route to path prefixes and rate-limits it per address through a middleware of its own", () => {
+    const labels = routeLabels("kc", [
+      {
+        hostnames: ["sso.example.org"],
+        port: 8080,
+        pathPrefixes: ["/realms/r/login-actions/", "/realms/r/protocol/openid-connect/auth"],
+        rateLimit: { average: 60, periodSeconds: 60, burst: 30 },
+      },
+    ]);
+    expect(labels["traefik.http.routers.kc-0.rule"]).toBe(
+      "(Host(`sso.example.org`)) && (PathPrefix(`/realms/r/login-actions/`) || PathPrefix(`/realms/r/protocol/openid-connect/auth`))",
+    );
+    expect(labels["traefik.http.routers.kc-0.middlewares"]).toBe("kc-0-ratelimit");
+    expect(labels["traefik.http.middlewares.kc-0-ratelimit.ratelimit.average"]).toBe("60");
+    expect(labels["traefik.http.middlewares.kc-0-ratelimit.ratelimit.period"]).toBe("60s");
+    expect(labels["traefik.http.middlewares.kc-0-ratelimit.ratelimit.burst"]).toBe("30");
+    expect(() => routeLabels("kc", [{ hostnames: ["sso.example.org"], port: 8080, pathPrefixes: ["realms`) || Host(`x"] }])).toThrow(
+      'Route 0 of "kc" has an invalid path prefix',
+    );
+    expect(Object.keys(routeLabels("kc", [{ hostnames: ["sso.example.org"], port: 8080 }])).some((k) => k.includes("middlewares"))).toBe(
+      false,
+    );
+  });
+
   it("gives each route a TLS router and an explicit service port", () => {
     expect(
       routeLabels("keycloak", [

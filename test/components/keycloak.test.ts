@@ -82,6 +82,12 @@ describe("Keycloak under mocks", () => {
     for (const e of plainEntries) expect(e).not.toMatch(/PASSWORD|SECRET=|mock-password/);
     const labels = Object.fromEntries(plain(container.inputs.labels).map((l: any) => [l.label, l.value]));
     expect(labels["traefik.http.routers.kc-server-0.rule"]).toBe("Host(`sso.example.org`)");
+    // Sign-in, registration and reset pages are rate-limited per address; the token endpoint is not (apps call it for everyone).
+    expect(labels["traefik.http.routers.kc-server-1.rule"]).toBe(
+      "(Host(`sso.example.org`)) && (PathPrefix(`/realms/alacarte/login-actions/`) || PathPrefix(`/realms/alacarte/protocol/openid-connect/auth`) || PathPrefix(`/realms/alacarte/protocol/openid-connect/registrations`))",
+    );
+    expect(labels["traefik.http.routers.kc-server-1.middlewares"]).toBe("kc-server-1-ratelimit");
+    expect(labels["traefik.http.routers.kc-server-1.rule"]).not.toContain("token");
 
     // The readiness wait: on the host, inside the container, re-run for a new container.
     const ready = one("command:remote:Command", "kc-ready");
