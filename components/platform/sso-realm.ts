@@ -148,7 +148,7 @@ export class SsoRealm extends pulumi.ComponentResource {
   readonly accountsClientId: pulumi.Output<string>;
   readonly accountsClientSecret: pulumi.Output<string>;
   /** Ids of the member services' roles, for the tenants' access subgroups. */
-  readonly memberServiceRoleIds: pulumi.Output<Record<MemberService, string>>;
+  readonly memberServiceRoleIds: Record<MemberService, pulumi.Output<string>>;
   /** Each member service's gate. */
   readonly memberServiceGates: Record<MemberService, SignInGate>;
   /** Each member service's OIDC client. */
@@ -158,7 +158,7 @@ export class SsoRealm extends pulumi.ComponentResource {
    * @param name also names the resources (`<name>-realm`, `<name>-tenants-group`…), which keep
    * the names they had under the Keycloak component.
    */
-  constructor(name: string, args: SsoRealmArgs, opts: pulumi.ComponentResourceOptions & { keycloakComponent?: pulumi.Resource }) {
+  constructor(name: string, args: SsoRealmArgs, opts: pulumi.ComponentResourceOptions & { keycloakComponent?: pulumi.Resource } = {}) {
     super(SSO_REALM_TYPE, `${name}-sso`, {}, opts);
     const parent = { parent: this };
     // These three were children of the Keycloak component itself.
@@ -374,7 +374,7 @@ export class SsoRealm extends pulumi.ComponentResource {
     this.adminClientSecret = pulumi.secret(adminClient.clientSecret);
     this.accountsClientId = accountsClient.clientId;
     this.accountsClientSecret = pulumi.secret(accountsClient.clientSecret);
-    this.memberServiceRoleIds = pulumi.output(roleIds as Record<MemberService, pulumi.Output<string>>);
+    this.memberServiceRoleIds = roleIds as Record<MemberService, pulumi.Output<string>>;
     this.memberServiceGates = gates as Record<MemberService, SignInGate>;
     this.memberServiceClients = clients as Record<MemberService, OidcClient>;
     this.registerOutputs({

@@ -33,7 +33,7 @@ export interface TenantIdentityArgs {
    * Ids of the platform's member-service roles (`member-git`, `member-nextcloud`): each access
    * subgroup is granted its service's role, which opens that service's gate (platform output).
    */
-  memberServiceRoleIds: pulumi.Input<Record<MemberAccess, string>>;
+  memberServiceRoleIds: Record<MemberAccess, pulumi.Input<string>>;
   /**
    * Build the tenant's sign-in gate (its role and browser flow). Only a tenant with apps of its
    * own that sign in through Keycloak needs one; without, the gate would cost resources that no
@@ -145,10 +145,9 @@ export class TenantIdentity extends pulumi.ComponentResource {
       if (!tenantGroup) tenantGroup = group;
       new keycloak.GroupMemberships(`${name}-${role}-members`, { realmId, groupId: group.id, members: g.members }, { parent: this });
       if (g.role === "git" || g.role === "nextcloud") {
-        const access = g.role;
         new keycloak.GroupRoles(
           `${name}-${role}-roles`,
-          { realmId, groupId: group.id, roleIds: [pulumi.output(args.memberServiceRoleIds).apply((ids) => ids[access])], exhaustive: true },
+          { realmId, groupId: group.id, roleIds: [args.memberServiceRoleIds[g.role]], exhaustive: true },
           { parent: this },
         );
       }

@@ -86,7 +86,7 @@ export class TenantContext {
         slug: args.slug,
         realmId: realm,
         tenantsGroupId: keycloakOutputs.tenantsGroupId,
-        memberServiceRoleIds: keycloakOutputs.memberServiceRoleIds,
+        memberServiceRoleIds: { git: keycloakOutputs.memberServiceRoleIds.git, nextcloud: keycloakOutputs.memberServiceRoleIds.nextcloud },
         members: args.plan.members,
         gate: needsSignInGate(args.plan),
       },
