@@ -12,10 +12,20 @@
  * Not emulated (answered 501, never accepted silently): grants other than client_credentials, the
  * `q` attribute search, `idpAlias`/`idpUserId`, user profile validation beyond the duplicate checks,
  * fine-grained admin permissions. Admin role checks are by realm-management role only.
+ *
+ * The master realm is emulated too, for the permanent admin setup (infra/cli/keycloak-admin.ts): its
+ * token endpoint, discovery document, clients (list by clientId, create, read, update, delete), their
+ * service-account users, realm roles and realm role mappings, with the bootstrap service account
+ * Keycloak creates from KC_BOOTSTRAP_ADMIN_CLIENT_ID/SECRET. Its admin API answers only a bearer
+ * whose service account holds the master `admin` role (every other caller: 403), and a token of one
+ * realm is never accepted by the other's admin API (a master admin reaching another realm is not
+ * emulated). Client searches (`search`, `q`, `first`, `max`) and secrets in client representations
+ * are not emulated either.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type ClientRepresentation from "@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js";
 import type EventRepresentation from "@keycloak/keycloak-admin-client/lib/defs/eventRepresentation.js";
 import type UserRepresentation from "@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js";
 
@@ -35,6 +45,35 @@ export interface KeycloakFakeOptions {
   enabledEventTypes?: readonly string[];
   /** Access token lifespan, seconds (RealmRepresentation.accessTokenLifespan, 300 by default). */
   accessTokenLifespan?: number;
+  /**
+   * The temporary admin Keycloak creates in the master realm on first start from
+   * KC_BOOTSTRAP_ADMIN_CLIENT_ID/SECRET (docs/services/keycloak.md "Admin"). @default none
+   */
+  bootstrapAdmin?: { clientId: string; secret: string };
+}
+
+/** A client of the master realm as stored: the fields Keycloak always sets present. */
+export type FakeClient = ClientRepresentation &
+  Required<Pick<ClientRepresentation, "id" | "clientId" | "enabled" | "publicClient" | "bearerOnly" | "serviceAccountsEnabled">>;
+
+/** A user of the master realm: only service accounts are emulated there. */
+export interface FakeMasterUser {
+  id: string;
+  username: string;
+  enabled: boolean;
+  /** UserModel.getServiceAccountClientLink: the internal id of the client it belongs to. */
+  serviceAccountClientId: string;
+  /** Names of the master realm roles granted to it directly. */
+  realmRoles: Set<string>;
+}
+
+export interface FakeMasterRealm {
+  /** By internal id. */
+  clients: Map<string, FakeClient>;
+  /** By id. */
+  users: Map<string, FakeMasterUser>;
+  /** Realm roles by name. */
+  roles: Map<string, { id: string; name: string; description?: string }>;
 }
 
 /** A stored user: the full representation Keycloak returns, every field it always sets present. */
@@ -61,6 +100,8 @@ export interface KeycloakFakeState {
   calls: string[];
   /** When set, sending mail fails with this EmailException message (e.g. no sender address configured). */
   smtpFailure: string | null;
+  /** The master realm (clients, service accounts, realm roles). */
+  master: FakeMasterRealm;
 }
 
 export interface KeycloakFake {
@@ -100,6 +141,14 @@ const DEFAULT_MAX_RESULTS = 100;
 /** RealmModel.getActionTokenGeneratedByAdminLifespan default: 12 h (docs/services/keycloak.md "Inviting a member"). */
 const ADMIN_ACTION_TOKEN_LIFESPAN = 12 * 60 * 60;
 const SERVICE_ACCOUNT_PREFIX = "service-account-";
+const MASTER = "master";
+/**
+ * The master realm's own roles (services/managers/RealmManager.java createMasterRealm / setupAdmin,
+ * AdminRoles.ADMIN and AdminRoles.CREATE_REALM; the default roles composite and its two members).
+ */
+const MASTER_ROLES = ["admin", "create-realm", "default-roles-master", "offline_access", "uma_authorization"];
+/** ApplianceBootstrap.createTemporaryMasterRealmAdminService marks the client it creates. */
+const IS_TEMP_ADMIN_ATTR_NAME = "is_temporary_admin";
 const ALL_ROLES: readonly AdminRole[] = ["query-users", "view-users", "manage-users", "view-events"];
 
 class HttpError extends Error {
@@ -120,8 +169,15 @@ export async function startKeycloakFake(options: KeycloakFakeOptions): Promise<K
   const roles = new Set(options.roles ?? ALL_ROLES);
   const enabledEventTypes = new Set(options.enabledEventTypes ?? ["DELETE_ACCOUNT"]);
   const lifespan = options.accessTokenLifespan ?? 300;
-  const state: KeycloakFakeState = { users: new Map(), events: [], sentEmails: [], calls: [], smtpFailure: null };
-  const tokens = new Map<string, number>(); // access token → expiry (ms)
+  if (options.realm === MASTER) throw new Error("the fake's realm must not be master: the master realm is emulated on its own");
+  const master: FakeMasterRealm = {
+    clients: new Map(),
+    users: new Map(),
+    roles: new Map(MASTER_ROLES.map((name) => [name, { id: randomUUID(), name }])),
+  };
+  const state: KeycloakFakeState = { users: new Map(), events: [], sentEmails: [], calls: [], smtpFailure: null, master };
+  /** Access token → the realm that issued it, its expiry (ms) and, in master, the client's internal id. */
+  const tokens = new Map<string, { realm: string; expiry: number; client?: string }>();
   const realmId = randomUUID();
   let baseUrl = "";
 
@@ -152,9 +208,10 @@ export async function startKeycloakFake(options: KeycloakFakeOptions): Promise<K
   function authenticate(req: IncomingMessage): void {
     const header = req.headers.authorization ?? "";
     const token = /^Bearer (.+)$/.exec(header)?.[1];
-    const expiry = token ? tokens.get(token) : undefined;
+    const issued = token ? tokens.get(token) : undefined;
     // AdminRoot.authenticateRealmAdminRequest: no or a bad bearer token is 401.
-    if (expiry === undefined || expiry < Date.now()) throw new HttpError(401, { error: "HTTP 401 Unauthorized" });
+    if (issued === undefined || issued.realm !== options.realm || issued.expiry < Date.now())
+      throw new HttpError(401, { error: "HTTP 401 Unauthorized" });
   }
 
   function requireRole(role: AdminRole): void {
@@ -162,17 +219,7 @@ export async function startKeycloakFake(options: KeycloakFakeOptions): Promise<K
   }
 
   async function tokenEndpoint(req: IncomingMessage): Promise<unknown> {
-    const form = new URLSearchParams(await readBody(req));
-    // ClientIdAndSecretAuthenticator: client_secret_basic (Authorization: Basic) or client_secret_post.
-    let clientId = form.get("client_id");
-    let secret = form.get("client_secret");
-    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-    if (basic) {
-      const decoded = Buffer.from(basic, "base64").toString("utf8");
-      const colon = decoded.indexOf(":");
-      clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, " "));
-      secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, " "));
-    }
+    const { form, clientId, secret } = await clientCredentials(req);
     if (clientId !== options.clientId)
       // Unknown client: invalid_client (NOT CONFIRMED: the exact error code for an unknown client id).
       throw new HttpError(401, { error: "invalid_client", error_description: "Invalid client or Invalid client credentials" });
@@ -180,12 +227,16 @@ export async function startKeycloakFake(options: KeycloakFakeOptions): Promise<K
       throw new HttpError(401, { error: "unauthorized_client", error_description: "Invalid client or Invalid client credentials" });
     const grant = form.get("grant_type");
     if (grant !== "client_credentials") throw new HttpError(501, `grant ${grant} not emulated`);
+    return issueToken(options.realm, clientId);
+  }
+
+  function issueToken(realm: string, clientId: string, client?: string): unknown {
     const exp = Math.floor(Date.now() / 1000) + lifespan;
     const payload = Buffer.from(JSON.stringify({ exp, azp: clientId, preferred_username: SERVICE_ACCOUNT_PREFIX + clientId })).toString(
       "base64url",
     );
     const token = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${payload}.${randomUUID()}`;
-    tokens.set(token, exp * 1000);
+    tokens.set(token, { realm, expiry: exp * 1000, ...(client ? { client } : {}) });
     // ClientCredentialsGrantType.useRefreshToken: no refresh token unless the client's
     // "use refresh tokens for client credentials grant" is on (OIDCAdvancedConfigWrapper, false by default).
     return {
@@ -195,6 +246,244 @@ export async function startKeycloakFake(options: KeycloakFakeOptions): Promise<K
       token_type: "Bearer",
       "not-before-policy": 0,
       scope: "profile email",
+    };
+  }
+
+  // ---- The master realm (the permanent admin setup) ----
+
+  /** ClientManager.enableServiceAccount: `service-account-<clientId>` in lowercase, holding the realm's default roles. */
+  function enableServiceAccount(client: FakeClient): FakeMasterUser {
+    const user: FakeMasterUser = {
+      id: randomUUID(),
+      username: (SERVICE_ACCOUNT_PREFIX + client.clientId).toLowerCase(),
+      enabled: true,
+      serviceAccountClientId: client.id,
+      realmRoles: new Set(["default-roles-master"]),
+    };
+    master.users.set(user.id, user);
+    return user;
+  }
+
+  function serviceAccountOf(client: FakeClient): FakeMasterUser | undefined {
+    return [...master.users.values()].find((u) => u.serviceAccountClientId === client.id);
+  }
+
+  function clientByClientId(clientId: string): FakeClient | undefined {
+    return [...master.clients.values()].find((c) => c.clientId === clientId);
+  }
+
+  /** ClientManager.removeClient: the client's service-account user goes with it. */
+  function removeClient(client: FakeClient): void {
+    const account = serviceAccountOf(client);
+    if (account) master.users.delete(account.id);
+    master.clients.delete(client.id);
+  }
+
+  /**
+   * RepresentationToModel.createClient: a client is enabled and confidential unless the
+   * representation says otherwise (NOT CONFIRMED for 26.x: the enabled default), and a confidential
+   * client without a secret gets a generated one.
+   */
+  function storeClient(rep: ClientRepresentation & { clientId: string }): FakeClient {
+    const client: FakeClient = {
+      ...rep,
+      id: randomUUID(),
+      enabled: rep.enabled ?? true,
+      publicClient: rep.publicClient ?? false,
+      bearerOnly: rep.bearerOnly ?? false,
+      serviceAccountsEnabled: rep.serviceAccountsEnabled ?? false,
+    };
+    if (!client.publicClient && !client.secret) client.secret = randomUUID();
+    master.clients.set(client.id, client);
+    // ClientsResource.createClient: a service-account client gets its user at once.
+    if (client.serviceAccountsEnabled) enableServiceAccount(client);
+    return client;
+  }
+
+  if (options.bootstrapAdmin) {
+    // ApplianceBootstrap.createTemporaryMasterRealmAdminService: a confidential service-account
+    // client, no standard flow, marked temporary, whose service account holds the master `admin` role.
+    const client = storeClient({
+      clientId: options.bootstrapAdmin.clientId,
+      secret: options.bootstrapAdmin.secret,
+      serviceAccountsEnabled: true,
+      standardFlowEnabled: false,
+      publicClient: false,
+      attributes: { [IS_TEMP_ADMIN_ATTR_NAME]: "true" },
+    });
+    serviceAccountOf(client)!.realmRoles.add("admin");
+  }
+
+  /**
+   * The master token endpoint: ClientIdAndSecretAuthenticator, then TokenEndpoint's grant check,
+   * then ClientCredentialsGrantType.process (keycloak/keycloak
+   * `services/.../protocol/oidc/grants/ClientCredentialsGrantType.java`), in that order.
+   */
+  async function masterTokenEndpoint(req: IncomingMessage): Promise<unknown> {
+    const { form, clientId, secret } = await clientCredentials(req);
+    const client = clientId === null ? undefined : clientByClientId(clientId);
+    // Unknown or disabled client: AuthenticationFlowError CLIENT_NOT_FOUND / CLIENT_DISABLED (NOT CONFIRMED: the exact error code).
+    if (!client?.enabled)
+      throw new HttpError(401, { error: "invalid_client", error_description: "Invalid client or Invalid client credentials" });
+    // reportFailedAuth: a wrong secret is unauthorized_client; a public client is not asked for one.
+    if (!client.publicClient && (secret === null || secret !== client.secret))
+      throw new HttpError(401, { error: "unauthorized_client", error_description: "Invalid client or Invalid client credentials" });
+    const grant = form.get("grant_type");
+    if (grant !== "client_credentials") throw new HttpError(501, `grant ${grant} not emulated`);
+    const refuse = (description: string) => new HttpError(401, { error: "unauthorized_client", error_description: description });
+    if (client.bearerOnly) throw refuse("Bearer-only client not allowed to retrieve service account");
+    if (client.publicClient) throw refuse("Public client not allowed to retrieve service account");
+    if (!client.serviceAccountsEnabled) throw refuse("Client not enabled to retrieve service account");
+    const account = serviceAccountOf(client);
+    if (!account)
+      throw new HttpError(401, {
+        error: "invalid_request",
+        error_description: "The associated service account for the client does not exist",
+      });
+    if (!account.enabled) throw new HttpError(401, { error: "invalid_request", error_description: `User '${account.username}' disabled` });
+    return issueToken(MASTER, client.clientId, client.id);
+  }
+
+  /**
+   * AdminRoot.authenticateRealmAdminRequest: the bearer must be a live master token whose user
+   * still exists (BearerTokenAuthenticator; deleting a client deletes its service account), else 401.
+   * Then the master admin API is granted to the master `admin` role only (AdminRoles.ADMIN; other
+   * admin roles and fine-grained permissions are not emulated): 403 for anyone else.
+   */
+  function authenticateMasterAdmin(req: IncomingMessage): void {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    const issued = token ? tokens.get(token) : undefined;
+    const client = issued?.client ? master.clients.get(issued.client) : undefined;
+    const account = client ? serviceAccountOf(client) : undefined;
+    if (!issued || issued.realm !== MASTER || issued.expiry < Date.now() || !account || !account.enabled)
+      throw new HttpError(401, { error: "HTTP 401 Unauthorized" });
+    if (!account.realmRoles.has("admin")) throw new HttpError(403, { error: "unknown_error" });
+  }
+
+  /** ModelToRepresentation.toRepresentation(ClientModel), the secret left out (not emulated). */
+  function representClient(client: FakeClient): ClientRepresentation {
+    const { secret: _secret, ...rep } = client;
+    return { ...rep };
+  }
+
+  function masterClientById(id: string): FakeClient {
+    const client = master.clients.get(id);
+    // ClientsResource.getClient: NotFoundException("Could not find client") for a caller who may list clients.
+    if (!client) throw new HttpError(404, { error: "Could not find client" });
+    return client;
+  }
+
+  function masterUserById(id: string): FakeMasterUser {
+    const user = master.users.get(id);
+    if (!user) throw new HttpError(404, { error: "User not found" });
+    return user;
+  }
+
+  function representMasterUser(user: FakeMasterUser): UserRepresentation {
+    const { realmRoles: _roles, ...rep } = user;
+    return { ...rep, emailVerified: false, requiredActions: [] };
+  }
+
+  /** /admin/realms/master/…, after authenticateMasterAdmin. */
+  async function masterAdmin(req: IncomingMessage, res: ServerResponse, rest: string, query: URLSearchParams): Promise<void> {
+    const method = req.method ?? "GET";
+    if (rest === "/clients" && method === "GET") {
+      // ClientsResource.getClients: a clientId is looked up exactly (getClientByClientId), and the answer is always a list.
+      if (query.has("search") || query.has("q") || query.has("first") || query.has("max"))
+        throw new HttpError(501, "client search and paging not emulated");
+      const clientId = query.get("clientId")?.trim();
+      const found = clientId ? [clientByClientId(clientId)].filter((c) => c !== undefined) : [...master.clients.values()];
+      return send(res, 200, found.map(representClient));
+    }
+    if (rest === "/clients" && method === "POST") {
+      const rep = JSON.parse((await readBody(req)) || "{}") as ClientRepresentation;
+      if (!rep.clientId) throw new HttpError(501, "a client without clientId not emulated");
+      // ClientsResource.createClient: ModelDuplicateException → ErrorResponse.exists, 409.
+      if (clientByClientId(rep.clientId)) throw errorResponse(409, `Client ${rep.clientId} already exists`);
+      const { id: _ignored, ...fields } = rep;
+      const client = storeClient({ ...fields, clientId: rep.clientId });
+      res.writeHead(201, { Location: `${baseUrl}/admin/realms/${MASTER}/clients/${client.id}` }).end();
+      return;
+    }
+    const clientPath = /^\/clients\/([^/]+)(\/service-account-user)?$/.exec(rest);
+    if (clientPath) {
+      const client = masterClientById(decodeURIComponent(clientPath[1]!));
+      if (clientPath[2] && method === "GET") {
+        // ClientResource.getServiceAccountUser: made on demand when enabled, 400 when not.
+        if (!client.serviceAccountsEnabled)
+          throw new HttpError(400, { error: `Service account not enabled for the client '${client.clientId}'` });
+        return send(res, 200, representMasterUser(serviceAccountOf(client) ?? enableServiceAccount(client)));
+      }
+      if (clientPath[2]) throw new HttpError(405, { error: "HTTP 405 Method Not Allowed" });
+      if (method === "GET") return send(res, 200, representClient(client));
+      if (method === "PUT") {
+        const rep = JSON.parse((await readBody(req)) || "{}") as ClientRepresentation;
+        // ClientResource.updateClientFromRep reads rep.getClientId() unguarded (NOT CONFIRMED: the status without it).
+        if (!rep.clientId) throw new HttpError(501, "an update without clientId not emulated");
+        if (rep.clientId !== client.clientId && clientByClientId(rep.clientId)) throw errorResponse(409, "Client already exists");
+        // updateClientFromRep: serviceAccountsEnabled true makes the service account if missing;
+        // anything else (false or absent) removes it, with its role mappings.
+        const account = serviceAccountOf(client);
+        if (rep.serviceAccountsEnabled === true && !account) enableServiceAccount({ ...client, clientId: rep.clientId });
+        if (rep.serviceAccountsEnabled !== true && account) master.users.delete(account.id);
+        // RepresentationToModel.updateClient: only the fields the representation carries change.
+        const { id: _ignored, ...fields } = rep;
+        const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null));
+        Object.assign(client, defined, { serviceAccountsEnabled: rep.serviceAccountsEnabled === true });
+        res.writeHead(204).end();
+        return;
+      }
+      if (method === "DELETE") {
+        removeClient(client);
+        res.writeHead(204).end();
+        return;
+      }
+    }
+    const rolePath = /^\/roles\/([^/]+)$/.exec(rest);
+    if (rolePath && method === "GET") {
+      // RoleContainerResource.getRole: by name, NotFoundException("Could not find role").
+      const role = master.roles.get(decodeURIComponent(rolePath[1]!));
+      if (!role) throw new HttpError(404, { error: "Could not find role" });
+      return send(res, 200, { ...role, composite: role.name === "admin" || role.name === "default-roles-master", clientRole: false });
+    }
+    const mappingPath = /^\/users\/([^/]+)\/role-mappings\/realm$/.exec(rest);
+    if (mappingPath) {
+      const user = masterUserById(decodeURIComponent(mappingPath[1]!));
+      if (method === "GET")
+        return send(
+          res,
+          200,
+          [...user.realmRoles].map((name) => master.roles.get(name)!),
+        );
+      if (method === "POST") {
+        const roles = JSON.parse((await readBody(req)) || "[]") as { id?: string; name?: string }[];
+        // RoleMapperResource.addRealmRoleMappings: each role by name, its id must match, else 404;
+        // the whole list is checked before any grant (one transaction). Granting twice is harmless.
+        const granted = roles.map((r) => {
+          const role = r.name === undefined ? undefined : master.roles.get(r.name);
+          if (!role || role.id !== r.id) throw new HttpError(404, { error: "Role not found" });
+          return role.name;
+        });
+        for (const name of granted) user.realmRoles.add(name);
+        res.writeHead(204).end();
+        return;
+      }
+    }
+    throw new HttpError(501, `${method} /admin/realms/${MASTER}${rest} not emulated`);
+  }
+
+  /** OIDCWellKnownProvider.getConfig: the realm's discovery document (the fields a client reads first). */
+  function discovery(realm: string): unknown {
+    const issuer = `${baseUrl}/realms/${realm}`;
+    return {
+      issuer,
+      authorization_endpoint: `${issuer}/protocol/openid-connect/auth`,
+      token_endpoint: `${issuer}/protocol/openid-connect/token`,
+      userinfo_endpoint: `${issuer}/protocol/openid-connect/userinfo`,
+      end_session_endpoint: `${issuer}/protocol/openid-connect/logout`,
+      jwks_uri: `${issuer}/protocol/openid-connect/certs`,
+      grant_types_supported: ["authorization_code", "client_credentials", "refresh_token"],
+      token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
     };
   }
 
@@ -307,6 +596,19 @@ export async function startKeycloakFake(options: KeycloakFakeOptions): Promise<K
     const realm = encodeURIComponent(options.realm);
     if (url.pathname === `/realms/${realm}/protocol/openid-connect/token` && method === "POST")
       return send(res, 200, await tokenEndpoint(req));
+    if (url.pathname === `/realms/${MASTER}/protocol/openid-connect/token` && method === "POST")
+      return send(res, 200, await masterTokenEndpoint(req));
+    const wellKnown = /^\/realms\/([^/]+)\/\.well-known\/openid-configuration$/.exec(url.pathname);
+    if (wellKnown && method === "GET") {
+      // RealmsResource.getRealm: an unknown realm is 404 "Realm does not exist".
+      if (wellKnown[1] !== realm && wellKnown[1] !== MASTER) throw new HttpError(404, { error: "Realm does not exist" });
+      return send(res, 200, discovery(decodeURIComponent(wellKnown[1]!)));
+    }
+    const masterAdminBase = `/admin/realms/${MASTER}`;
+    if (url.pathname.startsWith(`${masterAdminBase}/`)) {
+      authenticateMasterAdmin(req);
+      return masterAdmin(req, res, url.pathname.slice(masterAdminBase.length).replace(/(.)\/$/, "$1"), url.searchParams);
+    }
     const admin = `/admin/realms/${realm}`;
     if (!url.pathname.startsWith(`${admin}/`)) throw new HttpError(404, { error: "Realm not found." });
     authenticate(req);
@@ -372,6 +674,21 @@ export async function startKeycloakFake(options: KeycloakFakeOptions): Promise<K
     },
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
+}
+
+/** ClientIdAndSecretAuthenticator.authenticateClient: client_secret_basic (Authorization: Basic) or client_secret_post, the form winning. */
+async function clientCredentials(req: IncomingMessage): Promise<{ form: URLSearchParams; clientId: string | null; secret: string | null }> {
+  const form = new URLSearchParams(await readBody(req));
+  let clientId = form.get("client_id");
+  let secret = form.get("client_secret");
+  const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+  if (basic) {
+    const decoded = Buffer.from(basic, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, " "));
+    secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, " "));
+  }
+  return { form, clientId, secret };
 }
 
 /** getSearchOptionPredicateArray: `"x"` is exact on username or email; otherwise a prefix, `*` a wildcard. */
