@@ -207,7 +207,7 @@ describe("setUpPermanentAdmin", () => {
     ]);
   });
 
-  it("on a second run, says already set up and calls nothing but discovery and the token endpoint", async () => {
+  it("on a second run, says already set up and calls nothing but discovery, the token endpoint and one read of its own rights", async () => {
     const kc = await start();
     await setUpPermanentAdmin(input(kc.url));
     const before = structuredClone([...kc.state.master.clients.values()]);
@@ -217,8 +217,25 @@ describe("setUpPermanentAdmin", () => {
     expect(kc.state.calls).toEqual([
       "GET /realms/master/.well-known/openid-configuration",
       "POST /realms/master/protocol/openid-connect/token",
+      "GET /admin/realms/master/roles/admin",
     ]);
     expect([...kc.state.master.clients.values()]).toEqual(before);
+  });
+
+  it("finishes a first run cut short after the admin client was created but before it got the admin role", async () => {
+    const kc = await start();
+    const boot = await bearer(kc, BOOTSTRAP.clientId, BOOTSTRAP.secret);
+    await admin(kc, boot, "POST", "/clients", {
+      clientId: ADMIN_CLIENT_ID,
+      secret: input(kc.url).adminSecret,
+      serviceAccountsEnabled: true,
+    });
+
+    await expect(setUpPermanentAdmin(input(kc.url))).resolves.toBe("set up");
+    await expect(setUpPermanentAdmin(input(kc.url))).resolves.toBe("already set up");
+    const clientIds = [...kc.state.master.clients.values()].map((c) => c.clientId);
+    expect(clientIds).toContain(ADMIN_CLIENT_ID);
+    expect(clientIds).not.toContain(BOOTSTRAP.clientId);
   });
 
   it("updates (PUT) a permanent admin whose secret changed while the bootstrap client still exists, keeping its role", async () => {

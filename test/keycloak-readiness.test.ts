@@ -1,3 +1,4 @@
+import * as net from "node:net";
 /**
  * The readiness wait the platform runs inside the Keycloak container (`docker exec … bash -c
  * <script>`, components/platform/keycloak.ts), run by bash against a local HTTP server standing in
@@ -38,7 +39,7 @@ async function managementPort(notReady: number): Promise<{ port: number; request
 /** Runs the script as `bash -c <script>`, the way docker exec does: no shell string in between. */
 async function runBash(script: string): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
   const started = Date.now();
-  const child = spawn("bash", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(requireTool("bash"), ["-c", script], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => {
@@ -86,6 +87,24 @@ describe("readinessProbe", () => {
     expect((await runBash(readinessProbe(port))).code).not.toBe(0);
     expect((await runBash(readinessProbe(port))).code).toBe(0);
   }, 15_000);
+});
+
+describe("a management port that accepts and never answers", () => {
+  it("does not hold the wait past its limit: each probe gives up after 5 s", async () => {
+    const silent = net.createServer(() => {
+      // Accepts the connection and says nothing.
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const run = await runBash(readinessWaitScript(port, 2));
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("Keycloak is not ready after 2 s");
+      expect(run.seconds).toBeLessThan(12);
+    } finally {
+      silent.close();
+    }
+  }, 20_000);
 });
 
 describe("the readiness scripts pass shellcheck (Debian's shellcheck, installed by test/setup-debian.sh)", () => {

@@ -47,9 +47,10 @@ export const KEYCLOAK_HTTP_PORT = 8080;
  */
 export const KEYCLOAK_HEALTHCHECK = ["CMD", "bash", "-c", readinessProbe(KEYCLOAK_MANAGEMENT_PORT)];
 
-/** Pure: one readiness request to the management port, in bash (the image has no curl); succeeds on 200 only. */
+/** Pure: one readiness request to the management port, in bash (the image has no curl); succeeds on 200 only, within 5 s. */
 export function readinessProbe(port: number): string {
-  return `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3; grep -q 'HTTP/1.. 200' <&3`;
+  // read -t bounds one probe: a port that accepts and never answers must not outlast the wait's limit.
+  return `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3; read -t 5 -r status <&3 && [[ "$status" == "HTTP/1."?" 200"* ]]`;
 }
 
 /**

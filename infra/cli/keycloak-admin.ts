@@ -35,6 +35,19 @@ async function token(url: string, clientId: string, secret: string): Promise<str
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
+/**
+ * Whether a client signs in and holds the master realm's admin rights: a sign-in alone would take
+ * a first run cut short between creating the client and granting its role for a finished one.
+ */
+async function isAdmin(url: string, clientId: string, secret: string): Promise<boolean> {
+  const bearer = await token(url, clientId, secret);
+  if (!bearer) return false;
+  const response = await fetch(`${url}/admin/realms/${MASTER}/roles/admin`, { headers: { authorization: `Bearer ${bearer}` } });
+  if (response.status === 403) return false;
+  if (!response.ok) throw new AdminSetupError(`GET /roles/admin answered ${response.status}`);
+  return true;
+}
+
 /** Waits until the realm's discovery document answers through the public URL (proxy and TLS included). */
 async function waitForKeycloak(url: string, seconds: number): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
@@ -75,7 +88,7 @@ export type AdminSetupResult = "already set up" | "set up";
 export async function setUpPermanentAdmin(input: AdminSetupInput): Promise<AdminSetupResult> {
   const url = input.url.replace(/\/+$/, "");
   await waitForKeycloak(url, input.waitSeconds ?? 300);
-  if (await token(url, input.adminClientId, input.adminSecret)) return "already set up";
+  if (await isAdmin(url, input.adminClientId, input.adminSecret)) return "already set up";
 
   const bootstrap = await token(url, input.bootstrapClientId, input.bootstrapSecret);
   if (!bootstrap) {
@@ -110,8 +123,8 @@ export async function setUpPermanentAdmin(input: AdminSetupInput): Promise<Admin
   const adminRole = (await api<{ id: string; name: string }>("GET", "/roles/admin")).json!;
   await api("POST", `/users/${serviceAccount.id}/role-mappings/realm`, [{ id: adminRole.id, name: adminRole.name }]);
 
-  if (!(await token(url, input.adminClientId, input.adminSecret))) {
-    throw new AdminSetupError(`${input.adminClientId} was set up but cannot sign in; the bootstrap admin is kept`);
+  if (!(await isAdmin(url, input.adminClientId, input.adminSecret))) {
+    throw new AdminSetupError(`${input.adminClientId} was set up but cannot administer the master realm; the bootstrap admin is kept`);
   }
   // Keycloak's advice for the temporary admin: delete it once a permanent one exists.
   const bootstrapClients = (await api<Client[]>("GET", `/clients?clientId=${encodeURIComponent(input.bootstrapClientId)}`)).json ?? [];
