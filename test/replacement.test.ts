@@ -97,7 +97,10 @@ async function planTenant(slug: string, tenant: unknown): Promise<{ data: DataSn
 async function planPlatform(settings: Readonly<PlatformConfig>): Promise<{ data: DataSnapshot; types: string[] }> {
   mocks.installMocks({
     stack: "prod",
-    calls: { "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }) },
+    calls: {
+      "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }),
+      "keycloak:index/getRole:getRole": (inputs) => ({ id: `${inputs.name}-uuid`, name: inputs.name }),
+    },
     state: (type, name) =>
       type === "command:remote:Command" && name.endsWith("-bootstrap")
         ? { stdout: `Key ID: GK00112233445566778899aabb\nSecret key: ${"ef".repeat(32)}\n` }

@@ -40,13 +40,13 @@ export const PLATFORM_ADMINS_GROUP = "platform-admins";
 /**
  * Password policy (Keycloak's policy syntax): 12 characters at least, neither the username nor
  * the email. No hash algorithm is named, so Keycloak uses its default (argon2 outside FIPS mode,
- * docs/services/keycloak.md "Password hashes").
+ * docs/services/keycloak.md "Passwords").
  */
 export const PASSWORD_POLICY = "length(12) and notUsername and notEmail";
 
 /**
  * Token and session lifespans (Keycloak durations), each with its reason
- * (docs/services/keycloak.md "Lifespans").
+ * (docs/services/keycloak.md "Lifespans and policies").
  */
 export const LIFESPANS = {
   /** A removed member keeps a token at most this long: Keycloak's own default. */
