@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import {
   channelProblem,
   emailProblem,
+  hostedAddressProblem,
   HOSTNAME_PATTERN,
   hostnameProblem,
   mailboxQuotaProblem,
@@ -146,6 +147,15 @@ describe("email", () => {
     ["alice@", false],
     ["alice", false],
   ])("%j → %s", (address, accepted) => expect(ok(emailProblem(address))).toBe(accepted));
+
+  it("keeps % out of an address the platform hosts, not out of an address elsewhere", () => {
+    expect(emailProblem("a%b@velo.org")).toBeUndefined();
+    expect(hostedAddressProblem("a%b@velo.org")).toBe(
+      "cannot hold % before the @: the mail server reads it as routing and refuses the address",
+    );
+    expect(hostedAddressProblem("a+b@velo.org")).toBeUndefined();
+    expect(hostedAddressProblem("Alice@velo.org")).toBe(emailProblem("Alice@velo.org"));
+  });
 
   it("keeps the schema's messages and gives the punycode form of an internationalised domain", () => {
     expect(emailProblem("#info@velo.org")).toBe(

@@ -63,6 +63,12 @@ export interface ContainerServiceArgs {
    * @example "postgres:17.6"
    */
   image: string;
+  /**
+   * Build the image from a folder of the repository instead of pulling it: on the service's host,
+   * by its Docker engine, tagged `image`; the container runs the build's digest, so a rebuild
+   * updates it. @default pulled from its registry
+   */
+  build?: { context: string; dockerfile?: string };
   /** Host the service is placed on. The engine provider comes from `opts.providers` (or the parent's). */
   host: HostConnection;
   /** Command (arguments after the image's entrypoint). @default the image's */
@@ -232,7 +238,7 @@ export function validateContainerService(name: string, args: ContainerServiceArg
 export class ContainerService extends pulumi.ComponentResource {
   /** Name of the container, resolvable on its networks. */
   readonly containerName: pulumi.Output<string>;
-  readonly image: docker.RemoteImage;
+  readonly image: docker.RemoteImage | docker.Image;
   readonly container: docker.Container;
   /** Data volumes by role (`args.volumes[].name`). */
   readonly volumes: Record<string, docker.Volume>;
@@ -251,7 +257,29 @@ export class ContainerService extends pulumi.ComponentResource {
     );
     const protect = args.protect ?? true;
 
-    this.image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+    let image: pulumi.Input<string>;
+    if (args.build) {
+      const built = new docker.Image(
+        `${name}-image`,
+        {
+          imageName: args.image,
+          build: {
+            context: args.build.context,
+            ...(args.build.dockerfile ? { dockerfile: args.build.dockerfile } : {}),
+            platform: "linux/amd64",
+          },
+          // Never pushed: it stays on the host that built it (@pulumi/docker Image docs, "repoDigest" for local images).
+          skipPush: true,
+        },
+        { parent: this },
+      );
+      this.image = built;
+      image = built.repoDigest;
+    } else {
+      const pulled = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+      this.image = pulled;
+      image = pulled.name;
+    }
 
     this.volumes = {};
     for (const v of args.volumes ?? []) {
@@ -269,7 +297,7 @@ export class ContainerService extends pulumi.ComponentResource {
     const health = args.healthCheck;
     let containerArgs: docker.ContainerArgs = {
       name,
-      image: this.image.name,
+      image,
       command: args.command,
       envs,
       restart: "unless-stopped",

@@ -1,6 +1,6 @@
 import { MAIL_FRAGMENT_KINDS, MAIL_FRAGMENT_SUFFIX, MAIL_SECTION_MARKER, type MailFragmentKind } from "../platform/mail-fragments";
-import { emailProblem, hostnameProblem, mailboxQuotaProblem, usernameProblem } from "../../infra/contract/names";
-import { gbToSizeString } from "../units";
+import { emailProblem, hostedAddressProblem, hostnameProblem, mailboxQuotaProblem, usernameProblem } from "../../infra/contract/names";
+import { gbToBytes } from "../units";
 
 /** A mailbox of a mail domain, as the tenant file lists it. */
 export interface MailboxSpec {
@@ -29,32 +29,11 @@ export interface MailFragmentsInput {
   redirections: readonly RedirectionSpec[];
 }
 
-/** Per-domain fragments in docker-mailserver's file formats; each ends with a newline unless empty. */
-export interface MailFragments {
-  /** postfix-virtual.cf lines: `<from> <target1>,<target2>` (a Postfix `virtual_alias_maps` table). */
-  virtual: string;
-  /**
-   * postfix-accounts.cf lines: `<address>|{SHA512-CRYPT}!`. Mail accounts authenticate through
-   * Keycloak (Dovecot's oauth2 passdb with the password grant, ENABLE_OAUTH2), so the file only
-   * declares the mailboxes; their password-file hash is a locked one (`!` is no valid crypt
-   * string: no password ever matches it).
-   */
-  accounts: string;
-  /** dovecot-quotas.cf lines: `<address>:<n>G` (G = 2^30 bytes, like the contract's GB). */
-  quotas: string;
-  /**
-   * Shared mailboxes, one line per grant: `<mailbox address> user=<username> <rights>` in the
-   * shape of a Dovecot ACL entry (identifier and IMAP ACL rights). docker-mailserver has no
-   * file for this: the mail server platform applies it (e.g. `doveadm acl set`).
-   */
-  acl: string;
-}
+/** Per-domain fragments in the mail server's map formats (components/platform/mail-fragments.ts); each ends with a newline unless empty. */
+export type MailFragments = Record<MailFragmentKind, string>;
 
-/** Locked password-file hash: the mailbox exists but its password is checked by Keycloak only. */
-export const LOCKED_HASH = "{SHA512-CRYPT}!";
-
-/** IMAP ACL rights granted to members a mailbox is shared with (all but admin `a`). */
-export const SHARED_MAILBOX_RIGHTS = "lrwstipekx";
+/** The role of a login line: the mailbox's owner, or a member it is shared with. */
+export type MailLoginRole = "owner" | "shared";
 
 /**
  * Lower-cases and validates an address by the contract's rule (infra/contract/names.ts), the
@@ -78,6 +57,8 @@ export function normalizeDomain(domain: string): string {
 
 function inDomain(address: string, domain: string, where: string): string {
   const a = normalizeAddress(address, where);
+  const hosted = hostedAddressProblem(a);
+  if (hosted) throw new Error(`${where}: invalid email address "${address}": ${hosted}`);
   if (!a.endsWith(`@${domain}`)) throw new Error(`${where}: ${address} is not in the domain ${domain}`);
   return a;
 }
@@ -87,19 +68,21 @@ function lines(entries: string[]): string {
 }
 
 /**
- * Pure: the docker-mailserver fragments of one mail domain, sorted and deterministic.
+ * Pure: the fragments of one mail domain, sorted and deterministic. A redirection is never a
+ * mailbox, a user or a login: it is only a line of `redirections`.
+ * @param shared a shared domain of the platform: the platform declares the domain, the tenant only its addresses
  * @throws Error on an address outside the domain, an invalid address, a duplicate mailbox or
  * redirection, a redirection that shadows a mailbox, a non-positive quota or a redirection
  * without target.
  */
-export function renderMailFragments(input: MailFragmentsInput): MailFragments {
+export function renderMailFragments(input: MailFragmentsInput & { shared?: boolean }): MailFragments {
   const domain = normalizeDomain(input.domain);
   const mailboxes = new Map<string, MailboxSpec>();
   for (const [i, m] of input.mailboxes.entries()) {
     const where = `mailboxes[${i}]`;
     const address = inDomain(m.address, domain, where);
     if (mailboxes.has(address)) throw new Error(`${where}: duplicate mailbox ${address}`);
-    // Written as `<n>G` below: the contract's quotas are whole GB (infra/contract/names.ts).
+    // Whole GB (infra/contract/names.ts), written in bytes of 2^30.
     const badQuota = mailboxQuotaProblem(m.quotaGb);
     if (badQuota) throw new Error(`${where}: quotaGb ${badQuota}`);
     for (const u of [...(m.owner ? [m.owner] : []), ...(m.sharedWith ?? [])]) {
@@ -109,7 +92,7 @@ export function renderMailFragments(input: MailFragmentsInput): MailFragments {
     mailboxes.set(address, m);
   }
 
-  const virtual: string[] = [];
+  const redirections: string[] = [];
   const seen = new Set<string>();
   for (const [i, r] of input.redirections.entries()) {
     const where = `redirections[${i}]`;
@@ -119,18 +102,28 @@ export function renderMailFragments(input: MailFragmentsInput): MailFragments {
     seen.add(from);
     const targets = [...new Set(r.to.map((t, j) => normalizeAddress(t, `${where}.to[${j}]`)))].sort();
     if (targets.length === 0) throw new Error(`${where}: a redirection needs at least one target`);
-    virtual.push(`${from} ${targets.join(",")}`);
+    redirections.push(`${from} ${targets.join(",")}`);
   }
 
-  const accounts: string[] = [];
-  const quotas: string[] = [];
-  const acl: string[] = [];
+  const boxes: string[] = [];
+  const users: string[] = [];
+  const senders: string[] = [];
+  const logins: string[] = [];
   for (const [address, m] of mailboxes) {
-    accounts.push(`${address}|${LOCKED_HASH}`);
-    quotas.push(`${address}:${gbToSizeString(m.quotaGb)}`);
-    for (const user of new Set(m.sharedWith ?? [])) acl.push(`${address} user=${user} ${SHARED_MAILBOX_RIGHTS}`);
+    boxes.push(`${address} OK`);
+    users.push(`${address}:::::::userdb_quota_rule=*:bytes=${gbToBytes(m.quotaGb)}`);
+    senders.push(`${address} ${address}`);
+    if (m.owner) logins.push(`${address} owner ${m.owner}`);
+    for (const user of new Set(m.sharedWith ?? [])) if (user !== m.owner) logins.push(`${address} shared ${user}`);
   }
-  return { virtual: lines(virtual), accounts: lines(accounts), quotas: lines(quotas), acl: lines(acl) };
+  return {
+    domains: input.shared ? "" : lines([`${domain} OK`]),
+    mailboxes: lines(boxes),
+    users: lines(users),
+    senders: lines(senders),
+    logins: lines(logins),
+    redirections: lines(redirections),
+  };
 }
 
 /** A DNS record a custom mail domain needs (the tenant or ops publish it). */
@@ -143,10 +136,7 @@ export interface DnsRecord {
   priority?: number;
 }
 
-/**
- * Pure: MX, SPF and DMARC records of a custom domain. DKIM is not here: docker-mailserver
- * generates the domain's key on the host (`setup config dkim`), and its TXT record is read there.
- */
+/** Pure: MX, SPF and DMARC records of a custom domain (DKIM: docs/services/mail.md "Not built yet"). */
 export function mailDnsRecords(domain: string, mailHostname: string): DnsRecord[] {
   const d = normalizeDomain(domain);
   const mx = normalizeDomain(mailHostname);
@@ -168,7 +158,7 @@ export type { MailFragmentKind };
  * with a validated address, and `>` is no character of an address.
  * @throws Error like {@link renderMailFragments}.
  */
-export function renderMailFragmentFile(input: MailFragmentsInput): string {
+export function renderMailFragmentFile(input: MailFragmentsInput & { shared?: boolean }): string {
   const fragments = renderMailFragments(input);
   return MAIL_DOMAIN_FRAGMENT_KINDS.map((kind) => `${MAIL_SECTION_MARKER}${kind}\n${fragments[kind]}`).join("");
 }

@@ -34,28 +34,23 @@ export interface MailDomainArgs {
   redirections: RedirectionSpec[];
   /** The platform's mail server (platform outputs `mail`). */
   mail: {
-    /** Host of docker-mailserver, where the fragments are written. */
+    /** Host of the mail server, where the fragments are written. */
     host: HostConnection;
     /** Folder of the fragments on that host. @example "/srv/alacarte/mail/fragments" */
     fragmentsDir: string;
     /** Public name of the mail server: the MX target. @example "mail.example.org" */
     hostname: string;
-    /** docker-mailserver's config folder on that host. @default the `config` sibling of fragmentsDir */
+    /** The mail server's maps folder on that host. @default the `config` sibling of fragmentsDir */
     configDir?: string;
   };
 }
 
 /**
- * One mail domain of a tenant: its mailboxes, quotas, redirections and shared-mailbox grants as one
- * fragment file on the mail host (`<fragmentsDir>/<slug>--<domain>.mail`, a section per kind, see
- * renderMailFragmentFile), split into docker-mailserver's maps after each write (assembleCommand).
+ * One mail domain of a tenant: its mailboxes, quotas, redirections and who opens each mailbox, as
+ * one fragment file on the mail host (`<fragmentsDir>/<slug>--<domain>.mail`, a section per kind,
+ * see renderMailFragmentFile), split into the mail server's maps after each write (assembleCommand).
  * Always exactly two resources: the component and one HostFile (itself the remote Command), whatever
  * the number of mailboxes and redirections, so the stack stays small.
- *
- * Rollout from the per-kind fragments (`.virtual`, `.accounts`, `.quotas`, `.acl`; 4 HostFiles):
- * removing those HostFiles runs the delete script kept in their state, whose assemble step is the
- * old one and knows no `.mail` file. Deploy every tenant stack first with a release that keeps the
- * 4 HostFiles but has the new assembleCommand as afterWrite (it reads both formats), then this one.
  */
 export class MailDomain extends pulumi.ComponentResource {
   /** The domain, lower-cased. */
@@ -70,10 +65,11 @@ export class MailDomain extends pulumi.ComponentResource {
     const quota: StorageQuota = { offer: "mail", mailboxes: args.mailboxes.map((m) => ({ address: m.address, gb: m.quotaGb })) };
     super(MAIL_DOMAIN_TYPE, name, { quota }, opts);
     const domain = normalizeDomain(args.domain);
-    const content = renderMailFragmentFile({ domain, mailboxes: args.mailboxes, redirections: args.redirections });
-    const afterWrite = args.mail.configDir
-      ? assembleCommand(args.mail.fragmentsDir, args.mail.configDir)
-      : assembleCommand(args.mail.fragmentsDir);
+    const content = renderMailFragmentFile({ domain, shared: args.shared, mailboxes: args.mailboxes, redirections: args.redirections });
+    const afterWrite = assembleCommand({
+      fragmentsDir: args.mail.fragmentsDir,
+      ...(args.mail.configDir ? { configDir: args.mail.configDir } : {}),
+    });
     const fragmentPath = mailFragmentPath(args.mail.fragmentsDir, args.slug, domain);
 
     new HostFile(`${name}-fragment`, { host: args.mail.host, path: fragmentPath, content, mode: "0640", afterWrite }, { parent: this });

@@ -159,6 +159,19 @@ export const EMAIL_LOCAL_PATTERN = /^[a-z0-9_%+-]+(\.[a-z0-9_%+-]+)*$/;
 
 const EMAIL_EXAMPLE = "must be an email address such as alice@example.org (letters, digits and . _ % + - before the @)";
 
+/**
+ * Why `address` cannot be an address the platform hosts (a mailbox, a redirection's `from`), or
+ * undefined: an email address whose local part has no `%`. Postfix reads `%` in a local part as
+ * sender-specified routing and refuses such a recipient as relaying, even for a domain it hosts
+ * (postconf(5) reject_unauth_destination); a redirection may still send to one elsewhere.
+ */
+export function hostedAddressProblem(address: string): string | undefined {
+  const problem = emailProblem(address);
+  if (problem) return problem;
+  const local = address.slice(0, address.lastIndexOf("@"));
+  return local.includes("%") ? "cannot hold % before the @: the mail server reads it as routing and refuses the address" : undefined;
+}
+
 /** Why `address` is not an email address of the contract (a local part, `@`, a hostname), or undefined. */
 export function emailProblem(address: string): string | undefined {
   const at = address.lastIndexOf("@");
@@ -191,10 +204,9 @@ export function channelProblem(channel: string): string | undefined {
 
 /**
  * Why `gb` is not a mailbox quota, or undefined: a whole number of GB (2^30 bytes) above 0, and
- * at most `maxGb` (the catalog's `mail.maxMailboxGb`) when given. Whole, because the mail
- * domain writes each quota as `addr:NG` in docker-mailserver's dovecot-quotas.cf, read as
- * Dovecot's `*:bytes=NG` (docs/services/mail.md): a size of whole G; and the catalog's limits
- * and the contract's examples are whole numbers. A fraction is refused by validate, at its field,
+ * at most `maxGb` (the catalog's `mail.maxMailboxGb`) when given. Whole, because the catalog's
+ * limits and the contract's examples are whole numbers (the mail server takes the quota in bytes,
+ * docs/services/mail.md "Maps"). A fraction is refused by validate, at its field,
  * rather than rounded or written in another unit.
  */
 export function mailboxQuotaProblem(gb: number, maxGb?: number): string | undefined {

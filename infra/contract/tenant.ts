@@ -3,6 +3,7 @@ import { MEMBER_ACCESS, NEXTCLOUD_APPS, TENANT_DEFAULTS } from "./defaults";
 import {
   channelProblem,
   emailProblem,
+  hostedAddressProblem,
   hostnameProblem,
   mailboxQuotaProblem,
   slugProblem,
@@ -29,6 +30,8 @@ const number = (rule: Rule<number>) => z.number().superRefine(issueOf(rule));
 
 const hostname = text(hostnameProblem);
 const email = text(emailProblem);
+/** An address of a domain the platform hosts (names.ts hostedAddressProblem). */
+const hostedAddress = text(hostedAddressProblem);
 const username = text(usernameProblem);
 /** A storage size of an offer; which sizes are tiers is the catalog's (rules.ts). */
 const gb = number(storageSizeProblem);
@@ -56,8 +59,8 @@ const member = z.strictObject({
 });
 
 const mailbox = z.strictObject({
-  /** The mailbox's address, in a domain this tenant declares. @example "contact@amisduvelo.org" */
-  address: email,
+  /** The mailbox's address, in a domain this tenant declares; no `%` before the @. @example "contact@amisduvelo.org" */
+  address: hostedAddress,
   /** The member who opens it (webmail, mail clients). @default none */
   owner: username.optional(),
   /** Quota in whole GB (2^30 bytes), at most the catalog's maximum per mailbox. @example 5 */
@@ -67,8 +70,8 @@ const mailbox = z.strictObject({
 });
 
 const redirection = z.strictObject({
-  /** The address redirected, in a domain this tenant declares. */
-  from: email,
+  /** The address redirected, in a domain this tenant declares; no `%` before the @. */
+  from: hostedAddress,
   /** Where its mail goes: at least one address, anywhere. */
   to: z.array(email).min(1, "needs at least one address"),
 });

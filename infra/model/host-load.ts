@@ -36,7 +36,7 @@ export const PLATFORM_SIZING = {
   proxy: { memoryMb: 256, cpus: 1, volumesGb: 1 },
   keycloak: { memoryMb: 1536 + 512, cpus: 1 + 0.5, volumesGb: 5 },
   storage: { memoryMb: 512, cpus: 1, volumesGb: 0 /* + metaGb + dataGb of the config */ },
-  mail: { memoryMb: 2048, cpus: 1, volumesGb: 2 + 1 /* + dataGb of the config */ },
+  mail: { memoryMb: 2048, cpus: 1, volumesGb: 5 + 1 /* queue + Dovecot state; + dataGb of the config */ },
 } as const;
 
 /**

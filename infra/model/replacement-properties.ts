@@ -98,6 +98,14 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, ReplacementEntry>> 
     note: "The resource has no UpdateContext, and every input is ForceNew, including labels and each ipam_config sub-field (subnet, ip_range, gateway, aux_address).",
     verified: true,
   },
+  "docker:index/image:Image": {
+    replaceOnChange: [],
+    source: "provider/provider.go (pulumi/pulumi-docker itself: Image is a native resource, not bridged)",
+    note:
+      "Read in pulumi/pulumi-docker at snapshot commit 237b7899 (see the docker source's ref). dockerNativeProvider.Diff reports ADD, DELETE or UPDATE for each changed input and never a replacement: " +
+      "a new build context, name or platform is an update that builds again. It holds no data.",
+    verified: true,
+  },
   "docker:index/remoteImage:RemoteImage": {
     replaceOnChange: ["name", "pullTriggers", "triggers", "platform", "build"],
     source: "internal/provider/resource_docker_image.go",

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import { assembleCommand } from "../../components/platform/mail-server";
 import { needTools, requireTool } from "../helpers/debian-tools";
 import {
-  LOCKED_HASH,
   MAIL_DOMAIN_FRAGMENT_KINDS,
   mailDnsRecords,
   mailFragmentPath,
@@ -27,13 +26,29 @@ const sample = {
 };
 
 describe("renderMailFragments", () => {
-  it("renders sorted docker-mailserver fragments", () => {
+  it("renders the sorted maps of the mail image: a redirection only in redirections", () => {
     expect(renderMailFragments(sample)).toEqual({
-      virtual: "asso@amisduvelo.org contact@amisduvelo.org\n" + "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n",
-      accounts: `alice@amisduvelo.org|${LOCKED_HASH}\ncontact@amisduvelo.org|${LOCKED_HASH}\n`,
-      quotas: "alice@amisduvelo.org:5G\ncontact@amisduvelo.org:2G\n",
-      acl: "contact@amisduvelo.org user=alice lrwstipekx\n" + "contact@amisduvelo.org user=bruno lrwstipekx\n",
+      domains: "amisduvelo.org OK\n",
+      mailboxes: "alice@amisduvelo.org OK\ncontact@amisduvelo.org OK\n",
+      users: `alice@amisduvelo.org:::::::userdb_quota_rule=*:bytes=${5 * 2 ** 30}\ncontact@amisduvelo.org:::::::userdb_quota_rule=*:bytes=${2 * 2 ** 30}\n`,
+      senders: "alice@amisduvelo.org alice@amisduvelo.org\ncontact@amisduvelo.org contact@amisduvelo.org\n",
+      logins: "alice@amisduvelo.org owner alice\ncontact@amisduvelo.org shared alice\ncontact@amisduvelo.org shared bruno\n",
+      redirections: "asso@amisduvelo.org contact@amisduvelo.org\n" + "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n",
     });
+  });
+
+  it("leaves the domain line to the platform for a shared domain", () => {
+    expect(renderMailFragments({ ...sample, shared: true }).domains).toBe("");
+    expect(renderMailFragments({ ...sample, shared: true }).mailboxes).toBe(renderMailFragments(sample).mailboxes);
+  });
+
+  it("gives no second login to an owner who is also listed among the sharers", () => {
+    const f = renderMailFragments({
+      domain: "x.org",
+      mailboxes: [{ address: "a@x.org", quotaGb: 1, owner: "al", sharedWith: ["al", "bo"] }],
+      redirections: [],
+    });
+    expect(f.logins).toBe("a@x.org owner al\na@x.org shared bo\n");
   });
 
   it("does not depend on the order of the input", () => {
@@ -47,10 +62,12 @@ describe("renderMailFragments", () => {
 
   it("renders empty files for a domain without entries", () => {
     expect(renderMailFragments({ domain: "example.org", mailboxes: [], redirections: [] })).toEqual({
-      virtual: "",
-      accounts: "",
-      quotas: "",
-      acl: "",
+      domains: "example.org OK\n",
+      mailboxes: "",
+      users: "",
+      senders: "",
+      logins: "",
+      redirections: "",
     });
   });
 
@@ -83,6 +100,8 @@ describe("renderMailFragments", () => {
     [{ redirections: [{ from: "r@example.org", to: ["x@y.org\nevil@example.org root"] }] }, /invalid email address/],
     [{ redirections: [{ from: "r@example.org", to: ["a@b.org,c@d.org"] }] }, /invalid email address/],
     [{ mailboxes: [{ address: "a b@example.org", quotaGb: 1 }] }, /invalid email address/],
+    [{ mailboxes: [{ address: "a%b@example.org", quotaGb: 1 }] }, /cannot hold % before the @/],
+    [{ redirections: [{ from: "a%b@example.org", to: ["x@y.org"] }] }, /cannot hold % before the @/],
     [{ mailboxes: [{ address: "a@example.org", quotaGb: 0 }] }, /positive whole number/],
     [{ mailboxes: [{ address: "a@example.org", quotaGb: 1.5 }] }, /positive whole number/],
     [{ mailboxes: [{ address: "a@example.org", quotaGb: 1, sharedWith: ["Bad Name"] }] }, /invalid username/],
@@ -92,21 +111,12 @@ describe("renderMailFragments", () => {
 });
 
 describe("renderMailFragmentFile", () => {
-  it("writes every kind as a section, in a fixed order, all four even when empty", () => {
-    expect(MAIL_DOMAIN_FRAGMENT_KINDS).toEqual(["virtual", "accounts", "quotas", "acl"]);
-    expect(renderMailFragmentFile(sample)).toBe(
-      "#> virtual\n" +
-        "asso@amisduvelo.org contact@amisduvelo.org\n" +
-        "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n" +
-        "#> accounts\n" +
-        `alice@amisduvelo.org|${LOCKED_HASH}\ncontact@amisduvelo.org|${LOCKED_HASH}\n` +
-        "#> quotas\n" +
-        "alice@amisduvelo.org:5G\ncontact@amisduvelo.org:2G\n" +
-        "#> acl\n" +
-        "contact@amisduvelo.org user=alice lrwstipekx\ncontact@amisduvelo.org user=bruno lrwstipekx\n",
-    );
+  it("writes every kind as a section, in a fixed order, every one even when empty", () => {
+    expect(MAIL_DOMAIN_FRAGMENT_KINDS).toEqual(["domains", "mailboxes", "users", "senders", "logins", "redirections"]);
+    const f = renderMailFragments(sample);
+    expect(renderMailFragmentFile(sample)).toBe(MAIL_DOMAIN_FRAGMENT_KINDS.map((k) => `#> ${k}\n${f[k]}`).join(""));
     expect(renderMailFragmentFile({ domain: "example.org", mailboxes: [], redirections: [] })).toBe(
-      "#> virtual\n#> accounts\n#> quotas\n#> acl\n",
+      "#> domains\nexample.org OK\n#> mailboxes\n#> users\n#> senders\n#> logins\n#> redirections\n",
     );
   });
 
@@ -117,7 +127,7 @@ describe("renderMailFragmentFile", () => {
       redirections: [{ from: "news@example.org", to: ["info@example.org"] }],
     });
     const markers = file.split("\n").filter((l) => l.startsWith("#"));
-    expect(markers).toEqual(["#> virtual", "#> accounts", "#> quotas", "#> acl"]);
+    expect(markers).toEqual(MAIL_DOMAIN_FRAGMENT_KINDS.map((k) => `#> ${k}`));
     for (const address of ["#info@example.org", "#>x@example.org"]) {
       expect(() =>
         renderMailFragmentFile({ domain: "example.org", mailboxes: [], redirections: [{ from: address, to: ["a@b.org"] }] }),
@@ -154,8 +164,8 @@ describe("generated virtual map with the real postfix", () => {
       mailFragmentPath(fragments, "amis-du-velo", sample.domain),
       renderMailFragmentFile({ ...sample, redirections: [...sample.redirections, ...many] }),
     );
-    execFileSync("sh", ["-c", assembleCommand(fragments, dir)]);
-    const map = join(dir, "postfix-virtual.cf");
+    execFileSync("sh", ["-c", assembleCommand({ fragmentsDir: fragments, configDir: dir, passwordsDir: join(dir, "app-passwords") })]);
+    const map = join(dir, "redirections");
     execFileSync(requireTool("postmap"), ["-c", dir, `hash:${map}`]);
 
     expect(query(map, "bureau@amisduvelo.org")).toBe("alice@amisduvelo.org,bruno@example.net");
@@ -164,31 +174,6 @@ describe("generated virtual map with the real postfix", () => {
     expect(query(map, "BUREAU@AmisDuVelo.org")).toBe("alice@amisduvelo.org,bruno@example.net");
     expect(query(map, "alice@amisduvelo.org")).toBeUndefined();
     expect(query(map, "nobody@amisduvelo.org")).toBeUndefined();
-  });
-});
-
-describe("locked accounts hash with the real dovecot", () => {
-  needTools("doveadm");
-  const verify = (hash: string, password: string) => {
-    try {
-      execFileSync("doveadm", ["pw", "-t", hash, "-p", password], { encoding: "utf8", stdio: "pipe" });
-      return "verified";
-    } catch (error) {
-      return String((error as { stderr?: string }).stderr);
-    }
-  };
-
-  it("no password matches the hash of the accounts fragment", () => {
-    const hash = renderMailFragments({ domain: "example.org", mailboxes: [{ address: "a@example.org", quotaGb: 1 }], redirections: [] })
-      .accounts.trim()
-      .split("|")[1]!;
-    expect(hash).toBe(LOCKED_HASH);
-    for (const password of ["", "!", "secret", "*"]) expect(verify(hash, password)).toMatch(/Password mismatch/);
-  });
-
-  it("while a real SHA512-CRYPT hash does verify (doveadm works here)", () => {
-    const real = execFileSync("doveadm", ["pw", "-s", "SHA512-CRYPT", "-p", "secret"], { encoding: "utf8" }).trim();
-    expect(verify(real, "secret")).toBe("verified");
   });
 });
 

@@ -52,18 +52,16 @@ describe("MailDomain under mocks", () => {
     const write = theCommand();
     expect(write.name).toBe("amis-mail-fragment-write");
     expect(options.plain(write.inputs.stdin)).toBe(
-      "#> virtual\n" +
-        "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n" +
-        "#> accounts\n" +
-        "alice@amisduvelo.org|{SHA512-CRYPT}!\ncontact@amisduvelo.org|{SHA512-CRYPT}!\n" +
-        "#> quotas\n" +
-        "alice@amisduvelo.org:5G\ncontact@amisduvelo.org:2G\n" +
-        "#> acl\n" +
-        "contact@amisduvelo.org user=alice lrwstipekx\ncontact@amisduvelo.org user=bruno lrwstipekx\n",
+      "#> domains\namisduvelo.org OK\n" +
+        "#> mailboxes\nalice@amisduvelo.org OK\ncontact@amisduvelo.org OK\n" +
+        `#> users\nalice@amisduvelo.org:::::::userdb_quota_rule=*:bytes=${5 * 2 ** 30}\ncontact@amisduvelo.org:::::::userdb_quota_rule=*:bytes=${2 * 2 ** 30}\n` +
+        "#> senders\nalice@amisduvelo.org alice@amisduvelo.org\ncontact@amisduvelo.org contact@amisduvelo.org\n" +
+        "#> logins\nalice@amisduvelo.org owner alice\ncontact@amisduvelo.org shared alice\ncontact@amisduvelo.org shared bruno\n" +
+        "#> redirections\nbureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n",
     );
     expect(options.plain(write.inputs.connection)).toMatchObject({ host: "mail1.infra.example.org", user: "deploy" });
-    expect(write.inputs.create).toContain(assembleCommand(mail.fragmentsDir));
-    expect(write.inputs.delete).toContain(assembleCommand(mail.fragmentsDir));
+    expect(write.inputs.create).toContain(assembleCommand({ fragmentsDir: mail.fragmentsDir }));
+    expect(write.inputs.delete).toContain(assembleCommand({ fragmentsDir: mail.fragmentsDir }));
     expect(write.inputs.create).toContain("'/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.mail'");
     // The HostFile, itself the Command, is parented to the component.
     const hostFiles = rec.seen.filter((r) => r.type === "command:remote:Command");
@@ -88,8 +86,8 @@ describe("MailDomain under mocks", () => {
     });
     expect(signature()).toEqual(empty);
     expect(empty).toEqual(["alacarte:tenant:MailDomain amis-mail", "command:remote:Command amis-mail-fragment-write"]);
-    // 4 markers + 1600 redirections + 200 × (account, quota, grant) + the final empty split.
-    expect(options.plain(theCommand().inputs.stdin).split("\n")).toHaveLength(4 + 1600 + 600 + 1);
+    // 6 markers + the domain + 1600 redirections + 200 × (mailbox, user, sender, login) + the final empty split.
+    expect(options.plain(theCommand().inputs.stdin).split("\n")).toHaveLength(6 + 1 + 1600 + 800 + 1);
   });
 
   it("gives MX, SPF and DMARC records for a custom domain", async () => {
@@ -112,14 +110,16 @@ describe("MailDomain under mocks", () => {
     });
     expect(await mocks.promiseOf(domain.dnsRecords)).toEqual([]);
     expect(options.plain(theCommand().inputs.stdin)).toBe(
-      "#> virtual\n#> accounts\nsolo@membres.example.org|{SHA512-CRYPT}!\n#> quotas\nsolo@membres.example.org:1G\n#> acl\n",
+      "#> domains\n#> mailboxes\nsolo@membres.example.org OK\n" +
+        `#> users\nsolo@membres.example.org:::::::userdb_quota_rule=*:bytes=${2 ** 30}\n` +
+        "#> senders\nsolo@membres.example.org solo@membres.example.org\n#> logins\n#> redirections\n",
     );
     expect(theCommand().inputs.create).toContain("/srv/alacarte/mail/fragments/solo--membres.example.org.mail");
   });
 
   it("uses the given config folder in the assemble step", async () => {
     await build("amis-mail", { mail: { ...mail, configDir: "/srv/dms/config" } });
-    expect(theCommand().inputs.create).toContain(assembleCommand(mail.fragmentsDir, "/srv/dms/config"));
+    expect(theCommand().inputs.create).toContain(assembleCommand({ fragmentsDir: mail.fragmentsDir, configDir: "/srv/dms/config" }));
   });
 
   it("rejects an address outside the domain before creating anything", () => {

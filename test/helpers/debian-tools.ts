@@ -30,9 +30,10 @@ export const debianTools = (): Map<string, string> => (listed ??= parseToolList(
 
 /** The absolute path of an executable `name` in PATH (then the sbin folders), or undefined. Never runs it. */
 export function findTool(name: string, pathVar = process.env.PATH ?? ""): string | undefined {
-  const dirs = [...pathVar.split(path.delimiter).filter((d) => path.isAbsolute(d)), ...SBIN];
+  // A tool outside PATH (a daemon's helper such as Dovecot's lmtp) is listed by its absolute path.
+  const dirs = path.isAbsolute(name) ? [""] : [...pathVar.split(path.delimiter).filter((d) => path.isAbsolute(d)), ...SBIN];
   for (const dir of dirs) {
-    const file = path.join(dir, name);
+    const file = dir ? path.join(dir, name) : name;
     try {
       accessSync(file, constants.X_OK);
       if (statSync(file).isFile()) return file;

@@ -1,0 +1,128 @@
+#!/bin/bash
+# The alacarte mail image's start (docs/services/mail.md):
+#   entrypoint.sh render   fill in the Postfix and Dovecot configuration from the environment
+#   entrypoint.sh maps     build the Postfix tables of the assembled maps that changed
+#   entrypoint.sh start    both, then Dovecot and Postfix, then watch the maps and the certificate
+# Every setting has the image's default; the end-to-end test points them at a scratch folder.
+set -eu
+
+: "${MAIL_HOSTNAME:?MAIL_HOSTNAME is required (the MX name)}"
+MAIL_MAPS=${MAIL_MAPS:-/etc/alacarte/mail}
+MAIL_LOGINS=${MAIL_LOGINS:-$MAIL_MAPS/logins}
+MAIL_ROOT=${MAIL_ROOT:-/var/mail}
+TLS_CERT=${TLS_CERT:-/etc/alacarte/tls/fullchain.pem}
+TLS_KEY=${TLS_KEY:-/etc/alacarte/tls/privkey.pem}
+TEMPLATES=${TEMPLATES:-/usr/local/share/alacarte-mail}
+POSTFIX_CONF=${POSTFIX_CONF:-/etc/postfix}
+DOVECOT_CONF=${DOVECOT_CONF:-/etc/dovecot}
+POSTFIX_QUEUE=${POSTFIX_QUEUE:-/var/spool/postfix}
+POSTFIX_DATA=${POSTFIX_DATA:-/var/lib/postfix}
+POSTFIX_LOG=${POSTFIX_LOG:-/dev/stdout}
+DOVECOT_RUN=${DOVECOT_RUN:-/run/dovecot}
+DOVECOT_STATE=${DOVECOT_STATE:-/var/lib/dovecot}
+DOVECOT_LOG=${DOVECOT_LOG:-/dev/stderr}
+LISTEN=${LISTEN:-*}
+INET_PROTOCOLS=${INET_PROTOCOLS:-all}
+SMTP_LISTEN=${SMTP_LISTEN:-smtp}
+SUBMISSION_LISTEN=${SUBMISSION_LISTEN:-submission}
+SUBMISSIONS_LISTEN=${SUBMISSIONS_LISTEN:-submissions}
+IMAP_PORT=${IMAP_PORT:-143}
+IMAPS_PORT=${IMAPS_PORT:-993}
+SIEVE_PORT=${SIEVE_PORT:-4190}
+WATCH_SECONDS=${WATCH_SECONDS:-2}
+# The owner of the mailboxes on disk (the image's vmail).
+VMAIL_USER=${VMAIL_USER:-vmail}
+VMAIL_GROUP=${VMAIL_GROUP:-$(id -gn "$VMAIL_USER")}
+VMAIL_UID=$(id -u "$VMAIL_USER")
+export MAIL_HOSTNAME MAIL_MAPS MAIL_LOGINS MAIL_ROOT TLS_CERT TLS_KEY POSTFIX_QUEUE POSTFIX_DATA POSTFIX_LOG \
+  DOVECOT_RUN DOVECOT_STATE DOVECOT_LOG LISTEN INET_PROTOCOLS SMTP_LISTEN SUBMISSION_LISTEN SUBMISSIONS_LISTEN \
+  IMAP_PORT IMAPS_PORT SIEVE_PORT VMAIL_USER VMAIL_GROUP VMAIL_UID
+
+# The tables, in the order they are built: mailboxes before the redirections that may point at them.
+TABLES="domains mailboxes senders redirections"
+
+# Copies a template, each @NAME@ placeholder replaced by the environment's NAME (awk: no value is read as a pattern).
+fill() {
+  awk '{
+    line = $0; out = ""
+    while (match(line, /@[A-Z_]+@/)) {
+      name = substr(line, RSTART + 1, RLENGTH - 2)
+      if (!(name in ENVIRON)) { print "entrypoint: " FILENAME ": no value for @" name "@" > "/dev/stderr"; exit 2 }
+      out = out substr(line, 1, RSTART - 1) ENVIRON[name]; line = substr(line, RSTART + RLENGTH)
+    }
+    print out line
+  }' "$1" >"$2.tmp"
+  mv -f "$2.tmp" "$2"
+}
+
+render() {
+  mkdir -p "$POSTFIX_CONF" "$DOVECOT_CONF" "$POSTFIX_QUEUE" "$POSTFIX_DATA" "$DOVECOT_RUN" "$DOVECOT_STATE" \
+    "$MAIL_MAPS" "$MAIL_ROOT"
+  fill "$TEMPLATES/postfix/main.cf" "$POSTFIX_CONF/main.cf"
+  fill "$TEMPLATES/postfix/master.cf" "$POSTFIX_CONF/master.cf"
+  fill "$TEMPLATES/dovecot/dovecot.conf" "$DOVECOT_CONF/dovecot.conf"
+  chown postfix "$POSTFIX_DATA"
+  chown "$VMAIL_USER:$VMAIL_GROUP" "$MAIL_ROOT"
+}
+
+# Builds the hash table of each map whose text is newer than its table; a missing map is an empty
+# one, so the server starts and answers before the first tenant.
+# Sets REBUILT when a table was built.
+maps() {
+  REBUILT=
+  for t in $TABLES; do
+    [ -f "$MAIL_MAPS/$t" ] || : >"$MAIL_MAPS/$t"
+    if [ ! -f "$MAIL_MAPS/$t.db" ] || [ "$MAIL_MAPS/$t" -nt "$MAIL_MAPS/$t.db" ]; then
+      postmap -c "$POSTFIX_CONF" "hash:$MAIL_MAPS/$t"
+      REBUILT=yes
+    fi
+  done
+  [ -f "$MAIL_MAPS/users" ] || : >"$MAIL_MAPS/users"
+}
+
+# Before the first certificate arrives the server still starts, on a throwaway self-signed one.
+certificate() {
+  if [ ! -s "$TLS_CERT" ] || [ ! -s "$TLS_KEY" ]; then
+    echo "entrypoint: no certificate at $TLS_CERT yet: a temporary self-signed one until it comes" >&2
+    mkdir -p "$(dirname "$TLS_CERT")" "$(dirname "$TLS_KEY")"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=$MAIL_HOSTNAME" \
+      -keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null
+  fi
+}
+
+stamp() { stat -c '%Y.%s' "$TLS_CERT" "$TLS_KEY" 2>/dev/null | tr -d '\n'; }
+
+start() {
+  certificate
+  render
+  maps
+  # Postfix's check makes its queue folders, where Dovecot puts the sockets Postfix talks to.
+  postfix -c "$POSTFIX_CONF" check
+  dovecot -c "$DOVECOT_CONF/dovecot.conf"
+  postfix -c "$POSTFIX_CONF" start
+  trap 'postfix -c "$POSTFIX_CONF" stop; doveadm -c "$DOVECOT_CONF/dovecot.conf" stop; exit 0' TERM INT
+  seen=$(stamp)
+  while :; do
+    sleep "$WATCH_SECONDS" &
+    wait $! || true
+    maps
+    # A process serving a connection keeps the table it opened, and one already waiting for the
+    # next would answer it from the old table once (postconf(5), "lookup table changes"): a reload
+    # starts fresh ones at once.
+    if [ -n "$REBUILT" ]; then postfix -c "$POSTFIX_CONF" reload; fi
+    now=$(stamp)
+    if [ "$now" != "$seen" ]; then
+      # A renewed certificate: both servers read it again.
+      seen=$now
+      postfix -c "$POSTFIX_CONF" reload
+      doveadm -c "$DOVECOT_CONF/dovecot.conf" reload
+    fi
+  done
+}
+
+case "${1:-start}" in
+  render) render ;;
+  maps) maps ;;
+  start) start ;;
+  *) echo "usage: entrypoint.sh [render|maps|start]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,304 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assembleCommand, PLATFORM_FRAGMENT, renderPlatformFragment } from "../components/platform/mail-server";
+import { mailFragmentPath, renderMailFragmentFile, type MailFragmentsInput } from "../components/tenant/mail-domain-config";
+import { needTools, requireTool } from "./helpers/debian-tools";
+
+/**
+ * The mail image's own configuration (images/mail: Postfix's main.cf and master.cf, Dovecot's
+ * dovecot.conf, entrypoint.sh), started by its own entrypoint with Debian 12's Postfix and Dovecot
+ * on loopback ports in a scratch folder, fed by the assemble script from tenant fragments as on the
+ * mail host. Mail goes in with swaks; sign-ins are checked with doveadm auth.
+ */
+
+const ROOT = resolve(__dirname, "..");
+const ENTRYPOINT = join(ROOT, "images/mail/entrypoint.sh");
+
+const AMIS: MailFragmentsInput = {
+  domain: "amis.org",
+  mailboxes: [
+    { address: "alice@amis.org", quotaGb: 1, owner: "alice" },
+    { address: "contact@amis.org", quotaGb: 2, owner: "chloe", sharedWith: ["alice"] },
+    { address: "a+b@amis.org", quotaGb: 1 },
+    { address: "info@amis.org", quotaGb: 3 },
+    { address: "contact-info@amis.org", quotaGb: 20 },
+  ],
+  redirections: [
+    { from: "bureau@amis.org", to: ["alice@amis.org", "contact@amis.org", "outside@example.net"] },
+    { from: "solo@amis.org", to: ["alice@amis.org"] },
+  ],
+};
+/** A tenant's address on a platform's shared domain. */
+const SHARED: MailFragmentsInput = {
+  domain: "lautre.example.org",
+  mailboxes: [{ address: "dominique@lautre.example.org", quotaGb: 1, owner: "dominique" }],
+  redirections: [],
+};
+
+const PASSWORDS = {
+  "alice/alice@amis.org": "alice-phone-1",
+  "chloe/contact@amis.org": "chloe-laptop",
+  "alice/contact@amis.org": "alice-for-contact",
+  "bruno/contact@amis.org": "bruno-never-shared",
+  "dominique/dominique@lautre.example.org": "dominique-pw",
+};
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function waitForPort(port: number, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.end();
+        r(true);
+      });
+      socket.on("error", () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing answers on port ${port} after ${seconds} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
+  needTools(
+    "bash",
+    "chown",
+    "awk",
+    "flock",
+    "openssl",
+    "postfix",
+    "postmap",
+    "dovecot",
+    "doveadm",
+    "swaks",
+    "/usr/lib/dovecot/lmtp",
+    "/usr/lib/dovecot/imap",
+    "/usr/lib/dovecot/managesieve",
+  );
+
+  let root = "";
+  let env: NodeJS.ProcessEnv = {};
+  let server: ChildProcess | undefined;
+  let smtpPort = 0;
+  let output = "";
+  const dirs = { fragments: "", maps: "", passwords: "", mail: "" };
+
+  const doveadm = (...args: string[]) =>
+    execFileSync(requireTool("doveadm"), ["-c", join(root, "dovecot/dovecot.conf"), ...args], { encoding: "utf8", stdio: "pipe" });
+  const canSignIn = (user: string, password: string) => {
+    try {
+      doveadm("auth", "test", user, password);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** swaks to one recipient; the SMTP transcript. */
+  const send = (to: string, body = "hello") => {
+    try {
+      return execFileSync(
+        requireTool("swaks"),
+        ["--server", `127.0.0.1:${smtpPort}`, "--from", "sender@example.net", "--to", to, "--body", body, "--helo", "test.example.net"],
+        { encoding: "utf8", stdio: "pipe" },
+      );
+    } catch (e) {
+      return `${(e as { stdout?: string }).stdout ?? ""}`;
+    }
+  };
+  const messages = (address: string): number => {
+    const [local, domain] = address.split("@");
+    try {
+      return readdirSync(join(dirs.mail, domain!, local!, "Maildir", "new")).length;
+    } catch {
+      return 0;
+    }
+  };
+  const assemble = () =>
+    execFileSync(requireTool("bash"), [
+      "-c",
+      assembleCommand({ fragmentsDir: dirs.fragments, configDir: dirs.maps, passwordsDir: dirs.passwords }),
+    ]);
+  /** Waits for the entrypoint's watcher to build the tables (every second here). */
+  const settle = () => new Promise((r) => setTimeout(r, 2500));
+  const until = async (what: () => boolean, seconds = 10) => {
+    const deadline = Date.now() + seconds * 1000;
+    while (!what()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return true;
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "alacarte-mail-e2e-"));
+    // Postfix's and Dovecot's own users work below it, as in the image's folders.
+    chmodSync(root, 0o755);
+    Object.assign(dirs, {
+      fragments: join(root, "fragments"),
+      maps: join(root, "maps"),
+      passwords: join(root, "app-passwords"),
+      mail: join(root, "mail"),
+    });
+    mkdirSync(dirs.fragments);
+    smtpPort = await freePort();
+    const ports = {
+      submission: await freePort(),
+      submissions: await freePort(),
+      imap: await freePort(),
+      imaps: await freePort(),
+      sieve: await freePort(),
+    };
+    env = {
+      // The daemons live in sbin, which a test runner's PATH may leave out (the image's root PATH has it).
+      PATH: `${process.env.PATH}:/usr/local/sbin:/usr/sbin:/sbin`,
+      MAIL_HOSTNAME: "mail.example.org",
+      MAIL_MAPS: dirs.maps,
+      MAIL_LOGINS: join(dirs.maps, "passdb"),
+      MAIL_ROOT: dirs.mail,
+      TLS_CERT: join(root, "tls/fullchain.pem"),
+      TLS_KEY: join(root, "tls/privkey.pem"),
+      TEMPLATES: join(ROOT, "images/mail"),
+      POSTFIX_CONF: join(root, "postfix"),
+      DOVECOT_CONF: join(root, "dovecot"),
+      POSTFIX_QUEUE: join(root, "spool"),
+      POSTFIX_DATA: join(root, "postfix-data"),
+      POSTFIX_LOG: join(root, "postfix.log"),
+      DOVECOT_RUN: join(root, "run"),
+      DOVECOT_STATE: join(root, "state"),
+      DOVECOT_LOG: join(root, "dovecot.log"),
+      LISTEN: "127.0.0.1",
+      INET_PROTOCOLS: "ipv4",
+      SMTP_LISTEN: `127.0.0.1:${smtpPort}`,
+      SUBMISSION_LISTEN: `127.0.0.1:${ports.submission}`,
+      SUBMISSIONS_LISTEN: `127.0.0.1:${ports.submissions}`,
+      IMAP_PORT: String(ports.imap),
+      IMAPS_PORT: String(ports.imaps),
+      SIEVE_PORT: String(ports.sieve),
+      VMAIL_USER: "nobody",
+      VMAIL_GROUP: "nogroup",
+      WATCH_SECONDS: "1",
+    };
+    // Started with no map and no certificate at all: the platform before its first tenant.
+    server = spawn(requireTool("bash"), [ENTRYPOINT, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    server.stdout!.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    server.stderr!.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    await waitForPort(smtpPort, 30).catch((e: Error) => {
+      throw new Error(`${e.message}; the entrypoint said:\n${output}`);
+    });
+  }, 60_000);
+
+  afterAll(() => {
+    server?.kill("SIGTERM");
+    try {
+      execFileSync(requireTool("postfix"), ["-c", join(root, "postfix"), "stop"], { stdio: "ignore" });
+    } catch {
+      // Stopped by the entrypoint already.
+    }
+    try {
+      doveadm("stop");
+    } catch {
+      // Stopped by the entrypoint already.
+    }
+    if (root && !process.env.KEEP_MAIL_E2E) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("starts and answers with no mailbox and no certificate yet, refusing every recipient", () => {
+    expect(output).toContain("a temporary self-signed one");
+    expect(send("alice@amis.org")).toMatch(/<\*\* 5\d\d /);
+  });
+
+  it("delivers to every mailbox and every redirection target once the fragments are assembled, without a restart", async () => {
+    writeFileSync(mailFragmentPath(dirs.fragments, "amis", "amis.org"), renderMailFragmentFile(AMIS));
+    writeFileSync(mailFragmentPath(dirs.fragments, "dominique", SHARED.domain), renderMailFragmentFile({ ...SHARED, shared: true }));
+    writeFileSync(join(dirs.fragments, PLATFORM_FRAGMENT), renderPlatformFragment(["lautre.example.org"]));
+    for (const [key, password] of Object.entries(PASSWORDS)) {
+      mkdirSync(join(dirs.passwords, key.split("/")[0]!), { recursive: true });
+      writeFileSync(join(dirs.passwords, key), `${doveadm("pw", "-s", "ARGON2ID", "-p", password).trim()}\n`);
+    }
+    assemble();
+    await settle();
+
+    for (const address of ["alice@amis.org", "contact@amis.org", "a+b@amis.org", "info@amis.org", "dominique@lautre.example.org"]) {
+      expect(send(address), address).toContain("<-  250 2.0.0 Ok: queued");
+    }
+    expect(send("bureau@amis.org")).toContain("<-  250 2.0.0 Ok: queued");
+    expect(await until(() => messages("alice@amis.org") === 2 && messages("contact@amis.org") === 2)).toBe(true);
+    expect(messages("a+b@amis.org")).toBe(1);
+    expect(messages("dominique@lautre.example.org")).toBe(1);
+  });
+
+  it("refuses an address nobody declared, on a tenant's and on a shared domain", () => {
+    expect(send("nobody@amis.org")).toContain("550 5.1.1 <nobody@amis.org>: Recipient address rejected");
+    expect(send("someone@lautre.example.org")).toContain("550 5.1.1 <someone@lautre.example.org>: Recipient address rejected");
+  });
+
+  it("gives each mailbox exactly its own quota (info@ is not contact-info@)", () => {
+    const quota = (user: string) => doveadm("user", "-f", "quota_rule", user).trim();
+    expect(quota("info@amis.org")).toBe(`*:bytes=${3 * 2 ** 30}`);
+    expect(quota("contact-info@amis.org")).toBe(`*:bytes=${20 * 2 ** 30}`);
+    expect(quota("a+b@amis.org")).toBe(`*:bytes=${2 ** 30}`);
+  });
+
+  it("refuses mail for a full mailbox at RCPT with a clear code", () => {
+    // Maildir++ quota (the image's backend): the mailbox's own usage file says it is full.
+    const maildir = join(dirs.mail, "amis.org", "info", "Maildir");
+    mkdirSync(maildir, { recursive: true });
+    writeFileSync(join(maildir, "maildirsize"), `${3 * 2 ** 30}S\n${3 * 2 ** 30} 1\n`);
+    execFileSync("chown", ["-R", "nobody:nogroup", join(dirs.mail, "amis.org", "info")]);
+    expect(send("info@amis.org")).toContain("<** 552 5.2.2 <info@amis.org>: Recipient address rejected: Mailbox is full");
+    // Its neighbour with the longer name keeps its own, larger room.
+    expect(send("contact-info@amis.org")).toContain("<-  250 2.0.0 Ok: queued");
+  });
+
+  it("never makes a redirection a user or a login", () => {
+    expect(() => doveadm("user", "solo@amis.org")).toThrow();
+    expect(() => doveadm("user", "bureau@amis.org")).toThrow();
+    expect(canSignIn("solo@amis.org", PASSWORDS["alice/alice@amis.org"])).toBe(false);
+  });
+
+  it("signs the owner in with their app password for the mailbox, whatever their own email", () => {
+    expect(canSignIn("alice@amis.org", PASSWORDS["alice/alice@amis.org"])).toBe(true);
+    expect(canSignIn("alice@amis.org", "wrong")).toBe(false);
+    expect(canSignIn("dominique@lautre.example.org", PASSWORDS["dominique/dominique@lautre.example.org"])).toBe(true);
+    expect(canSignIn("contact@amis.org", PASSWORDS["chloe/contact@amis.org"])).toBe(true);
+    // One person's app password opens only the mailbox it was made for.
+    expect(canSignIn("alice@amis.org", PASSWORDS["alice/contact@amis.org"])).toBe(false);
+  });
+
+  it("opens a shared mailbox to a member it is shared with, by their own app password, and to nobody else", () => {
+    expect(canSignIn("contact@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(true);
+    // bruno has a hash in the store, but the tenant file does not share the mailbox with him.
+    expect(canSignIn("contact@amis.org*bruno", PASSWORDS["bruno/contact@amis.org"])).toBe(false);
+    expect(canSignIn("alice@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(false);
+    expect(canSignIn("contact@amis.org*alice", PASSWORDS["chloe/contact@amis.org"])).toBe(false);
+  });
+
+  it("closes a share's login as soon as the tenant file drops it", async () => {
+    writeFileSync(
+      mailFragmentPath(dirs.fragments, "amis", "amis.org"),
+      renderMailFragmentFile({
+        ...AMIS,
+        mailboxes: AMIS.mailboxes.map((m) => (m.address === "contact@amis.org" ? { ...m, sharedWith: [] } : m)),
+      }),
+    );
+    assemble();
+    expect(canSignIn("contact@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(false);
+    expect(canSignIn("contact@amis.org", PASSWORDS["chloe/contact@amis.org"])).toBe(true);
+  });
+});
