@@ -203,7 +203,7 @@ export class MailServer extends pulumi.ComponentResource {
     );
 
     const mail = new ContainerService(
-      `${name}-mailserver`,
+      mailContainerName(name),
       {
         image: MAIL_IMAGE,
         build: { context: path.join(PROJECT_ROOT, MAIL_IMAGE_CONTEXT) },
@@ -238,6 +238,59 @@ export class MailServer extends pulumi.ComponentResource {
       containerName: this.containerName,
     });
   }
+}
+
+/** Pure: the container name of a MailServer component named `name`. */
+export function mailContainerName(name: string): string {
+  return `${name}-mailserver`;
+}
+
+/** What the app-password script does with one person's app password for one mailbox. */
+export type AppPasswordAction = "set" | "revoke" | "list";
+
+/**
+ * Pure: the script (POSIX sh) the mail host runs for the app passwords (docs/services/mail.md
+ * "Signing in to mail"). `set` reads the new password on its standard input (never an argument),
+ * hashes it with the mail server's own `doveadm pw -s ARGON2ID` (which reads it twice from its
+ * input), writes the hash to `<store>/<user>/<mailbox>` through a temporary file, then runs the
+ * assemble script, which gives the hash to the mailbox's password file if the tenant file still
+ * allows that login. `revoke` removes it and assembles; `list` prints `<user> <mailbox>` for the
+ * user's app passwords (never a hash).
+ */
+export function appPasswordScript(options: {
+  action: AppPasswordAction;
+  user: string;
+  /** Required for set and revoke. */
+  mailbox?: string;
+  container: string;
+  folders: MailFolders;
+}): string {
+  const parent = path.posix.dirname(path.posix.normalize(options.folders.fragmentsDir));
+  const store = shellQuote(path.posix.normalize(options.folders.passwordsDir ?? path.posix.join(parent, "app-passwords")));
+  const user = shellQuote(options.user);
+  if (options.action === "list") {
+    return [
+      "set -eu",
+      `cd ${store} 2>/dev/null || exit 0`,
+      `for f in ${user}/*; do if [ -f "$f" ]; then printf '%s %s\\n' ${user} "\${f#*/}"; fi; done`,
+    ].join("\n");
+  }
+  if (!options.mailbox) throw new Error(`appPasswordScript: ${options.action} needs a mailbox`);
+  const file = `${store}/${user}/${shellQuote(options.mailbox)}`;
+  const assemble = assembleCommand(options.folders);
+  if (options.action === "revoke") return ["set -eu", `rm -f ${file}`, `( ${assemble}\n)`].join("\n");
+  return [
+    "set -eu",
+    "umask 077",
+    `mkdir -p ${store}/${user}`,
+    "IFS= read -r password",
+    `hash=$(printf '%s\\n%s\\n' "$password" "$password" | docker exec -i ${shellQuote(options.container)} doveadm pw -s ARGON2ID)`,
+    "unset password",
+    'case "$hash" in "{ARGON2ID}"*) ;; *) echo "app password: doveadm gave no hash" >&2; exit 1 ;; esac',
+    `printf '%s\\n' "$hash" > ${file}.alacarte-tmp`,
+    `mv -f ${file}.alacarte-tmp ${file}`,
+    `( ${assemble}\n)`,
+  ].join("\n");
 }
 
 /** The platform's own fragment (it sorts after every tenant's `<slug>--<domain>.mail`). */

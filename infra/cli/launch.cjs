@@ -26,6 +26,7 @@ const COMMANDS = {
   plan: "infra/cli/plan.ts",
   "policy-config": "infra/cli/policy-config.ts",
   accounts: "infra/cli/accounts.ts",
+  "mail-passwords": "infra/cli/mail-passwords.ts",
 };
 /** Entries the commands start themselves: the plan's worker processes, validation threads. */
 const ENTRIES = { ...COMMANDS, "plan-worker": "infra/plan/plan-worker.ts", "validate-thread": "infra/contract/validate-thread.ts" };
