@@ -142,10 +142,32 @@ describe("npm run plan", () => {
     const doc = JSON.parse(out) as PlanResult;
     expect(doc.stacks.length).toBeGreaterThan(1);
     for (const s of doc.stacks) {
-      expect(Object.keys(s).sort()).toEqual(["name", "policies", "problems", "resources", "tenant", "undecided", "yearlyPriceEur"]);
+      expect(Object.keys(s).sort()).toEqual([
+        "dnsRecords",
+        "name",
+        "policies",
+        "problems",
+        "resources",
+        "tenant",
+        "undecided",
+        "yearlyPriceEur",
+      ]);
       for (const r of s.resources) expect(Object.keys(r).sort()).toEqual(["name", "parent", "type", "urn"]);
+      for (const d of s.dnsRecords) expect(["A", "PTR", "MX", "TXT", "SRV"]).toContain(d.type);
       for (const v of s.policies) expect(Object.keys(v).sort()).toEqual(["level", "message", "policy", "urn"]);
     }
+    // The platform's mail host and a custom domain's MX are in it.
+    expect(doc.stacks.find((s) => s.tenant === null)!.dnsRecords).toContainEqual({
+      name: "mail.alacarte.example.org",
+      type: "A",
+      value: "192.0.2.11",
+    });
+    expect(doc.stacks.find((s) => s.tenant === "amis-du-velo")!.dnsRecords).toContainEqual({
+      name: "amisduvelo.org",
+      type: "MX",
+      priority: 10,
+      value: "mail.alacarte.example.org.",
+    });
     // Nothing secret reaches the plan: the mock runtime's placeholder secrets never appear.
     expect(out).not.toMatch(/mock-(password|secret)/);
   });

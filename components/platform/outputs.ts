@@ -63,5 +63,15 @@ export interface PlatformOutputs {
     /** Folder where tenant stacks drop their map fragments. */
     fragmentsDir: string;
     sharedDomains: string[];
+    /** The records of the mail host and of the shared domains (docs/services/mail.md "DNS"). */
+    dnsRecords: PlatformDnsRecord[];
   };
+}
+
+/** A DNS record of the platform: a mail domain's kinds, the mail host's address and its reverse. */
+export interface PlatformDnsRecord {
+  name: string;
+  type: "A" | "PTR" | "MX" | "TXT" | "SRV";
+  value: string;
+  priority?: number;
 }

@@ -3,7 +3,8 @@ import * as docker from "@pulumi/docker";
 import { Keycloak } from "./keycloak";
 import { MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
-import type { HostConnection, PlatformOutputs } from "./outputs";
+import { mailDnsRecords } from "../tenant/mail-domain-config";
+import type { HostConnection, PlatformDnsRecord, PlatformOutputs } from "./outputs";
 import { ReverseProxy } from "./reverse-proxy";
 import type { SsoRealmSmtp } from "./sso-realm";
 
@@ -36,8 +37,8 @@ export interface PlatformArgs {
   sharedMailDomains: string[];
   /** Object storage volumes, in GB (2^30 bytes). */
   storage: { metaGb: number; dataGb: number };
-  /** Mail volume, in GB (2^30 bytes). */
-  mail: { dataGb: number };
+  /** Mail volume, in GB (2^30 bytes), and the mail host's public IPv4 (default: publicIp). */
+  mail: { dataGb: number; publicIp?: string };
   /** Protect every data resource against deletion. @default true */
   protect?: boolean;
   /** Environment name exported to tenant stacks. @default the stack name */
@@ -102,6 +103,19 @@ export function resolvePlacement(
   }
   const hostNames = [...new Set(services.map((s) => placement[s]))].sort();
   return { byService, hostNames };
+}
+
+/**
+ * Pure: the DNS records the platform's mail needs: the mail host's name and its reverse (PTR, set
+ * at the hosting provider), then each shared domain's mail records, as a custom domain's.
+ */
+export function platformMailRecords(hostname: string, ip: string, sharedDomains: readonly string[]): PlatformDnsRecord[] {
+  const reverse = `${ip.split(".").reverse().join(".")}.in-addr.arpa`;
+  return [
+    { name: hostname, type: "A", value: ip },
+    { name: reverse, type: "PTR", value: `${hostname}.` },
+    ...[...new Set(sharedDomains)].sort().flatMap((d) => mailDnsRecords(d, hostname)),
+  ];
 }
 
 /** Pure: the Docker engine address of a host, over ssh. */
@@ -230,6 +244,7 @@ export class Platform extends pulumi.ComponentResource {
         hostname: this.mail.hostname,
         fragmentsDir: this.mail.fragmentsDir,
         sharedDomains: [...args.sharedMailDomains].sort(),
+        dnsRecords: platformMailRecords(mailHostname(args.baseDomain), args.mail.publicIp ?? args.publicIp, args.sharedMailDomains),
       },
     };
     this.registerOutputs({ outputs: this.outputs });

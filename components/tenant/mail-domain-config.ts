@@ -130,21 +130,46 @@ export function renderMailFragments(input: MailFragmentsInput & { shared?: boole
 export interface DnsRecord {
   /** Fully qualified owner name. @example "_dmarc.amisduvelo.org" */
   name: string;
-  type: "MX" | "TXT";
+  type: "MX" | "TXT" | "SRV";
+  /** The record's data as a zone file writes it after the priority: a TXT's text, an SRV's `weight port target.`. */
   value: string;
-  /** MX preference. */
+  /** MX preference, SRV priority. */
   priority?: number;
 }
 
-/** Pure: MX, SPF and DMARC records of a custom domain (DKIM: docs/services/mail.md "Not built yet"). */
+/**
+ * Pure: the records of a custom domain's mail: MX to the platform's mail server, SPF (only the MX
+ * sends), DMARC (quarantine, strict alignment), and the SRV records mail clients use to find the
+ * servers (RFC 6186, and RFC 8314 for submission over TLS): what the platform offers in place of
+ * Thunderbird's autoconfig file (docs/services/mail.md "DNS"). DKIM and MTA-STS are not built yet.
+ */
 export function mailDnsRecords(domain: string, mailHostname: string): DnsRecord[] {
   const d = normalizeDomain(domain);
   const mx = normalizeDomain(mailHostname);
+  const srv = (service: string, port: number): DnsRecord => ({
+    name: `_${service}._tcp.${d}`,
+    type: "SRV",
+    priority: 0,
+    value: `1 ${port} ${mx}.`,
+  });
   return [
     { name: d, type: "MX", value: `${mx}.`, priority: 10 },
     { name: d, type: "TXT", value: "v=spf1 mx -all" },
     { name: `_dmarc.${d}`, type: "TXT", value: "v=DMARC1; p=quarantine; adkim=s; aspf=s" },
+    srv("imaps", 993),
+    srv("submissions", 465),
+    srv("submission", 587),
+    // RFC 6186 §4: "." as the target says the service is not offered (plain IMAP without TLS).
+    { name: `_imap._tcp.${d}`, type: "SRV", priority: 0, value: "0 0 ." },
   ];
+}
+
+/** Pure: records as zone file lines (`<name>. 3600 IN <type> …`), TXT data quoted. */
+export function zoneLines(records: readonly { name: string; type: string; value: string; priority?: number }[], ttl = 3600): string[] {
+  return records.map((r) => {
+    const data = r.type === "TXT" ? `"${r.value.replace(/(["\\])/g, "\\$1")}"` : r.value;
+    return `${r.name}. ${ttl} IN ${r.type} ${r.priority !== undefined ? `${r.priority} ` : ""}${data}`;
+  });
 }
 
 /** Sections of a domain's fragment file, in the order they are written. */

@@ -23,6 +23,7 @@ function planText(result: PlanResult, policiesRan: boolean): string {
     lines.push(`\n${stack.name}: ${stack.resources.length} resources${price}`);
     for (const [type, n] of countByType(stack)) lines.push(`  ${String(n).padStart(4)}  ${type}`);
     for (const u of stack.undecided) lines.push(`  to be decided: ${u}`);
+    for (const r of stack.dnsRecords) lines.push(`  dns ${r.type} ${r.name} ${r.priority !== undefined ? `${r.priority} ` : ""}${r.value}`);
     for (const p of stack.problems) lines.push(`  ${p.severity}: ${p.message}`);
     for (const v of stack.policies) {
       const resource = v.urn ? ` [${v.urn.split("::").slice(2).join("::")}]` : "";

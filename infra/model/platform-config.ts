@@ -90,13 +90,27 @@ export const platformConfigSchema = z
       apps: z.string(),
     }),
     storage: z.strictObject({ metaGb: z.number().positive(), dataGb: z.number().positive() }),
-    mail: z.strictObject({ dataGb: z.number().positive() }),
+    mail: z.strictObject({
+      dataGb: z.number().positive(),
+      /** Public IPv4 of the mail host (its A and reverse DNS records). @default publicIp, when the mail host is the proxy's */
+      publicIp: z
+        .string()
+        .regex(/^\d{1,3}(\.\d{1,3}){3}$/)
+        .optional(),
+    }),
     /** Protect data resources (volumes, databases, buckets) against deletion. */
     protect: z.boolean().default(true),
     /** Disk, memory and CPU may be promised up to capacity × this ratio. */
     overcommit: z.number().positive().default(1.5),
   })
   .superRefine((c, ctx) => {
+    if (c.mail.publicIp === undefined && c.placement.mail !== c.placement.proxy) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["mail", "publicIp"],
+        message: "is required when the mail host is not the proxy's (its A and reverse DNS records)",
+      });
+    }
     for (const [role, name] of Object.entries(c.placement)) {
       if (!(name in c.hosts)) ctx.addIssue({ code: "custom", path: ["placement", role], message: `host "${name}" is not in hosts` });
     }

@@ -75,6 +75,24 @@ export interface StackPlan {
   problems: PlanProblem[];
   /** What the policy pack reports on this stack (empty when the plan runs without the pack). */
   policies: PolicyViolation[];
+  /** The DNS records the stack's mail needs, from its outputs (a tenant's custom domains; the platform's mail host and shared domains). */
+  dnsRecords: PlannedDnsRecord[];
+}
+
+/** A DNS record a stack outputs (components/tenant/mail-domain-config.ts, components/platform/platform.ts). */
+export interface PlannedDnsRecord {
+  name: string;
+  type: string;
+  value: string;
+  priority?: number;
+}
+
+/** The DNS records in a stack's outputs: a tenant's `mailDns` (by domain), the platform's `platform.mail.dnsRecords`. */
+function dnsRecordsOf(outputs: Record<string, unknown> | undefined): PlannedDnsRecord[] {
+  const tenant = outputs?.mailDns as Record<string, PlannedDnsRecord[]> | undefined;
+  if (tenant) return Object.values(tenant).flat();
+  const platform = (outputs?.platform as { mail?: { dnsRecords?: PlannedDnsRecord[] } } | undefined)?.mail?.dnsRecords;
+  return platform ?? [];
 }
 
 export interface PlanResult {
@@ -393,7 +411,7 @@ function fileProblem(p: Problem): PlanProblem {
 }
 
 /** What planning one tenant stack gives, before its price is added. */
-export type TenantStackRun = Pick<StackPlan, "name" | "tenant" | "resources" | "problems" | "policies">;
+export type TenantStackRun = Pick<StackPlan, "name" | "tenant" | "resources" | "problems" | "policies" | "dnsRecords">;
 
 /** What planning any chunk of a plan's tenant stacks needs besides its stacks (sent once to each plan worker). */
 export interface TenantChunkSetup {
@@ -426,6 +444,7 @@ export async function planTenantChunk(setup: TenantChunkSetup, chunk: TenantChun
         resources: run.resources,
         problems: stackProblemsOf(name, run, fileMessages),
         policies: await policiesOf(run, setup.packConfig),
+        dnsRecords: dnsRecordsOf(run.outputs),
       });
       // Back to the event loop between stacks: the plan's messages between processes (chunks,
       // results) move only then, and a stack is short.
@@ -533,6 +552,7 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
       undecided: [],
       problems: stackProblemsOf(platformName, platformRun, fileMessages),
       policies: await stackPolicies(platformRun, packConfig),
+      dnsRecords: dnsRecordsOf(platformRun.outputs),
     });
   }
   const platformOutputs = fillUnknowns(platformRun.outputs ?? {}) as Record<string, unknown>;
@@ -611,6 +631,7 @@ export async function planProgram(
     undecided: [],
     problems: stackProblemsOf(stack, run, new Set()),
     policies: await stackPolicies(run, options.policyConfig ?? {}, options.policies),
+    dnsRecords: dnsRecordsOf(run.outputs),
   };
 }
 

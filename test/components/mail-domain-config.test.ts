@@ -9,6 +9,7 @@ import {
   MAIL_DOMAIN_FRAGMENT_KINDS,
   mailDnsRecords,
   mailFragmentPath,
+  zoneLines,
   renderMailFragmentFile,
   renderMailFragments,
 } from "../../components/tenant/mail-domain-config";
@@ -177,14 +178,58 @@ describe("generated virtual map with the real postfix", () => {
   });
 });
 
+const SRV = (name: string, port: number) => ({ name, type: "SRV", priority: 0, value: `1 ${port} mail.example.org.` });
+
 describe("mailDnsRecords", () => {
-  it("gives MX, SPF and DMARC for a custom domain", () => {
+  it("gives MX, SPF, DMARC and the SRV records clients find the servers with, for a custom domain", () => {
     expect(mailDnsRecords("AmisDuVelo.org", "mail.example.org")).toEqual([
       { name: "amisduvelo.org", type: "MX", value: "mail.example.org.", priority: 10 },
       { name: "amisduvelo.org", type: "TXT", value: "v=spf1 mx -all" },
       { name: "_dmarc.amisduvelo.org", type: "TXT", value: "v=DMARC1; p=quarantine; adkim=s; aspf=s" },
+      SRV("_imaps._tcp.amisduvelo.org", 993),
+      SRV("_submissions._tcp.amisduvelo.org", 465),
+      SRV("_submission._tcp.amisduvelo.org", 587),
+      { name: "_imap._tcp.amisduvelo.org", type: "SRV", priority: 0, value: "0 0 ." },
     ]);
   });
+});
+
+describe("the records as a zone, checked by BIND's named-checkzone (Debian's bind9-utils)", () => {
+  needTools("named-checkzone");
+  const dir = mkdtempSync(join(tmpdir(), "alacarte-zone-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(["amisduvelo.org", "jardins.xn--p1ai", `${"a".repeat(63)}.example.org`])("loads the records of %s", (domain) => {
+    const zone = [
+      "$TTL 3600",
+      `${domain}. IN SOA ns1.example.net. hostmaster.example.net. 1 3600 900 604800 300`,
+      `${domain}. IN NS ns1.example.net.`,
+      ...zoneLines(mailDnsRecords(domain, "mail.example.org")),
+      "",
+    ].join("\n");
+    const file = join(dir, `${domain}.zone`);
+    writeFileSync(file, zone);
+    const out = execFileSync(requireTool("named-checkzone"), ["-k", "fail", "-n", "fail", domain, file], { encoding: "utf8" });
+    expect(out).toMatch(/loaded serial 1\nOK/);
+  });
+
+  it("is refused by named-checkzone when a record is broken, so the check can fail", () => {
+    const file = join(dir, "broken.zone");
+    writeFileSync(
+      file,
+      [
+        "$TTL 3600",
+        "x.org. IN SOA ns1.example.net. h.example.net. 1 3600 900 604800 300",
+        "x.org. IN NS ns1.example.net.",
+        "x.org. 3600 IN MX mail.example.org.",
+        "",
+      ].join("\n"),
+    );
+    expect(() => execFileSync(requireTool("named-checkzone"), ["x.org", file], { stdio: "pipe" })).toThrow();
+  });
+
+  it("quotes TXT data", () =>
+    expect(zoneLines([{ name: "a.org", type: "TXT", value: 'v=x "y"' }])).toEqual(['a.org. 3600 IN TXT "v=x \\"y\\""']));
 });
 
 describe("mailFragmentPath", () => {

@@ -90,13 +90,19 @@ describe("MailDomain under mocks", () => {
     expect(options.plain(theCommand().inputs.stdin).split("\n")).toHaveLength(6 + 1 + 1600 + 800 + 1);
   });
 
-  it("gives MX, SPF and DMARC records for a custom domain", async () => {
+  it("gives the mail records of a custom domain: MX, SPF, DMARC and the clients' SRV records", async () => {
     const { domain } = await build("amis-mail");
     expect(await mocks.promiseOf(domain.domain)).toBe("amisduvelo.org");
-    expect(await mocks.promiseOf(domain.dnsRecords)).toEqual([
-      { name: "amisduvelo.org", type: "MX", value: "mail.example.org.", priority: 10 },
-      { name: "amisduvelo.org", type: "TXT", value: "v=spf1 mx -all" },
-      { name: "_dmarc.amisduvelo.org", type: "TXT", value: "v=DMARC1; p=quarantine; adkim=s; aspf=s" },
+    const records = await mocks.promiseOf(domain.dnsRecords);
+    expect(records).toEqual(mod.mailDnsRecords("amisduvelo.org", "mail.example.org"));
+    expect(records.map((r) => `${r.type} ${r.name}`)).toEqual([
+      "MX amisduvelo.org",
+      "TXT amisduvelo.org",
+      "TXT _dmarc.amisduvelo.org",
+      "SRV _imaps._tcp.amisduvelo.org",
+      "SRV _submissions._tcp.amisduvelo.org",
+      "SRV _submission._tcp.amisduvelo.org",
+      "SRV _imap._tcp.amisduvelo.org",
     ]);
   });
 

@@ -101,8 +101,14 @@ describe("Platform under mocks", () => {
         hostname: "mail.example.org",
         fragmentsDir: "/srv/alacarte/mail/fragments",
         sharedDomains: ["asso.example.org", "membres.example.org"],
+        dnsRecords: mod.platformMailRecords("mail.example.org", "203.0.113.10", ["membres.example.org", "asso.example.org"]),
       },
     });
+    expect(typed.mail.dnsRecords.slice(0, 2)).toEqual([
+      { name: "mail.example.org", type: "A", value: "203.0.113.10" },
+      { name: "10.113.0.203.in-addr.arpa", type: "PTR", value: "mail.example.org." },
+    ]);
+    expect(typed.mail.dnsRecords.filter((r) => r.type === "MX").map((r) => r.name)).toEqual(["asso.example.org", "membres.example.org"]);
     const isSecret = (v: unknown) => secretOf(pulumi.output(v as pulumi.Input<string>));
     expect(await isSecret(p.outputs.keycloak.adminClientSecret)).toBe(true);
     expect(await isSecret(p.outputs.keycloak.accountsClientSecret)).toBe(true);
