@@ -50,7 +50,7 @@ describe("who may have an app password for a mailbox (pure)", () => {
  * and the hashes are the real ones.
  */
 describe("npm run mail-passwords, against the mail host's folders", () => {
-  needTools("sh", "awk", "flock", "doveadm", "shellcheck");
+  needTools("sh", "awk", "flock", "doveadm", "shellcheck", "openssl");
   let dir = "";
   let mailDir = "";
   let env: NodeJS.ProcessEnv = {};

@@ -1,8 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assembleCommand, PLATFORM_FRAGMENT, renderPlatformFragment } from "../components/platform/mail-server";
 import { mailFragmentPath, renderMailFragmentFile, type MailFragmentsInput } from "../components/tenant/mail-domain-config";
@@ -86,12 +87,16 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     "/usr/lib/dovecot/lmtp",
     "/usr/lib/dovecot/imap",
     "/usr/lib/dovecot/managesieve",
+    "opendkim",
+    "dkimverify",
   );
 
   let root = "";
+  let dkimRun = "";
   let env: NodeJS.ProcessEnv = {};
   let server: ChildProcess | undefined;
   let smtpPort = 0;
+  let submissionPort = 0;
   let output = "";
   const dirs = { fragments: "", maps: "", passwords: "", mail: "" };
 
@@ -143,6 +148,8 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "alacarte-mail-e2e-"));
+    dkimRun = mkdtempSync("/run/alacarte-opendkim-");
+    chmodSync(dkimRun, 0o755);
     // Postfix's and Dovecot's own users work below it, as in the image's folders.
     chmodSync(root, 0o755);
     Object.assign(dirs, {
@@ -153,8 +160,9 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     });
     mkdirSync(dirs.fragments);
     smtpPort = await freePort();
+    submissionPort = await freePort();
     const ports = {
-      submission: await freePort(),
+      submission: submissionPort,
       submissions: await freePort(),
       imap: await freePort(),
       imaps: await freePort(),
@@ -189,6 +197,10 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       VMAIL_USER: "nobody",
       VMAIL_GROUP: "nogroup",
       WATCH_SECONDS: "1",
+      OPENDKIM_CONF: join(root, "opendkim"),
+      // OpenDKIM refuses a key below a folder others may write (RequireSafeKeys checks every parent; /tmp is one).
+      OPENDKIM_RUN: dkimRun,
+      OPENDKIM_PORT: String(await freePort()),
     };
     // Started with no map and no certificate at all: the platform before its first tenant.
     server = spawn(requireTool("bash"), [ENTRYPOINT, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -206,6 +218,12 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
   afterAll(() => {
     server?.kill("SIGTERM");
     try {
+      process.kill(Number(readFileSync(join(dkimRun, "opendkim.pid"), "utf8")), "SIGTERM");
+    } catch {
+      // Stopped by the entrypoint already.
+    }
+    if (dkimRun && !process.env.KEEP_MAIL_E2E) rmSync(dkimRun, { recursive: true, force: true });
+    try {
       execFileSync(requireTool("postfix"), ["-c", join(root, "postfix"), "stop"], { stdio: "ignore" });
     } catch {
       // Stopped by the entrypoint already.
@@ -215,6 +233,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     } catch {
       // Stopped by the entrypoint already.
     }
+    // KEEP_MAIL_E2E=1 keeps the folders (logs, maps, mailboxes) to look into after a failure.
     if (root && !process.env.KEEP_MAIL_E2E) rmSync(root, { recursive: true, force: true });
   });
 
@@ -287,6 +306,46 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     expect(canSignIn("contact@amis.org*bruno", PASSWORDS["bruno/contact@amis.org"])).toBe(false);
     expect(canSignIn("alice@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(false);
     expect(canSignIn("contact@amis.org*alice", PASSWORDS["chloe/contact@amis.org"])).toBe(false);
+  });
+
+  it("DKIM-signs what a signed-in client sends, with its domain's key made on the host, as dkimpy verifies against the published record", async () => {
+    // The watcher picked the key up; a client signs in on submission (STARTTLS) with an app password.
+    const record = readFileSync(join(dirs.maps, "dkim", "amis.org.dns"), "utf8").trim();
+    expect(record).toMatch(/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]{300,}$/);
+    expect(statSync(join(dirs.maps, "dkim", "amis.org.key")).mode & 0o077).toBe(0);
+    const before = messages("contact@amis.org");
+    // A mail client: STARTTLS (the temporary certificate), then AUTH PLAIN, as Thunderbird does.
+    const client = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: submissionPort,
+      secure: false,
+      requireTLS: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: "alice@amis.org", pass: PASSWORDS["alice/alice@amis.org"] },
+    });
+    const sent = await client.sendMail({ from: "alice@amis.org", to: "contact@amis.org", subject: "signed", text: "signed body" });
+    expect(sent.response).toMatch(/^250 2\.0\.0 Ok: queued/);
+    // Sending as another address than the mailbox signed in is refused.
+    await expect(client.sendMail({ from: "contact@amis.org", to: "contact@amis.org", subject: "spoof", text: "x" })).rejects.toThrow(
+      /553 5\.7\.1 <contact@amis\.org>: Sender address rejected: not owned by user alice@amis\.org/,
+    );
+    expect(await until(() => messages("contact@amis.org") === before + 1)).toBe(true);
+    const dir = join(dirs.mail, "amis.org", "contact", "Maildir", "new");
+    const signed = readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f), "utf8"))
+      .find((m) => m.includes("Subject: signed"))!;
+    expect(signed).toMatch(/^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed\/simple; d=amis\.org;\s+s=alacarte1;/m);
+    // dkimpy (Debian's python3-dkim), its DNS answered with the record the plan would publish.
+    const verify = `import dkim, sys\nrecord = open(sys.argv[1], "rb").read().strip()\nok = dkim.verify(sys.stdin.buffer.read(), dnsfunc=lambda name, timeout=5: record if name == b"alacarte1._domainkey.amis.org." else None)\nprint("pass" if ok else "fail")`;
+    const python = resolve(dirname(requireTool("dkimverify")), "python3");
+    expect(execFileSync(python, ["-c", verify, join(dirs.maps, "dkim", "amis.org.dns")], { input: signed, encoding: "utf8" }).trim()).toBe(
+      "pass",
+    );
+    // The same message altered no longer verifies: the check can fail.
+    const altered = signed.replace("signed body", "altered body");
+    expect(execFileSync(python, ["-c", verify, join(dirs.maps, "dkim", "amis.org.dns")], { input: altered, encoding: "utf8" }).trim()).toBe(
+      "fail",
+    );
   });
 
   it("closes a share's login as soon as the tenant file drops it", async () => {

@@ -70,21 +70,29 @@ export interface MailFolders {
  * them. It then builds the Dovecot password files of the app passwords, `passdb/owners/<mailbox>`
  * and `passdb/shared/<mailbox>`, from the store's hash of each login line, in a new folder that
  * a symlink swap puts in place at once: a share removed from a tenant file closes that login.
+ * Last, it makes the DKIM key of each domain that has none (`dkim/<domain>.key`, root's only) and
+ * the TXT record of its public key (`dkim/<domain>.dns`).
  * The mail server's watcher builds the Postfix tables of the renamed maps (images/mail/entrypoint.sh).
  */
-export function assembleCommand(folders: MailFolders): string {
+/** Pure: the three folders, defaults filled in (siblings of the fragments folder). @throws Error on a relative folder. */
+export function mailFolders(folders: MailFolders): Required<MailFolders> {
   const parent = path.posix.dirname(path.posix.normalize(folders.fragmentsDir));
   const dirs = {
-    fragments: folders.fragmentsDir,
-    config: folders.configDir ?? path.posix.join(parent, "config"),
-    passwords: folders.passwordsDir ?? path.posix.join(parent, "app-passwords"),
+    fragmentsDir: path.posix.normalize(folders.fragmentsDir),
+    configDir: path.posix.normalize(folders.configDir ?? path.posix.join(parent, "config")),
+    passwordsDir: path.posix.normalize(folders.passwordsDir ?? path.posix.join(parent, "app-passwords")),
   };
   for (const dir of Object.values(dirs)) {
-    if (!dir.startsWith("/")) throw new Error(`assembleCommand needs absolute folders, got "${dir}"`);
+    if (!dir.startsWith("/")) throw new Error(`the mail folders must be absolute, got "${dir}"`);
   }
-  const frag = shellQuote(path.posix.normalize(dirs.fragments));
-  const conf = shellQuote(path.posix.normalize(dirs.config));
-  const store = shellQuote(path.posix.normalize(dirs.passwords));
+  return dirs;
+}
+
+export function assembleCommand(folders: MailFolders): string {
+  const dirs = mailFolders(folders);
+  const frag = shellQuote(dirs.fragmentsDir);
+  const conf = shellQuote(dirs.configDir);
+  const store = shellQuote(dirs.passwordsDir);
   const targets = MAIL_FRAGMENT_KINDS.map(({ file }) => `${conf}/${file}`).join(" ");
   const lines = [
     "set -eu",
@@ -114,6 +122,21 @@ export function assembleCommand(folders: MailFolders): string {
     `ln -s "$(basename "$new")" ${conf}/passdb.alacarte-tmp`,
     `mv -fT ${conf}/passdb.alacarte-tmp ${conf}/passdb`,
     `for d in ${conf}/passdb.*; do if [ "$d" != "$new" ] && [ -d "$d" ]; then rm -rf "$d"; fi; done`,
+    // DKIM: a key for each domain that has none, made here and never copied anywhere but the mail
+    // server; the record to publish beside it (docs/services/mail.md "DKIM").
+    `mkdir -p ${conf}/dkim`,
+    `chmod 0700 ${conf}/dkim`,
+    "while read -r domain _; do",
+    `  key=${conf}/dkim/"$domain".key`,
+    '  if [ ! -f "$key" ]; then',
+    '    (umask 077; openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key.alacarte-tmp" 2>/dev/null)',
+    '    mv -f "$key.alacarte-tmp" "$key"',
+    "  fi",
+    `  if [ ! -f ${conf}/dkim/"$domain".dns ]; then`,
+    '    p=$(openssl pkey -in "$key" -pubout -outform DER 2>/dev/null | base64 | tr -d "\\n")',
+    `    printf 'v=DKIM1; k=rsa; p=%s\\n' "$p" > ${conf}/dkim/"$domain".dns`,
+    "  fi",
+    `done < ${conf}/domains`,
   ];
   return lines.join("\n");
 }
@@ -129,7 +152,7 @@ export function mailHostname(baseDomain: string): string {
  * SHA-256 of the folder's files (`mailImageDigest`, test/mail-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const MAIL_IMAGE = "alacarte/mail:1.0.0-a43b2a473043";
+export const MAIL_IMAGE = "alacarte/mail:1.0.0-5e223295fb1a";
 
 /** The build folder of the mail image, from the project root. */
 export const MAIL_IMAGE_CONTEXT = "images/mail";
@@ -265,8 +288,7 @@ export function appPasswordScript(options: {
   container: string;
   folders: MailFolders;
 }): string {
-  const parent = path.posix.dirname(path.posix.normalize(options.folders.fragmentsDir));
-  const store = shellQuote(path.posix.normalize(options.folders.passwordsDir ?? path.posix.join(parent, "app-passwords")));
+  const store = shellQuote(mailFolders(options.folders).passwordsDir);
   const user = shellQuote(options.user);
   if (options.action === "list") {
     return [
@@ -291,6 +313,20 @@ export function appPasswordScript(options: {
     `mv -f ${file}.alacarte-tmp ${file}`,
     `( ${assemble}\n)`,
   ].join("\n");
+}
+
+/** The DKIM selector of every domain's key (images/mail/entrypoint.sh `DKIM_SELECTOR`). */
+export const DKIM_SELECTOR = "alacarte1";
+
+/** Pure: a shell line printing `dkim <record>` for a domain's DKIM record once assembled (the fragment's afterWrite ends with it). */
+export function printDkimRecord(folders: MailFolders, domain: string): string {
+  return `printf 'dkim %s\\n' "$(cat ${shellQuote(path.posix.join(mailFolders(folders).configDir, "dkim", `${domain}.dns`))} 2>/dev/null)"`;
+}
+
+/** Pure: the DKIM record of a domain from the fragment command's output (its `dkim …` line), or undefined. */
+export function dkimRecordOf(stdout: string, domain: string): { name: string; type: "TXT"; value: string } | undefined {
+  const line = stdout.split("\n").find((l) => l.startsWith("dkim v=DKIM1;"));
+  return line ? { name: `${DKIM_SELECTOR}._domainkey.${domain}`, type: "TXT", value: line.slice("dkim ".length) } : undefined;
 }
 
 /** The platform's own fragment (it sorts after every tenant's `<slug>--<domain>.mail`). */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostFile } from "../blocks/host-file";
-import { assembleCommand } from "../platform/mail-server";
+import { assembleCommand, dkimRecordOf, printDkimRecord } from "../platform/mail-server";
 import type { HostConnection } from "../platform/outputs";
 import type { StorageQuota } from "../units";
 import {
@@ -59,6 +59,8 @@ export class MailDomain extends pulumi.ComponentResource {
   readonly dnsRecords: pulumi.Output<DnsRecord[]>;
   /** Path of the fragment file on the mail host. */
   readonly fragmentPath: string;
+  /** The DKIM record of a custom domain, known once the fragment is written (its key is made on the mail host). */
+  readonly dkimRecord: pulumi.Output<{ name: string; type: "TXT"; value: string } | undefined>;
 
   constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every mailbox's quota, for the policy pack (components/units.ts StorageQuota).
@@ -66,17 +68,27 @@ export class MailDomain extends pulumi.ComponentResource {
     super(MAIL_DOMAIN_TYPE, name, { quota }, opts);
     const domain = normalizeDomain(args.domain);
     const content = renderMailFragmentFile({ domain, shared: args.shared, mailboxes: args.mailboxes, redirections: args.redirections });
-    const afterWrite = assembleCommand({
-      fragmentsDir: args.mail.fragmentsDir,
-      ...(args.mail.configDir ? { configDir: args.mail.configDir } : {}),
-    });
+    const folders = { fragmentsDir: args.mail.fragmentsDir, ...(args.mail.configDir ? { configDir: args.mail.configDir } : {}) };
+    // A custom domain's write ends by printing its DKIM record, which the domain exports.
+    const afterWrite = args.shared ? assembleCommand(folders) : `${assembleCommand(folders)}\n${printDkimRecord(folders, domain)}`;
     const fragmentPath = mailFragmentPath(args.mail.fragmentsDir, args.slug, domain);
 
-    new HostFile(`${name}-fragment`, { host: args.mail.host, path: fragmentPath, content, mode: "0640", afterWrite }, { parent: this });
+    const write = new HostFile(
+      `${name}-fragment`,
+      { host: args.mail.host, path: fragmentPath, content, mode: "0640", afterWrite },
+      { parent: this },
+    );
 
     this.domain = pulumi.output(domain);
     this.dnsRecords = pulumi.output(args.shared ? [] : mailDnsRecords(domain, args.mail.hostname));
+    this.dkimRecord = args.shared ? pulumi.output(undefined) : write.stdout.apply((out) => dkimRecordOf(out, domain));
     this.fragmentPath = fragmentPath;
-    this.registerOutputs({ domain: this.domain, dnsRecords: this.dnsRecords, fragmentPath: this.fragmentPath, quota });
+    this.registerOutputs({
+      domain: this.domain,
+      dnsRecords: this.dnsRecords,
+      dkimRecord: this.dkimRecord,
+      fragmentPath: this.fragmentPath,
+      quota,
+    });
   }
 }

@@ -30,13 +30,18 @@ IMAP_PORT=${IMAP_PORT:-143}
 IMAPS_PORT=${IMAPS_PORT:-993}
 SIEVE_PORT=${SIEVE_PORT:-4190}
 WATCH_SECONDS=${WATCH_SECONDS:-2}
+OPENDKIM_CONF=${OPENDKIM_CONF:-/etc/opendkim}
+OPENDKIM_RUN=${OPENDKIM_RUN:-/run/opendkim}
+OPENDKIM_PORT=${OPENDKIM_PORT:-8891}
+# The DKIM selector of every domain's key (the record is <selector>._domainkey.<domain>).
+DKIM_SELECTOR=${DKIM_SELECTOR:-alacarte1}
 # The owner of the mailboxes on disk (the image's vmail).
 VMAIL_USER=${VMAIL_USER:-vmail}
 VMAIL_GROUP=${VMAIL_GROUP:-$(id -gn "$VMAIL_USER")}
 VMAIL_UID=$(id -u "$VMAIL_USER")
 export MAIL_HOSTNAME MAIL_MAPS MAIL_LOGINS MAIL_ROOT TLS_CERT TLS_KEY POSTFIX_QUEUE POSTFIX_DATA POSTFIX_LOG \
   DOVECOT_RUN DOVECOT_STATE DOVECOT_LOG LISTEN INET_PROTOCOLS SMTP_LISTEN SUBMISSION_LISTEN SUBMISSIONS_LISTEN \
-  IMAP_PORT IMAPS_PORT SIEVE_PORT VMAIL_USER VMAIL_GROUP VMAIL_UID
+  IMAP_PORT IMAPS_PORT SIEVE_PORT VMAIL_USER VMAIL_GROUP VMAIL_UID OPENDKIM_RUN OPENDKIM_PORT
 
 # The tables, in the order they are built: mailboxes before the redirections that may point at them.
 TABLES="domains mailboxes senders redirections"
@@ -61,6 +66,8 @@ render() {
   fill "$TEMPLATES/postfix/main.cf" "$POSTFIX_CONF/main.cf"
   fill "$TEMPLATES/postfix/master.cf" "$POSTFIX_CONF/master.cf"
   fill "$TEMPLATES/dovecot/dovecot.conf" "$DOVECOT_CONF/dovecot.conf"
+  mkdir -p "$OPENDKIM_CONF" "$OPENDKIM_RUN/keys"
+  fill "$TEMPLATES/opendkim/opendkim.conf" "$OPENDKIM_CONF/opendkim.conf"
   chown postfix "$POSTFIX_DATA"
   chown "$VMAIL_USER:$VMAIL_GROUP" "$MAIL_ROOT"
 }
@@ -78,6 +85,32 @@ maps() {
     fi
   done
   [ -f "$MAIL_MAPS/users" ] || : >"$MAIL_MAPS/users"
+}
+
+# The signing keys of the domains (made on the host by the assemble script, root's only there):
+# copied to OpenDKIM's own folder, listed in its tables. Sets DKIM_CHANGED when they changed.
+dkim() {
+  DKIM_CHANGED=
+  keys="$OPENDKIM_RUN/keys"
+  : >"$OPENDKIM_RUN/KeyTable.tmp"
+  : >"$OPENDKIM_RUN/SigningTable.tmp"
+  while read -r domain _; do
+    if [ -z "$domain" ] || [ ! -f "$MAIL_MAPS/dkim/$domain.key" ]; then continue; fi
+    if ! cmp -s "$MAIL_MAPS/dkim/$domain.key" "$keys/$domain.key"; then
+      install -m 0600 -o opendkim -g opendkim "$MAIL_MAPS/dkim/$domain.key" "$keys/$domain.key"
+    fi
+    printf '%s %s:%s:%s\n' "$DKIM_SELECTOR._domainkey.$domain" "$domain" "$DKIM_SELECTOR" "$keys/$domain.key" >>"$OPENDKIM_RUN/KeyTable.tmp"
+    # Looked up by the From: address's domain (opendkim.conf(5) SigningTable).
+    printf '%s %s\n' "$domain" "$DKIM_SELECTOR._domainkey.$domain" >>"$OPENDKIM_RUN/SigningTable.tmp"
+  done <"$MAIL_MAPS/domains"
+  for t in KeyTable SigningTable; do
+    if ! cmp -s "$OPENDKIM_RUN/$t.tmp" "$OPENDKIM_RUN/$t"; then
+      mv -f "$OPENDKIM_RUN/$t.tmp" "$OPENDKIM_RUN/$t"
+      DKIM_CHANGED=yes
+    else
+      rm -f "$OPENDKIM_RUN/$t.tmp"
+    fi
+  done
 }
 
 # Before the first certificate arrives the server still starts, on a throwaway self-signed one.
@@ -98,9 +131,11 @@ start() {
   maps
   # Postfix's check makes its queue folders, where Dovecot puts the sockets Postfix talks to.
   postfix -c "$POSTFIX_CONF" check
+  dkim
+  opendkim -x "$OPENDKIM_CONF/opendkim.conf"
   dovecot -c "$DOVECOT_CONF/dovecot.conf"
   postfix -c "$POSTFIX_CONF" start
-  trap 'postfix -c "$POSTFIX_CONF" stop; doveadm -c "$DOVECOT_CONF/dovecot.conf" stop; exit 0' TERM INT
+  trap 'postfix -c "$POSTFIX_CONF" stop; doveadm -c "$DOVECOT_CONF/dovecot.conf" stop; kill "$(cat "$OPENDKIM_RUN/opendkim.pid")"; exit 0' TERM INT
   seen=$(stamp)
   while :; do
     sleep "$WATCH_SECONDS" &
@@ -110,6 +145,9 @@ start() {
     # next would answer it from the old table once (postconf(5), "lookup table changes"): a reload
     # starts fresh ones at once.
     if [ -n "$REBUILT" ]; then postfix -c "$POSTFIX_CONF" reload; fi
+    dkim
+    # OpenDKIM reads its configuration and tables again on SIGUSR1 (opendkim(8)).
+    if [ -n "$DKIM_CHANGED" ]; then kill -USR1 "$(cat "$OPENDKIM_RUN/opendkim.pid")"; fi
     now=$(stamp)
     if [ "$now" != "$seen" ]; then
       # A renewed certificate: both servers read it again.

@@ -71,6 +71,7 @@ export function buildTenantStack(env: string, slug: string): Record<string, unkn
   const outputs: Record<string, unknown> = { tenant: slug, groupId: ctx.identity.groupId };
 
   const mailHost = ctx.host("mail");
+  const dkim: Record<string, unknown> = {};
   outputs.mailDns = Object.fromEntries(
     plan.mailDomains.map((d) => {
       const domain = new MailDomain(`${slug}-mail-${d.domain}`, {
@@ -81,9 +82,12 @@ export function buildTenantStack(env: string, slug: string): Record<string, unkn
         redirections: d.redirections,
         mail: { host: mailHost, fragmentsDir: DEFAULT_MAIL_FRAGMENTS_DIR, hostname: mailHostname(config.baseDomain) },
       });
+      if (!d.shared) dkim[d.domain] = domain.dkimRecord;
       return [d.domain, domain.dnsRecords];
     }),
   );
+  // Known once applied: each custom domain's key is made on the mail host (docs/services/mail.md "DKIM").
+  outputs.mailDkim = dkim;
 
   for (const offer of plan.offers) {
     if (!isBuilt(offer.kind)) {

@@ -138,7 +138,7 @@ describe("renderMailFragmentFile", () => {
 });
 
 describe("generated virtual map with the real postfix", () => {
-  needTools("postmap", "sh", "awk", "flock");
+  needTools("postmap", "sh", "awk", "flock", "openssl");
   const dir = mkdtempSync(join(tmpdir(), "alacarte-postmap-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

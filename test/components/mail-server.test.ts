@@ -8,7 +8,9 @@ import {
   MAIL_IMAGE,
   PLATFORM_FRAGMENT,
   assembleCommand,
+  dkimRecordOf,
   mailServerEnv,
+  printDkimRecord,
   renderPlatformFragment,
 } from "../../components/platform/mail-server";
 import { renderMailFragmentFile } from "../../components/tenant/mail-domain-config";
@@ -17,7 +19,8 @@ import { needTools } from "../helpers/debian-tools";
 const GIB = 2 ** 30;
 
 describe("assembleCommand", () => {
-  needTools("sh", "awk", "flock", "shellcheck");
+  // openssl: the script makes each domain's DKIM key.
+  needTools("sh", "awk", "flock", "shellcheck", "openssl");
   const setup = () => {
     const root = mkdtempSync(join(tmpdir(), "alacarte-mail-"));
     const frag = join(root, "fragments");
@@ -152,6 +155,29 @@ describe("assembleCommand", () => {
   });
 
   it("rejects relative folders", () => expect(() => assembleCommand({ fragmentsDir: "fragments" })).toThrow(/absolute/));
+});
+
+describe("a domain's DKIM record", () => {
+  it("is made with its key by the assemble script and read back from the fragment command's output", () => {
+    const root = mkdtempSync(join(tmpdir(), "alacarte-mail-"));
+    const frag = join(root, "fragments");
+    mkdirSync(frag);
+    writeFileSync(join(frag, "a--a.org.mail"), renderMailFragmentFile({ domain: "a.org", mailboxes: [], redirections: [] }));
+    const folders = { fragmentsDir: frag };
+    const out = execFileSync("sh", ["-c", `${assembleCommand(folders)}\n${printDkimRecord(folders, "a.org")}`], { encoding: "utf8" });
+    const record = dkimRecordOf(out, "a.org")!;
+    expect(record).toMatchObject({ name: "alacarte1._domainkey.a.org", type: "TXT" });
+    expect(record.value).toMatch(/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/]+=*$/);
+    // The key stays where it was made, root's only; a second run keeps it.
+    const key = readFileSync(join(root, "config", "dkim", "a.org.key"), "utf8");
+    expect(key).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(statSync(join(root, "config", "dkim")).mode & 0o077).toBe(0);
+    expect(out).not.toContain("PRIVATE KEY");
+    execFileSync("sh", ["-c", assembleCommand(folders)]);
+    expect(readFileSync(join(root, "config", "dkim", "a.org.key"), "utf8")).toBe(key);
+  });
+
+  it("is undefined before the key exists", () => expect(dkimRecordOf("dkim \n", "a.org")).toBeUndefined());
 });
 
 describe("the platform's fragment", () => {
