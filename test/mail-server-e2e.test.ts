@@ -87,7 +87,6 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     "/usr/lib/dovecot/lmtp",
     "/usr/lib/dovecot/imap",
     "/usr/lib/dovecot/managesieve",
-    // Dovecot's Sieve plugin, which delivery (LMTP) loads.
     "sievec",
     "opendkim",
     "dkimverify",
