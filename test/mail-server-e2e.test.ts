@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateTenantSet } from "../bench/generate";
 import { assembleCommand, PLATFORM_FRAGMENT, renderPlatformFragment } from "../components/platform/mail-server";
+import { loadTenantText } from "../infra/contract/load";
 import { mailFragmentPath, renderMailFragmentFile, type MailFragmentsInput } from "../components/tenant/mail-domain-config";
 import { needTools, requireTool } from "./helpers/debian-tools";
 
@@ -361,4 +363,61 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     expect(canSignIn("contact@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(false);
     expect(canSignIn("contact@amis.org", PASSWORDS["chloe/contact@amis.org"])).toBe(true);
   });
+
+  it("resolves every address of the association's scale (the benchmark's set: 50 domains, 360 mailboxes, 1,600 redirections) as the tenant files say", async () => {
+    const shared = ["alacarte.example.org", "lautre.example.org"];
+    const set = generateTenantSet({ seed: 1, sharedMailDomains: shared });
+    const mailboxes = new Map<string, number>();
+    const redirections = new Map<string, string>();
+    const domains = new Set<string>();
+    for (const f of readdirSync(dirs.fragments)) rmSync(join(dirs.fragments, f));
+    for (const [file, text] of set.files) {
+      const tenant = loadTenantText(file, text).tenant!.tenant;
+      for (const d of tenant.mail?.domains ?? []) {
+        const isShared = shared.includes(d.domain);
+        if (!isShared) domains.add(d.domain);
+        writeFileSync(mailFragmentPath(dirs.fragments, tenant.slug, d.domain), renderMailFragmentFile({ ...d, shared: isShared }));
+        for (const m of d.mailboxes) mailboxes.set(m.address, m.quotaGb);
+        for (const r of d.redirections) redirections.set(r.from, [...new Set(r.to)].sort().join(","));
+      }
+    }
+    writeFileSync(join(dirs.fragments, PLATFORM_FRAGMENT), renderPlatformFragment(shared));
+    assemble();
+    await settle();
+    expect({ domains: domains.size + shared.length, mailboxes: mailboxes.size, redirections: redirections.size }).toEqual({
+      domains: set.summary.mailDomains,
+      mailboxes: set.summary.mailboxes,
+      redirections: set.summary.redirections,
+    });
+
+    // Postfix's own lookups, every key at once (postmap -q - reads them from its input).
+    const lookup = (map: string, keys: readonly string[]) =>
+      new Map(
+        execFileSync(requireTool("postmap"), ["-c", join(root, "postfix"), "-q", "-", `hash:${join(dirs.maps, map)}`], {
+          input: `${keys.join("\n")}\n`,
+          encoding: "utf8",
+        })
+          .trim()
+          .split("\n")
+          .map((line) => line.split(/\s+/) as [string, string]),
+      );
+    const boxes = lookup("mailboxes", [...mailboxes.keys()]);
+    expect([...mailboxes.keys()].filter((a) => boxes.get(a) !== "OK")).toEqual([]);
+    const aliases = lookup("redirections", [...redirections.keys()]);
+    expect([...redirections].filter(([from, to]) => aliases.get(from) !== to)).toEqual([]);
+    const hosted = lookup("domains", [...domains, ...shared]);
+    expect([...domains, ...shared].filter((d) => hosted.get(d) !== "OK")).toEqual([]);
+    // Dovecot's users are exactly the mailboxes, each with its own quota.
+    const users = doveadm("user", "*").trim().split("\n").sort();
+    expect(users).toEqual([...mailboxes.keys()].sort());
+    for (const address of [...mailboxes.keys()].filter((_, i) => i % 60 === 0)) {
+      expect(doveadm("user", "-f", "quota_rule", address).trim(), address).toBe(`*:bytes=${mailboxes.get(address)! * 2 ** 30}`);
+    }
+    // And the running server takes mail for them.
+    const [from] = [...redirections.keys()];
+    expect(send(from!)).toContain("<-  250 2.0.0 Ok: queued");
+    console.log(
+      `association scale: ${domains.size} custom + ${shared.length} shared domains, ${mailboxes.size} mailboxes, ${redirections.size} redirections resolved`,
+    );
+  }, 120_000);
 });
