@@ -114,11 +114,25 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     }
   };
   /** swaks to one recipient; the SMTP transcript. */
-  const send = (to: string, body = "hello") => {
+  const send = (to: string, body = "hello", subject = "test") => {
     try {
       return execFileSync(
         requireTool("swaks"),
-        ["--server", `127.0.0.1:${smtpPort}`, "--from", "sender@example.net", "--to", to, "--body", body, "--helo", "test.example.net"],
+        [
+          ...[
+            "--server",
+            `127.0.0.1:${smtpPort}`,
+            "--from",
+            "sender@example.net",
+            "--to",
+            to,
+            "--body",
+            body,
+            "--helo",
+            "test.example.net",
+          ],
+          ...["--header", `Subject: ${subject}`],
+        ],
         { encoding: "utf8", stdio: "pipe" },
       );
     } catch (e) {
@@ -131,6 +145,13 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       return readdirSync(join(dirs.mail, domain!, local!, "Maildir", "new")).length;
     } catch {
       return 0;
+    }
+  };
+  const readdirSafe = (dir: string) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
     }
   };
   const assemble = () =>
@@ -197,6 +218,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       IMAP_PORT: String(ports.imap),
       IMAPS_PORT: String(ports.imaps),
       SIEVE_PORT: String(ports.sieve),
+      INTERNAL_SMTP_LISTEN: `127.0.0.1:${await freePort()}`,
       VMAIL_USER: "nobody",
       VMAIL_GROUP: "nogroup",
       WATCH_SECONDS: "1",
@@ -349,6 +371,23 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     expect(execFileSync(python, ["-c", verify, join(dirs.maps, "dkim", "amis.org.dns")], { input: altered, encoding: "utf8" }).trim()).toBe(
       "fail",
     );
+  });
+
+  it("runs each mailbox's Sieve script at delivery: a filter files into a folder, a vacation reply is sent", async () => {
+    const home = join(dirs.mail, "amis.org", "alice");
+    writeFileSync(
+      join(home, ".dovecot.sieve"),
+      'require ["fileinto", "vacation"];\nif header :contains "subject" "filter-me" { fileinto "Junk"; stop; }\nvacation :days 1 :subject "Away" "Back on Monday.";\n',
+    );
+    execFileSync("chown", ["nobody:nogroup", join(home, ".dovecot.sieve")]);
+    expect(send("alice@amis.org", "filtered", "filter-me")).toContain("<-  250 2.0.0 Ok: queued");
+    expect(await until(() => readdirSafe(join(home, "Maildir", ".Junk", "new")).length === 1)).toBe(true);
+    expect(send("alice@amis.org", "hello", "a question")).toContain("<-  250 2.0.0 Ok: queued");
+    // The reply goes to the outside sender through the server's internal SMTP service (it then
+    // cannot leave: there is no DNS here).
+    const logs = () => readFileSync(join(root, "dovecot.log"), "utf8") + readFileSync(join(root, "postfix.log"), "utf8");
+    expect(await until(() => logs().includes("vacation action: sent vacation response to <sender@example.net>"))).toBe(true);
+    expect(logs()).toMatch(/postfix\/internal\/smtpd\[\d+\]: \w+: client=localhost\[127\.0\.0\.1\]/);
   });
 
   it("closes a share's login as soon as the tenant file drops it", async () => {
