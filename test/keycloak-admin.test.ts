@@ -3,12 +3,12 @@
  * whose rules follow Keycloak's source (test/helpers/keycloak-admin-fake.ts): first and second runs,
  * a changed secret, no way in, Keycloak not answering, and the real entry point on standard input.
  */
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AdminSetupError, type AdminSetupInput, setUpPermanentAdmin } from "../infra/cli/keycloak-admin";
 import { type KeycloakFake, startKeycloakFake } from "./helpers/keycloak-admin-fake";
+import { runProcess } from "./helpers/run-process";
 
 const ROOT = path.resolve(__dirname, "..");
 const BOOTSTRAP = { clientId: "alacarte-bootstrap", secret: "bootstrap-secret-0f3a9c" };
@@ -282,23 +282,8 @@ describe("setUpPermanentAdmin", () => {
 });
 
 describe("infra/cli/keycloak-admin.ts as the platform runs it (secrets on standard input)", () => {
-  async function runEntry(stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, ["--import", "tsx", "infra/cli/keycloak-admin.ts"], {
-      cwd: ROOT,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString("utf8");
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString("utf8");
-    });
-    child.stdin.end(stdin);
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    return { code, stdout, stderr };
-  }
+  const runEntry = (stdin: string) =>
+    runProcess(process.execPath, ["--import", "tsx", "infra/cli/keycloak-admin.ts"], { cwd: ROOT, stdin });
 
   it("sets up the permanent admin, exits 0, and prints no secret", async () => {
     const kc = await start();

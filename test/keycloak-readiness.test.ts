@@ -4,12 +4,13 @@ import * as net from "node:net";
  * <script>`, components/platform/keycloak.ts), run by bash against a local HTTP server standing in
  * for the management port's GET /health/ready.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { readinessProbe, readinessWaitScript } from "../components/platform/keycloak";
 import { needTools, requireTool } from "./helpers/debian-tools";
+import { type ProcessRun, runProcess } from "./helpers/run-process";
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -37,19 +38,8 @@ async function managementPort(notReady: number): Promise<{ port: number; request
 }
 
 /** Runs the script as `bash -c <script>`, the way docker exec does: no shell string in between. */
-async function runBash(script: string): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
-  const started = Date.now();
-  const child = spawn(requireTool("bash"), ["-c", script], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString("utf8");
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString("utf8");
-  });
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { code, stdout, stderr, seconds: (Date.now() - started) / 1000 };
+function runBash(script: string): Promise<ProcessRun> {
+  return runProcess(requireTool("bash"), ["-c", script]);
 }
 
 describe("readinessWaitScript", () => {
