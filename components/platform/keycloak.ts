@@ -216,7 +216,8 @@ export class Keycloak extends pulumi.ComponentResource {
     const admin = new command.local.Command(
       `${name}-permanent-admin`,
       {
-        create: `"${process.execPath}" --import tsx infra/cli/keycloak-admin.ts`,
+        // By name, not by path: a path of this machine would change the command on another.
+        create: "node --import tsx infra/cli/keycloak-admin.ts",
         dir: PROJECT_ROOT,
         stdin: pulumi.secret(
           pulumi.jsonStringify({
