@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MAIL_IMAGE, MAIL_IMAGE_CONTEXT } from "../components/platform/mail-server";
+import { DKIM_SELECTOR, MAIL_IMAGE, MAIL_IMAGE_CONTEXT } from "../components/platform/mail-server";
 import { assertPinnedImage } from "../components/blocks/image-pin";
 import { needTools, requireTool } from "./helpers/debian-tools";
 
@@ -43,6 +43,11 @@ describe("the mail image built from the repository", () => {
     const from = /^FROM (\S+)$/m.exec(dockerfile)?.[1];
     expect(from).toMatch(/^debian:12\.\d+-slim$/);
     expect(() => assertPinnedImage(from!)).not.toThrow();
+  });
+
+  it("signs with the DKIM selector the stacks publish", () => {
+    const entrypoint = readFileSync(join(CONTEXT, "entrypoint.sh"), "utf8");
+    expect(/^DKIM_SELECTOR=\$\{DKIM_SELECTOR:-([a-z0-9]+)\}$/m.exec(entrypoint)?.[1]).toBe(DKIM_SELECTOR);
   });
 
   describe("its entrypoint", () => {
