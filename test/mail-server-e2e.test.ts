@@ -91,6 +91,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     "/usr/lib/dovecot/managesieve",
     "sievec",
     "opendkim",
+    "postsrsd",
     "dkimverify",
   );
 
@@ -226,6 +227,9 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       // OpenDKIM refuses a key below a folder others may write (RequireSafeKeys checks every parent; /tmp is one).
       OPENDKIM_RUN: dkimRun,
       OPENDKIM_PORT: String(await freePort()),
+      SRS_FORWARD_PORT: String(await freePort()),
+      SRS_REVERSE_PORT: String(await freePort()),
+      SRS_PIDFILE: join(dkimRun, "postsrsd.pid"),
     };
     // Started with no map and no certificate at all: the platform before its first tenant.
     server = spawn(requireTool("bash"), [ENTRYPOINT, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -240,12 +244,19 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     });
   }, 60_000);
 
-  afterAll(() => {
-    server?.kill("SIGTERM");
-    try {
-      process.kill(Number(readFileSync(join(dkimRun, "opendkim.pid"), "utf8")), "SIGTERM");
-    } catch {
-      // Stopped by the entrypoint already.
+  afterAll(async () => {
+    // The entrypoint stops its servers on SIGTERM; wait for it, then for anything it left.
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server!.once("exit", resolve));
+      server.kill("SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    }
+    for (const pidfile of ["opendkim.pid", "postsrsd.pid"]) {
+      try {
+        process.kill(Number(readFileSync(join(dkimRun, pidfile), "utf8")), "SIGTERM");
+      } catch {
+        // Stopped by the entrypoint already.
+      }
     }
     if (dkimRun && !process.env.KEEP_MAIL_E2E) rmSync(dkimRun, { recursive: true, force: true });
     try {
@@ -386,8 +397,41 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     // The reply goes to the outside sender through the server's internal SMTP service (it then
     // cannot leave: there is no DNS here).
     const logs = () => readFileSync(join(root, "dovecot.log"), "utf8") + readFileSync(join(root, "postfix.log"), "utf8");
-    expect(await until(() => logs().includes("vacation action: sent vacation response to <sender@example.net>"))).toBe(true);
+    // Inbound envelope senders carry SRS (postsrsd rewrites every sender of another domain): the
+    // reply goes to that address, which the server turns back into the sender's own.
+    expect(
+      await until(() => /vacation action: sent vacation response to <SRS0=[^>]*=example\.net=sender@mail\.example\.org>/.test(logs())),
+    ).toBe(true);
     expect(logs()).toMatch(/postfix\/internal\/smtpd\[\d+\]: \w+: client=localhost\[127\.0\.0\.1\]/);
+  });
+
+  it("forwards outside with an SRS sender in the server's own name, turns its bounce back, and leaves hosted senders alone", async () => {
+    const postfixLog = () => readFileSync(join(root, "postfix.log"), "utf8");
+    const fromOf = (sender: string) => {
+      // qmgr logs each queued message's envelope sender: the one of a forwarded copy is rewritten.
+      const ids = [...postfixLog().matchAll(/postfix\/smtpd\[\d+\]: (\w+): client=/g)].map((m) => m[1]!);
+      return ids.map((id) => new RegExp(`${id}: from=<([^>]*)>`).exec(postfixLog())?.[1]).filter((f) => f?.includes(sender));
+    };
+    expect(send("bureau@amis.org", "forwarded")).toContain("<-  250 2.0.0 Ok: queued");
+    let srs: string | undefined;
+    expect(await until(() => (srs = fromOf("sender").find((f) => f!.startsWith("SRS0="))) !== undefined)).toBe(true);
+    expect(srs).toMatch(/^SRS0=[A-Za-z0-9+/]{4}=[A-Z0-9]{2}=example\.net=sender@mail\.example\.org$/);
+    // A hosted domain's sender keeps its address: the server is its MX, SPF passes as it is.
+    const hosted = execFileSync(
+      requireTool("swaks"),
+      ["--server", `127.0.0.1:${smtpPort}`, "--from", "alice@amis.org", "--to", "bureau@amis.org", "--helo", "x.example.net"],
+      { encoding: "utf8" },
+    );
+    expect(hosted).toContain("<-  250 2.0.0 Ok: queued");
+    expect(await until(() => fromOf("alice@amis.org").length > 0)).toBe(true);
+    expect(fromOf("alice@amis.org").every((f) => f === "alice@amis.org")).toBe(true);
+    // The bounce of the forwarded copy comes back to the SRS address and goes to the original sender.
+    expect(send(srs!, "bounce")).toContain("<-  250 2.0.0 Ok: queued");
+    expect(
+      await until(() => new RegExp(`to=<sender@example\\.net>, orig_to=<${srs!.replace(/[+.=/]/g, "\\$&")}>`).test(postfixLog())),
+    ).toBe(true);
+    // A forged SRS address (wrong hash) is nobody.
+    expect(send(srs!.replace(/^SRS0=..../, "SRS0=AAAA"))).toMatch(/<\*\* 55\d /);
   });
 
   it("closes a share's login as soon as the tenant file drops it", async () => {

@@ -36,6 +36,10 @@ WATCH_SECONDS=${WATCH_SECONDS:-2}
 OPENDKIM_CONF=${OPENDKIM_CONF:-/etc/opendkim}
 OPENDKIM_RUN=${OPENDKIM_RUN:-/run/opendkim}
 OPENDKIM_PORT=${OPENDKIM_PORT:-8891}
+SRS_FORWARD_PORT=${SRS_FORWARD_PORT:-10001}
+SRS_REVERSE_PORT=${SRS_REVERSE_PORT:-10002}
+SRS_SECRET=${SRS_SECRET:-$DOVECOT_STATE/alacarte-srs.secret}
+SRS_PIDFILE=${SRS_PIDFILE:-$OPENDKIM_RUN/postsrsd.pid}
 # The DKIM selector of every domain's key (the record is <selector>._domainkey.<domain>).
 DKIM_SELECTOR=${DKIM_SELECTOR:-alacarte1}
 # The owner of the mailboxes on disk (the image's vmail).
@@ -44,7 +48,7 @@ VMAIL_GROUP=${VMAIL_GROUP:-$(id -gn "$VMAIL_USER")}
 VMAIL_UID=$(id -u "$VMAIL_USER")
 export MAIL_HOSTNAME MAIL_MAPS MAIL_LOGINS MAIL_ROOT TLS_CERT TLS_KEY POSTFIX_QUEUE POSTFIX_DATA POSTFIX_LOG \
   DOVECOT_RUN DOVECOT_STATE DOVECOT_LOG LISTEN INET_PROTOCOLS SMTP_LISTEN SUBMISSION_LISTEN SUBMISSIONS_LISTEN \
-  IMAP_PORT IMAPS_PORT SIEVE_PORT INTERNAL_SMTP_LISTEN SUBMISSION_HOST VMAIL_USER VMAIL_GROUP VMAIL_UID OPENDKIM_RUN OPENDKIM_PORT
+  IMAP_PORT IMAPS_PORT SIEVE_PORT INTERNAL_SMTP_LISTEN SUBMISSION_HOST VMAIL_USER VMAIL_GROUP VMAIL_UID OPENDKIM_RUN OPENDKIM_PORT SRS_FORWARD_PORT SRS_REVERSE_PORT
 
 # The tables, in the order they are built: mailboxes before the redirections that may point at them.
 TABLES="domains mailboxes senders redirections"
@@ -116,6 +120,19 @@ dkim() {
   done
 }
 
+# postsrsd with the hosted domains excluded (their own mail keeps its sender: the server is their
+# MX, so SPF passes); started again when they change. Sets nothing.
+SRS_EXCLUDED=
+srs() {
+  excluded=$(awk '{ print $1 }' "$MAIL_MAPS/domains" | sort -u | paste -sd, -)
+  if [ -f "$SRS_PIDFILE" ] && [ "$excluded" = "$SRS_EXCLUDED" ]; then return; fi
+  if [ -f "$SRS_PIDFILE" ]; then kill "$(cat "$SRS_PIDFILE")" 2>/dev/null || true; rm -f "$SRS_PIDFILE"; sleep 1; fi
+  if [ ! -s "$SRS_SECRET" ]; then (umask 077; head -c 32 /dev/urandom | base64 >"$SRS_SECRET"); fi
+  postsrsd -d"$MAIL_HOSTNAME" -s"$SRS_SECRET" -l127.0.0.1 -f"$SRS_FORWARD_PORT" -r"$SRS_REVERSE_PORT" \
+    -unobody -p"$SRS_PIDFILE" -D ${excluded:+"-X$excluded"}
+  SRS_EXCLUDED=$excluded
+}
+
 # Before the first certificate arrives the server still starts, on a throwaway self-signed one.
 certificate() {
   if [ ! -s "$TLS_CERT" ] || [ ! -s "$TLS_KEY" ]; then
@@ -136,9 +153,10 @@ start() {
   postfix -c "$POSTFIX_CONF" check
   dkim
   opendkim -x "$OPENDKIM_CONF/opendkim.conf"
+  srs
   dovecot -c "$DOVECOT_CONF/dovecot.conf"
   postfix -c "$POSTFIX_CONF" start
-  trap 'postfix -c "$POSTFIX_CONF" stop; doveadm -c "$DOVECOT_CONF/dovecot.conf" stop; kill "$(cat "$OPENDKIM_RUN/opendkim.pid")"; exit 0' TERM INT
+  trap 'postfix -c "$POSTFIX_CONF" stop; doveadm -c "$DOVECOT_CONF/dovecot.conf" stop; kill "$(cat "$OPENDKIM_RUN/opendkim.pid")" "$(cat "$SRS_PIDFILE")"; exit 0' TERM INT
   seen=$(stamp)
   while :; do
     sleep "$WATCH_SECONDS" &
@@ -151,6 +169,7 @@ start() {
     dkim
     # OpenDKIM reads its configuration and tables again on SIGUSR1 (opendkim(8)).
     if [ -n "$DKIM_CHANGED" ]; then kill -USR1 "$(cat "$OPENDKIM_RUN/opendkim.pid")"; fi
+    srs
     now=$(stamp)
     if [ "$now" != "$seen" ]; then
       # A renewed certificate: both servers read it again.
