@@ -92,6 +92,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     "sievec",
     "opendkim",
     "postsrsd",
+    "perl",
     "dkimverify",
   );
 
@@ -230,6 +231,9 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       SRS_FORWARD_PORT: String(await freePort()),
       SRS_REVERSE_PORT: String(await freePort()),
       SRS_PIDFILE: join(dkimRun, "postsrsd.pid"),
+      // Small limits, reached by the test (the image's are 300 and 1,500 recipients an hour).
+      RATE_PER_MAILBOX: "4",
+      RATE_PER_DOMAIN: "6",
     };
     // Started with no map and no certificate at all: the platform before its first tenant.
     server = spawn(requireTool("bash"), [ENTRYPOINT, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -432,6 +436,34 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     ).toBe(true);
     // A forged SRS address (wrong hash) is nobody.
     expect(send(srs!.replace(/^SRS0=..../, "SRS0=AAAA"))).toMatch(/<\*\* 55\d /);
+  });
+
+  it("limits the recipients a signed-in mailbox, and its domain, may send to in an hour", async () => {
+    const client = (user: string, pass: string) =>
+      nodemailer.createTransport({
+        host: "127.0.0.1",
+        port: submissionPort,
+        requireTLS: true,
+        tls: { rejectUnauthorized: false },
+        auth: { user, pass },
+      });
+    const chloe = client("contact@amis.org", PASSWORDS["chloe/contact@amis.org"]);
+    // contact@ sends to 4 recipients (its limit) in one message, then one more is refused for the hour.
+    const to = ["alice@amis.org", "info@amis.org", "contact-info@amis.org", "a+b@amis.org"];
+    expect((await chloe.sendMail({ from: "contact@amis.org", to, subject: "news", text: "x" })).accepted).toEqual(to);
+    await expect(chloe.sendMail({ from: "contact@amis.org", to: "alice@amis.org", subject: "more", text: "x" })).rejects.toThrow(
+      /450 4\.7\.1 <alice@amis\.org>: Recipient address rejected: Sending limit reached: 4 recipients an hour for this mailbox/,
+    );
+    // alice@ (same domain; one recipient sent earlier) reaches the domain's 6 with its second recipient.
+    const alice = client("alice@amis.org", PASSWORDS["alice/alice@amis.org"]);
+    expect((await alice.sendMail({ from: "alice@amis.org", to: "contact@amis.org", subject: "one", text: "x" })).accepted).toEqual([
+      "contact@amis.org",
+    ]);
+    await expect(alice.sendMail({ from: "alice@amis.org", to: "info@amis.org", subject: "two", text: "x" })).rejects.toThrow(
+      /450 4\.7\.1 <info@amis\.org>: Recipient address rejected: Sending limit reached: 6 recipients an hour for this domain/,
+    );
+    // Mail coming in on port 25 is not counted.
+    expect(send("contact@amis.org")).toContain("<-  250 2.0.0 Ok: queued");
   });
 
   it("closes a share's login as soon as the tenant file drops it", async () => {

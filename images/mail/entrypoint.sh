@@ -40,6 +40,10 @@ SRS_FORWARD_PORT=${SRS_FORWARD_PORT:-10001}
 SRS_REVERSE_PORT=${SRS_REVERSE_PORT:-10002}
 SRS_SECRET=${SRS_SECRET:-$DOVECOT_STATE/alacarte-srs.secret}
 SRS_PIDFILE=${SRS_PIDFILE:-$OPENDKIM_RUN/postsrsd.pid}
+# Recipients a signed-in mailbox, and all the mailboxes of a domain, may send to in an hour.
+RATE_DIR=${RATE_DIR:-$DOVECOT_STATE/rate}
+RATE_PER_MAILBOX=${RATE_PER_MAILBOX:-300}
+RATE_PER_DOMAIN=${RATE_PER_DOMAIN:-1500}
 # The DKIM selector of every domain's key (the record is <selector>._domainkey.<domain>).
 DKIM_SELECTOR=${DKIM_SELECTOR:-alacarte1}
 # The owner of the mailboxes on disk (the image's vmail).
@@ -48,7 +52,7 @@ VMAIL_GROUP=${VMAIL_GROUP:-$(id -gn "$VMAIL_USER")}
 VMAIL_UID=$(id -u "$VMAIL_USER")
 export MAIL_HOSTNAME MAIL_MAPS MAIL_LOGINS MAIL_ROOT TLS_CERT TLS_KEY POSTFIX_QUEUE POSTFIX_DATA POSTFIX_LOG \
   DOVECOT_RUN DOVECOT_STATE DOVECOT_LOG LISTEN INET_PROTOCOLS SMTP_LISTEN SUBMISSION_LISTEN SUBMISSIONS_LISTEN \
-  IMAP_PORT IMAPS_PORT SIEVE_PORT INTERNAL_SMTP_LISTEN SUBMISSION_HOST VMAIL_USER VMAIL_GROUP VMAIL_UID OPENDKIM_RUN OPENDKIM_PORT SRS_FORWARD_PORT SRS_REVERSE_PORT
+  IMAP_PORT IMAPS_PORT SIEVE_PORT INTERNAL_SMTP_LISTEN SUBMISSION_HOST VMAIL_USER VMAIL_GROUP VMAIL_UID OPENDKIM_RUN OPENDKIM_PORT SRS_FORWARD_PORT SRS_REVERSE_PORT TEMPLATES RATE_DIR RATE_PER_MAILBOX RATE_PER_DOMAIN
 
 # The tables, in the order they are built: mailboxes before the redirections that may point at them.
 TABLES="domains mailboxes senders redirections"
@@ -77,6 +81,8 @@ render() {
   fill "$TEMPLATES/opendkim/opendkim.conf" "$OPENDKIM_CONF/opendkim.conf"
   chown postfix "$POSTFIX_DATA"
   chown "$VMAIL_USER:$VMAIL_GROUP" "$MAIL_ROOT"
+  mkdir -p "$RATE_DIR"
+  chown "$VMAIL_USER" "$RATE_DIR"
 }
 
 # Builds the hash table of each map whose text is newer than its table; a missing map is an empty
