@@ -63,7 +63,11 @@ describe("npm run mail-passwords, against the mail host's folders", () => {
     // ssh [options] user@host WORDS… runs WORDS joined by spaces in the remote user's shell, as ssh does;
     // docker exec -i CONTAINER doveadm … → doveadm ….
     writeFileSync(join(bin, "fake-ssh"), '#!/bin/sh\nwhile [ "$1" != sh ]; do shift; done\nexec sh -c "$*"\n');
-    writeFileSync(join(bin, "docker"), `#!/bin/sh\n[ "$1" = exec ] && shift\n[ "$1" = -i ] && shift\nshift\nexec "$@"\n`);
+    // The container must be the platform's mail server, as the platform stack names it.
+    writeFileSync(
+      join(bin, "docker"),
+      `#!/bin/sh\n[ "$1" = exec ] && shift\n[ "$1" = -i ] && shift\n[ "$1" = platform-mail-mailserver ] || { echo "no container $1" >&2; exit 9; }\nshift\nexec "$@"\n`,
+    );
     chmodSync(join(bin, "fake-ssh"), 0o755);
     chmodSync(join(bin, "docker"), 0o755);
     // The fragments the tenant stacks wrote: those of the repository's tenant files.

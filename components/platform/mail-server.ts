@@ -5,7 +5,7 @@ import { ContainerService } from "../blocks/container-service";
 import { HostFile } from "../blocks/host-file";
 import { shellQuote } from "../blocks/shell";
 import { MAIL_FRAGMENT_KINDS, MAIL_FRAGMENT_SUFFIX, MAIL_SECTION_MARKER } from "./mail-fragments";
-import type { HostConnection } from "./outputs";
+import type { DnsRecord, HostConnection } from "./outputs";
 
 export const MAIL_SERVER_TYPE = "alacarte:platform:MailServer";
 
@@ -324,7 +324,7 @@ export function printDkimRecord(folders: MailFolders, domain: string): string {
 }
 
 /** Pure: the DKIM record of a domain from the fragment command's output (its `dkim …` line), or undefined. */
-export function dkimRecordOf(stdout: string, domain: string): { name: string; type: "TXT"; value: string } | undefined {
+export function dkimRecordOf(stdout: string, domain: string): DnsRecord | undefined {
   const line = stdout.split("\n").find((l) => l.startsWith("dkim v=DKIM1;"));
   return line ? { name: `${DKIM_SELECTOR}._domainkey.${domain}`, type: "TXT", value: line.slice("dkim ".length) } : undefined;
 }

@@ -64,14 +64,17 @@ export interface PlatformOutputs {
     fragmentsDir: string;
     sharedDomains: string[];
     /** The records of the mail host and of the shared domains (docs/services/mail.md "DNS"). */
-    dnsRecords: PlatformDnsRecord[];
+    dnsRecords: DnsRecord[];
   };
 }
 
-/** A DNS record of the platform: a mail domain's kinds, the mail host's address and its reverse. */
-export interface PlatformDnsRecord {
+/** A DNS record to publish: a mail domain's (MX, TXT, SRV), the mail host's address and its reverse. */
+export interface DnsRecord {
+  /** Fully qualified owner name. @example "_dmarc.amisduvelo.org" */
   name: string;
   type: "A" | "PTR" | "MX" | "TXT" | "SRV";
+  /** The record's data as a zone file writes it after the priority: a TXT's text, an SRV's `weight port target.`. */
   value: string;
+  /** MX preference, SRV priority. */
   priority?: number;
 }

@@ -4,7 +4,7 @@ import { Keycloak } from "./keycloak";
 import { MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
 import { mailDnsRecords } from "../tenant/mail-domain-config";
-import type { HostConnection, PlatformDnsRecord, PlatformOutputs } from "./outputs";
+import type { DnsRecord, HostConnection, PlatformOutputs } from "./outputs";
 import { ReverseProxy } from "./reverse-proxy";
 import type { SsoRealmSmtp } from "./sso-realm";
 
@@ -109,13 +109,18 @@ export function resolvePlacement(
  * Pure: the DNS records the platform's mail needs: the mail host's name and its reverse (PTR, set
  * at the hosting provider), then each shared domain's mail records, as a custom domain's.
  */
-export function platformMailRecords(hostname: string, ip: string, sharedDomains: readonly string[]): PlatformDnsRecord[] {
+export function platformMailRecords(hostname: string, ip: string, sharedDomains: readonly string[]): DnsRecord[] {
   const reverse = `${ip.split(".").reverse().join(".")}.in-addr.arpa`;
   return [
     { name: hostname, type: "A", value: ip },
     { name: reverse, type: "PTR", value: `${hostname}.` },
     ...[...new Set(sharedDomains)].sort().flatMap((d) => mailDnsRecords(d, hostname)),
   ];
+}
+
+/** Pure: the name of the MailServer component of a Platform named `name`. */
+export function mailComponentName(name: string): string {
+  return `${name}-mail`;
 }
 
 /** Pure: the Docker engine address of a host, over ssh. */
@@ -201,7 +206,7 @@ export class Platform extends pulumi.ComponentResource {
     );
 
     this.mail = new MailServer(
-      `${name}-mail`,
+      mailComponentName(name),
       {
         host: byService.mail,
         hostname: mailHostname(args.baseDomain),

@@ -1,3 +1,4 @@
+import type { DnsRecord } from "../platform/outputs";
 import { MAIL_FRAGMENT_KINDS, MAIL_FRAGMENT_SUFFIX, MAIL_SECTION_MARKER, type MailFragmentKind } from "../platform/mail-fragments";
 import { emailProblem, hostedAddressProblem, hostnameProblem, mailboxQuotaProblem, usernameProblem } from "../../infra/contract/names";
 import { gbToBytes } from "../units";
@@ -126,16 +127,7 @@ export function renderMailFragments(input: MailFragmentsInput & { shared?: boole
   };
 }
 
-/** A DNS record a custom mail domain needs (the tenant or ops publish it). */
-export interface DnsRecord {
-  /** Fully qualified owner name. @example "_dmarc.amisduvelo.org" */
-  name: string;
-  type: "MX" | "TXT" | "SRV";
-  /** The record's data as a zone file writes it after the priority: a TXT's text, an SRV's `weight port target.`. */
-  value: string;
-  /** MX preference, SRV priority. */
-  priority?: number;
-}
+export type { DnsRecord };
 
 /**
  * Pure: the records of a custom domain's mail: MX to the platform's mail server, SPF (only the MX
@@ -165,7 +157,7 @@ export function mailDnsRecords(domain: string, mailHostname: string): DnsRecord[
 }
 
 /** Pure: records as zone file lines (`<name>. 3600 IN <type> …`), TXT data quoted. */
-export function zoneLines(records: readonly { name: string; type: string; value: string; priority?: number }[], ttl = 3600): string[] {
+export function zoneLines(records: readonly DnsRecord[], ttl = 3600): string[] {
   return records.map((r) => {
     const data = r.type === "TXT" ? `"${r.value.replace(/(["\\])/g, "\\$1")}"` : r.value;
     return `${r.name}. ${ttl} IN ${r.type} ${r.priority !== undefined ? `${r.priority} ` : ""}${data}`;

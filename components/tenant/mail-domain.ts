@@ -60,7 +60,7 @@ export class MailDomain extends pulumi.ComponentResource {
   /** Path of the fragment file on the mail host. */
   readonly fragmentPath: string;
   /** The DKIM record of a custom domain, known once the fragment is written (its key is made on the mail host). */
-  readonly dkimRecord: pulumi.Output<{ name: string; type: "TXT"; value: string } | undefined>;
+  readonly dkimRecord: pulumi.Output<DnsRecord | undefined>;
 
   constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every mailbox's quota, for the policy pack (components/units.ts StorageQuota).

@@ -14,11 +14,9 @@ import { usernameProblem } from "../contract/names";
 import { hasErrors, validateTenantsInParallel } from "../contract/validate";
 import { appPasswordLogin, mailboxLogins } from "../model/mail-logins";
 import { readPlatformConfig } from "../model/platform-config";
-import { hostConnections } from "../program/platform-stack";
+import { hostConnections, PLATFORM_COMPONENT } from "../program/platform-stack";
+import { mailComponentName } from "../../components/platform/platform";
 import { runCli, UsageError } from "./run";
-
-/** The MailServer component of the platform stack (components/platform/platform.ts names it `<platform>-mail`). */
-const PLATFORM_MAIL_COMPONENT = "platform-mail";
 
 const USAGE =
   "usage: npm run mail-passwords -- set|revoke --user <username> --mailbox <address> | list --user <username> [--env <env>] [--mail-dir <dir>]";
@@ -64,12 +62,9 @@ runCli(async () => {
     action,
     user,
     ...(mailbox ? { mailbox } : {}),
-    container: mailContainerName(PLATFORM_MAIL_COMPONENT),
-    folders: {
-      fragmentsDir: path.posix.join(mailDir, "fragments"),
-      configDir: path.posix.join(mailDir, "config"),
-      passwordsDir: path.posix.join(mailDir, "app-passwords"),
-    },
+    container: mailContainerName(mailComponentName(PLATFORM_COMPONENT)),
+    // The maps and the store are the fragments folder's siblings (mailFolders), as on the mail host.
+    folders: { fragmentsDir: path.posix.join(mailDir, "fragments") },
   });
   const password = action === "set" ? randomBytes(18).toString("base64url") : "";
   const ssh = (process.env.ALACARTE_SSH ?? "ssh -o BatchMode=yes").split(/\s+/).filter(Boolean);

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import type { DnsRecord } from "../../components/platform/outputs";
 import { policies as packPolicies, POLICY_PACK_NAME } from "../../policies/policies";
 import { loadCatalog, type Catalog } from "../catalog/catalog";
 import { expandTenant } from "../model/expand";
@@ -76,22 +77,14 @@ export interface StackPlan {
   /** What the policy pack reports on this stack (empty when the plan runs without the pack). */
   policies: PolicyViolation[];
   /** The DNS records the stack's mail needs, from its outputs (a tenant's custom domains; the platform's mail host and shared domains). */
-  dnsRecords: PlannedDnsRecord[];
-}
-
-/** A DNS record a stack outputs (components/tenant/mail-domain-config.ts, components/platform/platform.ts). */
-export interface PlannedDnsRecord {
-  name: string;
-  type: string;
-  value: string;
-  priority?: number;
+  dnsRecords: DnsRecord[];
 }
 
 /** The DNS records in a stack's outputs: a tenant's `mailDns` (by domain), the platform's `platform.mail.dnsRecords`. */
-function dnsRecordsOf(outputs: Record<string, unknown> | undefined): PlannedDnsRecord[] {
-  const tenant = outputs?.mailDns as Record<string, PlannedDnsRecord[]> | undefined;
+function dnsRecordsOf(outputs: Record<string, unknown> | undefined): DnsRecord[] {
+  const tenant = outputs?.mailDns as Record<string, DnsRecord[]> | undefined;
   if (tenant) return Object.values(tenant).flat();
-  const platform = (outputs?.platform as { mail?: { dnsRecords?: PlannedDnsRecord[] } } | undefined)?.mail?.dnsRecords;
+  const platform = (outputs?.platform as { mail?: { dnsRecords?: DnsRecord[] } } | undefined)?.mail?.dnsRecords;
   return platform ?? [];
 }
 

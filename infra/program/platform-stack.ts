@@ -10,6 +10,9 @@ import {
   type PlatformConfig,
 } from "../model/platform-config";
 
+/** The name of the platform stack's Platform component (its children's names start with it). */
+export const PLATFORM_COMPONENT = "platform";
+
 /** Pulumi hands config values over as strings; objects and lists arrive as JSON. */
 function readConfig(): Record<string, unknown> {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
@@ -44,7 +47,7 @@ export function hostConnections(config: PlatformConfig): Record<string, HostConn
 /** The platform stack of an environment: the shared services, from its settings file. */
 export function buildPlatformStack(env: string): Record<string, unknown> {
   const config = parsePlatformConfig(readConfig(), `stacks/Pulumi.${pulumi.getStack()}.yaml`);
-  const platform = new Platform("platform", {
+  const platform = new Platform(PLATFORM_COMPONENT, {
     baseDomain: config.baseDomain,
     acmeEmail: config.acmeEmail,
     publicIp: config.publicIp,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { shellQuote } from "../../components/blocks/shell";
 import { KEYCLOAK_IMAGE, keycloakEnv, keycloakHostname } from "../../components/platform/keycloak";
 
 describe("keycloakEnv", () => {
@@ -136,8 +137,4 @@ describe("Keycloak under mocks", () => {
 /** The names of the resources a `dependsOn` option lists. */
 function namesOf(dependsOn: unknown): string[] {
   return (dependsOn as { __name: string }[]).map((r) => r.__name);
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
