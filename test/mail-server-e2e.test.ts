@@ -1,15 +1,18 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateTenantSet } from "../bench/generate";
-import { assembleCommand, PLATFORM_FRAGMENT, renderPlatformFragment } from "../components/platform/mail-server";
+import { assembleCommand, mailServerEnv, PLATFORM_FRAGMENT, renderPlatformFragment } from "../components/platform/mail-server";
 import { loadTenantText } from "../infra/contract/load";
 import { mailFragmentPath, renderMailFragmentFile, type MailFragmentsInput } from "../components/tenant/mail-domain-config";
+import { MAIL_CLIENT_ID, MAIL_ROLE } from "../components/platform/sso-realm";
 import { needTools, requireTool } from "./helpers/debian-tools";
+import { type PasswordGrantAccount, type PasswordGrantFake, startPasswordGrantFake } from "./helpers/keycloak-password-grant-fake";
 
 /**
  * The mail image's own configuration (images/mail: Postfix's main.cf and master.cf, Dovecot's
@@ -19,6 +22,7 @@ import { needTools, requireTool } from "./helpers/debian-tools";
  */
 
 const ROOT = resolve(__dirname, "..");
+const execFileAsync = promisify(execFile);
 const ENTRYPOINT = join(ROOT, "images/mail/entrypoint.sh");
 
 const AMIS: MailFragmentsInput = {
@@ -29,6 +33,7 @@ const AMIS: MailFragmentsInput = {
     { address: "a+b@amis.org", quotaGb: 1 },
     { address: "info@amis.org", quotaGb: 3 },
     { address: "contact-info@amis.org", quotaGb: 20 },
+    { address: "gaston@amis.org", quotaGb: 1, owner: "gaston" },
   ],
   redirections: [
     { from: "bureau@amis.org", to: ["alice@amis.org", "contact@amis.org", "outside@example.net"] },
@@ -49,6 +54,19 @@ const PASSWORDS = {
   "bruno/contact@amis.org": "bruno-never-shared",
   "dominique/dominique@lautre.example.org": "dominique-pw",
 };
+
+/** The realm's accounts (their Keycloak passwords), as the fake token endpoint knows them. */
+const ACCOUNTS: PasswordGrantAccount[] = [
+  { username: "alice", email: "alice@elsewhere.example", password: "alice-keycloak", roles: [MAIL_ROLE] },
+  // Compulsory second factor (a tenant admin): Dovecot sends no one-time code.
+  { username: "chloe", email: "chloe@elsewhere.example", password: "chloe-keycloak", roles: [MAIL_ROLE], secondFactorRequired: true },
+  { username: "dominique", email: "dominique@elsewhere.example", password: "dominique-keycloak", roles: [MAIL_ROLE] },
+  // Whose email is a redirection's address: Keycloak would sign him in by it.
+  { username: "bruno", email: "solo@amis.org", password: "bruno-keycloak", roles: [MAIL_ROLE] },
+  // An owner no tenant has as a member (no member-mail role).
+  { username: "gaston", email: "gaston@elsewhere.example", password: "gaston-keycloak", roles: [] },
+];
+const MAIL_CLIENT = { clientId: MAIL_CLIENT_ID, secret: "mail-client-secret", directAccessGrantsEnabled: true, gateRole: MAIL_ROLE };
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -103,13 +121,21 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
   let smtpPort = 0;
   let submissionPort = 0;
   let output = "";
+  let keycloak: PasswordGrantFake | undefined;
   const dirs = { fragments: "", maps: "", passwords: "", mail: "" };
 
   const doveadm = (...args: string[]) =>
     execFileSync(requireTool("doveadm"), ["-c", join(root, "dovecot/dovecot.conf"), ...args], { encoding: "utf8", stdio: "pipe" });
-  const canSignIn = (user: string, password: string) => {
+  /** doveadm without blocking the event loop: the fake token endpoint answers in this process. */
+  const doveadmAsync = async (...args: string[]) =>
+    (await execFileAsync(requireTool("doveadm"), ["-c", join(root, "dovecot/dovecot.conf"), ...args], { encoding: "utf8" })).stdout;
+  // Each check from an address of its own: Dovecot delays failures per client address, up to 15 s
+  // (src/auth/auth-penalty.h), which would only slow the next check here.
+  let clientAddress = 0;
+  const signsIn = async (user: string, password: string) => {
+    clientAddress++;
     try {
-      doveadm("auth", "test", user, password);
+      await doveadmAsync("auth", "test", "-x", `rip=10.0.${clientAddress >> 8}.${clientAddress & 255}`, user, password);
       return true;
     } catch {
       return false;
@@ -194,12 +220,12 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       imaps: await freePort(),
       sieve: await freePort(),
     };
+    keycloak = await startPasswordGrantFake({ realm: "alacarte", clients: [MAIL_CLIENT], accounts: ACCOUNTS });
     env = {
       // The daemons live in sbin, which a test runner's PATH may leave out (the image's root PATH has it).
       PATH: `${process.env.PATH}:/usr/local/sbin:/usr/sbin:/sbin`,
       MAIL_HOSTNAME: "mail.example.org",
       MAIL_MAPS: dirs.maps,
-      MAIL_LOGINS: join(dirs.maps, "passdb"),
       MAIL_ROOT: dirs.mail,
       TLS_CERT: join(root, "tls/fullchain.pem"),
       TLS_KEY: join(root, "tls/privkey.pem"),
@@ -234,6 +260,9 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       // Small limits, reached by the test (the image's are 300 and 1,500 recipients an hour).
       RATE_PER_MAILBOX: "4",
       RATE_PER_DOMAIN: "6",
+      ...mailServerEnv({ hostname: "mail.example.org", keycloak }),
+      OAUTH2_CLIENT_ID: MAIL_CLIENT.clientId,
+      OAUTH2_CLIENT_SECRET: MAIL_CLIENT.secret,
     };
     // Started with no map and no certificate at all: the platform before its first tenant.
     server = spawn(requireTool("bash"), [ENTRYPOINT, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -273,6 +302,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     } catch {
       // Stopped by the entrypoint already.
     }
+    await keycloak?.close();
     // KEEP_MAIL_E2E=1 keeps the folders (logs, maps, mailboxes) to look into after a failure.
     if (root && !process.env.KEEP_MAIL_E2E) rmSync(root, { recursive: true, force: true });
   });
@@ -325,27 +355,67 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     expect(send("contact-info@amis.org")).toContain("<-  250 2.0.0 Ok: queued");
   });
 
-  it("never makes a redirection a user or a login", () => {
+  it("never makes a redirection a user or a login", async () => {
     expect(() => doveadm("user", "solo@amis.org")).toThrow();
     expect(() => doveadm("user", "bureau@amis.org")).toThrow();
-    expect(canSignIn("solo@amis.org", PASSWORDS["alice/alice@amis.org"])).toBe(false);
+    expect(await signsIn("solo@amis.org", PASSWORDS["alice/alice@amis.org"])).toBe(false);
   });
 
-  it("signs the owner in with their app password for the mailbox, whatever their own email", () => {
-    expect(canSignIn("alice@amis.org", PASSWORDS["alice/alice@amis.org"])).toBe(true);
-    expect(canSignIn("alice@amis.org", "wrong")).toBe(false);
-    expect(canSignIn("dominique@lautre.example.org", PASSWORDS["dominique/dominique@lautre.example.org"])).toBe(true);
-    expect(canSignIn("contact@amis.org", PASSWORDS["chloe/contact@amis.org"])).toBe(true);
+  it("signs the owner in with their app password for the mailbox, whatever their own email", async () => {
+    expect(await signsIn("alice@amis.org", PASSWORDS["alice/alice@amis.org"])).toBe(true);
+    expect(await signsIn("alice@amis.org", "wrong")).toBe(false);
+    expect(await signsIn("dominique@lautre.example.org", PASSWORDS["dominique/dominique@lautre.example.org"])).toBe(true);
+    expect(await signsIn("contact@amis.org", PASSWORDS["chloe/contact@amis.org"])).toBe(true);
     // One person's app password opens only the mailbox it was made for.
-    expect(canSignIn("alice@amis.org", PASSWORDS["alice/contact@amis.org"])).toBe(false);
+    expect(await signsIn("alice@amis.org", PASSWORDS["alice/contact@amis.org"])).toBe(false);
   });
 
-  it("opens a shared mailbox to a member it is shared with, by their own app password, and to nobody else", () => {
-    expect(canSignIn("contact@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(true);
+  it("signs an owner in with their Keycloak password through the password grant, into the mailbox, whatever their own email", async () => {
+    const before = keycloak!.grants.length;
+    const login = await doveadmAsync("auth", "login", "alice@amis.org", "alice-keycloak");
+    // The session is the mailbox's (pass_attrs gives the user back), with the mailbox's own quota.
+    expect(login).toMatch(/^\s*user=alice@amis\.org$/m);
+    expect(login).toContain(`quota_rule=*:bytes=${2 ** 30}`);
+    expect(await signsIn("dominique@lautre.example.org", "dominique-keycloak")).toBe(true);
+    expect(keycloak!.grants.slice(before)).toEqual([
+      { username: "alice", outcome: "token" },
+      { username: "dominique", outcome: "token" },
+    ]);
+    // The app password still goes first, and never reaches Keycloak.
+    expect(await signsIn("alice@amis.org", PASSWORDS["alice/alice@amis.org"])).toBe(true);
+    expect(keycloak!.grants.length).toBe(before + 2);
+  });
+
+  it("refuses a wrong Keycloak password, an account with a second factor, and an owner the member-mail gate refuses", async () => {
+    const before = keycloak!.grants.length;
+    expect(await signsIn("alice@amis.org", "alice-wrong")).toBe(false);
+    expect(await signsIn("contact@amis.org", "chloe-keycloak")).toBe(false);
+    expect(await signsIn("gaston@amis.org", "gaston-keycloak")).toBe(false);
+    expect(keycloak!.grants.slice(before)).toEqual([
+      { username: "alice", outcome: "401 invalid_grant: Invalid user credentials" },
+      { username: "chloe", outcome: "401 invalid_grant: Invalid user credentials" },
+      { username: "gaston", outcome: "401 access denied (gate)" },
+    ]);
+  });
+
+  it("sends Keycloak only an owner's username: never a mailbox with no owner, a redirection, or a member a mailbox is shared with", async () => {
+    const before = keycloak!.grants.length;
+    // bruno's Keycloak email is solo@amis.org, a redirection: Keycloak would have signed him in by it.
+    expect(await signsIn("solo@amis.org", "bruno-keycloak")).toBe(false);
+    expect(await signsIn("info@amis.org", "bruno-keycloak")).toBe(false);
+    expect(await signsIn("contact@amis.org*alice", "alice-keycloak")).toBe(false);
+    expect(keycloak!.grants.slice(before)).toEqual([]);
+    // A member it is shared with is no owner: her Keycloak password is tried as the owner's, and fails.
+    expect(await signsIn("contact@amis.org", "alice-keycloak")).toBe(false);
+    expect(keycloak!.grants.slice(before)).toEqual([{ username: "chloe", outcome: "401 invalid_grant: Invalid user credentials" }]);
+  });
+
+  it("opens a shared mailbox to a member it is shared with, by their own app password, and to nobody else", async () => {
+    expect(await signsIn("contact@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(true);
     // bruno has a hash in the store, but the tenant file does not share the mailbox with him.
-    expect(canSignIn("contact@amis.org*bruno", PASSWORDS["bruno/contact@amis.org"])).toBe(false);
-    expect(canSignIn("alice@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(false);
-    expect(canSignIn("contact@amis.org*alice", PASSWORDS["chloe/contact@amis.org"])).toBe(false);
+    expect(await signsIn("contact@amis.org*bruno", PASSWORDS["bruno/contact@amis.org"])).toBe(false);
+    expect(await signsIn("alice@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(false);
+    expect(await signsIn("contact@amis.org*alice", PASSWORDS["chloe/contact@amis.org"])).toBe(false);
   });
 
   it("DKIM-signs what a signed-in client sends, with its domain's key made on the host, as dkimpy verifies against the published record", async () => {
@@ -475,8 +545,8 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       }),
     );
     assemble();
-    expect(canSignIn("contact@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(false);
-    expect(canSignIn("contact@amis.org", PASSWORDS["chloe/contact@amis.org"])).toBe(true);
+    expect(await signsIn("contact@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(false);
+    expect(await signsIn("contact@amis.org", PASSWORDS["chloe/contact@amis.org"])).toBe(true);
   });
 
   it("resolves every address of the association's scale (the benchmark's set: 50 domains, 360 mailboxes, 1,600 redirections) as the tenant files say", async () => {

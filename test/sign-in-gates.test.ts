@@ -114,6 +114,7 @@ describe("who may sign in where (planned resources)", () => {
           baseDomain: "example.org",
           keycloakUrl: "https://sso.example.org",
           admins: ["camille"],
+          mailHostname: "mail.example.org",
           protect: false,
         });
         const tenants = new TenantIdentity("acme-identity", {
@@ -150,7 +151,7 @@ describe("who may sign in where (planned resources)", () => {
   it("opens each kind of client to its role's groups, for the browser and the password grant", () => {
     const client = (clientId: string) => ofType("keycloak:openid/client:Client").find((c) => c.props.clientId === clientId)!;
     const table = Object.fromEntries(
-      ["acme-app", "members-git", "members-nextcloud", "pads"].map((id) => [
+      ["acme-app", "members-git", "members-mail", "members-nextcloud", "pads"].map((id) => [
         id,
         { browser: openedBy(boundFlow(client(id), "browserId")), directGrant: openedBy(boundFlow(client(id), "directGrantId")) },
       ]),
@@ -163,6 +164,10 @@ describe("who may sign in where (planned resources)", () => {
       "members-git": {
         browser: "role member-git, granted to /tenants/acme/git",
         directGrant: "role member-git, granted to /tenants/acme/git",
+      },
+      "members-mail": {
+        browser: "role member-mail, granted to /tenants",
+        directGrant: "role member-mail, granted to /tenants",
       },
       "members-nextcloud": {
         browser: "role member-nextcloud, granted to /tenants/acme/nextcloud",
@@ -183,7 +188,7 @@ describe("who may sign in where (planned resources)", () => {
       expect(boundFlow(client, binding as "browserId" | "directGrantId"), `${client.name} ${binding}`).toBeDefined();
       checked++;
     }
-    expect(checked).toBe(6);
+    expect(checked).toBe(8);
     // The realm's bindings: each alias is unknown until its flow is complete, then names that flow.
     const realmBindings = named("kc-flow-bindings");
     for (const [property, alias] of [
@@ -201,7 +206,7 @@ describe("who may sign in where (planned resources)", () => {
 
   it("makes each gate's role condition wait for its role, and the registration and reset refusals wait for the gated scope", () => {
     const conditions = ofType("keycloak:authentication/executionConfig:ExecutionConfig").filter((c) => "condUserRole" in c.props.config);
-    expect(conditions.length).toBe(6);
+    expect(conditions.length).toBe(8);
     for (const c of conditions) {
       const role = ofType("keycloak:index/role:Role").find((r) => r.props.name === c.props.config.condUserRole)!;
       expect(c.propertyDependencies.config, c.name).toContain(role);
@@ -226,7 +231,8 @@ describe("who may sign in where (planned resources)", () => {
         s.propertyDependencies.clientId?.includes(client),
       )?.props.defaultScopes;
     };
-    for (const gated of ["acme-app", "members-git", "members-nextcloud"]) expect(scopesOf(gated), gated).toContain("alacarte-gated");
+    for (const gated of ["acme-app", "members-git", "members-mail", "members-nextcloud"])
+      expect(scopesOf(gated), gated).toContain("alacarte-gated");
     expect(scopesOf("pads")).toBeUndefined();
   });
 
@@ -239,7 +245,7 @@ describe("who may sign in where (planned resources)", () => {
     const flows = ofType("keycloak:authentication/flow:Flow")
       .map((f) => f.props.alias as string)
       .filter((a) => !a.includes("registration") && !a.includes("reset"));
-    expect(flows.length).toBe(8);
+    expect(flows.length).toBe(10);
     for (const alias of flows) {
       expect(configsOf(alias, "conditional-user-attribute"), alias).toContainEqual({
         attribute_name: "alacarte-second-factor",

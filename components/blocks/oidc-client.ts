@@ -75,6 +75,12 @@ export function issuerUrl(keycloakUrl: string, realm: string): string {
   return `${keycloakUrl.replace(/\/+$/, "")}/realms/${encodeURIComponent(realm)}`;
 }
 
+/** Pure: a realm's token and token-introspection endpoints (Keycloak's OIDC paths, `/protocol/openid-connect/…`). */
+export function tokenEndpoints(keycloakUrl: string, realm: string): { tokenUrl: string; introspectionUrl: string } {
+  const tokenUrl = `${issuerUrl(keycloakUrl, realm)}/protocol/openid-connect/token`;
+  return { tokenUrl, introspectionUrl: `${tokenUrl}/introspect` };
+}
+
 /**
  * A Keycloak OIDC client (authorization code flow, PKCE S256; confidential unless `public`),
  * optionally behind a sign-in gate, with a `groups` claim (full paths) in the ID token, the access

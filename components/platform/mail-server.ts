@@ -68,7 +68,8 @@ export interface MailFolders {
  * sections into the maps of {@link MAIL_FRAGMENT_KINDS} (a missing final newline is added), and
  * renames each into place in that order: mailboxes before the redirections that may point at
  * them. It then builds the Dovecot password files of the app passwords, `passdb/owners/<mailbox>`
- * and `passdb/shared/<mailbox>`, from the store's hash of each login line, in a new folder that
+ * and `passdb/shared/<mailbox>`, from the store's hash of each login line, and `passdb/keycloak`,
+ * each owned mailbox's owner for the Keycloak password, in a new folder that
  * a symlink swap puts in place at once: a share removed from a tenant file closes that login.
  * Last, it makes the DKIM key of each domain that has none (`dkim/<domain>.key`, root's only) and
  * the TXT record of its public key (`dkim/<domain>.dns`).
@@ -106,7 +107,10 @@ export function assembleCommand(folders: MailFolders): string {
     `  ALACARTE_MAIL_CONF=${conf} awk ${shellQuote(assembleAwk())}`,
     `new=$(mktemp -d ${conf}/passdb.XXXXXX)`,
     'mkdir "$new/owners" "$new/shared"',
+    ': > "$new/keycloak"',
     "while read -r mailbox role user; do",
+    // The owner's Keycloak username, for the password grant (images/mail/dovecot/keycloak-passdb.conf).
+    `  if [ "$role" = owner ]; then printf '%s:::::::user=%s noauthenticate\\n' "$mailbox" "$user" >> "$new/keycloak"; fi`,
     `  hash=${store}/"$user"/"$mailbox"`,
     '  [ -f "$hash" ] || continue',
     '  IFS= read -r h < "$hash" || continue',
@@ -152,14 +156,31 @@ export function mailHostname(baseDomain: string): string {
  * SHA-256 of the folder's files (`mailImageDigest`, test/mail-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const MAIL_IMAGE = "alacarte/mail:1.0.0-3aa43a780d9e";
+export const MAIL_IMAGE = "alacarte/mail:1.0.0-f364082b0814";
 
 /** The build folder of the mail image, from the project root. */
 export const MAIL_IMAGE_CONTEXT = "images/mail";
 
+/** The Keycloak client through which Dovecot checks an owner's Keycloak password (the password grant). */
+export interface MailKeycloakClient {
+  /** The realm's token endpoint. @example "https://sso.example.org/realms/alacarte/protocol/openid-connect/token" */
+  tokenUrl: string;
+  /** Its introspection endpoint (the token's username and whether it is active). */
+  introspectionUrl: string;
+  clientId: pulumi.Input<string>;
+  /** Secret; reaches the container as a secret environment variable only. */
+  clientSecret: pulumi.Input<string>;
+}
+
 /** Pure: the environment of the mail image (no secret in it), sorted by key; the rest are its defaults. */
-export function mailServerEnv(input: { hostname: string }): Record<string, string> {
-  return { MAIL_HOSTNAME: input.hostname };
+export function mailServerEnv(input: {
+  hostname: string;
+  keycloak?: Pick<MailKeycloakClient, "tokenUrl" | "introspectionUrl">;
+}): Record<string, string> {
+  return {
+    MAIL_HOSTNAME: input.hostname,
+    ...(input.keycloak ? { OAUTH2_INTROSPECTION_URL: input.keycloak.introspectionUrl, OAUTH2_TOKEN_URL: input.keycloak.tokenUrl } : {}),
+  };
 }
 
 /** Where the mail image reads its maps, app-password files and certificate (images/mail/entrypoint.sh). */
@@ -187,6 +208,8 @@ export interface MailServerArgs {
   tlsDir?: string;
   /** Protect the mail volumes against deletion. @default true */
   protect?: boolean;
+  /** The Keycloak client of the owners' password; without it, mail clients sign in with app passwords only. */
+  keycloak?: MailKeycloakClient;
 }
 
 /**
@@ -231,7 +254,11 @@ export class MailServer extends pulumi.ComponentResource {
         image: MAIL_IMAGE,
         build: { context: path.join(PROJECT_ROOT, MAIL_IMAGE_CONTEXT) },
         host: args.host,
-        env: mailServerEnv({ hostname: args.hostname }),
+        env: {
+          ...mailServerEnv({ hostname: args.hostname, ...(args.keycloak ? { keycloak: args.keycloak } : {}) }),
+          ...(args.keycloak ? { OAUTH2_CLIENT_ID: args.keycloak.clientId } : {}),
+        },
+        ...(args.keycloak ? { secretEnv: { OAUTH2_CLIENT_SECRET: args.keycloak.clientSecret } } : {}),
         ports: MAIL_PORTS.map((port) => ({ internal: port, external: port, protocol: "tcp" as const })),
         volumes: [
           { name: "data", containerPath: "/var/mail", sizeGb: args.dataGb, backup: true },

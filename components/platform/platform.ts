@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import { tokenEndpoints } from "../blocks/oidc-client";
 import { Keycloak } from "./keycloak";
 import { MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
@@ -213,6 +214,12 @@ export class Platform extends pulumi.ComponentResource {
         network: networks[args.placement.mail]!,
         sharedDomains: args.sharedMailDomains,
         dataGb: args.mail.dataGb,
+        keycloak: {
+          // By the public URL: the mail host may be another host than Keycloak's.
+          ...tokenEndpoints(this.keycloak.url, this.keycloak.realm),
+          clientId: this.keycloak.sso.mailClient.clientId,
+          clientSecret: this.keycloak.sso.mailClient.clientSecret,
+        },
         protect,
       },
       on("mail"),

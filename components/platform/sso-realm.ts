@@ -108,6 +108,21 @@ export function memberServiceRole(service: MemberService): string {
   return `member-${service}`;
 }
 
+/** The mail service's client: the webmail's sign-in, and the password grant Dovecot makes for a mail client (docs/services/mail.md "Signing in"). */
+export const MAIL_CLIENT_ID = "members-mail";
+
+/**
+ * The realm role that opens mail with the Keycloak password, granted once to `/tenants`: its
+ * subgroups' members inherit it (Keycloak's group role mappings), so every member of a tenant has
+ * it. Which mailbox a person opens is the mail server's own map of owners, not the role.
+ */
+export const MAIL_ROLE = "member-mail";
+
+/** Pure: the webmail's OIDC redirect URI (Roundcube's generic OAuth login, docs/services/mail.md "Webmail"). */
+export function webmailRedirectUri(mailHostname: string): string {
+  return `https://${mailHostname}/index.php/login/oauth`;
+}
+
 export interface SsoRealmSmtp {
   host: string;
   port: number;
@@ -129,6 +144,8 @@ export interface SsoRealmArgs {
   smtp?: SsoRealmSmtp;
   /** Usernames of the platform administrators (their accounts come from the `accounts` command). */
   admins: string[];
+  /** Public name of the mail server, which serves the webmail. @example "mail.example.org" */
+  mailHostname: string;
   /** Protect the realm and the `/tenants` group. */
   protect: boolean;
 }
@@ -153,6 +170,8 @@ export class SsoRealm extends pulumi.ComponentResource {
   readonly memberServiceGates: Record<MemberService, SignInGate>;
   /** Each member service's OIDC client. */
   readonly memberServiceClients: Record<MemberService, OidcClient>;
+  /** The mail client (webmail sign-in, Dovecot's password grant): its id and secret (secret). */
+  readonly mailClient: OidcClient;
 
   /**
    * @param name also names the resources (`<name>-realm`, `<name>-tenants-group`…), which keep
@@ -340,6 +359,45 @@ export class SsoRealm extends pulumi.ComponentResource {
         { ...parent, dependsOn: [gatedScope] },
       );
     }
+
+    // Mail: every tenant member, through the role on /tenants; password grant allowed (Dovecot).
+    const mailRole = new keycloak.Role(
+      `${name}-mail-role`,
+      { realmId, name: MAIL_ROLE, description: "Opens mail with the Keycloak password: granted to /tenants, inherited by its subgroups" },
+      parent,
+    );
+    new keycloak.GroupRoles(
+      `${name}-mail-role-tenants`,
+      { realmId, groupId: tenants.id, roleIds: [mailRole.id], exhaustive: true },
+      parent,
+    );
+    const mailGate = createSignInGate(
+      `${name}-mail`,
+      {
+        realmId,
+        alias: "member-mail",
+        role: mailRole.name,
+        who: "members of a tenant",
+        denyMessage: "Mail is reserved to the members of an organisation hosted here.",
+        directGrant: true,
+      },
+      parent,
+    );
+    this.mailClient = new OidcClient(
+      `${name}-mail-oidc`,
+      {
+        realmId,
+        clientId: MAIL_CLIENT_ID,
+        name: "Mail (members)",
+        redirectUris: [webmailRedirectUri(args.mailHostname)],
+        baseUrl: `https://${args.mailHostname}`,
+        gate: mailGate,
+        directGrant: true,
+        keycloakUrl: args.keycloakUrl,
+        realmName: args.realm,
+      },
+      { ...parent, dependsOn: [gatedScope] },
+    );
 
     const serviceAccount = (part: string, clientId: string, description: string, roles: readonly string[]) => {
       const client = new keycloak.openid.Client(

@@ -8,7 +8,8 @@ set -eu
 
 : "${MAIL_HOSTNAME:?MAIL_HOSTNAME is required (the MX name)}"
 MAIL_MAPS=${MAIL_MAPS:-/etc/alacarte/mail}
-MAIL_LOGINS=${MAIL_LOGINS:-$MAIL_MAPS/logins}
+# The password files the assemble script builds (a folder a symlink swap replaces at once).
+MAIL_LOGINS=${MAIL_LOGINS:-$MAIL_MAPS/passdb}
 MAIL_ROOT=${MAIL_ROOT:-/var/mail}
 TLS_CERT=${TLS_CERT:-/etc/alacarte/tls/fullchain.pem}
 TLS_KEY=${TLS_KEY:-/etc/alacarte/tls/privkey.pem}
@@ -61,7 +62,7 @@ TABLES="domains mailboxes senders redirections"
 fill() {
   awk '{
     line = $0; out = ""
-    while (match(line, /@[A-Z_]+@/)) {
+    while (match(line, /@[A-Z][A-Z0-9_]*@/)) {
       name = substr(line, RSTART + 1, RLENGTH - 2)
       if (!(name in ENVIRON)) { print "entrypoint: " FILENAME ": no value for @" name "@" > "/dev/stderr"; exit 2 }
       out = out substr(line, 1, RSTART - 1) ENVIRON[name]; line = substr(line, RSTART + RLENGTH)
@@ -77,6 +78,19 @@ render() {
   fill "$TEMPLATES/postfix/main.cf" "$POSTFIX_CONF/main.cf"
   fill "$TEMPLATES/postfix/master.cf" "$POSTFIX_CONF/master.cf"
   fill "$TEMPLATES/dovecot/dovecot.conf" "$DOVECOT_CONF/dovecot.conf"
+  # The owners' Keycloak password, when the image is given a Keycloak client; else nothing.
+  if [ -n "${OAUTH2_TOKEN_URL:-}" ]; then
+    : "${OAUTH2_INTROSPECTION_URL:?OAUTH2_INTROSPECTION_URL is required with OAUTH2_TOKEN_URL}"
+    : "${OAUTH2_CLIENT_ID:?OAUTH2_CLIENT_ID is required with OAUTH2_TOKEN_URL}"
+    : "${OAUTH2_CLIENT_SECRET:?OAUTH2_CLIENT_SECRET is required with OAUTH2_TOKEN_URL}"
+    export OAUTH2_TOKEN_URL OAUTH2_INTROSPECTION_URL OAUTH2_CLIENT_ID OAUTH2_CLIENT_SECRET
+    fill "$TEMPLATES/dovecot/keycloak-passdb.conf" "$DOVECOT_CONF/keycloak-passdb.conf"
+    # The client secret: readable by Dovecot's auth process (default_internal_user) and root only.
+    (umask 027; fill "$TEMPLATES/dovecot/keycloak-grant.conf.ext" "$DOVECOT_CONF/keycloak-grant.conf.ext")
+    chgrp "$VMAIL_GROUP" "$DOVECOT_CONF/keycloak-grant.conf.ext"
+  else
+    : >"$DOVECOT_CONF/keycloak-passdb.conf"
+  fi
   mkdir -p "$OPENDKIM_CONF" "$OPENDKIM_RUN/keys"
   fill "$TEMPLATES/opendkim/opendkim.conf" "$OPENDKIM_CONF/opendkim.conf"
   chown postfix "$POSTFIX_DATA"
