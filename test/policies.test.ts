@@ -246,7 +246,7 @@ describe("the policy pack on components built for the test (offline plan of a pr
     expect(of((await planProgram(T, service(), { policyConfig: config })).policies, "host-capacity")).toEqual([]);
     const big = await planProgram(T, service({ limits: { memoryMb: 200 * 1024, cpus: 1 } }), { policyConfig: config });
     expect(of(big.policies, "host-capacity").map((v) => v.message)).toEqual([
-      'host "h1": 202.75 GB memory placed, above 96 (64 × overcommit 1.5)',
+      'host "h1": 202.81 GB memory placed, above 96 (64 × overcommit 1.5)',
     ]);
   });
 
