@@ -153,7 +153,7 @@ describe("npm run plan", () => {
         "yearlyPriceEur",
       ]);
       for (const r of s.resources) expect(Object.keys(r).sort()).toEqual(["name", "parent", "type", "urn"]);
-      for (const d of s.dnsRecords) expect(["A", "PTR", "MX", "TXT", "SRV"]).toContain(d.type);
+      for (const d of s.dnsRecords) expect(["A", "CNAME", "PTR", "MX", "TXT", "SRV"]).toContain(d.type);
       for (const v of s.policies) expect(Object.keys(v).sort()).toEqual(["level", "message", "policy", "urn"]);
     }
     // The platform's mail host and a custom domain's MX are in it.

@@ -65,15 +65,20 @@ export interface PlatformOutputs {
     sharedDomains: string[];
     /** The records of the mail host and of the shared domains (docs/services/mail.md "DNS"). */
     dnsRecords: DnsRecord[];
+    /**
+     * Internal URL of the mail's well-known web service (MTA-STS policy, client autoconfiguration),
+     * where a custom domain's route forwards. @example "http://platform-mail-well-known-nginx:8080"
+     */
+    wellKnownUpstream: string;
   };
 }
 
-/** A DNS record to publish: a mail domain's (MX, TXT, SRV), the mail host's address and its reverse. */
+/** A DNS record to publish: a mail domain's (MX, TXT, SRV, its web names), the mail host's address and its reverse. */
 export interface DnsRecord {
   /** Fully qualified owner name. @example "_dmarc.amisduvelo.org" */
   name: string;
-  type: "A" | "PTR" | "MX" | "TXT" | "SRV";
-  /** The record's data as a zone file writes it after the priority: a TXT's text, an SRV's `weight port target.`. */
+  type: "A" | "CNAME" | "PTR" | "MX" | "TXT" | "SRV";
+  /** The record's data as a zone file writes it after the priority: a TXT's text, an SRV's `weight port target.`, a CNAME's `target.`. */
   value: string;
   /** MX preference, SRV priority. */
   priority?: number;

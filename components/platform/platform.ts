@@ -4,7 +4,8 @@ import { tokenEndpoints } from "../blocks/oidc-client";
 import { Keycloak } from "./keycloak";
 import { MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
-import { mailDnsRecords } from "../tenant/mail-domain-config";
+import { MailWellKnown } from "./mail-well-known";
+import { mailDnsRecords, mailDnsTargets, type MailDnsTargets } from "../tenant/mail-domain-config";
 import type { DnsRecord, HostConnection, PlatformOutputs } from "./outputs";
 import { ReverseProxy } from "./reverse-proxy";
 import type { SsoRealmSmtp } from "./sso-realm";
@@ -107,16 +108,23 @@ export function resolvePlacement(
 }
 
 /**
- * Pure: the DNS records the platform's mail needs: the mail host's name and its reverse (PTR, set
- * at the hosting provider), then each shared domain's mail records, as a custom domain's.
+ * Pure: the DNS records the platform's mail needs: the mail host's name at its address `mailIp`
+ * and its reverse (PTR, set at the hosting provider), then each shared domain's mail records, as a
+ * custom domain's.
  */
-export function platformMailRecords(hostname: string, ip: string, sharedDomains: readonly string[]): DnsRecord[] {
-  const reverse = `${ip.split(".").reverse().join(".")}.in-addr.arpa`;
+export function platformMailRecords(targets: MailDnsTargets, mailIp: string, sharedDomains: readonly string[]): DnsRecord[] {
+  const hostname = targets.mailHostname;
+  const reverse = `${mailIp.split(".").reverse().join(".")}.in-addr.arpa`;
   return [
-    { name: hostname, type: "A", value: ip },
+    { name: hostname, type: "A", value: mailIp },
     { name: reverse, type: "PTR", value: `${hostname}.` },
-    ...[...new Set(sharedDomains)].sort().flatMap((d) => mailDnsRecords(d, hostname)),
+    ...[...new Set(sharedDomains)].sort().flatMap((d) => mailDnsRecords(d, targets)),
   ];
+}
+
+/** Pure: the name of the MailWellKnown component of a Platform named `name`. */
+export function mailWellKnownComponentName(name: string): string {
+  return `${name}-mail-well-known`;
 }
 
 /** Pure: the name of the MailServer component of a Platform named `name`. */
@@ -130,14 +138,17 @@ export function dockerHostUrl(host: HostConnection): string {
 }
 
 /**
- * The shared platform, minimal: reverse proxy, Keycloak, object storage and mail server, each on
- * the host its placement names, through one Docker provider per host.
+ * The shared platform, minimal: reverse proxy, Keycloak, object storage and mail server (with its
+ * well-known web service on the proxy host), each on the host its placement names, through one
+ * Docker provider per host.
  */
 export class Platform extends pulumi.ComponentResource {
   readonly proxy: ReverseProxy;
   readonly keycloak: Keycloak;
   readonly objectStorage: ObjectStorage;
   readonly mail: MailServer;
+  /** The mail's well-known web service (MTA-STS, client autoconfiguration), on the proxy host. */
+  readonly mailWellKnown: MailWellKnown;
   /** Docker providers by host name. */
   readonly dockerProviders: Record<string, docker.Provider>;
   /** What tenant stacks read through a StackReference. */
@@ -225,6 +236,13 @@ export class Platform extends pulumi.ComponentResource {
       on("mail"),
     );
 
+    // On the proxy host: its routes are Docker labels, which Traefik reads there only.
+    this.mailWellKnown = new MailWellKnown(
+      mailWellKnownComponentName(name),
+      { host: byService.proxy, network, mailHostname: mailHostname(args.baseDomain), sharedDomains: args.sharedMailDomains },
+      on("proxy"),
+    );
+
     this.dockerProviders = providers;
     this.outputs = {
       environment: args.environment ?? pulumi.getStack(),
@@ -256,7 +274,12 @@ export class Platform extends pulumi.ComponentResource {
         hostname: this.mail.hostname,
         fragmentsDir: this.mail.fragmentsDir,
         sharedDomains: [...args.sharedMailDomains].sort(),
-        dnsRecords: platformMailRecords(mailHostname(args.baseDomain), args.mail.publicIp ?? args.publicIp, args.sharedMailDomains),
+        dnsRecords: platformMailRecords(
+          mailDnsTargets(args.baseDomain, args.publicIp),
+          args.mail.publicIp ?? args.publicIp,
+          args.sharedMailDomains,
+        ),
+        wellKnownUpstream: this.mailWellKnown.upstream,
       },
     };
     this.registerOutputs({ outputs: this.outputs });

@@ -2,6 +2,7 @@ import type { DnsRecord } from "../platform/outputs";
 import { MAIL_FRAGMENT_KINDS, MAIL_FRAGMENT_SUFFIX, MAIL_SECTION_MARKER, type MailFragmentKind } from "../platform/mail-fragments";
 import { emailProblem, hostedAddressProblem, hostnameProblem, mailboxQuotaProblem, usernameProblem } from "../../infra/contract/names";
 import { gbToBytes } from "../units";
+import { mtaStsPolicy, mtaStsPolicyId } from "../platform/mail-well-known-config";
 
 /** A mailbox of a mail domain, as the tenant file lists it. */
 export interface MailboxSpec {
@@ -129,21 +130,51 @@ export function renderMailFragments(input: MailFragmentsInput & { shared?: boole
 
 export type { DnsRecord };
 
+/** What a mail domain's records point at: the platform's side of them. */
+export interface MailDnsTargets {
+  /** Public name of the mail server: the MX, the SRV targets, the MTA-STS policy's `mx`. @example "mail.example.org" */
+  mailHostname: string;
+  /** Public IPv4 of the reverse proxy, which serves the domain's well-known names. @example "203.0.113.10" */
+  proxyIp: string;
+  /** Mailbox of the TLS reports (RFC 8460). @example "postmaster@example.org" */
+  tlsReportAddress: string;
+}
+
 /**
- * Pure: the records of a custom domain's mail: MX to the platform's mail server, SPF (only the MX
- * sends), DMARC (quarantine, strict alignment), and the SRV records mail clients use to find the
- * servers (RFC 6186, and RFC 8314 for submission over TLS): what the platform offers in place of
- * Thunderbird's autoconfig file (docs/services/mail.md "DNS"). DKIM and MTA-STS are not built yet.
+ * Pure: the targets of the platform whose base domain is `baseDomain`: the mail server
+ * `mail.<baseDomain>`, the proxy's address, and TLS reports to `postmaster@<baseDomain>`, read by
+ * the platform's operators, who run the server the reports are about (a tenant's domain need
+ * have no postmaster mailbox).
  */
-export function mailDnsRecords(domain: string, mailHostname: string): DnsRecord[] {
+export function mailDnsTargets(baseDomain: string, proxyIp: string): MailDnsTargets {
+  const base = normalizeDomain(baseDomain);
+  return { mailHostname: `mail.${base}`, proxyIp, tlsReportAddress: `postmaster@${base}` };
+}
+
+/**
+ * Pure: the records of a mail domain (docs/services/mail.md "DNS"): MX to the platform's mail
+ * server, SPF (only the MX sends), DMARC (quarantine, strict alignment), the SRV records mail
+ * clients use to find the servers (RFC 6186, and RFC 8314 for submission over TLS); then MTA-STS
+ * (RFC 8461: the policy host and the `_mta-sts` TXT whose id changes with the policy), TLS
+ * reporting (RFC 8460 §3), and the names Thunderbird's autoconfig and Outlook's autodiscover look
+ * up. The three web names reach the reverse proxy: `mta-sts.<domain>` by an A record, which the
+ * route promoter checks (docs/services/traefik.md), the two others as CNAMEs of it. DKIM comes
+ * from the mail host (MailDomain).
+ */
+export function mailDnsRecords(domain: string, targets: MailDnsTargets): DnsRecord[] {
   const d = normalizeDomain(domain);
-  const mx = normalizeDomain(mailHostname);
+  const mx = normalizeDomain(targets.mailHostname);
+  const report = normalizeAddress(targets.tlsReportAddress, "tlsReportAddress");
+  if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(targets.proxyIp)) {
+    throw new Error(`mail DNS: the proxy's address must be an IPv4 address, got "${targets.proxyIp}"`);
+  }
   const srv = (service: string, port: number): DnsRecord => ({
     name: `_${service}._tcp.${d}`,
     type: "SRV",
     priority: 0,
     value: `1 ${port} ${mx}.`,
   });
+  const policyHost = `mta-sts.${d}`;
   return [
     { name: d, type: "MX", value: `${mx}.`, priority: 10 },
     { name: d, type: "TXT", value: "v=spf1 mx -all" },
@@ -153,6 +184,13 @@ export function mailDnsRecords(domain: string, mailHostname: string): DnsRecord[
     srv("submission", 587),
     // RFC 6186 §4: "." as the target says the service is not offered (plain IMAP without TLS).
     { name: `_imap._tcp.${d}`, type: "SRV", priority: 0, value: "0 0 ." },
+    { name: policyHost, type: "A", value: targets.proxyIp },
+    { name: `_mta-sts.${d}`, type: "TXT", value: `v=STSv1; id=${mtaStsPolicyId(mtaStsPolicy(mx))}` },
+    { name: `_smtp._tls.${d}`, type: "TXT", value: `v=TLSRPTv1; rua=mailto:${report}` },
+    { name: `autoconfig.${d}`, type: "CNAME", value: `${policyHost}.` },
+    { name: `autodiscover.${d}`, type: "CNAME", value: `${policyHost}.` },
+    // Outlook's last lookup, after the HTTPS URLs of the domain and of autodiscover.<domain> ([MS-OXDSCLI] §3.1.5).
+    { name: `_autodiscover._tcp.${d}`, type: "SRV", priority: 0, value: `0 443 autodiscover.${d}.` },
   ];
 }
 

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostFile } from "../blocks/host-file";
+import { ProxyRoute } from "../blocks/proxy-route";
+import { wellKnownHostnames, wellKnownRouteName } from "../platform/mail-well-known-config";
 import { assembleCommand, dkimRecordOf, printDkimRecord } from "../platform/mail-server";
 import type { HostConnection } from "../platform/outputs";
 import type { StorageQuota } from "../units";
@@ -43,19 +45,34 @@ export interface MailDomainArgs {
     /** The mail server's maps folder on that host. @default the `config` sibling of fragmentsDir */
     configDir?: string;
   };
+  /**
+   * The platform's mail well-known web service (MTA-STS policy, client autoconfiguration) and the
+   * reverse proxy in front of it: a custom domain routes its `mta-sts.`, `autoconfig.` and
+   * `autodiscover.` names there, each live once its DNS points at the proxy.
+   */
+  wellKnown: {
+    /** Internal URL of the service (platform outputs `mail.wellKnownUpstream`). @example "http://platform-mail-well-known-nginx:8080" */
+    upstream: pulumi.Input<string>;
+    /** The reverse proxy: its host, Traefik's file-provider folder and its public IPv4 (the domain's A record). */
+    proxy: { host: HostConnection; routesDir: string; publicIp: string };
+    /** Mailbox of the TLS reports of RFC 8460. @example "postmaster@example.org" */
+    tlsReportAddress: string;
+  };
 }
 
 /**
  * One mail domain of a tenant: its mailboxes, quotas, redirections and who opens each mailbox, as
  * one fragment file on the mail host (`<fragmentsDir>/<slug>--<domain>.mail`, a section per kind,
- * see renderMailFragmentFile), split into the mail server's maps after each write (assembleCommand).
- * Always exactly two resources: the component and one HostFile (itself the remote Command), whatever
- * the number of mailboxes and redirections, so the stack stays small.
+ * see renderMailFragmentFile), split into the mail server's maps after each write (assembleCommand);
+ * a custom domain also routes its well-known names to the platform's service (one ProxyRoute).
+ * A fixed number of resources whatever the number of mailboxes and redirections, so the stack
+ * stays small: a shared domain is the component and one HostFile (itself the remote Command), a
+ * custom domain adds the ProxyRoute and its HostFile, four in all.
  */
 export class MailDomain extends pulumi.ComponentResource {
   /** The domain, lower-cased. */
   readonly domain: pulumi.Output<string>;
-  /** Records to publish for a custom domain (MX, SPF, DMARC; DKIM comes from the mail host). Empty for a shared domain. */
+  /** Records to publish for a custom domain (mailDnsRecords; DKIM comes from the mail host). Empty for a shared domain. */
   readonly dnsRecords: pulumi.Output<DnsRecord[]>;
   /** Path of the fragment file on the mail host. */
   readonly fragmentPath: string;
@@ -79,8 +96,31 @@ export class MailDomain extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const targets = {
+      mailHostname: args.mail.hostname,
+      proxyIp: args.wellKnown.proxy.publicIp,
+      tlsReportAddress: args.wellKnown.tlsReportAddress,
+    };
+    const records = args.shared ? [] : mailDnsRecords(domain, targets);
+    if (!args.shared) {
+      // The same kind of route as a static site's: live only once the names point at the proxy.
+      new ProxyRoute(
+        `${name}-well-known`,
+        {
+          host: args.wellKnown.proxy.host,
+          routesDir: args.wellKnown.proxy.routesDir,
+          name: wellKnownRouteName(args.slug, domain),
+          hostnames: wellKnownHostnames(domain),
+          upstream: args.wellKnown.upstream,
+          publicIp: args.wellKnown.proxy.publicIp,
+          requireDns: true,
+        },
+        { parent: this },
+      );
+    }
+
     this.domain = pulumi.output(domain);
-    this.dnsRecords = pulumi.output(args.shared ? [] : mailDnsRecords(domain, args.mail.hostname));
+    this.dnsRecords = pulumi.output(records);
     this.dkimRecord = args.shared ? pulumi.output(undefined) : write.stdout.apply((out) => dkimRecordOf(out, domain));
     this.fragmentPath = fragmentPath;
     this.registerOutputs({

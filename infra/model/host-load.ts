@@ -33,7 +33,8 @@ export function addLoad(a: Load, b: Load): Load {
  * against what the offline plan of the platform stack really registers.
  */
 export const PLATFORM_SIZING = {
-  proxy: { memoryMb: 256, cpus: 1, volumesGb: 1 },
+  // Traefik, and the mail's well-known nginx (components/platform/mail-well-known.ts), which runs beside it.
+  proxy: { memoryMb: 256 + 64, cpus: 1 + 0.25, volumesGb: 1 },
   keycloak: { memoryMb: 1536 + 512, cpus: 1 + 0.5, volumesGb: 5 },
   storage: { memoryMb: 512, cpus: 1, volumesGb: 0 /* + metaGb + dataGb of the config */ },
   mail: { memoryMb: 2048, cpus: 1, volumesGb: 5 + 1 /* queue + Dovecot state; + dataGb of the config */ },

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_MAIL_FRAGMENTS_DIR, mailHostname } from "../../components/platform/mail-server";
-import { MailDomain } from "../../components/tenant/mail-domain";
+import { MailDomain, mailDnsTargets } from "../../components/tenant/mail-domain";
 import { loadCatalog } from "../catalog/catalog";
 import { displayName, formatProblem, loadTenantText, locateIssues } from "../contract/load";
 import { tenantRules } from "../contract/rules";
@@ -71,6 +71,12 @@ export function buildTenantStack(env: string, slug: string): Record<string, unkn
   const outputs: Record<string, unknown> = { tenant: slug, groupId: ctx.identity.groupId };
 
   const mailHost = ctx.host("mail");
+  // A custom domain's well-known names go to the platform's service, through the proxy every route uses.
+  const wellKnown = {
+    upstream: ctx.platform.mail.wellKnownUpstream,
+    proxy: ctx.proxy,
+    tlsReportAddress: mailDnsTargets(config.baseDomain, config.publicIp).tlsReportAddress,
+  };
   const dkim: Record<string, unknown> = {};
   outputs.mailDns = Object.fromEntries(
     plan.mailDomains.map((d) => {
@@ -81,6 +87,7 @@ export function buildTenantStack(env: string, slug: string): Record<string, unkn
         mailboxes: d.mailboxes,
         redirections: d.redirections,
         mail: { host: mailHost, fragmentsDir: DEFAULT_MAIL_FRAGMENTS_DIR, hostname: mailHostname(config.baseDomain) },
+        wellKnown,
       });
       if (!d.shared) dkim[d.domain] = domain.dkimRecord;
       return [d.domain, domain.dnsRecords];

@@ -5,9 +5,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { assembleCommand } from "../../components/platform/mail-server";
 import { needTools, requireTool } from "../helpers/debian-tools";
+import { mailHostname } from "../../components/platform/mail-server";
+import { mtaStsPolicy, mtaStsPolicyId } from "../../components/platform/mail-well-known-config";
 import {
   MAIL_DOMAIN_FRAGMENT_KINDS,
   mailDnsRecords,
+  mailDnsTargets,
   mailFragmentPath,
   zoneLines,
   renderMailFragmentFile,
@@ -179,10 +182,19 @@ describe("generated virtual map with the real postfix", () => {
 });
 
 const SRV = (name: string, port: number) => ({ name, type: "SRV", priority: 0, value: `1 ${port} mail.example.org.` });
+const targets = mailDnsTargets("example.org", "203.0.113.10");
+
+describe("mailDnsTargets", () => {
+  it("points at the platform's mail server, its proxy, and sends TLS reports to the base domain's postmaster", () => {
+    expect(targets).toEqual({ mailHostname: "mail.example.org", proxyIp: "203.0.113.10", tlsReportAddress: "postmaster@example.org" });
+    expect(targets.mailHostname).toBe(mailHostname("example.org"));
+  });
+});
 
 describe("mailDnsRecords", () => {
-  it("gives MX, SPF, DMARC and the SRV records clients find the servers with, for a custom domain", () => {
-    expect(mailDnsRecords("AmisDuVelo.org", "mail.example.org")).toEqual([
+  it("gives MX, SPF, DMARC, the clients' SRV records, MTA-STS, TLS reporting and the autoconfiguration names", () => {
+    const policyId = mtaStsPolicyId(mtaStsPolicy("mail.example.org"));
+    expect(mailDnsRecords("AmisDuVelo.org", targets)).toEqual([
       { name: "amisduvelo.org", type: "MX", value: "mail.example.org.", priority: 10 },
       { name: "amisduvelo.org", type: "TXT", value: "v=spf1 mx -all" },
       { name: "_dmarc.amisduvelo.org", type: "TXT", value: "v=DMARC1; p=quarantine; adkim=s; aspf=s" },
@@ -190,8 +202,26 @@ describe("mailDnsRecords", () => {
       SRV("_submissions._tcp.amisduvelo.org", 465),
       SRV("_submission._tcp.amisduvelo.org", 587),
       { name: "_imap._tcp.amisduvelo.org", type: "SRV", priority: 0, value: "0 0 ." },
+      { name: "mta-sts.amisduvelo.org", type: "A", value: "203.0.113.10" },
+      { name: "_mta-sts.amisduvelo.org", type: "TXT", value: `v=STSv1; id=${policyId}` },
+      { name: "_smtp._tls.amisduvelo.org", type: "TXT", value: "v=TLSRPTv1; rua=mailto:postmaster@example.org" },
+      { name: "autoconfig.amisduvelo.org", type: "CNAME", value: "mta-sts.amisduvelo.org." },
+      { name: "autodiscover.amisduvelo.org", type: "CNAME", value: "mta-sts.amisduvelo.org." },
+      { name: "_autodiscover._tcp.amisduvelo.org", type: "SRV", priority: 0, value: "0 443 autodiscover.amisduvelo.org." },
     ]);
+    // RFC 8461 §3.1: 1 to 32 letters and digits.
+    expect(policyId).toMatch(/^[A-Za-z0-9]{1,32}$/);
   });
+
+  it("changes the _mta-sts id when the policy changes (another MX)", () => {
+    const id = (mx: string) =>
+      mailDnsRecords("amisduvelo.org", { ...targets, mailHostname: mx }).find((r) => r.name === "_mta-sts.amisduvelo.org")!.value;
+    expect(id("mail.example.org")).toBe(id("mail.example.org"));
+    expect(id("mail.example.org")).not.toBe(id("mail.example.net"));
+  });
+
+  it("refuses a proxy address that is not IPv4", () =>
+    expect(() => mailDnsRecords("x.org", { ...targets, proxyIp: "2001:db8::1" })).toThrow(/must be an IPv4 address/));
 });
 
 describe("the records as a zone, checked by BIND's named-checkzone (Debian's bind9-utils)", () => {
@@ -204,13 +234,32 @@ describe("the records as a zone, checked by BIND's named-checkzone (Debian's bin
       "$TTL 3600",
       `${domain}. IN SOA ns1.example.net. hostmaster.example.net. 1 3600 900 604800 300`,
       `${domain}. IN NS ns1.example.net.`,
-      ...zoneLines(mailDnsRecords(domain, "mail.example.org")),
+      ...zoneLines(mailDnsRecords(domain, targets)),
       "",
     ].join("\n");
     const file = join(dir, `${domain}.zone`);
     writeFileSync(file, zone);
     const out = execFileSync(requireTool("named-checkzone"), ["-k", "fail", "-n", "fail", domain, file], { encoding: "utf8" });
     expect(out).toMatch(/loaded serial 1\nOK/);
+    // The zone as BIND read it (-D: dumped in canonical form, "<name> <ttl> IN <type> <data>" a line).
+    const dumped = execFileSync(requireTool("named-checkzone"), ["-q", "-D", "-o", "-", domain, file], { encoding: "utf8" });
+    const loaded = dumped
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [name, , , type, ...data] = line.trim().split(/\s+/);
+        return `${type} ${name} ${data.join(" ")}`;
+      });
+    expect(loaded).toEqual(
+      expect.arrayContaining([
+        `A mta-sts.${domain}. 203.0.113.10`,
+        `TXT _mta-sts.${domain}. "v=STSv1; id=${mtaStsPolicyId(mtaStsPolicy("mail.example.org"))}"`,
+        `TXT _smtp._tls.${domain}. "v=TLSRPTv1; rua=mailto:postmaster@example.org"`,
+        `CNAME autoconfig.${domain}. mta-sts.${domain}.`,
+        `CNAME autodiscover.${domain}. mta-sts.${domain}.`,
+        `SRV _autodiscover._tcp.${domain}. 0 0 443 autodiscover.${domain}.`,
+      ]),
+    );
   });
 
   it("is refused by named-checkzone when a record is broken, so the check can fail", () => {

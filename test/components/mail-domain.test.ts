@@ -2,9 +2,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as mocks from "../helpers/mocks";
 import * as options from "../helpers/options";
 import { assembleCommand } from "../../components/platform/mail-server";
+import { renderRouteFragment } from "../../components/blocks/proxy-route";
+import { wellKnownRouteName } from "../../components/platform/mail-well-known-config";
 
 const mailHost = { name: "mail1", address: "mail1.infra.example.org", user: "deploy" };
 const mail = { host: mailHost, fragmentsDir: "/srv/alacarte/mail/fragments", hostname: "mail.example.org" };
+const proxyHost = { name: "h1", address: "h1.infra.example.org", user: "deploy" };
+const wellKnown = {
+  upstream: "http://platform-mail-well-known-nginx:8080",
+  proxy: { host: proxyHost, routesDir: "/srv/alacarte/routes", publicIp: "203.0.113.10" },
+  tlsReportAddress: "postmaster@example.org",
+};
+const targets = { mailHostname: "mail.example.org", proxyIp: "203.0.113.10", tlsReportAddress: "postmaster@example.org" };
 
 describe("MailDomain under mocks", () => {
   let mod: typeof import("../../components/tenant/mail-domain");
@@ -29,6 +38,7 @@ describe("MailDomain under mocks", () => {
         ],
         redirections: [{ from: "bureau@amisduvelo.org", to: ["alice@amisduvelo.org", "bruno@example.net"] }],
         mail,
+        wellKnown,
         ...args,
       },
       { transformations: [rec.transformation] },
@@ -39,8 +49,9 @@ describe("MailDomain under mocks", () => {
   }
 
   const commands = () => mocks.byType("command:remote:Command");
+  /** The fragment's write (a custom domain also writes its route fragment on the proxy host). */
   const theCommand = () => {
-    const found = commands();
+    const found = commands().filter((c) => c.name.endsWith("-fragment-write") && !c.name.includes("-well-known-"));
     expect(found).toHaveLength(1);
     return found[0]!;
   };
@@ -64,12 +75,12 @@ describe("MailDomain under mocks", () => {
     expect(write.inputs.delete).toContain(assembleCommand({ fragmentsDir: mail.fragmentsDir }));
     expect(write.inputs.create).toContain("'/srv/alacarte/mail/fragments/amis-du-velo--amisduvelo.org.mail'");
     // The HostFile, itself the Command, is parented to the component.
-    const hostFiles = rec.seen.filter((r) => r.type === "command:remote:Command");
-    expect(hostFiles.map((r) => r.name)).toEqual(["amis-mail-fragment-write"]);
+    const hostFiles = rec.seen.filter((r) => r.type === "command:remote:Command" && r.name === "amis-mail-fragment-write");
+    expect(hostFiles).toHaveLength(1);
     expect(hostFiles[0]!.opts.parent).toBe(domain);
   });
 
-  it("is exactly 2 resources whatever the number of mailboxes and redirections", async () => {
+  it("is exactly 4 resources for a custom domain whatever the number of mailboxes and redirections", async () => {
     const signature = () =>
       mocks
         .resources()
@@ -85,16 +96,52 @@ describe("MailDomain under mocks", () => {
       redirections: Array.from({ length: 1600 }, (_, i) => ({ from: `r${i}@amisduvelo.org`, to: [`t${i}@example.net`] })),
     });
     expect(signature()).toEqual(empty);
-    expect(empty).toEqual(["alacarte:tenant:MailDomain amis-mail", "command:remote:Command amis-mail-fragment-write"]);
+    expect(empty).toEqual([
+      "alacarte:block:ProxyRoute amis-mail-well-known",
+      "alacarte:tenant:MailDomain amis-mail",
+      "command:remote:Command amis-mail-fragment-write",
+      "command:remote:Command amis-mail-well-known-fragment-write",
+    ]);
     // 6 markers + the domain + 1600 redirections + 200 × (mailbox, user, sender, login) + the final empty split.
     expect(options.plain(theCommand().inputs.stdin).split("\n")).toHaveLength(6 + 1 + 1600 + 800 + 1);
+  });
+
+  it("routes a custom domain's well-known names to the platform's service once their DNS points at the proxy", async () => {
+    const { domain, rec } = await build("amis-mail");
+    const route = mocks.one("alacarte:block:ProxyRoute", "amis-mail-well-known");
+    expect(rec.get(route.name).opts.parent).toBe(domain);
+    const write = mocks.one("command:remote:Command", "amis-mail-well-known-fragment-write");
+    expect(options.plain(write.inputs.connection)).toMatchObject({ host: "h1.infra.example.org" });
+    const routeName = wellKnownRouteName("amis-du-velo", "amisduvelo.org");
+    // requireDns: the pending copy, promoted by hostname once its A record is the proxy's.
+    expect(write.inputs.create).toContain(`/srv/alacarte/routes/pending/${routeName}.yml.pending`);
+    expect(write.inputs.create).toContain("203.0.113.10");
+    expect(options.plain(write.inputs.stdin)).toBe(
+      renderRouteFragment({
+        name: routeName,
+        hostnames: ["autoconfig.amisduvelo.org", "autodiscover.amisduvelo.org", "mta-sts.amisduvelo.org"],
+        upstream: wellKnown.upstream,
+      }),
+    );
+  });
+
+  it("routes nothing for a shared domain: the platform routes its names", async () => {
+    await build("solo-mail", {
+      slug: "solo",
+      domain: "membres.example.org",
+      shared: true,
+      mailboxes: [{ address: "solo@membres.example.org", quotaGb: 1 }],
+      redirections: [],
+    });
+    expect(mocks.byType("alacarte:block:ProxyRoute")).toEqual([]);
+    expect(mocks.resources().filter((r) => !r.type.startsWith("pulumi:providers:"))).toHaveLength(2);
   });
 
   it("gives the mail records of a custom domain: MX, SPF, DMARC and the clients' SRV records", async () => {
     const { domain } = await build("amis-mail");
     expect(await mocks.promiseOf(domain.domain)).toBe("amisduvelo.org");
     const records = await mocks.promiseOf(domain.dnsRecords);
-    expect(records).toEqual(mod.mailDnsRecords("amisduvelo.org", "mail.example.org"));
+    expect(records).toEqual(mod.mailDnsRecords("amisduvelo.org", targets));
     expect(records.map((r) => `${r.type} ${r.name}`)).toEqual([
       "MX amisduvelo.org",
       "TXT amisduvelo.org",
@@ -103,6 +150,12 @@ describe("MailDomain under mocks", () => {
       "SRV _submissions._tcp.amisduvelo.org",
       "SRV _submission._tcp.amisduvelo.org",
       "SRV _imap._tcp.amisduvelo.org",
+      "A mta-sts.amisduvelo.org",
+      "TXT _mta-sts.amisduvelo.org",
+      "TXT _smtp._tls.amisduvelo.org",
+      "CNAME autoconfig.amisduvelo.org",
+      "CNAME autodiscover.amisduvelo.org",
+      "SRV _autodiscover._tcp.amisduvelo.org",
     ]);
   });
 
@@ -139,6 +192,7 @@ describe("MailDomain under mocks", () => {
           mailboxes: [{ address: "x@other.org", quotaGb: 1 }],
           redirections: [],
           mail,
+          wellKnown,
         }),
     ).toThrow(/not in the domain acme.org/);
   });

@@ -101,7 +101,12 @@ describe("Platform under mocks", () => {
         hostname: "mail.example.org",
         fragmentsDir: "/srv/alacarte/mail/fragments",
         sharedDomains: ["asso.example.org", "membres.example.org"],
-        dnsRecords: mod.platformMailRecords("mail.example.org", "203.0.113.10", ["membres.example.org", "asso.example.org"]),
+        dnsRecords: mod.platformMailRecords(
+          { mailHostname: "mail.example.org", proxyIp: "203.0.113.10", tlsReportAddress: "postmaster@example.org" },
+          "203.0.113.10",
+          ["membres.example.org", "asso.example.org"],
+        ),
+        wellKnownUpstream: "http://p-mail-well-known-nginx:8080",
       },
     });
     expect(typed.mail.dnsRecords.slice(0, 2)).toEqual([
@@ -132,6 +137,7 @@ describe("Platform under mocks", () => {
     expect(engineOf("p-keycloak-server-container")).toContain("::p-docker-h1::");
     expect(engineOf("p-storage-garage-container")).toContain("::p-docker-h1::");
     expect(engineOf("p-mail-mailserver-container")).toContain("::p-docker-h2::");
+    expect(engineOf("p-mail-well-known-nginx-container")).toContain("::p-docker-h1::");
 
     // The mail host, away from the proxy, gets its own local network on its own engine.
     expect(one("docker:index/network:Network", "p-network-h2").provider).toContain("::p-docker-h2::");
@@ -144,13 +150,37 @@ describe("Platform under mocks", () => {
     ]);
 
     // Components are children of the platform; the whole tree is typed by our tokens.
-    for (const child of ["p-proxy", "p-keycloak", "p-storage", "p-mail", "p-docker-h1", "p-docker-h2"]) {
+    for (const child of ["p-proxy", "p-keycloak", "p-storage", "p-mail", "p-mail-well-known", "p-docker-h1", "p-docker-h2"]) {
       expect(rec.get(child).opts.parent).toBe(p);
     }
     expect(one("alacarte:platform:ReverseProxy").name).toBe("p-proxy");
     expect(one("alacarte:platform:Keycloak").name).toBe("p-keycloak");
     expect(one("alacarte:platform:ObjectStorage").name).toBe("p-storage");
     expect(one("alacarte:platform:MailServer").name).toBe("p-mail");
+    expect(one("alacarte:platform:MailWellKnown").name).toBe("p-mail-well-known");
+
+    // The well-known service answers the mail server's own name (its certificate) and each shared domain's three names.
+    const wellKnownLabels = plain(one("docker:index/container:Container", "p-mail-well-known-nginx-container").inputs.labels) as {
+      label: string;
+      value: string;
+    }[];
+    expect(wellKnownLabels.find((l) => l.label === "traefik.http.routers.p-mail-well-known-nginx-0.rule")?.value).toBe(
+      [
+        "mail.example.org",
+        "autoconfig.asso.example.org",
+        "autodiscover.asso.example.org",
+        "mta-sts.asso.example.org",
+        "autoconfig.membres.example.org",
+        "autodiscover.membres.example.org",
+        "mta-sts.membres.example.org",
+      ]
+        .map((h) => `Host(\`${h}\`)`)
+        .join(" || "),
+    );
+    expect(typed.mail.dnsRecords.filter((r) => r.name.startsWith("_mta-sts.")).map((r) => r.name)).toEqual([
+      "_mta-sts.asso.example.org",
+      "_mta-sts.membres.example.org",
+    ]);
 
     // Every image pinned to an exact version.
     for (const img of byType("docker:index/remoteImage:RemoteImage")) {

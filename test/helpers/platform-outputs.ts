@@ -31,6 +31,7 @@ export function platformReference(config: Readonly<PlatformConfig>): PlatformRef
         hostname: `mail.${config.baseDomain}`,
         fragmentsDir: "/srv/alacarte/mail/fragments",
         sharedDomains: [...config.sharedMailDomains],
+        wellKnownUpstream: "http://platform-mail-well-known-nginx:8080",
       },
     },
     platformSecrets: {
