@@ -16,7 +16,8 @@ import { type PasswordGrantAccount, type PasswordGrantFake, startPasswordGrantFa
 
 /**
  * The mail image's own configuration (images/mail: Postfix's main.cf and master.cf, Dovecot's
- * dovecot.conf, entrypoint.sh), started by its own entrypoint with Debian 12's Postfix and Dovecot
+ * dovecot.conf, rspamd's local.d and override.d, entrypoint.sh), started by its own entrypoint with
+ * Debian 12's Postfix, Dovecot, OpenDKIM, postsrsd and rspamd
  * on loopback ports in a scratch folder, fed by the assemble script from tenant fragments as on the
  * mail host. Mail goes in with swaks; sign-ins are checked with doveadm auth.
  */
@@ -92,6 +93,41 @@ async function waitForPort(port: number, seconds: number): Promise<void> {
   }
 }
 
+/**
+ * A resolver on loopback that knows no name: it answers every query at once with NXDOMAIN (RFC 1035
+ * 4.1.1: the query's header and question, QR set, RCODE 3, no other record), so rspamd's SPF, DKIM,
+ * DMARC and blocklist lookups end at once here, with no network, as they would for names with no
+ * records. Its own process: the test's mail goes through swaks synchronously, which holds this
+ * one's event loop while rspamd waits for an answer.
+ */
+const NO_NAME_RESOLVER = `
+const socket = require("node:dgram").createSocket("udp4");
+socket.on("message", (query, from) => {
+  if (query.length < 12) return;
+  // The question: labels up to the root's empty one, then QTYPE and QCLASS.
+  let end = 12;
+  while (end < query.length && query[end] !== 0) end += query[end] + 1;
+  end += 5;
+  if (end > query.length) return;
+  const answer = Buffer.from(query.subarray(0, end));
+  answer[2] = 0x80 | (query[2] & 0x79); // QR, the query's opcode and RD
+  answer[3] = 0x80 | 3; // RA, NXDOMAIN
+  answer.writeUInt16BE(1, 4);
+  answer.fill(0, 6, 12);
+  socket.send(answer, from.port, from.address);
+});
+socket.bind(0, "127.0.0.1", () => console.log(socket.address().port));
+`;
+
+async function startNoNameResolver(): Promise<{ process: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ["-e", NO_NAME_RESOLVER], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once("exit", (code) => reject(new Error(`the test's resolver exited (${code})`)));
+  });
+  return { process: child, port };
+}
+
 describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
   needTools(
     "bash",
@@ -112,6 +148,8 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     "postsrsd",
     "perl",
     "dkimverify",
+    "rspamd",
+    "rspamadm",
   );
 
   let root = "";
@@ -120,6 +158,8 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
   let server: ChildProcess | undefined;
   let smtpPort = 0;
   let submissionPort = 0;
+  let rspamdMilterPort = 0;
+  let resolver: { process: ChildProcess; port: number } | undefined;
   let output = "";
   let keycloak: PasswordGrantFake | undefined;
   const dirs = { fragments: "", maps: "", passwords: "", mail: "" };
@@ -213,6 +253,8 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     mkdirSync(dirs.fragments);
     smtpPort = await freePort();
     submissionPort = await freePort();
+    rspamdMilterPort = await freePort();
+    resolver = await startNoNameResolver();
     const ports = {
       submission: submissionPort,
       submissions: await freePort(),
@@ -263,6 +305,14 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       ...mailServerEnv({ hostname: "mail.example.org", keycloak }),
       OAUTH2_CLIENT_ID: MAIL_CLIENT.clientId,
       OAUTH2_CLIENT_SECRET: MAIL_CLIENT.secret,
+      RSPAMD_CONF: join(root, "rspamd"),
+      RSPAMD_RUN: join(root, "rspamd-run"),
+      RSPAMD_DB: join(root, "rspamd-db"),
+      RSPAMD_MILTER_PORT: String(rspamdMilterPort),
+      // No network here: rspamd asks the loopback resolver above, which knows no name.
+      RSPAMD_DNS_SERVERS: `127.0.0.1:${resolver.port}`,
+      // The add-header GTUBE-like pattern, for the Junk case (never in production).
+      RSPAMD_TEST_PATTERNS: "true",
     };
     // Started with no map and no certificate at all: the platform before its first tenant.
     server = spawn(requireTool("bash"), [ENTRYPOINT, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -284,13 +334,14 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       server.kill("SIGTERM");
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     }
-    for (const pidfile of ["opendkim.pid", "postsrsd.pid"]) {
+    for (const pidfile of [join(dkimRun, "opendkim.pid"), join(dkimRun, "postsrsd.pid"), join(root, "rspamd-run", "rspamd.pid")]) {
       try {
-        process.kill(Number(readFileSync(join(dkimRun, pidfile), "utf8")), "SIGTERM");
+        process.kill(Number(readFileSync(pidfile, "utf8")), "SIGTERM");
       } catch {
         // Stopped by the entrypoint already.
       }
     }
+    resolver?.process.kill();
     if (dkimRun && !process.env.KEEP_MAIL_E2E) rmSync(dkimRun, { recursive: true, force: true });
     try {
       execFileSync(requireTool("postfix"), ["-c", join(root, "postfix"), "stop"], { stdio: "ignore" });
@@ -303,7 +354,9 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       // Stopped by the entrypoint already.
     }
     await keycloak?.close();
-    // KEEP_MAIL_E2E=1 keeps the folders (logs, maps, mailboxes) to look into after a failure.
+    // KEEP_MAIL_E2E=1 keeps the folders (logs, maps, mailboxes) to look into after a failure, with
+    // what the entrypoint and rspamd printed.
+    if (root && process.env.KEEP_MAIL_E2E) writeFileSync(join(root, "entrypoint.log"), output);
     if (root && !process.env.KEEP_MAIL_E2E) rmSync(root, { recursive: true, force: true });
   });
 
@@ -456,6 +509,67 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     expect(execFileSync(python, ["-c", verify, join(dirs.maps, "dkim", "amis.org.dns")], { input: altered, encoding: "utf8" }).trim()).toBe(
       "fail",
     );
+  });
+
+  it("renders an rspamd configuration that rspamadm configtest accepts", () => {
+    const test = execFileSync(
+      requireTool("rspamadm"),
+      [
+        `--var=LOCAL_CONFDIR=${join(root, "rspamd")}`,
+        `--var=DBDIR=${join(root, "rspamd-db")}`,
+        `--var=RUNDIR=${join(root, "rspamd-run")}`,
+        "configtest",
+        "-c",
+        "/etc/rspamd/rspamd.conf",
+      ],
+      { encoding: "utf8", stdio: "pipe" },
+    );
+    expect(test).toContain("syntax OK");
+  });
+
+  it("refuses spam coming in at DATA with rspamd's reject, and files what rspamd marks into Junk by the global Sieve script", async () => {
+    // rspamd binds its milter once its configuration is loaded; before that Postfix accepts unscanned.
+    await waitForPort(rspamdMilterPort, 60);
+    // rspamd's GTUBE pattern (https://rspamd.com/doc/other/gtube_patterns.html): the reject action.
+    const gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+    expect(send("a+b@amis.org", `Buy now.\n${gtube}\n`, "spam")).toMatch(/<\*\* 554 5\.7\.1 /);
+    // Its add-header variant (test patterns on here): delivered, marked, and filed into Junk.
+    const home = join(dirs.mail, "amis.org", "a+b", "Maildir");
+    const inboxBefore = readdirSafe(join(home, "new")).length;
+    expect(send("a+b@amis.org", `Maybe spam.\nY${gtube.slice(1)}\n`, "probable spam")).toContain("<-  250 2.0.0 Ok: queued");
+    expect(await until(() => readdirSafe(join(home, ".Junk", "new")).length === 1, 20)).toBe(true);
+    const junk = readFileSync(join(home, ".Junk", "new", readdirSafe(join(home, ".Junk", "new"))[0]!), "utf8");
+    expect(junk).toMatch(/^X-Spam: Yes$/m);
+    expect(junk).toContain("Subject: probable spam");
+    // A plain message still reaches the inbox, unmarked.
+    expect(send("a+b@amis.org", "See you on Tuesday.", "meeting")).toContain("<-  250 2.0.0 Ok: queued");
+    expect(await until(() => readdirSafe(join(home, "new")).length === inboxBefore + 1, 20)).toBe(true);
+    const plain = readdirSafe(join(home, "new"))
+      .map((f) => readFileSync(join(home, "new", f), "utf8"))
+      .find((m) => m.includes("Subject: meeting"))!;
+    expect(plain).not.toMatch(/^X-Spam:/m);
+    expect(readdirSafe(join(home, ".Junk", "new"))).toHaveLength(1);
+  });
+
+  it("does not spam-filter what a signed-in client sends (only signs it)", async () => {
+    // Submission has the signing milter only: rspamd would refuse this body on port 25.
+    const dominique = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: submissionPort,
+      requireTLS: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: "dominique@lautre.example.org", pass: PASSWORDS["dominique/dominique@lautre.example.org"] },
+    });
+    const gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+    const before = messages("contact-info@amis.org");
+    const sent = await dominique.sendMail({
+      from: "dominique@lautre.example.org",
+      to: "contact-info@amis.org",
+      subject: "test string",
+      text: gtube,
+    });
+    expect(sent.response).toMatch(/^250 2\.0\.0 Ok: queued/);
+    expect(await until(() => messages("contact-info@amis.org") === before + 1)).toBe(true);
   });
 
   it("runs each mailbox's Sieve script at delivery: a filter files into a folder, a vacation reply is sent", async () => {

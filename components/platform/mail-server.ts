@@ -156,7 +156,7 @@ export function mailHostname(baseDomain: string): string {
  * SHA-256 of the folder's files (`mailImageDigest`, test/mail-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const MAIL_IMAGE = "alacarte/mail:1.0.0-e2f7d9ec885b";
+export const MAIL_IMAGE = "alacarte/mail:1.0.0-ce140086af74";
 
 /** The build folder of the mail image, from the project root. */
 export const MAIL_IMAGE_CONTEXT = "images/mail";

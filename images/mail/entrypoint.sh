@@ -1,8 +1,8 @@
 #!/bin/bash
 # The alacarte mail image's start (docs/services/mail.md):
-#   entrypoint.sh render   fill in the Postfix and Dovecot configuration from the environment
+#   entrypoint.sh render   fill in the Postfix, Dovecot, OpenDKIM and rspamd configuration from the environment
 #   entrypoint.sh maps     build the Postfix tables of the assembled maps that changed
-#   entrypoint.sh start    both, then Dovecot and Postfix, then watch the maps and the certificate
+#   entrypoint.sh start    both, then rspamd, Dovecot and Postfix, then watch the maps and the certificate
 # Every setting has the image's default; the end-to-end test points them at a scratch folder.
 set -eu
 
@@ -41,6 +41,20 @@ SRS_FORWARD_PORT=${SRS_FORWARD_PORT:-10001}
 SRS_REVERSE_PORT=${SRS_REVERSE_PORT:-10002}
 SRS_SECRET=${SRS_SECRET:-$DOVECOT_STATE/alacarte-srs.secret}
 SRS_PIDFILE=${SRS_PIDFILE:-$OPENDKIM_RUN/postsrsd.pid}
+# rspamd (docs/services/mail.md "Spam filtering"): its local.d and override.d are rendered into
+# RSPAMD_CONF (rspamd's LOCAL_CONFDIR); Postfix reaches its milter on loopback.
+RSPAMD_CONF=${RSPAMD_CONF:-/etc/rspamd}
+RSPAMD_RUN=${RSPAMD_RUN:-/run/rspamd}
+RSPAMD_DB=${RSPAMD_DB:-/var/lib/rspamd}
+RSPAMD_USER=${RSPAMD_USER:-_rspamd}
+RSPAMD_GROUP=${RSPAMD_GROUP:-$(id -gn "$RSPAMD_USER")}
+RSPAMD_MILTER_PORT=${RSPAMD_MILTER_PORT:-11332}
+# The resolvers of SPF, DKIM, DMARC and blocklist lookups: host[:port] separated by commas, by
+# default those of /etc/resolv.conf (an IPv6 address in brackets).
+RSPAMD_DNS_SERVERS=${RSPAMD_DNS_SERVERS:-$(awk '$1 == "nameserver" { print ($2 ~ /:/ ? "[" $2 "]" : $2) }' /etc/resolv.conf 2>/dev/null | paste -sd, -)}
+RSPAMD_DNS_SERVER_LIST=$(printf '%s' "${RSPAMD_DNS_SERVERS:-127.0.0.1}" | awk -v RS=, 'NF { printf "%s\"%s\"", sep, $1; sep = ", " }')
+# The end-to-end test's GTUBE-like patterns; never in production (rspamd/local.d/options.inc).
+RSPAMD_TEST_PATTERNS=${RSPAMD_TEST_PATTERNS:-false}
 # Recipients a signed-in mailbox, and all the mailboxes of a domain, may send to in an hour.
 RATE_DIR=${RATE_DIR:-$DOVECOT_STATE/rate}
 RATE_PER_MAILBOX=${RATE_PER_MAILBOX:-300}
@@ -53,7 +67,8 @@ VMAIL_GROUP=${VMAIL_GROUP:-$(id -gn "$VMAIL_USER")}
 VMAIL_UID=$(id -u "$VMAIL_USER")
 export MAIL_HOSTNAME MAIL_MAPS MAIL_LOGINS MAIL_ROOT TLS_CERT TLS_KEY POSTFIX_QUEUE POSTFIX_DATA POSTFIX_LOG \
   DOVECOT_RUN DOVECOT_STATE DOVECOT_LOG LISTEN INET_PROTOCOLS SMTP_LISTEN SUBMISSION_LISTEN SUBMISSIONS_LISTEN \
-  IMAP_PORT IMAPS_PORT SIEVE_PORT INTERNAL_SMTP_LISTEN SUBMISSION_HOST VMAIL_USER VMAIL_GROUP VMAIL_UID OPENDKIM_RUN OPENDKIM_PORT SRS_FORWARD_PORT SRS_REVERSE_PORT TEMPLATES RATE_DIR RATE_PER_MAILBOX RATE_PER_DOMAIN
+  IMAP_PORT IMAPS_PORT SIEVE_PORT INTERNAL_SMTP_LISTEN SUBMISSION_HOST VMAIL_USER VMAIL_GROUP VMAIL_UID OPENDKIM_RUN OPENDKIM_PORT SRS_FORWARD_PORT SRS_REVERSE_PORT TEMPLATES RATE_DIR RATE_PER_MAILBOX RATE_PER_DOMAIN \
+  DOVECOT_CONF RSPAMD_MILTER_PORT RSPAMD_DNS_SERVER_LIST RSPAMD_TEST_PATTERNS
 
 # The tables, in the order they are built: mailboxes before the redirections that may point at them.
 TABLES="domains mailboxes senders redirections"
@@ -95,6 +110,13 @@ render() {
   fill "$TEMPLATES/opendkim/opendkim.conf" "$OPENDKIM_CONF/opendkim.conf"
   chown postfix "$POSTFIX_DATA"
   chown "$VMAIL_USER:$VMAIL_GROUP" "$MAIL_ROOT"
+  mkdir -p "$RSPAMD_CONF/local.d" "$RSPAMD_CONF/override.d" "$RSPAMD_RUN" "$RSPAMD_DB"
+  for f in "$TEMPLATES"/rspamd/local.d/* "$TEMPLATES"/rspamd/override.d/*; do
+    fill "$f" "$RSPAMD_CONF/${f#"$TEMPLATES/rspamd/"}"
+  done
+  chown "$RSPAMD_USER:$RSPAMD_GROUP" "$RSPAMD_RUN" "$RSPAMD_DB"
+  mkdir -p "$DOVECOT_CONF/sieve"
+  cp "$TEMPLATES/dovecot/spam-to-junk.sieve" "$DOVECOT_CONF/sieve/spam-to-junk.sieve"
   mkdir -p "$RATE_DIR"
   chown "$VMAIL_USER" "$RATE_DIR"
 }
@@ -153,6 +175,16 @@ srs() {
   SRS_EXCLUDED=$excluded
 }
 
+# rspamd in the foreground as a child of this script, its log on standard error with the other
+# servers'; it binds its ports as root and works as its own user. Sets RSPAMD_PID.
+rspamd_start() {
+  rspamd -f -c /etc/rspamd/rspamd.conf -u "$RSPAMD_USER" -g "$RSPAMD_GROUP" \
+    --var="LOCAL_CONFDIR=$RSPAMD_CONF" --var="RUNDIR=$RSPAMD_RUN" --var="DBDIR=$RSPAMD_DB" &
+  RSPAMD_PID=$!
+  # rspamd writes no pid file in the foreground.
+  echo "$RSPAMD_PID" >"$RSPAMD_RUN/rspamd.pid"
+}
+
 # Before the first certificate arrives the server still starts, on a throwaway self-signed one.
 certificate() {
   if [ ! -s "$TLS_CERT" ] || [ ! -s "$TLS_KEY" ]; then
@@ -171,12 +203,18 @@ start() {
   maps
   # Postfix's check makes its queue folders, where Dovecot puts the sockets Postfix talks to.
   postfix -c "$POSTFIX_CONF" check
+  # The global Sieve script compiled where Dovecot looks for its binary: the delivery, as the mail
+  # user, could not write it there (Pigeonhole's sievec(1)).
+  sievec -c "$DOVECOT_CONF/dovecot.conf" "$DOVECOT_CONF/sieve/spam-to-junk.sieve"
+  # Mail that comes before rspamd is ready, or while it is down, is accepted unscanned
+  # (main.cf milter_default_action).
+  rspamd_start
   dkim
   opendkim -x "$OPENDKIM_CONF/opendkim.conf"
   srs
   dovecot -c "$DOVECOT_CONF/dovecot.conf"
   postfix -c "$POSTFIX_CONF" start
-  trap 'postfix -c "$POSTFIX_CONF" stop; doveadm -c "$DOVECOT_CONF/dovecot.conf" stop; kill "$(cat "$OPENDKIM_RUN/opendkim.pid")" "$(cat "$SRS_PIDFILE")"; exit 0' TERM INT
+  trap 'postfix -c "$POSTFIX_CONF" stop; doveadm -c "$DOVECOT_CONF/dovecot.conf" stop; kill "$(cat "$OPENDKIM_RUN/opendkim.pid")" "$(cat "$SRS_PIDFILE")" "$RSPAMD_PID"; wait "$RSPAMD_PID" || true; exit 0' TERM INT
   seen=$(stamp)
   while :; do
     sleep "$WATCH_SECONDS" &
@@ -190,6 +228,10 @@ start() {
     # OpenDKIM reads its configuration and tables again on SIGUSR1 (opendkim(8)).
     if [ -n "$DKIM_CHANGED" ]; then kill -USR1 "$(cat "$OPENDKIM_RUN/opendkim.pid")"; fi
     srs
+    if ! kill -0 "$RSPAMD_PID" 2>/dev/null; then
+      echo "entrypoint: rspamd stopped: starting it again" >&2
+      rspamd_start
+    fi
     now=$(stamp)
     if [ "$now" != "$seen" ]; then
       # A renewed certificate: both servers read it again.
