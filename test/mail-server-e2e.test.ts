@@ -1,6 +1,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -68,6 +69,75 @@ const ACCOUNTS: PasswordGrantAccount[] = [
   { username: "gaston", email: "gaston@elsewhere.example", password: "gaston-keycloak", roles: [] },
 ];
 const MAIL_CLIENT = { clientId: MAIL_CLIENT_ID, secret: "mail-client-secret", directAccessGrantsEnabled: true, gateRole: MAIL_ROLE };
+
+/** An access token of the members-mail client for an account, from the token endpoint (as the webmail gets one). */
+async function accessToken(tokenUrl: string, username: string): Promise<string> {
+  const account = ACCOUNTS.find((a) => a.username === username)!;
+  const answer = await fetch(tokenUrl, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "password",
+      username,
+      password: account.password,
+      client_id: MAIL_CLIENT.clientId,
+      client_secret: MAIL_CLIENT.secret,
+    }),
+  });
+  return ((await answer.json()) as { access_token: string }).access_token;
+}
+
+/**
+ * An IMAP session over TLS (the server's certificate is the test's self-signed one): each command
+ * gets its tagged answer and the untagged lines before it.
+ */
+async function imapSession(port: number, localAddress = "127.0.0.1") {
+  const socket = tls.connect({ socket: net.connect({ host: "127.0.0.1", port, localAddress }), rejectUnauthorized: false });
+  let buffer = "";
+  let waiting: (() => void) | undefined;
+  socket.on("data", (d: Buffer) => {
+    buffer += d.toString("utf8");
+    waiting?.();
+  });
+  const untilLine = async (test: (line: string) => boolean) => {
+    for (;;) {
+      const lines = buffer.split("\r\n");
+      const at = lines.findIndex(test);
+      if (at >= 0) {
+        buffer = lines.slice(at + 1).join("\r\n");
+        return lines.slice(0, at + 1);
+      }
+      await new Promise<void>((resolve) => {
+        waiting = resolve;
+      });
+    }
+  };
+  await untilLine((l) => l.startsWith("* OK"));
+  let n = 0;
+  return {
+    /** The command's lines; the last is its tagged answer. */
+    async run(command: string): Promise<string[]> {
+      const tag = `t${++n}`;
+      socket.write(`${tag} ${command}\r\n`);
+      const lines: string[] = [];
+      for (;;) {
+        lines.push(...(await untilLine((l) => l.startsWith(`${tag} `) || l.startsWith("+"))));
+        if (!lines.at(-1)!.startsWith("+")) return lines;
+        // A refused XOAUTH2 answers with a challenge (its error) that the client ends with an empty line.
+        socket.write("\r\n");
+      }
+    },
+    /** APPEND with a synchronizing literal: the message is sent once the server asks for it. */
+    async append(mailbox: string, message: string): Promise<string[]> {
+      const tag = `t${++n}`;
+      socket.write(`${tag} APPEND "${mailbox}" {${Buffer.byteLength(message)}}\r\n`);
+      await untilLine((l) => l.startsWith("+") || l.startsWith(`${tag} `));
+      socket.write(`${message}\r\n`);
+      return untilLine((l) => l.startsWith(`${tag} `));
+    },
+    close: () => socket.destroy(),
+  };
+}
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -158,6 +228,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
   let server: ChildProcess | undefined;
   let smtpPort = 0;
   let submissionPort = 0;
+  let imapsPort = 0;
   let rspamdMilterPort = 0;
   let resolver: { process: ChildProcess; port: number } | undefined;
   let output = "";
@@ -262,6 +333,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       imaps: await freePort(),
       sieve: await freePort(),
     };
+    imapsPort = ports.imaps;
     keycloak = await startPasswordGrantFake({ realm: "alacarte", clients: [MAIL_CLIENT], accounts: ACCOUNTS });
     env = {
       // The daemons live in sbin, which a test runner's PATH may leave out (the image's root PATH has it).
@@ -461,6 +533,58 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     // A member it is shared with is no owner: her Keycloak password is tried as the owner's, and fails.
     expect(await signsIn("contact@amis.org", "alice-keycloak")).toBe(false);
     expect(keycloak!.grants.slice(before)).toEqual([{ username: "chloe", outcome: "401 invalid_grant: Invalid user credentials" }]);
+  });
+
+  it("opens to a person signed in with a Keycloak token (the webmail) every mailbox they own or share, and no other", async () => {
+    const xoauth2 = (user: string, token: string) => Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString("base64");
+    const session = await imapSession(imapsPort);
+    try {
+      expect(
+        (await session.run(`AUTHENTICATE XOAUTH2 ${xoauth2("alice", await accessToken(keycloak!.tokenUrl, "alice"))}`)).at(-1),
+      ).toMatch(/^t1 OK/);
+      const listed = (await session.run('LIST "Mailboxes/" "%"')).filter((l) => l.startsWith("* LIST")).map((l) => l.split(" ").at(-1));
+      expect(listed.sort()).toEqual(["Mailboxes/alice@amis.org", "Mailboxes/contact@amis.org"]);
+      expect((await session.run('SELECT "Mailboxes/contact@amis.org"')).at(-1)).toMatch(/^t3 OK/);
+      expect((await session.run('SELECT "Mailboxes/info@amis.org"')).at(-1)).toMatch(/^t4 NO/);
+      expect((await session.run('SELECT "Mailboxes/dominique@lautre.example.org"')).at(-1)).toMatch(/^t5 NO/);
+      // What the person files there is in the mailbox's own folder, which its owner's phone reads.
+      const maildir = join(dirs.mail, "amis.org", "contact", "Maildir");
+      const stored = () => readdirSafe(join(maildir, "new")).length + readdirSafe(join(maildir, "cur")).length;
+      const before = stored();
+      const message = "Subject: filed from the webmail\r\n\r\nhello\r\n";
+      expect((await session.append("Mailboxes/contact@amis.org", message)).at(-1)).toMatch(/^t6 OK/);
+      expect(stored()).toBe(before + 1);
+    } finally {
+      session.close();
+    }
+    // A token nobody issued, or one for another person than the login, opens nothing. From an
+    // address of its own: Dovecot then slows every sign-in from the address that failed (up to
+    // 15 s, src/auth/auth-penalty.h), which would slow the tests after this one.
+    const forged = await imapSession(imapsPort, "127.0.0.2");
+    try {
+      expect((await forged.run(`AUTHENTICATE XOAUTH2 ${xoauth2("alice", "forged-token")}`)).at(-1)).toMatch(/^t1 NO/);
+      const dominique = await accessToken(keycloak!.tokenUrl, "dominique");
+      expect((await forged.run(`AUTHENTICATE XOAUTH2 ${xoauth2("alice", dominique)}`)).at(-1)).toMatch(/^t2 NO/);
+      // And never with a mailbox's address as the login.
+      expect((await forged.run(`AUTHENTICATE XOAUTH2 ${xoauth2("dominique@lautre.example.org", dominique)}`)).at(-1)).toMatch(/^t3 NO/);
+    } finally {
+      forged.close();
+    }
+  });
+
+  it("lets a person signed in with a token send as the mailboxes they own or share, not as another", async () => {
+    const client = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: submissionPort,
+      requireTLS: true,
+      tls: { rejectUnauthorized: false },
+      auth: { type: "OAuth2", user: "alice", accessToken: await accessToken(keycloak!.tokenUrl, "alice") },
+    });
+    const sent = await client.sendMail({ from: "contact@amis.org", to: "alice@amis.org", subject: "as contact", text: "x" });
+    expect(sent.response).toMatch(/^250 2\.0\.0 Ok: queued/);
+    await expect(client.sendMail({ from: "info@amis.org", to: "alice@amis.org", subject: "spoof", text: "x" })).rejects.toThrow(
+      /553 5\.7\.1 <info@amis\.org>: Sender address rejected: not owned by user alice/,
+    );
   });
 
   it("opens a shared mailbox to a member it is shared with, by their own app password, and to nobody else", async () => {
@@ -669,6 +793,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     const mailboxes = new Map<string, number>();
     const redirections = new Map<string, string>();
     const domains = new Set<string>();
+    const people = new Set<string>();
     for (const f of readdirSync(dirs.fragments)) rmSync(join(dirs.fragments, f));
     for (const [file, text] of set.files) {
       const tenant = loadTenantText(file, text).tenant!.tenant;
@@ -676,7 +801,10 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
         const isShared = shared.includes(d.domain);
         if (!isShared) domains.add(d.domain);
         writeFileSync(mailFragmentPath(dirs.fragments, tenant.slug, d.domain), renderMailFragmentFile({ ...d, shared: isShared }));
-        for (const m of d.mailboxes) mailboxes.set(m.address, m.quotaGb);
+        for (const m of d.mailboxes) {
+          mailboxes.set(m.address, m.quotaGb);
+          for (const person of [m.owner, ...(m.sharedWith ?? [])]) if (person) people.add(person);
+        }
         for (const r of d.redirections) redirections.set(r.from, [...new Set(r.to)].sort().join(","));
       }
     }
@@ -706,9 +834,11 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     expect([...redirections].filter(([from, to]) => aliases.get(from) !== to)).toEqual([]);
     const hosted = lookup("domains", [...domains, ...shared]);
     expect([...domains, ...shared].filter((d) => hosted.get(d) !== "OK")).toEqual([]);
-    // Dovecot's users are exactly the mailboxes, each with its own quota.
+    // Dovecot's users are exactly the mailboxes, each with its own quota, and the people who open
+    // them as themselves (owners and members they are shared with).
     const users = doveadm("user", "*").trim().split("\n").sort();
-    expect(users).toEqual([...mailboxes.keys()].sort());
+    expect(users.filter((u) => u.includes("@"))).toEqual([...mailboxes.keys()].sort());
+    expect(users.filter((u) => !u.includes("@"))).toEqual([...people].sort());
     for (const address of [...mailboxes.keys()].filter((_, i) => i % 60 === 0)) {
       expect(doveadm("user", "-f", "quota_rule", address).trim(), address).toBe(`*:bytes=${mailboxes.get(address)! * 2 ** 30}`);
     }

@@ -68,8 +68,9 @@ export interface MailFolders {
  * sections into the maps of {@link MAIL_FRAGMENT_KINDS} (a missing final newline is added), and
  * renames each into place in that order: mailboxes before the redirections that may point at
  * them. It then builds the Dovecot password files of the app passwords, `passdb/owners/<mailbox>`
- * and `passdb/shared/<mailbox>`, from the store's hash of each login line, and `passdb/keycloak`,
- * each owned mailbox's owner for the Keycloak password, in a new folder that
+ * and `passdb/shared/<mailbox>`, from the store's hash of each login line, `passdb/keycloak`,
+ * each owned mailbox's owner for the Keycloak password, and what a person signed in as themselves
+ * opens (`passdb/acl`, `passdb/shared-mailboxes`, `passdb/people`), in a new folder that
  * a symlink swap puts in place at once: a share removed from a tenant file closes that login.
  * Last, it makes the DKIM key of each domain that has none (`dkim/<domain>.key`, root's only) and
  * the TXT record of its public key (`dkim/<domain>.dns`).
@@ -107,10 +108,16 @@ export function assembleCommand(folders: MailFolders): string {
     `  ALACARTE_MAIL_CONF=${conf} awk ${shellQuote(assembleAwk())}`,
     `new=$(mktemp -d ${conf}/passdb.XXXXXX)`,
     'mkdir "$new/owners" "$new/shared"',
-    ': > "$new/keycloak"',
+    ': > "$new/keycloak"; : > "$new/people"; : > "$new/shared-mailboxes"',
+    `printf '* owner lrwstipekx\\n' > "$new/acl"`,
     "while read -r mailbox role user; do",
     // The owner's Keycloak username, for the password grant (images/mail/dovecot/keycloak-passdb.conf).
     `  if [ "$role" = owner ]; then printf '%s:::::::user=%s noauthenticate\\n' "$mailbox" "$user" >> "$new/keycloak"; fi`,
+    // Who opens the mailbox as themselves (Mailboxes/<mailbox> in dovecot.conf): the ACL line, the
+    // shared-mailboxes dict (key and value lines, Dovecot's file dict) and the person's userdb line.
+    `  printf 'Mailboxes/%s user=%s lrwstipekx\\nMailboxes/%s/* user=%s lrwstipekx\\n' "$mailbox" "$user" "$mailbox" "$user" >> "$new/acl"`,
+    `  printf 'shared/shared-boxes/user/%s/%s\\n1\\n' "$user" "$mailbox" >> "$new/shared-mailboxes"`,
+    `  printf '%s:::::::\\n' "$user" >> "$new/people"`,
     `  hash=${store}/"$user"/"$mailbox"`,
     '  [ -f "$hash" ] || continue',
     '  IFS= read -r h < "$hash" || continue',
@@ -119,6 +126,7 @@ export function assembleCommand(folders: MailFolders): string {
     `    shared) printf '%s:%s\\n' "$user" "$h" >> "$new/shared/$mailbox" ;;`,
     "  esac",
     `done < ${conf}/logins.alacarte-tmp`,
+    'sort -u -o "$new/people" "$new/people"',
     'chmod -R a+rX "$new"',
     `for t in ${targets}; do chmod 0644 "$t.alacarte-tmp"; mv -f "$t.alacarte-tmp" "$t"; done`,
     // A folder of that name (not the symlink) would refuse the swap.
@@ -156,7 +164,7 @@ export function mailHostname(baseDomain: string): string {
  * SHA-256 of the folder's files (`mailImageDigest`, test/mail-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const MAIL_IMAGE = "alacarte/mail:1.0.0-ce140086af74";
+export const MAIL_IMAGE = "alacarte/mail:1.0.0-96a59cf56c4b";
 
 /** The build folder of the mail image, from the project root. */
 export const MAIL_IMAGE_CONTEXT = "images/mail";

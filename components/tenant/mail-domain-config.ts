@@ -114,9 +114,12 @@ export function renderMailFragments(input: MailFragmentsInput & { shared?: boole
   for (const [address, m] of mailboxes) {
     boxes.push(`${address} OK`);
     users.push(`${address}:::::::userdb_quota_rule=*:bytes=${gbToBytes(m.quotaGb)}`);
-    senders.push(`${address} ${address}`);
+    const sharers = [...new Set(m.sharedWith ?? [])].filter((user) => user !== m.owner);
+    // Who may send as the mailbox: its own login, and the people who open it as themselves
+    // (the webmail's login is the person's username, docs/services/mail.md "Webmail").
+    senders.push(`${address} ${[address, ...(m.owner ? [m.owner] : []), ...[...sharers].sort()].join(",")}`);
     if (m.owner) logins.push(`${address} owner ${m.owner}`);
-    for (const user of new Set(m.sharedWith ?? [])) if (user !== m.owner) logins.push(`${address} shared ${user}`);
+    for (const user of sharers) logins.push(`${address} shared ${user}`);
   }
   return {
     domains: input.shared ? "" : lines([`${domain} OK`]),

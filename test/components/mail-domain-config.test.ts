@@ -35,7 +35,7 @@ describe("renderMailFragments", () => {
       domains: "amisduvelo.org OK\n",
       mailboxes: "alice@amisduvelo.org OK\ncontact@amisduvelo.org OK\n",
       users: `alice@amisduvelo.org:::::::userdb_quota_rule=*:bytes=${5 * 2 ** 30}\ncontact@amisduvelo.org:::::::userdb_quota_rule=*:bytes=${2 * 2 ** 30}\n`,
-      senders: "alice@amisduvelo.org alice@amisduvelo.org\ncontact@amisduvelo.org contact@amisduvelo.org\n",
+      senders: "alice@amisduvelo.org alice@amisduvelo.org,alice\ncontact@amisduvelo.org contact@amisduvelo.org,alice,bruno\n",
       logins: "alice@amisduvelo.org owner alice\ncontact@amisduvelo.org shared alice\ncontact@amisduvelo.org shared bruno\n",
       redirections: "asso@amisduvelo.org contact@amisduvelo.org\n" + "bureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n",
     });

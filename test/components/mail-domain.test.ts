@@ -66,7 +66,7 @@ describe("MailDomain under mocks", () => {
       "#> domains\namisduvelo.org OK\n" +
         "#> mailboxes\nalice@amisduvelo.org OK\ncontact@amisduvelo.org OK\n" +
         `#> users\nalice@amisduvelo.org:::::::userdb_quota_rule=*:bytes=${5 * 2 ** 30}\ncontact@amisduvelo.org:::::::userdb_quota_rule=*:bytes=${2 * 2 ** 30}\n` +
-        "#> senders\nalice@amisduvelo.org alice@amisduvelo.org\ncontact@amisduvelo.org contact@amisduvelo.org\n" +
+        "#> senders\nalice@amisduvelo.org alice@amisduvelo.org,alice\ncontact@amisduvelo.org contact@amisduvelo.org,alice,bruno\n" +
         "#> logins\nalice@amisduvelo.org owner alice\ncontact@amisduvelo.org shared alice\ncontact@amisduvelo.org shared bruno\n" +
         "#> redirections\nbureau@amisduvelo.org alice@amisduvelo.org,bruno@example.net\n",
     );

@@ -68,7 +68,7 @@ describe("assembleCommand", () => {
       users:
         `alice@amis.org:::::::userdb_quota_rule=*:bytes=${5 * GIB}\ncontact@amis.org:::::::userdb_quota_rule=*:bytes=${2 * GIB}\n` +
         `zoe@z.org:::::::userdb_quota_rule=*:bytes=${3 * GIB}\n`,
-      senders: "alice@amis.org alice@amis.org\ncontact@amis.org contact@amis.org\nzoe@z.org zoe@z.org\n",
+      senders: "alice@amis.org alice@amis.org,alice\ncontact@amis.org contact@amis.org,alice,bruno\nzoe@z.org zoe@z.org,yann\n",
       logins: "alice@amis.org owner alice\ncontact@amis.org shared alice\ncontact@amis.org shared bruno\nzoe@z.org shared yann\n",
       redirections:
         "bureau@amis.org alice@amis.org,bruno@example.net\n" + "amis@membres.example.org alice@amis.org\n" + "hello@z.org zoe@z.org\n",
