@@ -114,7 +114,7 @@ describe("who may sign in where (planned resources)", () => {
           baseDomain: "example.org",
           keycloakUrl: "https://sso.example.org",
           admins: ["camille"],
-          mailHostname: "mail.example.org",
+          webmailHostname: "webmail.example.org",
           protect: false,
         });
         const tenants = new TenantIdentity("acme-identity", {

@@ -8,7 +8,7 @@ import { Database } from "../blocks/database";
 import { hostConnection } from "../blocks/host-file";
 import { shellQuote } from "../blocks/shell";
 import type { HostConnection } from "./outputs";
-import { mailHostname } from "./mail-server";
+import { webmailHostname } from "./webmail-config";
 import { SsoRealm, type SsoRealmSmtp } from "./sso-realm";
 
 export const KEYCLOAK_TYPE = "alacarte:platform:Keycloak";
@@ -259,7 +259,7 @@ export class Keycloak extends pulumi.ComponentResource {
         keycloakUrl: this.url,
         ...(args.smtp ? { smtp: args.smtp } : {}),
         admins: args.admins ?? [],
-        mailHostname: mailHostname(args.baseDomain),
+        webmailHostname: webmailHostname(args.baseDomain),
         protect,
       },
       { parent: this, provider: this.provider, keycloakComponent: this },

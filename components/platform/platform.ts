@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { tokenEndpoints } from "../blocks/oidc-client";
+import { issuerUrl, tokenEndpoints } from "../blocks/oidc-client";
 import { Keycloak } from "./keycloak";
 import { MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
@@ -9,6 +9,7 @@ import { mailDnsRecords, mailDnsTargets, type MailDnsTargets } from "../tenant/m
 import type { DnsRecord, HostConnection, PlatformOutputs } from "./outputs";
 import { ReverseProxy } from "./reverse-proxy";
 import type { SsoRealmSmtp } from "./sso-realm";
+import { Webmail, webmailHostname } from "./webmail";
 
 export const PLATFORM_TYPE = "alacarte:platform:Platform";
 
@@ -127,6 +128,11 @@ export function mailWellKnownComponentName(name: string): string {
   return `${name}-mail-well-known`;
 }
 
+/** Pure: the name of the Webmail component of a Platform named `name`. */
+export function webmailComponentName(name: string): string {
+  return `${name}-webmail`;
+}
+
 /** Pure: the name of the MailServer component of a Platform named `name`. */
 export function mailComponentName(name: string): string {
   return `${name}-mail`;
@@ -139,8 +145,8 @@ export function dockerHostUrl(host: HostConnection): string {
 
 /**
  * The shared platform, minimal: reverse proxy, Keycloak, object storage and mail server (with its
- * well-known web service on the proxy host), each on the host its placement names, through one
- * Docker provider per host.
+ * well-known web service and the webmail on the proxy host), each on the host its placement names,
+ * through one Docker provider per host.
  */
 export class Platform extends pulumi.ComponentResource {
   readonly proxy: ReverseProxy;
@@ -149,6 +155,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly mail: MailServer;
   /** The mail's well-known web service (MTA-STS, client autoconfiguration), on the proxy host. */
   readonly mailWellKnown: MailWellKnown;
+  /** Roundcube, signing in through Keycloak, on the proxy host. */
+  readonly webmail: Webmail;
   /** Docker providers by host name. */
   readonly dockerProviders: Record<string, docker.Provider>;
   /** What tenant stacks read through a StackReference. */
@@ -240,6 +248,21 @@ export class Platform extends pulumi.ComponentResource {
     this.mailWellKnown = new MailWellKnown(
       mailWellKnownComponentName(name),
       { host: byService.proxy, network, mailHostname: mailHostname(args.baseDomain), sharedDomains: args.sharedMailDomains },
+      on("proxy"),
+    );
+
+    // On the proxy host too (its route is Docker labels); it reaches the mail server by its public name.
+    this.webmail = new Webmail(
+      webmailComponentName(name),
+      {
+        host: byService.proxy,
+        network,
+        hostname: webmailHostname(args.baseDomain),
+        mailHostname: mailHostname(args.baseDomain),
+        issuerUrl: issuerUrl(this.keycloak.url, this.keycloak.realm),
+        client: { clientId: this.keycloak.sso.mailClient.clientId, clientSecret: this.keycloak.sso.mailClient.clientSecret },
+        protect,
+      },
       on("proxy"),
     );
 

@@ -118,9 +118,12 @@ export const MAIL_CLIENT_ID = "members-mail";
  */
 export const MAIL_ROLE = "member-mail";
 
-/** Pure: the webmail's OIDC redirect URI (Roundcube's generic OAuth login, docs/services/mail.md "Webmail"). */
-export function webmailRedirectUri(mailHostname: string): string {
-  return `https://${mailHostname}/index.php/login/oauth`;
+/**
+ * Pure: the webmail's OIDC redirect URI: Roundcube's generic OAuth login sends `<its URL>index.php/login/oauth`
+ * (rcmail_oauth::get_redirect_uri, docs/services/mail.md "Webmail").
+ */
+export function webmailRedirectUri(webmailHostname: string): string {
+  return `https://${webmailHostname}/index.php/login/oauth`;
 }
 
 export interface SsoRealmSmtp {
@@ -144,8 +147,8 @@ export interface SsoRealmArgs {
   smtp?: SsoRealmSmtp;
   /** Usernames of the platform administrators (their accounts come from the `accounts` command). */
   admins: string[];
-  /** Public name of the mail server, which serves the webmail. @example "mail.example.org" */
-  mailHostname: string;
+  /** Public name of the webmail, the mail client's redirect. @example "webmail.example.org" */
+  webmailHostname: string;
   /** Protect the realm and the `/tenants` group. */
   protect: boolean;
 }
@@ -389,8 +392,10 @@ export class SsoRealm extends pulumi.ComponentResource {
         realmId,
         clientId: MAIL_CLIENT_ID,
         name: "Mail (members)",
-        redirectUris: [webmailRedirectUri(args.mailHostname)],
-        baseUrl: `https://${args.mailHostname}`,
+        redirectUris: [webmailRedirectUri(args.webmailHostname)],
+        baseUrl: `https://${args.webmailHostname}`,
+        // Roundcube 1.6 sends no code_challenge (rcmail_oauth::login_redirect); it is a confidential client.
+        pkce: false,
         gate: mailGate,
         directGrant: true,
         keycloakUrl: args.keycloakUrl,

@@ -33,8 +33,9 @@ export function addLoad(a: Load, b: Load): Load {
  * against what the offline plan of the platform stack really registers.
  */
 export const PLATFORM_SIZING = {
-  // Traefik, and the mail's well-known nginx (components/platform/mail-well-known.ts), which runs beside it.
-  proxy: { memoryMb: 256 + 64, cpus: 1 + 0.25, volumesGb: 1 },
+  // Traefik, the mail's well-known nginx (components/platform/mail-well-known.ts) and the webmail
+  // (components/platform/webmail.ts, with its database volume), which run beside it.
+  proxy: { memoryMb: 256 + 64 + 512, cpus: 1 + 0.25 + 0.5, volumesGb: 1 + 1 },
   keycloak: { memoryMb: 1536 + 512, cpus: 1 + 0.5, volumesGb: 5 },
   storage: { memoryMb: 512, cpus: 1, volumesGb: 0 /* + metaGb + dataGb of the config */ },
   mail: { memoryMb: 2048, cpus: 1, volumesGb: 5 + 1 /* queue + Dovecot state; + dataGb of the config */ },

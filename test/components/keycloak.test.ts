@@ -131,6 +131,16 @@ describe("Keycloak under mocks", () => {
     expect(rec.get("kc-sso").opts.provider).toBe(kc.provider);
     expect(rec.get("kc-realm").opts.parent).toBe(kc.sso);
     expect(rec.get("kc-realm").opts.aliases).toEqual([{ parent: kc }]);
+
+    // The mail client: Roundcube's redirect at webmail.<baseDomain>, a confidential client without PKCE (Roundcube 1.6 sends none).
+    const mailClient = one("keycloak:openid/client:Client", "kc-mail-oidc-client");
+    expect(plain(mailClient.inputs)).toMatchObject({
+      clientId: "members-mail",
+      accessType: "CONFIDENTIAL",
+      validRedirectUris: ["https://webmail.example.org/index.php/login/oauth"],
+      baseUrl: "https://webmail.example.org",
+      pkceCodeChallengeMethod: "",
+    });
   });
 });
 

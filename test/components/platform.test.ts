@@ -138,6 +138,7 @@ describe("Platform under mocks", () => {
     expect(engineOf("p-storage-garage-container")).toContain("::p-docker-h1::");
     expect(engineOf("p-mail-mailserver-container")).toContain("::p-docker-h2::");
     expect(engineOf("p-mail-well-known-nginx-container")).toContain("::p-docker-h1::");
+    expect(engineOf("p-webmail-roundcube-container")).toContain("::p-docker-h1::");
 
     // The mail host, away from the proxy, gets its own local network on its own engine.
     expect(one("docker:index/network:Network", "p-network-h2").provider).toContain("::p-docker-h2::");
@@ -150,7 +151,7 @@ describe("Platform under mocks", () => {
     ]);
 
     // Components are children of the platform; the whole tree is typed by our tokens.
-    for (const child of ["p-proxy", "p-keycloak", "p-storage", "p-mail", "p-mail-well-known", "p-docker-h1", "p-docker-h2"]) {
+    for (const child of ["p-proxy", "p-keycloak", "p-storage", "p-mail", "p-mail-well-known", "p-webmail", "p-docker-h1", "p-docker-h2"]) {
       expect(rec.get(child).opts.parent).toBe(p);
     }
     expect(one("alacarte:platform:ReverseProxy").name).toBe("p-proxy");
@@ -158,6 +159,23 @@ describe("Platform under mocks", () => {
     expect(one("alacarte:platform:ObjectStorage").name).toBe("p-storage");
     expect(one("alacarte:platform:MailServer").name).toBe("p-mail");
     expect(one("alacarte:platform:MailWellKnown").name).toBe("p-mail-well-known");
+    expect(one("alacarte:platform:Webmail").name).toBe("p-webmail");
+
+    // The webmail: on the proxy network at webmail.<baseDomain>, signing in with the members-mail client, whose secret stays secret.
+    const webmail = one("docker:index/container:Container", "p-webmail-roundcube-container");
+    expect(plain(webmail.inputs.networksAdvanced)).toEqual([{ name: "proxy" }]);
+    const webmailLabels = plain(webmail.inputs.labels) as { label: string; value: string }[];
+    expect(webmailLabels.find((l) => l.label === "traefik.http.routers.p-webmail-roundcube-0.rule")?.value).toBe(
+      "Host(`webmail.example.org`)",
+    );
+    expect(plain(webmail.inputs.envs)).toContain("WEBMAIL_OAUTH_CLIENT_SECRET=mock-secret-p-keycloak-mail-oidc-client");
+    const webmailConfig = one("command:remote:Command", "p-webmail-config-write").inputs.stdin as string;
+    expect(webmailConfig).toContain("$config['oauth_client_id'] = 'members-mail';");
+    expect(webmailConfig).toContain(
+      "$config['oauth_token_uri'] = 'https://sso.example.org/realms/alacarte/protocol/openid-connect/token';",
+    );
+    expect(webmailConfig).toContain("$config['imap_host'] = 'ssl://mail.example.org:993';");
+    expect(webmailConfig).not.toContain("mock-secret");
 
     // The well-known service answers the mail server's own name (its certificate) and each shared domain's three names.
     const wellKnownLabels = plain(one("docker:index/container:Container", "p-mail-well-known-nginx-container").inputs.labels) as {
