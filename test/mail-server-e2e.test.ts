@@ -1,5 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { tmpdir } from "node:os";
@@ -229,6 +230,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
   let smtpPort = 0;
   let submissionPort = 0;
   let imapsPort = 0;
+  let submissionsPort = 0;
   let rspamdMilterPort = 0;
   let resolver: { process: ChildProcess; port: number } | undefined;
   let output = "";
@@ -300,6 +302,14 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     ]);
   /** Waits for the entrypoint's watcher to build the tables (every second here). */
   const settle = () => new Promise((r) => setTimeout(r, 2500));
+  const untilAsync = async (what: () => Promise<boolean>, seconds = 15) => {
+    const deadline = Date.now() + seconds * 1000;
+    while (!(await what())) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return true;
+  };
   const until = async (what: () => boolean, seconds = 10) => {
     const deadline = Date.now() + seconds * 1000;
     while (!what()) {
@@ -334,6 +344,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       sieve: await freePort(),
     };
     imapsPort = ports.imaps;
+    submissionsPort = ports.submissions;
     keycloak = await startPasswordGrantFake({ realm: "alacarte", clients: [MAIL_CLIENT], accounts: ACCOUNTS });
     env = {
       // The daemons live in sbin, which a test runner's PATH may leave out (the image's root PATH has it).
@@ -343,6 +354,9 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       MAIL_ROOT: dirs.mail,
       TLS_CERT: join(root, "tls/fullchain.pem"),
       TLS_KEY: join(root, "tls/privkey.pem"),
+      // Traefik's store, absent at start as before the proxy's first certificate.
+      ACME_JSON: join(root, "acme/acme.json"),
+      ACME_RESOLVER: "le",
       TEMPLATES: join(ROOT, "images/mail"),
       POSTFIX_CONF: join(root, "postfix"),
       DOVECOT_CONF: join(root, "dovecot"),
@@ -785,6 +799,58 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     assemble();
     expect(await signsIn("contact@amis.org*alice", PASSWORDS["alice/contact@amis.org"])).toBe(false);
     expect(await signsIn("contact@amis.org", PASSWORDS["chloe/contact@amis.org"])).toBe(true);
+  });
+
+  it("takes its certificate from Traefik's store once the proxy has one, and again when it is renewed, without a restart", async () => {
+    const served = async (port: number) => {
+      const socket = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false, servername: "mail.example.org" });
+      await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
+      const fingerprint = socket.getPeerX509Certificate()!.fingerprint256;
+      socket.destroy();
+      return fingerprint;
+    };
+    /** A certificate and key as Traefik stores them: base64 of the PEM (traefik v3 pkg/provider/acme/local_store.go). */
+    const issue = (cn: string) => {
+      const dir = mkdtempSync(join(root, "cert-"));
+      execFileSync(
+        requireTool("openssl"),
+        [
+          ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", `/CN=${cn}`],
+          ...["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
+        ],
+        { stdio: "ignore" },
+      );
+      const pem = readFileSync(join(dir, "cert.pem"), "utf8");
+      return {
+        fingerprint: new X509Certificate(pem).fingerprint256,
+        stored: {
+          domain: { main: cn, sans: [] },
+          certificate: Buffer.from(pem).toString("base64"),
+          key: readFileSync(join(dir, "key.pem")).toString("base64"),
+          Store: "default",
+        },
+      };
+    };
+    const store = (certificates: unknown[]) => {
+      mkdirSync(join(root, "acme"), { recursive: true });
+      writeFileSync(
+        join(root, "acme/acme.json.tmp"),
+        JSON.stringify({ le: { Account: { Email: "ops@example.org" }, Certificates: certificates } }),
+      );
+      renameSync(join(root, "acme/acme.json.tmp"), join(root, "acme/acme.json"));
+    };
+    const temporary = await served(imapsPort);
+    // Another hostname's certificate first in the store: only the mail hostname's is taken.
+    const other = issue("sso.example.org");
+    const first = issue("mail.example.org");
+    store([other.stored, first.stored]);
+    expect(await untilAsync(async () => (await served(imapsPort)) === first.fingerprint)).toBe(true);
+    expect(temporary).not.toBe(first.fingerprint);
+    expect(await served(submissionsPort)).toBe(first.fingerprint);
+    const renewed = issue("mail.example.org");
+    store([other.stored, renewed.stored]);
+    expect(await untilAsync(async () => (await served(imapsPort)) === renewed.fingerprint)).toBe(true);
+    expect(await served(submissionsPort)).toBe(renewed.fingerprint);
   });
 
   it("resolves every address of the association's scale (the benchmark's set: 50 domains, 360 mailboxes, 1,600 redirections) as the tenant files say", async () => {

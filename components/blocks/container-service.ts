@@ -42,6 +42,16 @@ export interface HostPathMount {
   readOnly?: boolean;
 }
 
+/** A Docker volume another service owns, mounted here too (read-only unless said otherwise). */
+export interface BorrowedVolumeMount {
+  /** Name of the Docker volume (the owner's `volumes[<name>].name`). */
+  volumeName: pulumi.Input<string>;
+  /** Mount point inside the container. */
+  containerPath: string;
+  /** Mount read-only. @default true */
+  readOnly?: boolean;
+}
+
 /** Public HTTPS route to one port of the container, through the reverse proxy (TLS by the `le` resolver). */
 export interface ServiceRoute {
   /** Hostnames served. @example ["sso.example.org"] */
@@ -83,6 +93,8 @@ export interface ContainerServiceArgs {
   volumes?: ServiceVolume[];
   /** Bind mounts of host paths (fragment folders, docker.sock). @default [] */
   hostPaths?: HostPathMount[];
+  /** Volumes of other services of the same host, mounted here (the owner backs them up). @default [] */
+  borrowedVolumes?: BorrowedVolumeMount[];
   /** Docker networks to attach, by name. @default [] */
   networks?: pulumi.Input<string>[];
   /** Public HTTPS routes, as Traefik labels. @default [] */
@@ -312,6 +324,11 @@ export class ContainerService extends pulumi.ComponentResource {
           readOnly: v.readOnly ?? false,
         })),
         ...(args.hostPaths ?? []).map((h) => ({ hostPath: h.hostPath, containerPath: h.containerPath, readOnly: h.readOnly ?? false })),
+        ...(args.borrowedVolumes ?? []).map((b) => ({
+          volumeName: b.volumeName,
+          containerPath: b.containerPath,
+          readOnly: b.readOnly ?? true,
+        })),
       ],
       networksAdvanced: (args.networks ?? []).map((n) => ({ name: n })),
       healthcheck: health ? { tests: health.test, interval: `${health.intervalSeconds ?? 30}s`, retries: health.retries ?? 3 } : undefined,

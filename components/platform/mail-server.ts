@@ -4,6 +4,7 @@ import { PROJECT_ROOT } from "../../infra/contract/paths";
 import { ContainerService } from "../blocks/container-service";
 import { HostFile } from "../blocks/host-file";
 import { shellQuote } from "../blocks/shell";
+import { ACME_STORE } from "./reverse-proxy";
 import { MAIL_FRAGMENT_KINDS, MAIL_FRAGMENT_SUFFIX, MAIL_SECTION_MARKER } from "./mail-fragments";
 import type { DnsRecord, HostConnection } from "./outputs";
 
@@ -164,7 +165,7 @@ export function mailHostname(baseDomain: string): string {
  * SHA-256 of the folder's files (`mailImageDigest`, test/mail-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const MAIL_IMAGE = "alacarte/mail:1.0.0-96a59cf56c4b";
+export const MAIL_IMAGE = "alacarte/mail:1.0.0-c284d92ede2d";
 
 /** The build folder of the mail image, from the project root. */
 export const MAIL_IMAGE_CONTEXT = "images/mail";
@@ -191,8 +192,8 @@ export function mailServerEnv(input: {
   };
 }
 
-/** Where the mail image reads its maps, app-password files and certificate (images/mail/entrypoint.sh). */
-export const MAIL_CONTAINER_PATHS = { maps: "/etc/alacarte/mail", tls: "/etc/alacarte/tls" } as const;
+/** Where the mail image reads its maps, app-password files, certificate and the proxy's ACME store (images/mail/entrypoint.sh). */
+export const MAIL_CONTAINER_PATHS = { maps: "/etc/alacarte/mail", tls: "/etc/alacarte/tls", acme: "/etc/alacarte/acme" } as const;
 
 /** The mail ports: SMTP, submissions (TLS), submission, IMAP, IMAPS, ManageSieve. */
 export const MAIL_PORTS = [25, 465, 587, 143, 993, 4190] as const;
@@ -218,6 +219,12 @@ export interface MailServerArgs {
   protect?: boolean;
   /** The Keycloak client of the owners' password; without it, mail clients sign in with app passwords only. */
   keycloak?: MailKeycloakClient;
+  /**
+   * The reverse proxy's ACME volume, when the mail server runs on the proxy's host: the mail image
+   * takes the certificate of its hostname from Traefik's store and reloads on renewal
+   * (docs/services/mail.md "Certificate"). Without it the certificate is expected in `tlsDir`.
+   */
+  acmeVolumeName?: pulumi.Input<string>;
 }
 
 /**
@@ -265,6 +272,9 @@ export class MailServer extends pulumi.ComponentResource {
         env: {
           ...mailServerEnv({ hostname: args.hostname, ...(args.keycloak ? { keycloak: args.keycloak } : {}) }),
           ...(args.keycloak ? { OAUTH2_CLIENT_ID: args.keycloak.clientId } : {}),
+          ...(args.acmeVolumeName !== undefined
+            ? { ACME_JSON: `${MAIL_CONTAINER_PATHS.acme}/${ACME_STORE.file}`, ACME_RESOLVER: ACME_STORE.resolver }
+            : {}),
         },
         ...(args.keycloak ? { secretEnv: { OAUTH2_CLIENT_SECRET: args.keycloak.clientSecret } } : {}),
         ports: MAIL_PORTS.map((port) => ({ internal: port, external: port, protocol: "tcp" as const })),
@@ -277,6 +287,9 @@ export class MailServer extends pulumi.ComponentResource {
           { hostPath: configDir, containerPath: MAIL_CONTAINER_PATHS.maps },
           { hostPath: tlsDir, containerPath: MAIL_CONTAINER_PATHS.tls },
         ],
+        ...(args.acmeVolumeName !== undefined
+          ? { borrowedVolumes: [{ volumeName: args.acmeVolumeName, containerPath: MAIL_CONTAINER_PATHS.acme }] }
+          : {}),
         networks: [args.network],
         limits: { memoryMb: 2048, cpus: 1 },
         protect: args.protect ?? true,

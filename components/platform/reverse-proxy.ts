@@ -24,6 +24,9 @@ export const DEFAULT_PROXY_NETWORK = "proxy";
 /** Where the ACME account and certificates live inside the container (a backed-up volume). */
 export const ACME_DIR = "/letsencrypt";
 
+/** Traefik's ACME store in ACME_DIR, and the resolver every route names (the store's top-level key). */
+export const ACME_STORE = { file: "acme.json", resolver: "le" } as const;
+
 export interface TraefikStaticConfig {
   /** Email of the Let's Encrypt account (expiry notices). */
   acmeEmail: string;
@@ -49,9 +52,9 @@ export function traefikArgs(config: TraefikStaticConfig): string[] {
     throw new Error(`ReverseProxy routesDir must be an absolute path without spaces, got "${routesDir}"`);
   }
   return [
-    `--certificatesresolvers.le.acme.email=${config.acmeEmail}`,
-    "--certificatesresolvers.le.acme.httpchallenge.entrypoint=web",
-    `--certificatesresolvers.le.acme.storage=${ACME_DIR}/acme.json`,
+    `--certificatesresolvers.${ACME_STORE.resolver}.acme.email=${config.acmeEmail}`,
+    `--certificatesresolvers.${ACME_STORE.resolver}.acme.httpchallenge.entrypoint=web`,
+    `--certificatesresolvers.${ACME_STORE.resolver}.acme.storage=${ACME_DIR}/${ACME_STORE.file}`,
     "--entrypoints.web.address=:80",
     "--entrypoints.web.http.redirections.entrypoint.scheme=https",
     "--entrypoints.web.http.redirections.entrypoint.to=websecure",
@@ -123,6 +126,8 @@ export class ReverseProxy extends pulumi.ComponentResource {
   readonly routesDir: string;
   /** Name of the Traefik container. */
   readonly containerName: pulumi.Output<string>;
+  /** The Docker volume holding `acme.json` (every certificate Traefik obtained), for the mail server on this host. */
+  readonly acmeVolumeName: pulumi.Output<string>;
 
   constructor(name: string, args: ReverseProxyArgs, opts?: pulumi.ComponentResourceOptions) {
     super(REVERSE_PROXY_TYPE, name, {}, opts);
@@ -178,6 +183,7 @@ export class ReverseProxy extends pulumi.ComponentResource {
     this.networkName = network.name;
     this.routesDir = routesDir;
     this.containerName = pulumi.output(traefik.containerName);
+    this.acmeVolumeName = traefik.volumes.letsencrypt!.name;
     this.registerOutputs({ networkName: this.networkName, routesDir: this.routesDir, containerName: this.containerName });
   }
 }

@@ -13,6 +13,10 @@ MAIL_LOGINS=${MAIL_LOGINS:-$MAIL_MAPS/passdb}
 MAIL_ROOT=${MAIL_ROOT:-/var/mail}
 TLS_CERT=${TLS_CERT:-/etc/alacarte/tls/fullchain.pem}
 TLS_KEY=${TLS_KEY:-/etc/alacarte/tls/privkey.pem}
+# Traefik's ACME store, when the mail server shares the reverse proxy's host (docs/services/mail.md
+# "Certificate"): the certificate of MAIL_HOSTNAME is taken from it, and again on each renewal.
+ACME_JSON=${ACME_JSON:-}
+ACME_RESOLVER=${ACME_RESOLVER:-le}
 TEMPLATES=${TEMPLATES:-/usr/local/share/alacarte-mail}
 POSTFIX_CONF=${POSTFIX_CONF:-/etc/postfix}
 DOVECOT_CONF=${DOVECOT_CONF:-/etc/dovecot}
@@ -199,9 +203,39 @@ certificate() {
   fi
 }
 
-stamp() { stat -c '%Y.%s' "$TLS_CERT" "$TLS_KEY" 2>/dev/null | tr -d '\n'; }
+# The certificate and key of MAIL_HOSTNAME in Traefik's store (its `<resolver>.Certificates[]`,
+# each with `domain.main`, `domain.sans`, and base64 PEM `certificate` and `key`: traefik v3
+# pkg/provider/acme/local_store.go), written in place of TLS_CERT and TLS_KEY when they differ.
+# Read again only when the store changes.
+ACME_SEEN=
+acme_certificate() {
+  if [ -z "$ACME_JSON" ] || [ ! -s "$ACME_JSON" ]; then return 0; fi
+  now=$(stat -c '%i.%.9Y.%s' "$ACME_JSON")
+  if [ "$now" = "$ACME_SEEN" ]; then return 0; fi
+  ACME_SEEN=$now
+  pick() {
+    jq -er --arg resolver "$ACME_RESOLVER" --arg host "$MAIL_HOSTNAME" --arg field "$1" \
+      'first(.[$resolver].Certificates[]? | select(.domain.main == $host or ((.domain.sans // []) | index($host)))) | .[$field]' \
+      "$ACME_JSON" | base64 -d
+  }
+  (
+    umask 077
+    pick certificate >"$TLS_CERT.acme" && pick key >"$TLS_KEY.acme" &&
+      openssl x509 -noout -in "$TLS_CERT.acme" 2>/dev/null && openssl pkey -noout -in "$TLS_KEY.acme" 2>/dev/null
+  ) || { rm -f "$TLS_CERT.acme" "$TLS_KEY.acme"; echo "entrypoint: no usable certificate for $MAIL_HOSTNAME in $ACME_JSON yet" >&2; return 0; }
+  if cmp -s "$TLS_CERT.acme" "$TLS_CERT" && cmp -s "$TLS_KEY.acme" "$TLS_KEY"; then
+    rm -f "$TLS_CERT.acme" "$TLS_KEY.acme"
+  else
+    mv -f "$TLS_KEY.acme" "$TLS_KEY"
+    mv -f "$TLS_CERT.acme" "$TLS_CERT"
+  fi
+}
+
+stamp() { stat -c '%i.%.9Y.%s' "$TLS_CERT" "$TLS_KEY" 2>/dev/null | tr -d '\n'; }
 
 start() {
+  mkdir -p "$(dirname "$TLS_CERT")" "$(dirname "$TLS_KEY")"
+  acme_certificate
   certificate
   render
   maps
@@ -236,6 +270,7 @@ start() {
       echo "entrypoint: rspamd stopped: starting it again" >&2
       rspamd_start
     fi
+    acme_certificate
     now=$(stamp)
     if [ "$now" != "$seen" ]; then
       # A renewed certificate: both servers read it again.

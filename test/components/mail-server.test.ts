@@ -243,4 +243,40 @@ describe("MailServer under mocks", () => {
     expect(rec.get("ms-mailserver-data").opts.retainOnDelete).toBe(true);
     expect(rec.get("ms-mailserver").opts.parent).toBe(mail);
   });
+
+  it("on the proxy's host, reads Traefik's ACME store read-only, and gets the Keycloak client's secret only as a secret", async () => {
+    const { installMocks, one, settle } = await import("../helpers/mocks.js");
+    const { plain, isSecretInput } = await import("../helpers/options.js");
+    installMocks();
+    const mod = await import("../../components/platform/mail-server.js");
+    new mod.MailServer("ms2", {
+      host,
+      hostname: "mail.example.org",
+      network: "proxy",
+      sharedDomains: [],
+      dataGb: 50,
+      acmeVolumeName: "proxy-traefik-letsencrypt",
+      keycloak: {
+        tokenUrl: "https://sso.example.org/realms/alacarte/protocol/openid-connect/token",
+        introspectionUrl: "https://sso.example.org/realms/alacarte/protocol/openid-connect/token/introspect",
+        clientId: "members-mail",
+        clientSecret: "s3cret-value",
+      },
+    });
+    await settle();
+    const container = one("docker:index/container:Container", "ms2-mailserver-container");
+    const c = plain(container.inputs);
+    expect(c.volumes).toContainEqual({ volumeName: "proxy-traefik-letsencrypt", containerPath: "/etc/alacarte/acme", readOnly: true });
+    expect(c.envs).toEqual(
+      expect.arrayContaining([
+        "ACME_JSON=/etc/alacarte/acme/acme.json",
+        "ACME_RESOLVER=le",
+        "OAUTH2_CLIENT_ID=members-mail",
+        "OAUTH2_TOKEN_URL=https://sso.example.org/realms/alacarte/protocol/openid-connect/token",
+      ]),
+    );
+    // The secret reaches the container, and the variables holding it travel as a secret.
+    expect(c.envs).toContain("OAUTH2_CLIENT_SECRET=s3cret-value");
+    expect(isSecretInput(container.inputs.envs)).toBe(true);
+  });
 });
