@@ -37,6 +37,9 @@ const AMIS: MailFragmentsInput = {
     { address: "info@amis.org", quotaGb: 3 },
     { address: "contact-info@amis.org", quotaGb: 20 },
     { address: "gaston@amis.org", quotaGb: 1, owner: "gaston" },
+    // Owned by people with no app password for them: their Keycloak password opens them.
+    { address: "elise@amis.org", quotaGb: 1, owner: "elise" },
+    { address: "tresorerie@amis.org", quotaGb: 1, owner: "chloe" },
   ],
   redirections: [
     { from: "bureau@amis.org", to: ["alice@amis.org", "contact@amis.org", "outside@example.net"] },
@@ -64,6 +67,7 @@ const ACCOUNTS: PasswordGrantAccount[] = [
   // Compulsory second factor (a tenant admin): Dovecot sends no one-time code.
   { username: "chloe", email: "chloe@elsewhere.example", password: "chloe-keycloak", roles: [MAIL_ROLE], secondFactorRequired: true },
   { username: "dominique", email: "dominique@elsewhere.example", password: "dominique-keycloak", roles: [MAIL_ROLE] },
+  { username: "elise", email: "elise@elsewhere.example", password: "elise-keycloak", roles: [MAIL_ROLE] },
   // Whose email is a redirection's address: Keycloak would sign him in by it.
   { username: "bruno", email: "solo@amis.org", password: "bruno-keycloak", roles: [MAIL_ROLE] },
   // An owner no tenant has as a member (no member-mail role).
@@ -511,30 +515,33 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
 
   it("signs an owner in with their Keycloak password through the password grant, into the mailbox, whatever their own email", async () => {
     const before = keycloak!.grants.length;
-    const login = await doveadmAsync("auth", "login", "alice@amis.org", "alice-keycloak");
+    const login = await doveadmAsync("auth", "login", "elise@amis.org", "elise-keycloak");
     // The session is the mailbox's (pass_attrs gives the user back), with the mailbox's own quota.
-    expect(login).toMatch(/^\s*user=alice@amis\.org$/m);
+    expect(login).toMatch(/^\s*user=elise@amis\.org$/m);
     expect(login).toContain(`quota_rule=*:bytes=${2 ** 30}`);
-    expect(await signsIn("dominique@lautre.example.org", "dominique-keycloak")).toBe(true);
-    expect(keycloak!.grants.slice(before)).toEqual([
-      { username: "alice", outcome: "token" },
-      { username: "dominique", outcome: "token" },
-    ]);
-    // The app password still goes first, and never reaches Keycloak.
+    expect(keycloak!.grants.slice(before)).toEqual([{ username: "elise", outcome: "token" }]);
+  });
+
+  it("once the owner has an app password for a mailbox, opens it by app passwords only: a stale one never reaches Keycloak", async () => {
+    const before = keycloak!.grants.length;
+    expect(await signsIn("alice@amis.org", "alice-keycloak")).toBe(false);
+    expect(await signsIn("alice@amis.org", "an-old-app-password")).toBe(false);
+    expect(await signsIn("dominique@lautre.example.org", "dominique-keycloak")).toBe(false);
     expect(await signsIn("alice@amis.org", PASSWORDS["alice/alice@amis.org"])).toBe(true);
-    expect(keycloak!.grants.length).toBe(before + 2);
+    expect(keycloak!.grants.slice(before)).toEqual([]);
   });
 
   it("refuses a wrong Keycloak password, an account with a second factor, and an owner the member-mail gate refuses", async () => {
     const before = keycloak!.grants.length;
-    expect(await signsIn("alice@amis.org", "alice-wrong")).toBe(false);
-    expect(await signsIn("contact@amis.org", "chloe-keycloak")).toBe(false);
+    expect(await signsIn("elise@amis.org", "elise-wrong")).toBe(false);
+    expect(await signsIn("tresorerie@amis.org", "chloe-keycloak")).toBe(false);
     expect(await signsIn("gaston@amis.org", "gaston-keycloak")).toBe(false);
     expect(keycloak!.grants.slice(before)).toEqual([
-      { username: "alice", outcome: "401 invalid_grant: Invalid user credentials" },
+      { username: "elise", outcome: "401 invalid_grant: Invalid user credentials" },
       { username: "chloe", outcome: "401 invalid_grant: Invalid user credentials" },
       { username: "gaston", outcome: "401 access denied (gate)" },
     ]);
+    expect(keycloak!.failures.get("elise")).toBe(1);
   });
 
   it("sends Keycloak only an owner's username: never a mailbox with no owner, a redirection, or a member a mailbox is shared with", async () => {
@@ -543,9 +550,8 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     expect(await signsIn("solo@amis.org", "bruno-keycloak")).toBe(false);
     expect(await signsIn("info@amis.org", "bruno-keycloak")).toBe(false);
     expect(await signsIn("contact@amis.org*alice", "alice-keycloak")).toBe(false);
-    expect(keycloak!.grants.slice(before)).toEqual([]);
-    // A member it is shared with is no owner: her Keycloak password is tried as the owner's, and fails.
-    expect(await signsIn("contact@amis.org", "alice-keycloak")).toBe(false);
+    // Any password for an owned mailbox is the owner's to Keycloak: alice's opens nothing of chloe's.
+    expect(await signsIn("tresorerie@amis.org", "alice-keycloak")).toBe(false);
     expect(keycloak!.grants.slice(before)).toEqual([{ username: "chloe", outcome: "401 invalid_grant: Invalid user credentials" }]);
   });
 

@@ -70,7 +70,7 @@ export interface MailFolders {
  * renames each into place in that order: mailboxes before the redirections that may point at
  * them. It then builds the Dovecot password files of the app passwords, `passdb/owners/<mailbox>`
  * and `passdb/shared/<mailbox>`, from the store's hash of each login line, `passdb/keycloak`,
- * each owned mailbox's owner for the Keycloak password, and what a person signed in as themselves
+ * the owner of each owned mailbox that has no app password of theirs, for the Keycloak password, and what a person signed in as themselves
  * opens (`passdb/acl`, `passdb/shared-mailboxes`, `passdb/people`), in a new folder that
  * a symlink swap puts in place at once: a share removed from a tenant file closes that login.
  * Last, it makes the DKIM key of each domain that has none (`dkim/<domain>.key`, root's only) and
@@ -112,14 +112,16 @@ export function assembleCommand(folders: MailFolders): string {
     ': > "$new/keycloak"; : > "$new/people"; : > "$new/shared-mailboxes"',
     `printf '* owner lrwstipekx\\n' > "$new/acl"`,
     "while read -r mailbox role user; do",
-    // The owner's Keycloak username, for the password grant (images/mail/dovecot/keycloak-passdb.conf).
-    `  if [ "$role" = owner ]; then printf '%s:::::::user=%s noauthenticate\\n' "$mailbox" "$user" >> "$new/keycloak"; fi`,
+    `  hash=${store}/"$user"/"$mailbox"`,
+    // The owner's Keycloak username, for the password grant (images/mail/dovecot/keycloak-passdb.conf),
+    // only while the owner has no app password for the mailbox: a stale app password in a client
+    // then never reaches Keycloak, whose lockout would shut its owner out of every service.
+    `  if [ "$role" = owner ] && [ ! -f "$hash" ]; then printf '%s:::::::user=%s noauthenticate\\n' "$mailbox" "$user" >> "$new/keycloak"; fi`,
     // Who opens the mailbox as themselves (Mailboxes/<mailbox> in dovecot.conf): the ACL line, the
     // shared-mailboxes dict (key and value lines, Dovecot's file dict) and the person's userdb line.
     `  printf 'Mailboxes/%s user=%s lrwstipekx\\nMailboxes/%s/* user=%s lrwstipekx\\n' "$mailbox" "$user" "$mailbox" "$user" >> "$new/acl"`,
     `  printf 'shared/shared-boxes/user/%s/%s\\n1\\n' "$user" "$mailbox" >> "$new/shared-mailboxes"`,
     `  printf '%s:::::::\\n' "$user" >> "$new/people"`,
-    `  hash=${store}/"$user"/"$mailbox"`,
     '  [ -f "$hash" ] || continue',
     '  IFS= read -r h < "$hash" || continue',
     '  case "$role" in',

@@ -91,6 +91,7 @@ describe("assembleCommand", () => {
         mailboxes: [
           { address: "alice@amis.org", quotaGb: 1, owner: "alice" },
           { address: "contact@amis.org", quotaGb: 1, owner: "chloe", sharedWith: ["alice"] },
+          { address: "bureau@amis.org", quotaGb: 1, owner: "alice" },
         ],
         redirections: [],
       }),
@@ -111,6 +112,23 @@ describe("assembleCommand", () => {
     expect(readFileSync(join(passdb, "owners", "alice@amis.org"), "utf8")).toBe("alice@amis.org:{ARGON2ID}alice-own\n");
     expect(readFileSync(join(passdb, "owners", "contact@amis.org"), "utf8")).toBe("contact@amis.org:{ARGON2ID}chloe-own\n");
     expect(readFileSync(join(passdb, "shared", "contact@amis.org"), "utf8")).toBe("alice:{ARGON2ID}alice-shared\n");
+    // The Keycloak password only for an owned mailbox its owner has no app password for.
+    expect(readFileSync(join(passdb, "keycloak"), "utf8")).toBe("bureau@amis.org:::::::user=alice noauthenticate\n");
+    // What each person opens as themselves: the ACL lines, the dict and the people.
+    expect(readFileSync(join(passdb, "acl"), "utf8").split("\n")).toEqual([
+      "* owner lrwstipekx",
+      "Mailboxes/alice@amis.org user=alice lrwstipekx",
+      "Mailboxes/alice@amis.org/* user=alice lrwstipekx",
+      "Mailboxes/bureau@amis.org user=alice lrwstipekx",
+      "Mailboxes/bureau@amis.org/* user=alice lrwstipekx",
+      "Mailboxes/contact@amis.org user=chloe lrwstipekx",
+      "Mailboxes/contact@amis.org/* user=chloe lrwstipekx",
+      "Mailboxes/contact@amis.org user=alice lrwstipekx",
+      "Mailboxes/contact@amis.org/* user=alice lrwstipekx",
+      "",
+    ]);
+    expect(readFileSync(join(passdb, "shared-mailboxes"), "utf8")).toContain("shared/shared-boxes/user/alice/contact@amis.org\n1\n");
+    expect(readFileSync(join(passdb, "people"), "utf8")).toBe("alice:::::::\nchloe:::::::\n");
     const before = readlinkSync(passdb);
     // A second run swaps in a new folder and leaves no old one behind.
     execFileSync("sh", ["-c", assembleCommand({ fragmentsDir: frag })]);
