@@ -144,6 +144,38 @@ async function imapSession(port: number, localAddress = "127.0.0.1") {
   };
 }
 
+/** A ManageSieve session (RFC 5804) on loopback, where Dovecot takes a password without TLS: each command's lines up to its OK, NO or BYE. */
+async function manageSieveSession(port: number) {
+  const socket = net.connect({ host: "127.0.0.1", port });
+  let buffer = "";
+  let waiting: (() => void) | undefined;
+  socket.on("data", (d: Buffer) => {
+    buffer += d.toString("utf8");
+    waiting?.();
+  });
+  const answer = async () => {
+    for (;;) {
+      const lines = buffer.split("\r\n");
+      const at = lines.findIndex((l) => /^(OK|NO|BYE)\b/.test(l));
+      if (at >= 0) {
+        buffer = lines.slice(at + 1).join("\r\n");
+        return lines.slice(0, at + 1);
+      }
+      await new Promise<void>((resolve) => {
+        waiting = resolve;
+      });
+    }
+  };
+  await answer();
+  return {
+    async run(command: string): Promise<string[]> {
+      socket.write(`${command}\r\n`);
+      return answer();
+    },
+    close: () => socket.destroy(),
+  };
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -235,6 +267,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
   let submissionPort = 0;
   let imapsPort = 0;
   let submissionsPort = 0;
+  let sievePort = 0;
   let rspamdMilterPort = 0;
   let resolver: { process: ChildProcess; port: number } | undefined;
   let output = "";
@@ -349,6 +382,7 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
     };
     imapsPort = ports.imaps;
     submissionsPort = ports.submissions;
+    sievePort = ports.sieve;
     keycloak = await startPasswordGrantFake({ realm: "alacarte", clients: [MAIL_CLIENT], accounts: ACCOUNTS });
     env = {
       // The daemons live in sbin, which a test runner's PATH may leave out (the image's root PATH has it).
@@ -735,6 +769,37 @@ describe("the mail image's Postfix and Dovecot (Debian 12), end to end", () => {
       await until(() => /vacation action: sent vacation response to <SRS0=[^>]*=example\.net=sender@mail\.example\.org>/.test(logs())),
     ).toBe(true);
     expect(logs()).toMatch(/postfix\/internal\/smtpd\[\d+\]: \w+: client=localhost\[127\.0\.0\.1\]/);
+  });
+
+  it("takes a mailbox's Sieve script over ManageSieve, signed in with the mailbox's app password, and runs it at delivery", async () => {
+    const sieve = await manageSieveSession(sievePort);
+    try {
+      const login = Buffer.from(`\0dominique@lautre.example.org\0${PASSWORDS["dominique/dominique@lautre.example.org"]}`).toString(
+        "base64",
+      );
+      expect((await sieve.run(`AUTHENTICATE "PLAIN" "${login}"`)).at(-1)).toMatch(/^OK/);
+      const script = 'require ["fileinto"];\r\nif header :contains "subject" "sieve-upload" { fileinto "Junk"; stop; }\r\n';
+      expect((await sieve.run(`PUTSCRIPT "rules" {${Buffer.byteLength(script)}+}\r\n${script}`)).at(-1)).toMatch(/^OK/);
+      // A script the Sieve compiler refuses is refused at upload, with the reason.
+      const broken = 'fileinto "Junk";\r\n';
+      expect((await sieve.run(`PUTSCRIPT "broken" {${Buffer.byteLength(broken)}+}\r\n${broken}`)).join("\n")).toMatch(/^NO/m);
+      expect((await sieve.run('SETACTIVE "rules"')).at(-1)).toMatch(/^OK/);
+      expect(await sieve.run("LISTSCRIPTS")).toContain('"rules" ACTIVE');
+      // Somebody else's password opens nothing.
+      const other = await manageSieveSession(sievePort);
+      try {
+        const wrong = Buffer.from(`\0dominique@lautre.example.org\0${PASSWORDS["alice/alice@amis.org"]}`).toString("base64");
+        expect((await other.run(`AUTHENTICATE "PLAIN" "${wrong}"`)).at(-1)).toMatch(/^NO/);
+      } finally {
+        other.close();
+      }
+    } finally {
+      sieve.close();
+    }
+    const junk = join(dirs.mail, "lautre.example.org", "dominique", "Maildir", ".Junk", "new");
+    const before = readdirSafe(junk).length;
+    expect(send("dominique@lautre.example.org", "filtered", "sieve-upload")).toContain("<-  250 2.0.0 Ok: queued");
+    expect(await until(() => readdirSafe(junk).length === before + 1)).toBe(true);
   });
 
   it("forwards outside with an SRS sender in the server's own name, turns its bounce back, and leaves hosted senders alone", async () => {
