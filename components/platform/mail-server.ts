@@ -167,7 +167,7 @@ export function mailHostname(baseDomain: string): string {
  * SHA-256 of the folder's files (`mailImageDigest`, test/mail-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const MAIL_IMAGE = "alacarte/mail:1.0.0-c284d92ede2d";
+export const MAIL_IMAGE = "alacarte/mail:1.0.0-e354ec7b0a1f";
 
 /** The build folder of the mail image, from the project root. */
 export const MAIL_IMAGE_CONTEXT = "images/mail";
@@ -196,6 +196,12 @@ export function mailServerEnv(input: {
 
 /** Where the mail image reads its maps, app-password files, certificate and the proxy's ACME store (images/mail/entrypoint.sh). */
 export const MAIL_CONTAINER_PATHS = { maps: "/etc/alacarte/mail", tls: "/etc/alacarte/tls", acme: "/etc/alacarte/acme" } as const;
+
+/** Let's Encrypt's production ACME directory (RFC 8555 §7.1.1), for the image's own ACME client. */
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+
+/** The port the image's ACME client answers HTTP-01 on (RFC 8555 §8.3: always 80). */
+export const ACME_HTTP_PORT = 80;
 
 /** The mail ports: SMTP, submissions (TLS), submission, IMAP, IMAPS, ManageSieve. */
 export const MAIL_PORTS = [25, 465, 587, 143, 993, 4190] as const;
@@ -227,6 +233,11 @@ export interface MailServerArgs {
    * (docs/services/mail.md "Certificate"). Without it the certificate is expected in `tlsDir`.
    */
   acmeVolumeName?: pulumi.Input<string>;
+  /**
+   * Otherwise, the image's own ACME client (dehydrated, HTTP-01 on the mail host's port 80, which
+   * this publishes): the ACME directory and the account's email. Ignored with `acmeVolumeName`.
+   */
+  acmeClient?: { directory: string; email: string };
 }
 
 /**
@@ -251,6 +262,7 @@ export class MailServer extends pulumi.ComponentResource {
     const configDir = args.configDir ?? DEFAULT_MAIL_CONFIG_DIR;
     const tlsDir = args.tlsDir ?? DEFAULT_MAIL_TLS_DIR;
     const assemble = assembleCommand({ fragmentsDir, configDir });
+    const ownAcmeClient = args.acmeVolumeName === undefined && args.acmeClient !== undefined;
 
     // The shared domains, in a fragment of the platform's own, assembled like a tenant's.
     const platformFragment = new HostFile(
@@ -276,10 +288,16 @@ export class MailServer extends pulumi.ComponentResource {
           ...(args.keycloak ? { OAUTH2_CLIENT_ID: args.keycloak.clientId } : {}),
           ...(args.acmeVolumeName !== undefined
             ? { ACME_JSON: `${MAIL_CONTAINER_PATHS.acme}/${ACME_STORE.file}`, ACME_RESOLVER: ACME_STORE.resolver }
-            : {}),
+            : args.acmeClient
+              ? { ACME_DIRECTORY: args.acmeClient.directory, ACME_EMAIL: args.acmeClient.email }
+              : {}),
         },
         ...(args.keycloak ? { secretEnv: { OAUTH2_CLIENT_SECRET: args.keycloak.clientSecret } } : {}),
-        ports: MAIL_PORTS.map((port) => ({ internal: port, external: port, protocol: "tcp" as const })),
+        ports: [...MAIL_PORTS, ...(ownAcmeClient ? [ACME_HTTP_PORT] : [])].map((port) => ({
+          internal: port,
+          external: port,
+          protocol: "tcp" as const,
+        })),
         volumes: [
           { name: "data", containerPath: "/var/mail", sizeGb: args.dataGb, backup: true },
           { name: "queue", containerPath: "/var/spool/postfix", sizeGb: 5, backup: true },

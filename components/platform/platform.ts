@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { issuerUrl, tokenEndpoints } from "../blocks/oidc-client";
 import { Keycloak } from "./keycloak";
-import { DEFAULT_MAIL_TLS_DIR, MailServer, mailHostname } from "./mail-server";
+import { LETS_ENCRYPT_DIRECTORY, MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
 import { MailWellKnown } from "./mail-well-known";
 import { mailDnsRecords, mailDnsTargets, type MailDnsTargets } from "../tenant/mail-domain-config";
@@ -225,13 +225,6 @@ export class Platform extends pulumi.ComponentResource {
       on("storage"),
     );
 
-    if (args.placement.mail !== args.placement.proxy) {
-      pulumi.log.warn(
-        `placement.mail: the mail host "${args.placement.mail}" is not the proxy host: put the certificate of ` +
-          `${mailHostname(args.baseDomain)} in ${DEFAULT_MAIL_TLS_DIR} there and renew it (docs/services/mail.md "Certificate")`,
-        this,
-      );
-    }
     this.mail = new MailServer(
       mailComponentName(name),
       {
@@ -240,8 +233,11 @@ export class Platform extends pulumi.ComponentResource {
         network: networks[args.placement.mail]!,
         sharedDomains: args.sharedMailDomains,
         dataGb: args.mail.dataGb,
-        // On the proxy's host the certificate comes from Traefik's store; elsewhere ops put it in place (docs/services/mail.md "Certificate").
-        ...(args.placement.mail === args.placement.proxy ? { acmeVolumeName: this.proxy.acmeVolumeName } : {}),
+        // On the proxy's host the certificate comes from Traefik's store; elsewhere from the image's
+        // own ACME client (docs/services/mail.md "Certificate").
+        ...(args.placement.mail === args.placement.proxy
+          ? { acmeVolumeName: this.proxy.acmeVolumeName }
+          : { acmeClient: { directory: LETS_ENCRYPT_DIRECTORY, email: args.acmeEmail } }),
         keycloak: {
           // By the public URL: the mail host may be another host than Keycloak's.
           ...tokenEndpoints(this.keycloak.url, this.keycloak.realm),

@@ -2,6 +2,7 @@
 # The alacarte mail image's start (docs/services/mail.md):
 #   entrypoint.sh render   fill in the Postfix, Dovecot, OpenDKIM and rspamd configuration from the environment
 #   entrypoint.sh maps     build the Postfix tables of the assembled maps that changed
+#   entrypoint.sh acme     one run of the ACME client (ACME_DIRECTORY) for the mail hostname
 #   entrypoint.sh start    both, then rspamd, Dovecot and Postfix, then watch the maps and the certificate
 # Every setting has the image's default; the end-to-end test points them at a scratch folder.
 set -eu
@@ -17,6 +18,15 @@ TLS_KEY=${TLS_KEY:-/etc/alacarte/tls/privkey.pem}
 # "Certificate"): the certificate of MAIL_HOSTNAME is taken from it, and again on each renewal.
 ACME_JSON=${ACME_JSON:-}
 ACME_RESOLVER=${ACME_RESOLVER:-le}
+# Elsewhere, its own ACME client: Debian's dehydrated against ACME_DIRECTORY (Let's Encrypt's),
+# answering HTTP-01 on port 80 of the mail host with busybox's httpd; its account, keys and
+# certificates in the state volume. Run at start, then every ACME_EVERY seconds (dehydrated renews
+# 30 days before expiry, its RENEW_DAYS).
+ACME_DIRECTORY=${ACME_DIRECTORY:-}
+ACME_EMAIL=${ACME_EMAIL:-}
+ACME_STATE=${ACME_STATE:-${DOVECOT_STATE:-/var/lib/dovecot}/acme}
+ACME_HTTP_PORT=${ACME_HTTP_PORT:-80}
+ACME_EVERY=${ACME_EVERY:-43200}
 TEMPLATES=${TEMPLATES:-/usr/local/share/alacarte-mail}
 POSTFIX_CONF=${POSTFIX_CONF:-/etc/postfix}
 DOVECOT_CONF=${DOVECOT_CONF:-/etc/dovecot}
@@ -231,6 +241,33 @@ acme_certificate() {
   fi
 }
 
+# One run of the ACME client for MAIL_HOSTNAME (dehydrated(1)); the new certificate, if any, is
+# written in place of TLS_CERT and TLS_KEY, which the watcher reloads.
+acme_client() {
+  : "${ACME_EMAIL:?ACME_EMAIL is required with ACME_DIRECTORY}"
+  mkdir -p "$ACME_STATE/webroot/.well-known/acme-challenge"
+  printf '%s\n' "CA=\"$ACME_DIRECTORY\"" "CONTACT_EMAIL=\"$ACME_EMAIL\"" 'CHALLENGETYPE="http-01"' \
+    "WELLKNOWN=\"$ACME_STATE/webroot/.well-known/acme-challenge\"" "BASEDIR=\"$ACME_STATE\"" 'KEY_ALGO="rsa"' \
+    >"$ACME_STATE/config"
+  if ! dehydrated --config "$ACME_STATE/config" --register --accept-terms >/dev/null ||
+    ! dehydrated --config "$ACME_STATE/config" --cron --domain "$MAIL_HOSTNAME"; then
+    echo "entrypoint: the ACME client failed for $MAIL_HOSTNAME; trying again in $ACME_EVERY s" >&2
+    return 0
+  fi
+  issued="$ACME_STATE/certs/$MAIL_HOSTNAME"
+  if cmp -s "$issued/fullchain.pem" "$TLS_CERT" && cmp -s "$issued/privkey.pem" "$TLS_KEY"; then return 0; fi
+  (umask 077; cp -L "$issued/privkey.pem" "$TLS_KEY.acme" && cp -L "$issued/fullchain.pem" "$TLS_CERT.acme") &&
+    mv -f "$TLS_KEY.acme" "$TLS_KEY" && mv -f "$TLS_CERT.acme" "$TLS_CERT"
+}
+
+# The HTTP-01 answers, on the mail host's port 80 (busybox httpd(1), a child of this script).
+ACME_HTTP_PID=
+acme_http() {
+  mkdir -p "$ACME_STATE/webroot/.well-known/acme-challenge"
+  busybox httpd -f -p "$ACME_HTTP_PORT" -h "$ACME_STATE/webroot" &
+  ACME_HTTP_PID=$!
+}
+
 stamp() { stat -c '%i.%.9Y.%s' "$TLS_CERT" "$TLS_KEY" 2>/dev/null | tr -d '\n'; }
 
 start() {
@@ -252,8 +289,10 @@ start() {
   srs
   dovecot -c "$DOVECOT_CONF/dovecot.conf"
   postfix -c "$POSTFIX_CONF" start
-  trap 'postfix -c "$POSTFIX_CONF" stop; doveadm -c "$DOVECOT_CONF/dovecot.conf" stop; kill "$(cat "$OPENDKIM_RUN/opendkim.pid")" "$(cat "$SRS_PIDFILE")" "$RSPAMD_PID"; wait "$RSPAMD_PID" || true; exit 0' TERM INT
+  trap 'postfix -c "$POSTFIX_CONF" stop; doveadm -c "$DOVECOT_CONF/dovecot.conf" stop; kill "$(cat "$OPENDKIM_RUN/opendkim.pid")" "$(cat "$SRS_PIDFILE")" "$RSPAMD_PID" $ACME_HTTP_PID; wait "$RSPAMD_PID" || true; exit 0' TERM INT
   seen=$(stamp)
+  acme_due=0
+  if [ -n "$ACME_DIRECTORY" ] && [ -z "$ACME_JSON" ]; then acme_http; fi
   while :; do
     sleep "$WATCH_SECONDS" &
     wait $! || true
@@ -271,6 +310,11 @@ start() {
       rspamd_start
     fi
     acme_certificate
+    # The ACME client in the background: a slow CA never holds the watcher up.
+    if [ -n "$ACME_DIRECTORY" ] && [ -z "$ACME_JSON" ] && [ "$(date +%s)" -ge "$acme_due" ]; then
+      acme_due=$(($(date +%s) + ACME_EVERY))
+      acme_client &
+    fi
     now=$(stamp)
     if [ "$now" != "$seen" ]; then
       # A renewed certificate: both servers read it again.
@@ -284,6 +328,7 @@ start() {
 case "${1:-start}" in
   render) render ;;
   maps) maps ;;
+  acme) acme_http; acme_client; kill "$ACME_HTTP_PID" ;;
   start) start ;;
-  *) echo "usage: entrypoint.sh [render|maps|start]" >&2; exit 2 ;;
+  *) echo "usage: entrypoint.sh [render|maps|acme|start]" >&2; exit 2 ;;
 esac

@@ -285,6 +285,8 @@ describe("MailServer under mocks", () => {
     const container = one("docker:index/container:Container", "ms2-mailserver-container");
     const c = plain(container.inputs);
     expect(c.volumes).toContainEqual({ volumeName: "proxy-traefik-letsencrypt", containerPath: "/etc/alacarte/acme", readOnly: true });
+    // Traefik answers the ACME challenges there: the mail server publishes no port 80.
+    expect(c.ports.map((p: any) => p.external)).toEqual([25, 465, 587, 143, 993, 4190]);
     expect(c.envs).toEqual(
       expect.arrayContaining([
         "ACME_JSON=/etc/alacarte/acme/acme.json",
@@ -296,5 +298,27 @@ describe("MailServer under mocks", () => {
     // The secret reaches the container, and the variables holding it travel as a secret.
     expect(c.envs).toContain("OAUTH2_CLIENT_SECRET=s3cret-value");
     expect(isSecretInput(container.inputs.envs)).toBe(true);
+  });
+
+  it("on a host of its own, runs the image's ACME client and publishes port 80 for its HTTP-01 answers", async () => {
+    const { installMocks, one, settle } = await import("../helpers/mocks.js");
+    const { plain } = await import("../helpers/options.js");
+    installMocks();
+    const mod = await import("../../components/platform/mail-server.js");
+    new mod.MailServer("ms3", {
+      host,
+      hostname: "mail.example.org",
+      network: "alacarte",
+      sharedDomains: [],
+      dataGb: 50,
+      acmeClient: { directory: mod.LETS_ENCRYPT_DIRECTORY, email: "ops@example.org" },
+    });
+    await settle();
+    const c = plain(one("docker:index/container:Container", "ms3-mailserver-container").inputs);
+    expect(c.ports.map((p: any) => p.external)).toEqual([25, 465, 587, 143, 993, 4190, 80]);
+    expect(c.envs).toEqual(
+      expect.arrayContaining(["ACME_DIRECTORY=https://acme-v02.api.letsencrypt.org/directory", "ACME_EMAIL=ops@example.org"]),
+    );
+    expect(c.envs.some((e: string) => e.startsWith("ACME_JSON="))).toBe(false);
   });
 });
