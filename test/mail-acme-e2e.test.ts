@@ -1,11 +1,11 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { needTools, requireTool } from "./helpers/debian-tools";
+import { freePort, waitForPort } from "./helpers/loopback";
 
 /**
  * The mail image's own ACME client (images/mail/entrypoint.sh `acme`: Debian's dehydrated, HTTP-01
@@ -15,30 +15,6 @@ import { needTools, requireTool } from "./helpers/debian-tools";
  */
 
 const ENTRYPOINT = resolve(__dirname, "../images/mail/entrypoint.sh");
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number, seconds: number): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const open = await new Promise<boolean>((r) => {
-      const socket = net.connect({ host: "127.0.0.1", port }, () => {
-        socket.destroy();
-        r(true);
-      });
-      socket.on("error", () => r(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${seconds} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe("the mail image's ACME client, against Pebble", () => {
   needTools("bash", "openssl", "dehydrated", "busybox", "pebble", "pebble-challtestsrv", "curl");

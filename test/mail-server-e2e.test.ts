@@ -14,6 +14,7 @@ import { loadTenantText } from "../infra/contract/load";
 import { mailFragmentPath, renderMailFragmentFile, type MailFragmentsInput } from "../components/tenant/mail-domain-config";
 import { MAIL_CLIENT_ID, MAIL_ROLE } from "../components/platform/sso-realm";
 import { needTools, requireTool } from "./helpers/debian-tools";
+import { freePort, lineReader, waitForPort } from "./helpers/loopback";
 import { type PasswordGrantAccount, type PasswordGrantFake, startPasswordGrantFake } from "./helpers/keycloak-password-grant-fake";
 
 /**
@@ -98,25 +99,7 @@ async function accessToken(tokenUrl: string, username: string): Promise<string> 
  */
 async function imapSession(port: number, localAddress = "127.0.0.1") {
   const socket = tls.connect({ socket: net.connect({ host: "127.0.0.1", port, localAddress }), rejectUnauthorized: false });
-  let buffer = "";
-  let waiting: (() => void) | undefined;
-  socket.on("data", (d: Buffer) => {
-    buffer += d.toString("utf8");
-    waiting?.();
-  });
-  const untilLine = async (test: (line: string) => boolean) => {
-    for (;;) {
-      const lines = buffer.split("\r\n");
-      const at = lines.findIndex(test);
-      if (at >= 0) {
-        buffer = lines.slice(at + 1).join("\r\n");
-        return lines.slice(0, at + 1);
-      }
-      await new Promise<void>((resolve) => {
-        waiting = resolve;
-      });
-    }
-  };
+  const untilLine = lineReader(socket);
   await untilLine((l) => l.startsWith("* OK"));
   let n = 0;
   return {
@@ -147,25 +130,8 @@ async function imapSession(port: number, localAddress = "127.0.0.1") {
 /** A ManageSieve session (RFC 5804) on loopback, where Dovecot takes a password without TLS: each command's lines up to its OK, NO or BYE. */
 async function manageSieveSession(port: number) {
   const socket = net.connect({ host: "127.0.0.1", port });
-  let buffer = "";
-  let waiting: (() => void) | undefined;
-  socket.on("data", (d: Buffer) => {
-    buffer += d.toString("utf8");
-    waiting?.();
-  });
-  const answer = async () => {
-    for (;;) {
-      const lines = buffer.split("\r\n");
-      const at = lines.findIndex((l) => /^(OK|NO|BYE)\b/.test(l));
-      if (at >= 0) {
-        buffer = lines.slice(at + 1).join("\r\n");
-        return lines.slice(0, at + 1);
-      }
-      await new Promise<void>((resolve) => {
-        waiting = resolve;
-      });
-    }
-  };
+  const untilLine = lineReader(socket);
+  const answer = () => untilLine((l) => /^(OK|NO|BYE)\b/.test(l));
   await answer();
   return {
     async run(command: string): Promise<string[]> {
@@ -174,30 +140,6 @@ async function manageSieveSession(port: number) {
     },
     close: () => socket.destroy(),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number, seconds: number): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const socket = net.connect(port, "127.0.0.1", () => {
-        socket.end();
-        r(true);
-      });
-      socket.on("error", () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing answers on port ${port} after ${seconds} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /**

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +16,7 @@ import {
   wellKnownRouteName,
 } from "../../components/platform/mail-well-known-config";
 import { needTools, requireTool } from "../helpers/debian-tools";
+import { freePort } from "../helpers/loopback";
 import { runProcess } from "../helpers/run-process";
 
 describe("mtaStsPolicy", () => {
@@ -124,15 +124,6 @@ describe("wellKnownNginxConf", () => {
 });
 
 /** A free loopback port: the kernel's pick, released for nginx to take. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
-
 describe("the configuration under Debian's nginx (nginx -t, then served on a loopback port)", () => {
   needTools("nginx", "xmllint");
   const dir = mkdtempSync(join(tmpdir(), "alacarte-well-known-"));
