@@ -69,9 +69,10 @@ export interface MailFolders {
  * sections into the maps of {@link MAIL_FRAGMENT_KINDS} (a missing final newline is added), and
  * renames each into place in that order: mailboxes before the redirections that may point at
  * them. It then builds the Dovecot password files of the app passwords, `passdb/owners/<mailbox>`
- * and `passdb/shared/<mailbox>`, from the store's hash of each login line, `passdb/keycloak`,
- * the owner of each owned mailbox that has no app password of theirs, for the Keycloak password, and what a person signed in as themselves
- * opens (`passdb/acl`, `passdb/shared-mailboxes`, `passdb/people`), in a new folder that
+ * and `passdb/shared/<mailbox>`, from the store's hash of each login line; `passdb/keycloak`, the
+ * owner of each owned mailbox they have no app password for (the Keycloak password); and what a
+ * person signed in as themselves opens (`passdb/acl`, `passdb/shared-mailboxes`, `passdb/people`);
+ * all in a new folder that
  * a symlink swap puts in place at once: a share removed from a tenant file closes that login.
  * Last, it makes the DKIM key of each domain that has none (`dkim/<domain>.key`, root's only) and
  * the TXT record of its public key (`dkim/<domain>.dns`).
@@ -167,7 +168,7 @@ export function mailHostname(baseDomain: string): string {
  * SHA-256 of the folder's files (`mailImageDigest`, test/mail-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const MAIL_IMAGE = "alacarte/mail:1.0.0-e354ec7b0a1f";
+export const MAIL_IMAGE = "alacarte/mail:1.0.0-ef65074595f3";
 
 /** The build folder of the mail image, from the project root. */
 export const MAIL_IMAGE_CONTEXT = "images/mail";
@@ -183,14 +184,24 @@ export interface MailKeycloakClient {
   clientSecret: pulumi.Input<string>;
 }
 
-/** Pure: the environment of the mail image (no secret in it), sorted by key; the rest are its defaults. */
+/** Where the mail server's certificate comes from (docs/services/mail.md "Certificate"). */
+export type MailCertificateSource = "proxy-store" | { acmeDirectory: string; email: string };
+
+/** Pure: the environment of the mail image (no secret in it); the rest are its defaults. */
 export function mailServerEnv(input: {
   hostname: string;
   keycloak?: Pick<MailKeycloakClient, "tokenUrl" | "introspectionUrl">;
+  certificate?: MailCertificateSource;
 }): Record<string, string> {
+  const certificate = input.certificate;
   return {
     MAIL_HOSTNAME: input.hostname,
     ...(input.keycloak ? { OAUTH2_INTROSPECTION_URL: input.keycloak.introspectionUrl, OAUTH2_TOKEN_URL: input.keycloak.tokenUrl } : {}),
+    ...(certificate === "proxy-store"
+      ? { ACME_JSON: `${MAIL_CONTAINER_PATHS.acme}/${ACME_STORE.file}`, ACME_RESOLVER: ACME_STORE.resolver }
+      : certificate
+        ? { ACME_DIRECTORY: certificate.acmeDirectory, ACME_EMAIL: certificate.email }
+        : {}),
   };
 }
 
@@ -237,7 +248,7 @@ export interface MailServerArgs {
    * Otherwise, the image's own ACME client (dehydrated, HTTP-01 on the mail host's port 80, which
    * this publishes): the ACME directory and the account's email. Ignored with `acmeVolumeName`.
    */
-  acmeClient?: { directory: string; email: string };
+  acmeClient?: { acmeDirectory: string; email: string };
 }
 
 /**
@@ -262,7 +273,7 @@ export class MailServer extends pulumi.ComponentResource {
     const configDir = args.configDir ?? DEFAULT_MAIL_CONFIG_DIR;
     const tlsDir = args.tlsDir ?? DEFAULT_MAIL_TLS_DIR;
     const assemble = assembleCommand({ fragmentsDir, configDir });
-    const ownAcmeClient = args.acmeVolumeName === undefined && args.acmeClient !== undefined;
+    const certificate: MailCertificateSource | undefined = args.acmeVolumeName !== undefined ? "proxy-store" : args.acmeClient;
 
     // The shared domains, in a fragment of the platform's own, assembled like a tenant's.
     const platformFragment = new HostFile(
@@ -284,16 +295,15 @@ export class MailServer extends pulumi.ComponentResource {
         build: { context: path.join(PROJECT_ROOT, MAIL_IMAGE_CONTEXT) },
         host: args.host,
         env: {
-          ...mailServerEnv({ hostname: args.hostname, ...(args.keycloak ? { keycloak: args.keycloak } : {}) }),
+          ...mailServerEnv({
+            hostname: args.hostname,
+            ...(args.keycloak ? { keycloak: args.keycloak } : {}),
+            ...(certificate ? { certificate } : {}),
+          }),
           ...(args.keycloak ? { OAUTH2_CLIENT_ID: args.keycloak.clientId } : {}),
-          ...(args.acmeVolumeName !== undefined
-            ? { ACME_JSON: `${MAIL_CONTAINER_PATHS.acme}/${ACME_STORE.file}`, ACME_RESOLVER: ACME_STORE.resolver }
-            : args.acmeClient
-              ? { ACME_DIRECTORY: args.acmeClient.directory, ACME_EMAIL: args.acmeClient.email }
-              : {}),
         },
         ...(args.keycloak ? { secretEnv: { OAUTH2_CLIENT_SECRET: args.keycloak.clientSecret } } : {}),
-        ports: [...MAIL_PORTS, ...(ownAcmeClient ? [ACME_HTTP_PORT] : [])].map((port) => ({
+        ports: [...MAIL_PORTS, ...(certificate !== undefined && certificate !== "proxy-store" ? [ACME_HTTP_PORT] : [])].map((port) => ({
           internal: port,
           external: port,
           protocol: "tcp" as const,

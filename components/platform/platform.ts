@@ -237,7 +237,7 @@ export class Platform extends pulumi.ComponentResource {
         // own ACME client (docs/services/mail.md "Certificate").
         ...(args.placement.mail === args.placement.proxy
           ? { acmeVolumeName: this.proxy.acmeVolumeName }
-          : { acmeClient: { directory: LETS_ENCRYPT_DIRECTORY, email: args.acmeEmail } }),
+          : { acmeClient: { acmeDirectory: LETS_ENCRYPT_DIRECTORY, email: args.acmeEmail } }),
         keycloak: {
           // By the public URL: the mail host may be another host than Keycloak's.
           ...tokenEndpoints(this.keycloak.url, this.keycloak.realm),

@@ -213,6 +213,17 @@ certificate() {
   fi
 }
 
+# Puts a new certificate and key (this script's own files, moved away) in place of TLS_CERT and
+# TLS_KEY, unless they are the ones there already.
+install_certificate() {
+  if cmp -s "$1" "$TLS_CERT" && cmp -s "$2" "$TLS_KEY"; then
+    rm -f "$1" "$2"
+    return 0
+  fi
+  mv -f "$2" "$TLS_KEY"
+  mv -f "$1" "$TLS_CERT"
+}
+
 # The certificate and key of MAIL_HOSTNAME in Traefik's store (its `<resolver>.Certificates[]`,
 # each with `domain.main`, `domain.sans`, and base64 PEM `certificate` and `key`: traefik v3
 # pkg/provider/acme/local_store.go), written in place of TLS_CERT and TLS_KEY when they differ.
@@ -233,12 +244,7 @@ acme_certificate() {
     pick certificate >"$TLS_CERT.acme" && pick key >"$TLS_KEY.acme" &&
       openssl x509 -noout -in "$TLS_CERT.acme" 2>/dev/null && openssl pkey -noout -in "$TLS_KEY.acme" 2>/dev/null
   ) || { rm -f "$TLS_CERT.acme" "$TLS_KEY.acme"; echo "entrypoint: no usable certificate for $MAIL_HOSTNAME in $ACME_JSON yet" >&2; return 0; }
-  if cmp -s "$TLS_CERT.acme" "$TLS_CERT" && cmp -s "$TLS_KEY.acme" "$TLS_KEY"; then
-    rm -f "$TLS_CERT.acme" "$TLS_KEY.acme"
-  else
-    mv -f "$TLS_KEY.acme" "$TLS_KEY"
-    mv -f "$TLS_CERT.acme" "$TLS_CERT"
-  fi
+  install_certificate "$TLS_CERT.acme" "$TLS_KEY.acme"
 }
 
 # One run of the ACME client for MAIL_HOSTNAME (dehydrated(1)); the new certificate, if any, is
@@ -255,9 +261,8 @@ acme_client() {
     return 0
   fi
   issued="$ACME_STATE/certs/$MAIL_HOSTNAME"
-  if cmp -s "$issued/fullchain.pem" "$TLS_CERT" && cmp -s "$issued/privkey.pem" "$TLS_KEY"; then return 0; fi
   (umask 077; cp -L "$issued/privkey.pem" "$TLS_KEY.acme" && cp -L "$issued/fullchain.pem" "$TLS_CERT.acme") &&
-    mv -f "$TLS_KEY.acme" "$TLS_KEY" && mv -f "$TLS_CERT.acme" "$TLS_CERT"
+    install_certificate "$TLS_CERT.acme" "$TLS_KEY.acme"
 }
 
 # The HTTP-01 answers, on the mail host's port 80 (busybox httpd(1), a child of this script).
