@@ -311,7 +311,7 @@ describe("MailServer under mocks", () => {
       network: "alacarte",
       sharedDomains: [],
       dataGb: 50,
-      acmeClient: { directory: mod.LETS_ENCRYPT_DIRECTORY, email: "ops@example.org" },
+      acmeClient: { acmeDirectory: mod.LETS_ENCRYPT_DIRECTORY, email: "ops@example.org" },
     });
     await settle();
     const c = plain(one("docker:index/container:Container", "ms3-mailserver-container").inputs);
