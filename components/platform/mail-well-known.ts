@@ -31,15 +31,21 @@ export interface MailWellKnownArgs {
   mailHostname: string;
   /** The platform's shared mail domains: each gets `mta-sts.`, `autoconfig.` and `autodiscover.` routed here. @default [] */
   sharedDomains?: string[];
+  /**
+   * Route the mail server's own name here too, so that Traefik obtains and renews its certificate,
+   * which the mail server on the proxy's host reuses (docs/services/mail.md "Certificate"). Off when
+   * that name resolves to another host: Traefik's challenges would only fail. @default true
+   */
+  routeMailHostname?: boolean;
   /** MTA-STS mode. @default "enforce" */
   mode?: MtaStsMode;
   /** Folder of the configuration on the host. @default "/srv/alacarte/mail-well-known" */
   configDir?: string;
 }
 
-/** Pure: the hostnames the platform routes to the service by labels: the mail server's own name, and the shared domains' three names. */
-export function platformWellKnownHostnames(mailHostname: string, sharedDomains: readonly string[]): string[] {
-  return [mailHostname, ...[...new Set(sharedDomains)].sort().flatMap(wellKnownHostnames)];
+/** Pure: the hostnames the platform routes to the service by labels: the mail server's own name (unless undefined), and the shared domains' three names. */
+export function platformWellKnownHostnames(mailHostname: string | undefined, sharedDomains: readonly string[]): string[] {
+  return [...(mailHostname ? [mailHostname] : []), ...[...new Set(sharedDomains)].sort().flatMap(wellKnownHostnames)];
 }
 
 /**
@@ -60,7 +66,10 @@ export class MailWellKnown extends pulumi.ComponentResource {
     const configDir = (args.configDir ?? DEFAULT_WELL_KNOWN_DIR).replace(/\/+$/, "");
     const containerName = `${name}-nginx`;
     const content = wellKnownNginxConf({ mailHostname: args.mailHostname, mode: args.mode ?? MTA_STS_MODE });
-    const hostnames = platformWellKnownHostnames(args.mailHostname, args.sharedDomains ?? []);
+    const hostnames = platformWellKnownHostnames(
+      args.routeMailHostname === false ? undefined : args.mailHostname,
+      args.sharedDomains ?? [],
+    );
 
     const config = new HostFile(
       `${name}-config`,

@@ -113,12 +113,19 @@ export function resolvePlacement(
  * and its reverse (PTR, set at the hosting provider), then each shared domain's mail records, as a
  * custom domain's.
  */
-export function platformMailRecords(targets: MailDnsTargets, mailIp: string, sharedDomains: readonly string[]): DnsRecord[] {
+export function platformMailRecords(
+  targets: MailDnsTargets,
+  mailIp: string,
+  sharedDomains: readonly string[],
+  webmail: string,
+): DnsRecord[] {
   const hostname = targets.mailHostname;
   const reverse = `${mailIp.split(".").reverse().join(".")}.in-addr.arpa`;
   return [
     { name: hostname, type: "A", value: mailIp },
     { name: reverse, type: "PTR", value: `${hostname}.` },
+    // The webmail is served by the proxy.
+    { name: webmail, type: "A", value: targets.proxyIp },
     ...[...new Set(sharedDomains)].sort().flatMap((d) => mailDnsRecords(d, targets)),
   ];
 }
@@ -252,7 +259,14 @@ export class Platform extends pulumi.ComponentResource {
     // On the proxy host: its routes are Docker labels, which Traefik reads there only.
     this.mailWellKnown = new MailWellKnown(
       mailWellKnownComponentName(name),
-      { host: byService.proxy, network, mailHostname: mailHostname(args.baseDomain), sharedDomains: args.sharedMailDomains },
+      {
+        host: byService.proxy,
+        network,
+        mailHostname: mailHostname(args.baseDomain),
+        sharedDomains: args.sharedMailDomains,
+        // Traefik can hold the mail server's certificate only where the mail server's name resolves to the proxy.
+        routeMailHostname: args.placement.mail === args.placement.proxy,
+      },
       on("proxy"),
     );
 
@@ -306,6 +320,7 @@ export class Platform extends pulumi.ComponentResource {
           mailDnsTargets(args.baseDomain, args.publicIp),
           args.mail.publicIp ?? args.publicIp,
           args.sharedMailDomains,
+          webmailHostname(args.baseDomain),
         ),
         wellKnownUpstream: this.mailWellKnown.upstream,
       },

@@ -8,6 +8,8 @@ describe("platformWellKnownHostnames", () => {
   it("routes the mail server's own name even with no shared domain, and each shared domain's three names", async () => {
     const { platformWellKnownHostnames } = await import("../../components/platform/mail-well-known.js");
     expect(platformWellKnownHostnames("mail.example.org", [])).toEqual(["mail.example.org"]);
+    // The mail server elsewhere: its name is not routed to the proxy.
+    expect(platformWellKnownHostnames(undefined, ["a.org"])).toEqual(["autoconfig.a.org", "autodiscover.a.org", "mta-sts.a.org"]);
     expect(platformWellKnownHostnames("mail.example.org", ["b.org", "a.org", "b.org"])).toEqual([
       "mail.example.org",
       "autoconfig.a.org",

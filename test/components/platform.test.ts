@@ -105,13 +105,15 @@ describe("Platform under mocks", () => {
           { mailHostname: "mail.example.org", proxyIp: "203.0.113.10", tlsReportAddress: "postmaster@example.org" },
           "203.0.113.10",
           ["membres.example.org", "asso.example.org"],
+          "webmail.example.org",
         ),
         wellKnownUpstream: "http://p-mail-well-known-nginx:8080",
       },
     });
-    expect(typed.mail.dnsRecords.slice(0, 2)).toEqual([
+    expect(typed.mail.dnsRecords.slice(0, 3)).toEqual([
       { name: "mail.example.org", type: "A", value: "203.0.113.10" },
       { name: "10.113.0.203.in-addr.arpa", type: "PTR", value: "mail.example.org." },
+      { name: "webmail.example.org", type: "A", value: "203.0.113.10" },
     ]);
     expect(typed.mail.dnsRecords.filter((r) => r.type === "MX").map((r) => r.name)).toEqual(["asso.example.org", "membres.example.org"]);
     const isSecret = (v: unknown) => secretOf(pulumi.output(v as pulumi.Input<string>));
@@ -177,14 +179,15 @@ describe("Platform under mocks", () => {
     expect(webmailConfig).toContain("$config['imap_host'] = 'ssl://mail.example.org:993';");
     expect(webmailConfig).not.toContain("mock-secret");
 
-    // The well-known service answers the mail server's own name (its certificate) and each shared domain's three names.
+    // The well-known service answers each shared domain's three names; not the mail server's own
+    // name, whose host (h2) is not the proxy's: that name resolves elsewhere, and the mail server gets
+    // its certificate from its own ACME client.
     const wellKnownLabels = plain(one("docker:index/container:Container", "p-mail-well-known-nginx-container").inputs.labels) as {
       label: string;
       value: string;
     }[];
     expect(wellKnownLabels.find((l) => l.label === "traefik.http.routers.p-mail-well-known-nginx-0.rule")?.value).toBe(
       [
-        "mail.example.org",
         "autoconfig.asso.example.org",
         "autodiscover.asso.example.org",
         "mta-sts.asso.example.org",
