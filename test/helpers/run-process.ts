@@ -10,15 +10,19 @@ export interface ProcessRun {
 
 /**
  * Runs a process to its end without blocking the event loop (a test's own servers keep answering
- * it meanwhile), `stdin` written to its input when given.
+ * it meanwhile), `stdin` written to its input when given, in `env` when given (else this process's).
  */
 export async function runProcess(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; stdin?: string } = {},
+  options: { cwd?: string; stdin?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ProcessRun> {
   const started = Date.now();
-  const child = spawn(command, args, { cwd: options.cwd, stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => {
