@@ -215,7 +215,8 @@ membership() {
 # The used share of each volume of the tenant, from Prometheus's instant query API
 # (https://prometheus.io/docs/prometheus/latest/querying/api/#instant-queries): a vector whose
 # samples are [<time>, "<value>"], the value a string ("NaN" and "+Inf" when a quota is 0).
-# Prints "<volume> <percent> <high|low|mid>" a line; fails when Prometheus cannot answer.
+# Prints "<volume> <percent> <high|low|mid>" a line, the percent floored (1e-9 for binary
+# fractions: 0.29 * 100 is 28.999…); fails when Prometheus cannot answer.
 ratios() {
   query="alacarte_volume_used_bytes{set=\"$slug\"} / alacarte_volume_quota_bytes{set=\"$slug\"}"
   curl --silent --show-error --fail --connect-timeout 10 --max-time 60 \
@@ -228,7 +229,7 @@ ratios() {
     else .data.result[]
       | select((.metric.volume | type) == "string" and (.value[1] | test("^[0-9]+(\\.[0-9]+)?$")))
       | (.value[1] | tonumber) as $r
-      | "\(.metric.volume) \($r * 100 | floor) \(if $r >= $send then "high" elif $r < $rearm then "low" else "mid" end)"
+      | "\(.metric.volume) \($r * 100 + 1e-9 | floor) \(if $r >= $send then "high" elif $r < $rearm then "low" else "mid" end)"
     end' "$work/prometheus.json" 2>"$work/jq.err" || {
     err "Prometheus: the answer is not a successful vector: $(head -n 1 "$work/jq.err")"
     return 1
