@@ -279,6 +279,17 @@ describe("images/backup/notices.sh", () => {
     for (const s of [...secrets, wrong]) expect(r.stdout + r.stderr).not.toContain(s);
   }, 60_000);
 
+  it("sends nothing in clear when SMTP_STARTTLS=true and the server offers no STARTTLS", async () => {
+    const notices = fragments("notices-tls", [velo]);
+    const state = path.join(work, "state-tls");
+    const before = sink.messages.length;
+    const r = await run({ NOTICES_DIR: notices, STATE_DIR: state, NOTICES_TODAY: "2026-12-20", SMTP_STARTTLS: "true" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("amis-du-velo: membership notice not sent");
+    expect(sink.messages.length).toBe(before);
+    expect(states(state)).toEqual([]);
+  }, 60_000);
+
   it("skips the quota notices with a message and a non-zero exit when Prometheus cannot be read, and still sends the membership's", async () => {
     const notices = fragments("notices-outage", [velo]);
     const state = path.join(work, "state-outage");
