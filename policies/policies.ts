@@ -61,6 +61,8 @@ export const TYPES = {
   localCommand: "command:local:Command",
   oidcClient: "keycloak:openid/client:Client",
   containerService: "alacarte:block:ContainerService",
+  database: "alacarte:block:Database",
+  backupSet: "alacarte:block:BackupSet",
   staticSite: "alacarte:tenant:StaticSite",
   mailDomain: "alacarte:tenant:MailDomain",
   identity: "alacarte:tenant:Identity",
@@ -496,6 +498,56 @@ const dataProtected: ResourceValidationPolicy = {
   },
 };
 
+const dataBackedUp: StackValidationPolicy = {
+  name: "data-backed-up",
+  description:
+    "Every data resource is in one of the stack's backup sets (components/platform/backup-fragments.ts): a volume its files, a database server's volume the dumps of its databases, a database its dump, a bucket and a mailbox their store's entries. A volume its service declares `backup: false` is left out on purpose.",
+  enforcementLevel: "mandatory",
+  validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+    const entries: Record<string, unknown>[] = [];
+    for (const r of args.resources) {
+      if (r.type !== TYPES.backupSet) continue;
+      const listed = known(() => r.props.entries) as unknown;
+      // Unknown during a preview (a name that is an output): nothing to compare with yet.
+      if (!Array.isArray(listed)) return;
+      entries.push(...(listed as Record<string, unknown>[]).filter((e) => e && typeof e === "object"));
+    }
+    const listed = (kind: string, key: string, value: unknown) => entries.some((e) => e.kind === kind && e[key] === value);
+    for (const r of args.resources) {
+      if (r.type === TYPES.containerService) {
+        const volumes = known(() => r.props.volumes) as { name?: unknown; backup?: unknown }[] | undefined;
+        const container = known(() => r.props.container);
+        for (const v of Array.isArray(volumes) ? volumes : []) {
+          if (v.backup === true && !listed("volume", "volume", v.name)) {
+            report(`${label(r)}: volume "${String(v.name)}" is in no backup set`, r.urn);
+          } else if (v.backup === "dump" && !listed("database", "container", container)) {
+            report(
+              `${label(r)}: volume "${String(v.name)}" is saved by its databases' dumps, and no backup set dumps a database of "${String(container)}"`,
+              r.urn,
+            );
+          }
+        }
+      } else if (r.type === TYPES.volume) {
+        if (r.parent?.type !== TYPES.containerService)
+          report(`${label(r)} belongs to no ContainerService, so no backup set lists it`, r.urn);
+      } else if (r.type === TYPES.database) {
+        const dump = known(() => r.props.dump) as { database?: unknown } | undefined;
+        if (!dump || !listed("database", "database", dump.database)) report(`${label(r)}: its database is dumped by no backup set`, r.urn);
+      } else if (r.type.startsWith("alacarte:")) {
+        const hostData = known(() => r.props.hostData) as { kind?: unknown; name?: unknown } | undefined;
+        if (hostData?.kind === "bucket" && !listed("bucket", "bucket", hostData.name)) {
+          report(`${label(r)}: bucket "${String(hostData.name)}" is in no backup set`, r.urn);
+        }
+        const quota = componentQuota(r);
+        if (quota?.offer === "mail") {
+          for (const m of quota.mailboxes)
+            if (!listed("mailbox", "address", m.address)) report(`${label(r)}: mailbox ${m.address} is in no backup set`, r.urn);
+        }
+      }
+    }
+  },
+};
+
 const imagePinned: ResourceValidationPolicy = {
   name: "image-pinned",
   description: "Every container image is pinned to a version (an exact tag or a digest).",
@@ -672,6 +724,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   mailboxQuotaWithinMax,
   hostCapacity,
   dataProtected,
+  dataBackedUp,
   imagePinned,
   routeTls,
   bucketNotPublic,

@@ -41,6 +41,7 @@ const TENANT = "jardins-partages";
 const PLATFORM_REF = "organization/alacarte/prod";
 /** The config secret ops set after merge (docs/operations.md "Config secrets"). */
 const SMTP_PASSWORD = "smtp-password-set-by-ops";
+const BACKUP_PASSWORD = "backup-password-set-by-ops";
 /** What the applied platform would export as its secret output (type-checked against the program). */
 const PLATFORM_SECRETS: PlatformReference["platformSecrets"] = {
   keycloakAdminClientSecret: "applied-keycloak-secret",
@@ -135,7 +136,16 @@ beforeAll(async () => {
     pack = p;
     return p;
   });
-  const platformRun = runProgram({ root, stack: "prod", secretConfig: { "alacarte:smtpPassword": SMTP_PASSWORD } });
+  const platformRun = runProgram({
+    root,
+    stack: "prod",
+    secretConfig: {
+      "alacarte:smtpPassword": SMTP_PASSWORD,
+      "alacarte:backupPassword": BACKUP_PASSWORD,
+      "alacarte:backupS3AccessKeyId": "backup-key-id",
+      "alacarte:backupS3SecretAccessKey": "backup-secret-key",
+    },
+  });
   const platformWithoutSecret = runProgram({ root, stack: "prod" });
   const broken = Promise.all([runProgram({ root: badImportDir, stack: "prod" }), runProgram({ root: brokenDir, stack: "prod" })]);
   offline = await plan({ env: "prod" });
@@ -209,6 +219,15 @@ describe("starting the program as the Node.js language host does", () => {
       starttls: true,
       auth: { username: "noreply@alacarte.example.org", password: { [SIG]: SECRET_SIG, value: SMTP_PASSWORD } },
     });
+    // The backup repository's password reaches each host's job as a secret, never in clear.
+    const jobs = platform.resources.filter(
+      (r) => r.type === "docker:index/container:Container" && String(r.inputs.name).startsWith("platform-backups-"),
+    );
+    expect(jobs.map((j) => j.inputs.name).sort()).toEqual(["platform-backups-h1", "platform-backups-h2"]);
+    for (const job of jobs) {
+      expect(job.inputs.envs).not.toContain(`RESTIC_PASSWORD=${BACKUP_PASSWORD}`);
+      expect(job.inputs.envs).toContainEqual({ [SIG]: SECRET_SIG, value: `RESTIC_PASSWORD=${BACKUP_PASSWORD}` });
+    }
   });
 
   it("registers in the platform stack exactly what the offline plan reports (type, URN, parent)", () => {

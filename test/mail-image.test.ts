@@ -1,33 +1,13 @@
-import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DKIM_SELECTOR, MAIL_IMAGE, MAIL_IMAGE_CONTEXT } from "../components/platform/mail-server";
 import { assertPinnedImage } from "../components/blocks/image-pin";
 import { needTools, requireTool } from "./helpers/debian-tools";
+import { folderDigest } from "./helpers/folder-digest";
 
 const CONTEXT = resolve(__dirname, "..", MAIL_IMAGE_CONTEXT);
-
-/** The SHA-256 of a folder's files (relative path and content of each, in byte order of the paths). */
-function folderDigest(dir: string): string {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const full = join(d, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else files.push(full);
-    }
-  };
-  walk(dir);
-  const hash = createHash("sha256");
-  for (const file of files.map((f) => relative(dir, f)).sort()) {
-    hash.update(`${file}\0`);
-    hash.update(readFileSync(join(dir, file)));
-    hash.update("\0");
-  }
-  return hash.digest("hex");
-}
 
 describe("the mail image built from the repository", () => {
   it("is tagged with the digest of its build folder, so an edit of the folder cannot keep an old tag", () => {

@@ -13,6 +13,7 @@ import { TENANT_IDENTITY_TYPE } from "../components/tenant/identity";
 import { environmentPolicyConfig, plan, planFailed, planProgram, type PlanResult, type StackPlan } from "../infra/plan/offline-plan";
 import type { PolicyViolation } from "../infra/plan/policy-eval";
 import { policies, TYPES } from "../policies/policies";
+import { DataInventory } from "../infra/program/data-inventory";
 
 const host = { name: "h1", address: "h1.infra.alacarte.example.org", user: "deploy" };
 const config = environmentPolicyConfig("prod");
@@ -66,7 +67,7 @@ describe("the policy pack on the real stacks", () => {
   it("host-capacity: fails the platform stack when the overcommit leaves no room, and the plan exits non-zero", async () => {
     const tight = await plan({ env: "prod", today: "2026-11-25", policyConfig: { "host-capacity": { overcommit: 0.01 } } });
     const found = of(stack(tight, "prod").policies, "host-capacity");
-    expect(found.map((v) => v.message)).toContain('host "h1": 4.25 CPUs placed, above 0.16 (16 × overcommit 0.01)');
+    expect(found.map((v) => v.message)).toContain('host "h1": 5.25 CPUs placed, above 0.16 (16 × overcommit 0.01)');
     expect(found.every((v) => v.level === "mandatory")).toBe(true);
     expect(planFailed(tight)).toBe(true);
   });
@@ -289,13 +290,88 @@ describe("the policy pack on components built for the test (offline plan of a pr
   });
 
   it("data-protected: a database a command adds to a shared server is checked as a resource would be", async () => {
-    const server = { engine: "postgres" as const, host, containerName: "jp-postgres-server", port: 5432, networks: ["jp-network"] };
+    const server = {
+      engine: "postgres" as const,
+      host,
+      containerName: "jp-postgres-server",
+      container: "jp-postgres-server",
+      port: 5432,
+      networks: ["jp-network"],
+    };
     const db = (protect: boolean) => () => {
       new Database("jp-nextcloud-db", { engine: "postgres", name: "jp_nextcloud", server: { existing: server }, protect });
     };
     expect(of((await planProgram(T, db(true), { policyConfig: config })).policies, "data-protected")).toEqual([]);
     expect(of((await planProgram(T, db(false), { policyConfig: config })).policies, "data-protected").map((v) => v.message)).toEqual([
       'alacarte:block:Database "jp-nextcloud-db" makes the database "jp_nextcloud" on a host in prod but does not protect it (hostData.protect)',
+    ]);
+  });
+
+  it("data-backed-up: what the data inventory lists passes; a volume, a database or a bucket no backup set lists fails", async () => {
+    const server = {
+      engine: "postgres" as const,
+      host,
+      containerName: "jp-postgres-server",
+      container: "jp-postgres-server",
+      port: 5432,
+      networks: ["jp-network"],
+    };
+    const data =
+      (withBackupSets: boolean, extra: () => void = () => {}) =>
+      () => {
+        const inventory = new DataInventory((type, name) => (type.startsWith("alacarte:tenant:") ? name.split("-").pop() : undefined));
+        const p = dockerProvider();
+        new ContainerService(
+          "jp-app",
+          {
+            image: "nginx:1.27.2",
+            host,
+            limits: { memoryMb: 256, cpus: 0.5 },
+            volumes: [
+              { name: "data", containerPath: "/data", sizeGb: 5, backup: true },
+              { name: "cache", containerPath: "/cache", sizeGb: 1, backup: false },
+            ],
+          },
+          { providers: { docker: p } },
+        );
+        new Database("jp-nextcloud-db", { engine: "postgres", name: "jp_nextcloud", server: { existing: server } });
+        site("jp-website", 5);
+        extra();
+        if (withBackupSets) inventory.backupSets("jardins-partages", { h1: host }, { mail: "h1", storage: "h1" });
+      };
+    expect(of((await planProgram(T, data(true), { policyConfig: config })).policies, "data-backed-up")).toEqual([]);
+    expect(
+      of((await planProgram(T, data(false), { policyConfig: config })).policies, "data-backed-up")
+        .map((v) => v.message)
+        .sort(),
+    ).toEqual([
+      'alacarte:block:ContainerService "jp-app": volume "jp-app-data" is in no backup set',
+      'alacarte:block:Database "jp-nextcloud-db": its database is dumped by no backup set',
+      'alacarte:tenant:StaticSite "jp-website": bucket "site-jardins-partages" is in no backup set',
+    ]);
+    // A volume outside a ContainerService, and a database server's volume whose databases nobody dumps.
+    const stray = await planProgram(
+      T,
+      data(true, () => {
+        const p = new docker.Provider("docker-h1-extra", { host: `ssh://deploy@${host.address}` });
+        new docker.Volume("stray", { name: "stray" }, { provider: p });
+        new ContainerService(
+          "jp-mariadb-server",
+          {
+            image: "mariadb:11.4.8",
+            host,
+            limits: { memoryMb: 256, cpus: 0.5 },
+            volumes: [{ name: "data", containerPath: "/var/lib/mysql", sizeGb: 5, backup: "dump" }],
+          },
+          { providers: { docker: p } },
+        );
+      }),
+      { policyConfig: config },
+    );
+    expect(stray.problems).toEqual([]);
+    expect(of(stray.policies, "data-backed-up").map((v) => v.message)).toEqual([
+      'docker:index/volume:Volume "stray" belongs to no ContainerService, so no backup set lists it',
+      'alacarte:block:ContainerService "jp-mariadb-server": volume "jp-mariadb-server-data" is saved by its databases\' dumps, and no backup set dumps a database of "jp-mariadb-server"',
     ]);
   });
 
@@ -493,6 +569,7 @@ describe("the policy pack on components built for the test (offline plan of a pr
   it("every policy of the pack has a test above", () => {
     expect(policies.map((p) => p.name).sort()).toEqual([
       "bucket-not-public",
+      "data-backed-up",
       "data-protected",
       "host-capacity",
       "image-pinned",

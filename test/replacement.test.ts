@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCatalog } from "../infra/catalog/catalog";
@@ -88,7 +89,8 @@ async function planTenant(slug: string, tenant: unknown): Promise<{ data: DataSn
     state: (type) =>
       type === "pulumi:pulumi:StackReference" ? { outputs: { platform: ref.platform, platformSecrets: ref.platformSecrets } } : undefined,
   });
-  program.buildStack(`prod.${slug}`);
+  // In a stack, as the CLI runs it: the program registers a stack transformation (its data inventory).
+  await pulumi.runtime.runInPulumiStack(async () => program.buildStack(`prod.${slug}`));
   for (let i = 0; i < 20; i++) await mocks.settle();
   const recorded = [...mocks.resources()];
   return { data: dataSnapshot(recorded), types: recorded.map((r) => r.type) };
@@ -117,6 +119,13 @@ async function planPlatform(settings: Readonly<PlatformConfig>): Promise<{ data:
     mail: settings.mail,
     protect: settings.protect,
     environment: "prod",
+    backup: {
+      repository: settings.backup.repository,
+      password: "restic-password",
+      schedule: settings.backup.schedule,
+      pruneSchedule: settings.backup.pruneSchedule,
+      retention: settings.backup.keep,
+    },
   });
   for (let i = 0; i < 20; i++) await mocks.settle();
   const recorded = [...mocks.resources()];

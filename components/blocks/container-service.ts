@@ -26,8 +26,17 @@ export interface ServiceVolume {
   containerPath: string;
   /** Quota in GB (2^30 bytes), enforced by the host with a filesystem project quota. */
   sizeGb: number;
-  /** Include the volume in the backups. @default false */
-  backup?: boolean;
+  /**
+   * How the backups save the volume (docs/services/backups.md): `true`, its files; `"dump"`, the
+   * dumps of the databases its server holds, never its files copied live; `false`, not at all
+   * (state the service rebuilds: a cache, a search index). @default false
+   */
+  backup?: boolean | "dump";
+  /**
+   * Stop the service around the snapshot of this volume's files, for files that are not safe to
+   * read while written (a SQLite database). @default false
+   */
+  stopForBackup?: boolean;
   /** Mount read-only. @default false */
   readOnly?: boolean;
 }
@@ -186,6 +195,7 @@ export function routeLabels(name: string, routes: ServiceRoute[]): Record<string
  * so its quota is declared by the service ({@link VolumeQuota}), never on the volume.
  */
 export function volumeLabels(volume: Pick<ServiceVolume, "backup">): Record<string, string> {
+  // "dump" is saved too: the label says only whether the volume's data is in the backups.
   return { "alacarte.backup": volume.backup ? "true" : "false" };
 }
 
@@ -195,15 +205,22 @@ export interface VolumeQuota {
   name: string;
   /** Quota in GB (2^30 bytes). */
   quotaGb: number;
-  /** In the backups. */
-  backup: boolean;
+  /** How the backups save it ({@link ServiceVolume.backup}). */
+  backup: boolean | "dump";
+  /** The service is stopped around the snapshot of its files. */
+  stopForBackup?: true;
 }
 
 /** Pure: the quotas a service declares for its volumes (Docker volume `<service>-<role>`). */
 export function volumeQuotas(name: string, volumes: readonly ServiceVolume[]): VolumeQuota[] {
   return volumes.map((v) => {
     if (!Number.isFinite(v.sizeGb) || v.sizeGb <= 0) throw new Error(`Volume size must be a positive number of GB, got ${v.sizeGb}`);
-    return { name: `${name}-${v.name}`, quotaGb: v.sizeGb, backup: v.backup ?? false };
+    return {
+      name: `${name}-${v.name}`,
+      quotaGb: v.sizeGb,
+      backup: v.backup ?? false,
+      ...(v.stopForBackup ? { stopForBackup: true as const } : {}),
+    };
   });
 }
 
@@ -258,13 +275,20 @@ export class ContainerService extends pulumi.ComponentResource {
   constructor(name: string, args: ContainerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     // The names (never the values) of the plain and secret env vars, for the policy pack's
     // no-plaintext-secrets check: a policy sees Pulumi secrets unwrapped, so it reads the split here.
-    // Its volumes' quotas too: the policy pack and host load read them here, not on the volumes.
+    // Its volumes' quotas too: the policy pack and host load read them here, not on the volumes;
+    // and its host and container name, which the backups and the monitoring list it under.
     validateContainerService(name, args);
     const volumes = volumeQuotas(name, args.volumes ?? []);
     super(
       CONTAINER_SERVICE_TYPE,
       name,
-      { envKeys: Object.keys(args.env ?? {}).sort(), secretEnvKeys: Object.keys(args.secretEnv ?? {}).sort(), volumes },
+      {
+        envKeys: Object.keys(args.env ?? {}).sort(),
+        secretEnvKeys: Object.keys(args.secretEnv ?? {}).sort(),
+        volumes,
+        host: args.host.name,
+        container: name,
+      },
       opts,
     );
     const protect = args.protect ?? true;
@@ -337,7 +361,7 @@ export class ContainerService extends pulumi.ComponentResource {
 
     this.container = new docker.Container(`${name}-container`, containerArgs, { parent: this });
     this.containerName = this.container.name;
-    this.registerOutputs({ containerName: this.containerName, volumes });
+    this.registerOutputs({ containerName: this.containerName, volumes, container: name });
   }
 
   /** URL of a port of the container on its networks. @example svc.internalUrl(3902) → "http://garage:3902" */

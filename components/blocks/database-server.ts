@@ -16,6 +16,11 @@ export interface DatabaseServerRef {
   host: HostConnection;
   /** Container name: the address apps reach it at on its network, and what `docker exec` names. */
   containerName: pulumi.Input<string>;
+  /**
+   * The same name, known before the container exists (a ContainerService names its container
+   * after itself): what the backups list the server's databases under.
+   */
+  container: string;
   port: number;
   /** Docker network(s) apps join to reach it. */
   networks: pulumi.Input<string>[];
@@ -107,6 +112,7 @@ export class DatabaseServer extends pulumi.ComponentResource {
       engine: args.engine,
       host: args.host,
       containerName: this.server.containerName,
+      container: `${name}-server`,
       port: spec.port,
       networks: args.networks,
     };

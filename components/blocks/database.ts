@@ -170,6 +170,16 @@ export function createDatabaseScript(engine: DatabaseEngine, containerName: stri
   }
 }
 
+/** Where the backups find a database to dump. */
+export interface DatabaseDump {
+  engine: DatabaseEngine;
+  database: string;
+  /** The server's container, which `docker exec` names. */
+  container: string;
+  /** The host it runs on. */
+  host: string;
+}
+
 /**
  * A database and its user, with a generated password: on a server of its own (`server.args`), or
  * added to an existing server (`server.existing`) by a command on its host. A database made by a
@@ -197,7 +207,12 @@ export class Database extends pulumi.ComponentResource {
       "existing" in args.server
         ? { kind: "database", engine: args.engine, name: args.name, protect, backup: "server-dump", madeBy: `${name}-create` }
         : undefined;
-    super(DATABASE_TYPE, name, hostData ? { hostData } : {}, opts);
+    // What the backups dump (components/platform/backup-fragments.ts): the database, in its server's container, on its host.
+    const dump: DatabaseDump =
+      "existing" in args.server
+        ? { engine: args.engine, database: args.name, container: args.server.existing.container, host: args.server.existing.host.name }
+        : { engine: args.engine, database: args.name, container: `${name}-server`, host: args.server.args.host.name };
+    super(DATABASE_TYPE, name, hostData ? { hostData, dump } : { dump }, opts);
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
     this.password = pulumi.secret(password.result);
     this.database = pulumi.output(args.name);
@@ -230,6 +245,7 @@ export class Database extends pulumi.ComponentResource {
       database: this.database,
       username: this.username,
       password: this.password,
+      dump,
       ...(hostData ? { hostData } : {}),
     });
   }
@@ -272,7 +288,8 @@ export function databaseServerContainer(
     command: spec.command,
     env: spec.env,
     secretEnv: args.secretEnv,
-    volumes: [{ name: "data", containerPath: spec.dataPath, sizeGb: args.sizeGb, backup: true }],
+    // Saved by dumps of its databases (docs/services/backups.md), never by its files copied live.
+    volumes: [{ name: "data", containerPath: spec.dataPath, sizeGb: args.sizeGb, backup: "dump" }],
     networks: args.networks,
     healthCheck: { test: spec.healthCheck, intervalSeconds: 10, retries: 5 },
     limits: args.limits ?? { ...DEFAULT_DATABASE_LIMITS },

@@ -268,7 +268,9 @@ export class MailServer extends pulumi.ComponentResource {
   readonly containerName: pulumi.Output<string>;
 
   constructor(name: string, args: MailServerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(MAIL_SERVER_TYPE, name, {}, opts);
+    // Where the mailboxes live, for the backups' restore of one mailbox (components/platform/backup-fragments.ts).
+    const mailStore = { volume: `${mailContainerName(name)}-data`, container: mailContainerName(name), mountPath: "/var/mail" };
+    super(MAIL_SERVER_TYPE, name, { mailStore }, opts);
     const fragmentsDir = args.fragmentsDir ?? DEFAULT_MAIL_FRAGMENTS_DIR;
     const configDir = args.configDir ?? DEFAULT_MAIL_CONFIG_DIR;
     const tlsDir = args.tlsDir ?? DEFAULT_MAIL_TLS_DIR;
@@ -309,7 +311,7 @@ export class MailServer extends pulumi.ComponentResource {
           protocol: "tcp" as const,
         })),
         volumes: [
-          { name: "data", containerPath: "/var/mail", sizeGb: args.dataGb, backup: true },
+          { name: "data", containerPath: mailStore.mountPath, sizeGb: args.dataGb, backup: true },
           { name: "queue", containerPath: "/var/spool/postfix", sizeGb: 5, backup: true },
           { name: "state", containerPath: "/var/lib/dovecot", sizeGb: 1, backup: false },
         ],

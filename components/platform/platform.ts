@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { issuerUrl, tokenEndpoints } from "../blocks/oidc-client";
+import { Backups, type BackupsArgs } from "./backups";
 import { Keycloak } from "./keycloak";
 import { LETS_ENCRYPT_DIRECTORY, MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
@@ -52,6 +53,8 @@ export interface PlatformArgs {
   smtp?: SsoRealmSmtp;
   /** Usernames of the platform administrators. @default [] */
   admins?: string[];
+  /** The backups: a job on every host (`pruneHost` defaults to the first host by name). */
+  backup: Omit<BackupsArgs, "hosts" | "pruneHost"> & { pruneHost?: string };
 }
 
 /** `T` with every leaf allowed to be an Output: one secret leaf stays the only secret when exported. */
@@ -164,6 +167,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly mailWellKnown: MailWellKnown;
   /** Roundcube, signing in through Keycloak, on the proxy host. */
   readonly webmail: Webmail;
+  /** The backup job of every host. */
+  readonly backups: Backups;
   /** Docker providers by host name. */
   readonly dockerProviders: Record<string, docker.Provider>;
   /** What tenant stacks read through a StackReference. */
@@ -174,8 +179,9 @@ export class Platform extends pulumi.ComponentResource {
     const protect = args.protect ?? true;
     const { byService, hostNames } = resolvePlacement(args.hosts, args.placement);
 
+    // Every host, placed services or not: each runs its backup job, and tenants' apps may run there.
     const providers: Record<string, docker.Provider> = {};
-    for (const hostName of hostNames) {
+    for (const hostName of Object.keys(args.hosts).sort()) {
       const host = args.hosts[hostName]!;
       providers[hostName] = new docker.Provider(
         `${name}-docker-${hostName}`,
@@ -283,6 +289,17 @@ export class Platform extends pulumi.ComponentResource {
         protect,
       },
       on("proxy"),
+    );
+
+    const allHosts = Object.keys(args.hosts).sort();
+    this.backups = new Backups(
+      `${name}-backups`,
+      {
+        ...args.backup,
+        pruneHost: args.backup.pruneHost ?? allHosts[0]!,
+        hosts: allHosts.map((hostName) => ({ host: args.hosts[hostName]!, provider: providers[hostName]! })),
+      },
+      { parent: this },
     );
 
     this.dockerProviders = providers;

@@ -106,7 +106,8 @@ export class Webmail extends pulumi.ComponentResource {
           [WEBMAIL_SECRET_ENV.oauthClientSecret]: args.client.clientSecret,
           [WEBMAIL_SECRET_ENV.desKey]: desKey.result,
         },
-        volumes: [{ name: "db", containerPath: ROUNDCUBE_DB_DIR, sizeGb: WEBMAIL_DB_GB, backup: true }],
+        // A SQLite file: the webmail stops for the seconds its snapshot takes (https://www.sqlite.org/howtocorrupt.html §1.2).
+        volumes: [{ name: "db", containerPath: ROUNDCUBE_DB_DIR, sizeGb: WEBMAIL_DB_GB, backup: true, stopForBackup: true }],
         // The folder, not the file: the file is replaced by a rename, which a file's bind mount would not see.
         hostPaths: [{ hostPath: configDir, containerPath: ROUNDCUBE_CONFIG_DIR, readOnly: true }],
         networks: [args.network],

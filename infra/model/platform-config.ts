@@ -16,11 +16,47 @@ export const CONFIG_NAMESPACE = "alacarte";
 /** The SMTP password of the realm's mail: a config secret, set by ops with `pulumi config set --secret`. */
 export const SMTP_PASSWORD_KEY = "smtpPassword";
 
+/** The backup repository's password: a config secret (docs/services/backups.md "Config"). */
+export const BACKUP_PASSWORD_KEY = "backupPassword";
+/** The S3 backup target's access key id and secret key, when the repository is on S3: config secrets. */
+export const BACKUP_S3_KEY_ID_KEY = "backupS3AccessKeyId";
+export const BACKUP_S3_SECRET_KEY = "backupS3SecretAccessKey";
+
 /**
  * Config secrets of the platform stack: never in the schema (nor in the repository's settings
  * files in clear); the offline plan stands a placeholder in for each.
  */
-export const PLATFORM_CONFIG_SECRETS = [SMTP_PASSWORD_KEY] as const;
+export const PLATFORM_CONFIG_SECRETS = [SMTP_PASSWORD_KEY, BACKUP_PASSWORD_KEY, BACKUP_S3_KEY_ID_KEY, BACKUP_S3_SECRET_KEY] as const;
+
+/** Five cron fields (minute hour day month weekday), as busybox's cron reads them, UTC. */
+const cronSchedule = z.string().regex(/^[0-9*/,-]+( [0-9*/,-]+){4}$/, 'must be five cron fields, e.g. "17 2 * * *"');
+
+/**
+ * The backups (docs/services/backups.md): one restic repository for every host. Its password and
+ * an S3 target's keys are config secrets (`alacarte:backupPassword`, `alacarte:backupS3AccessKeyId`,
+ * `alacarte:backupS3SecretAccessKey`), never in this file.
+ */
+const backup = z.strictObject({
+  /** restic repository, without credentials. @example "s3:https://s3.example.net/alacarte-backups" */
+  repository: z
+    .string()
+    .min(1)
+    .refine((r) => !/\/\/[^/@]*@/.test(r), "must not hold credentials: they are config secrets"),
+  /** When each host's job runs (UTC). */
+  schedule: cronSchedule.default("17 2 * * *"),
+  /** When the retention is applied and unused data pruned (UTC), away from the backups. */
+  pruneSchedule: cronSchedule.default("40 5 * * 0"),
+  /** The host that prunes. @default the first host by name */
+  pruneHost: z.string().optional(),
+  /** Snapshots kept per set and host. */
+  keep: z
+    .strictObject({
+      daily: z.number().int().min(1).default(7),
+      weekly: z.number().int().min(0).default(5),
+      monthly: z.number().int().min(0).default(12),
+    })
+    .prefault({}),
+});
 
 const hostname = z.string().regex(HOSTNAME_PATTERN);
 const username = z.string().superRefine((value, ctx) => {
@@ -98,6 +134,8 @@ export const platformConfigSchema = z
         .regex(/^\d{1,3}(\.\d{1,3}){3}$/)
         .optional(),
     }),
+    /** Where and when the backups go. */
+    backup,
     /** Protect data resources (volumes, databases, buckets) against deletion. */
     protect: z.boolean().default(true),
     /** Disk, memory and CPU may be promised up to capacity × this ratio. */
@@ -110,6 +148,9 @@ export const platformConfigSchema = z
         path: ["mail", "publicIp"],
         message: "is required when the mail host is not the proxy's (its A and reverse DNS records)",
       });
+    }
+    if (c.backup.pruneHost !== undefined && !(c.backup.pruneHost in c.hosts)) {
+      ctx.addIssue({ code: "custom", path: ["backup", "pruneHost"], message: `host "${c.backup.pruneHost}" is not in hosts` });
     }
     for (const [role, name] of Object.entries(c.placement)) {
       if (!(name in c.hosts)) ctx.addIssue({ code: "custom", path: ["placement", role], message: `host "${name}" is not in hosts` });

@@ -1,9 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Platform, type PlatformOutputValues } from "../../components/platform/platform";
+import { Platform, type PlatformArgs, PLATFORM_TYPE, type PlatformOutputValues } from "../../components/platform/platform";
 import type { HostConnection, PlatformOutputs } from "../../components/platform/outputs";
 import type { SsoRealmSmtp } from "../../components/platform/sso-realm";
+import { PLATFORM_BACKUP_SET } from "../../components/platform/backup-fragments";
+import { DataInventory } from "./data-inventory";
 import {
   CONFIG_NAMESPACE,
+  BACKUP_PASSWORD_KEY,
+  BACKUP_S3_KEY_ID_KEY,
+  BACKUP_S3_SECRET_KEY,
   parsePlatformConfig,
   platformConfigSchema,
   SMTP_PASSWORD_KEY,
@@ -12,6 +17,11 @@ import {
 
 /** The name of the platform stack's Platform component (its children's names start with it). */
 export const PLATFORM_COMPONENT = "platform";
+
+/** `MailServer` → `mail-server`. */
+function kebabCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+}
 
 /** Pulumi hands config values over as strings; objects and lists arrive as JSON. */
 function readConfig(): Record<string, unknown> {
@@ -40,6 +50,27 @@ function realmSmtp(smtp: NonNullable<PlatformConfig["smtp"]>): SsoRealmSmtp {
   return { ...server, auth: { username, password: new pulumi.Config(CONFIG_NAMESPACE).requireSecret(SMTP_PASSWORD_KEY) } };
 }
 
+/**
+ * The backups from the platform config; the repository's password is the config secret
+ * `alacarte:backupPassword` (missing, the program stops with Pulumi's message naming it), and an
+ * S3 repository's keys `alacarte:backupS3AccessKeyId` and `alacarte:backupS3SecretAccessKey`.
+ */
+function backupSettings(backup: PlatformConfig["backup"]): PlatformArgs["backup"] {
+  const secrets = new pulumi.Config(CONFIG_NAMESPACE);
+  const s3 = backup.repository.startsWith("s3:");
+  return {
+    repository: backup.repository,
+    schedule: backup.schedule,
+    pruneSchedule: backup.pruneSchedule,
+    ...(backup.pruneHost !== undefined ? { pruneHost: backup.pruneHost } : {}),
+    retention: backup.keep,
+    password: secrets.requireSecret(BACKUP_PASSWORD_KEY),
+    ...(s3
+      ? { s3: { accessKeyId: secrets.requireSecret(BACKUP_S3_KEY_ID_KEY), secretAccessKey: secrets.requireSecret(BACKUP_S3_SECRET_KEY) } }
+      : {}),
+  };
+}
+
 export function hostConnections(config: PlatformConfig): Record<string, HostConnection> {
   return Object.fromEntries(Object.entries(config.hosts).map(([name, h]) => [name, { name, address: h.address, user: h.user }]));
 }
@@ -47,11 +78,16 @@ export function hostConnections(config: PlatformConfig): Record<string, HostConn
 /** The platform stack of an environment: the shared services, from its settings file. */
 export function buildPlatformStack(env: string): Record<string, unknown> {
   const config = parsePlatformConfig(readConfig(), `stacks/Pulumi.${pulumi.getStack()}.yaml`);
+  // Before any resource: each platform service's data is credited to the service (`reverse-proxy`, `mail-server`…).
+  const inventory = new DataInventory((type) =>
+    type.startsWith("alacarte:platform:") && type !== PLATFORM_TYPE ? kebabCase(type.slice("alacarte:platform:".length)) : undefined,
+  );
+  const hosts = hostConnections(config);
   const platform = new Platform(PLATFORM_COMPONENT, {
     baseDomain: config.baseDomain,
     acmeEmail: config.acmeEmail,
     publicIp: config.publicIp,
-    hosts: hostConnections(config),
+    hosts,
     placement: config.placement,
     sharedMailDomains: config.sharedMailDomains,
     storage: config.storage,
@@ -60,7 +96,10 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
     environment: env,
     admins: config.admins.map((a) => a.username),
     ...(config.smtp ? { smtp: realmSmtp(config.smtp) } : {}),
+    backup: backupSettings(config.backup),
   });
+  // The platform's own backup fragment on each host holding its data (docs/services/backups.md).
+  inventory.backupSets(PLATFORM_BACKUP_SET, hosts, { mail: config.placement.mail, storage: config.placement.storage });
   return splitPlatformOutputs(platform.outputs);
 }
 

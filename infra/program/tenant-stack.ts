@@ -14,6 +14,7 @@ import { isBuilt } from "../model/offers";
 import { readPlatformConfig, TENANTS_DIR, type PlatformConfig } from "../model/platform-config";
 import { buildOffer } from "./offer-builders";
 import { hostConnections, type PlatformReference } from "./platform-stack";
+import { DataInventory } from "./data-inventory";
 import { TenantContext } from "./tenant-context";
 
 /** A tenant file that does not pass: the stack stops before creating anything, with the validate messages. */
@@ -56,6 +57,10 @@ export function buildTenantStack(env: string, slug: string): Record<string, unkn
   const config = readPlatformConfig(env);
   const plan = loadTenantPlan(env, slug, config);
   const hosts = hostConnections(config);
+  // Before any resource: it sees each as it is registered, and credits it to its offer (`<slug>-<offer>…`).
+  const inventory = new DataInventory((type, name) =>
+    type.startsWith("alacarte:tenant:") && name.startsWith(`${slug}-`) ? name.slice(slug.length + 1).split("-")[0] : undefined,
+  );
   const platformRef = new pulumi.StackReference("platform", {
     name: platformStackReference(pulumi.getOrganization(), pulumi.getProject(), env),
   });
@@ -105,5 +110,7 @@ export function buildTenantStack(env: string, slug: string): Record<string, unkn
     }
     outputs[offer.field] = buildOffer(ctx, offer);
   }
+  // The tenant's own backup fragment on each host holding its data (docs/services/backups.md).
+  inventory.backupSets(slug, hosts, { mail: config.placement.mail, storage: config.placement.storage });
   return outputs;
 }

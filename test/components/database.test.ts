@@ -85,7 +85,7 @@ describe("Database under mocks", () => {
     const vol = one("docker:index/volume:Volume", "kc-db-server-data");
     expect(vol.inputs.labels).toEqual(expect.arrayContaining([{ label: "alacarte.backup", value: "true" }]));
     expect(one("alacarte:block:ContainerService", "kc-db-server").inputs.volumes).toEqual([
-      { name: "kc-db-server-data", quotaGb: 5, backup: true },
+      { name: "kc-db-server-data", quotaGb: 5, backup: "dump" },
     ]);
     const c = one("docker:index/container:Container", "kc-db-server-container");
     expect(c.inputs.image).toBe(DATABASE_IMAGES.postgres);

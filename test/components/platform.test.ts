@@ -64,6 +64,13 @@ describe("Platform under mocks", () => {
         storage: { metaGb: 2, dataGb: 100 },
         mail: { dataGb: 200 },
         protect: true,
+        backup: {
+          repository: "s3:https://s3.backup.example.net/p",
+          password: pulumi.secret("restic-password"),
+          schedule: "17 2 * * *",
+          pruneSchedule: "40 5 * * 0",
+          retention: { daily: 7, weekly: 5, monthly: 12 },
+        },
       },
       { transformations: [rec.transformation] },
     );

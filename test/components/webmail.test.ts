@@ -84,7 +84,7 @@ describe("Webmail under mocks", () => {
       { hostPath: "/srv/alacarte/webmail", containerPath: "/var/roundcube/config", readOnly: true },
     ]);
     const service = mocks.one("alacarte:block:ContainerService", "wm-roundcube");
-    expect(service.inputs.volumes).toEqual([{ name: "wm-roundcube-db", quotaGb: 1, backup: true }]);
+    expect(service.inputs.volumes).toEqual([{ name: "wm-roundcube-db", quotaGb: 1, backup: true, stopForBackup: true }]);
     expect(options.plain(container.inputs.healthcheck).tests).toEqual(mod.webmailHealthCheck());
     expect(options.plain(container.inputs.healthcheck).tests.join(" ")).not.toMatch(/curl|wget/);
   });
