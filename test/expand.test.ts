@@ -16,6 +16,11 @@ const SHARED = ["alacarte.example.org", "lautre.example.org"];
 const prod: ExpandContext = { catalog, sharedMailDomains: SHARED };
 const staging: ExpandContext = { catalog, sharedMailDomains: SHARED, tenantHostSuffix: "staging.alacarte.example.org" };
 const TENANTS = path.resolve(__dirname, "../tenants");
+/** The catalog's defaults: what an offer runs without a pin. */
+const WORDPRESS = catalog.offers.website.versions.default;
+const NEXTCLOUD = catalog.offers.nextcloud.versions.default;
+const PAHEKO = catalog.offers.accounting.versions.default;
+const LISTMONK = catalog.offers.newsletter.versions.default;
 
 function tenant(yaml: string): Tenant {
   const result = loadTenantText("test.yaml", yaml);
@@ -53,7 +58,7 @@ describe("offers per kind", () => {
       { kind: "static-site", field: "website", hostnames: ["velo.org", "www.velo.org"], storageGb: 10 },
     ]);
     expect(expandTenant(site("wordpress"), prod).offers).toEqual([
-      { kind: "wordpress", field: "website", hostnames: ["velo.org", "www.velo.org"], storageGb: 10 },
+      { kind: "wordpress", field: "website", hostnames: ["velo.org", "www.velo.org"], storageGb: 10, version: WORDPRESS },
     ]);
   });
 
@@ -63,7 +68,14 @@ describe("offers per kind", () => {
       prod,
     );
     expect(plan.offers).toEqual([
-      { kind: "nextcloud", field: "nextcloud", hostname: "cloud.velo.org", storageGb: 50, apps: ["calendar", "forms", "polls"] },
+      {
+        kind: "nextcloud",
+        field: "nextcloud",
+        hostname: "cloud.velo.org",
+        storageGb: 50,
+        apps: ["calendar", "forms", "polls"],
+        version: NEXTCLOUD,
+      },
     ]);
   });
 
@@ -81,6 +93,7 @@ describe("offers per kind", () => {
         accounting: true,
         newsletter: true,
         subscribers: 500,
+        version: PAHEKO,
       },
     ]);
     expect(offerFields(plan.offers[0]!)).toEqual(["accounting", "newsletter"]);
@@ -96,6 +109,7 @@ describe("offers per kind", () => {
         storageGb: catalog.offers.accounting.storageGb,
         accounting: true,
         newsletter: false,
+        version: PAHEKO,
       },
     ]);
     expect(offerFields(plan.offers[0]!)).toEqual(["accounting"]);
@@ -112,6 +126,7 @@ describe("offers per kind", () => {
         accounting: false,
         newsletter: true,
         subscribers: 100,
+        version: PAHEKO,
       },
     ]);
     expect(offerFields(plan.offers[0]!)).toEqual(["newsletter"]);
@@ -132,6 +147,7 @@ describe("offers per kind", () => {
       hostname: "lettre.velo.org",
       subscribers: 2000,
       tracking: true,
+      version: LISTMONK,
     });
   });
 
@@ -141,7 +157,7 @@ describe("offers per kind", () => {
       prod,
     );
     expect(plan.offers).toEqual([
-      { kind: "listmonk", field: "newsletter", hostname: "lettre.velo.org", subscribers: 100, tracking: false },
+      { kind: "listmonk", field: "newsletter", hostname: "lettre.velo.org", subscribers: 100, tracking: false, version: LISTMONK },
     ]);
   });
 
@@ -178,6 +194,79 @@ describe("offers per kind", () => {
     );
     expect(kinds(plan.offers)).toEqual(["static-site", "nextcloud", "paheko", "listmonk", "video"]);
     expect(plan.offers.flatMap(offerFields)).toEqual(["website", "nextcloud", "accounting", "newsletter", "video"]);
+  });
+});
+
+describe("versions", () => {
+  /** The catalog with other defaults, so a test sees where the version comes from. */
+  const older: ExpandContext = {
+    ...prod,
+    catalog: {
+      ...catalog,
+      offers: {
+        ...catalog.offers,
+        website: { ...catalog.offers.website, versions: { available: ["6.0.0", WORDPRESS], default: "6.0.0" } },
+        nextcloud: { ...catalog.offers.nextcloud, versions: { available: ["1.0.0", NEXTCLOUD], default: "1.0.0" } },
+        accounting: { ...catalog.offers.accounting, versions: { available: ["0.9.0", PAHEKO], default: "0.9.0" } },
+        newsletter: { ...catalog.offers.newsletter, versions: { available: ["0.1.0", LISTMONK], default: "0.1.0" } },
+      },
+    },
+  };
+  const versions = (plan: { offers: OfferPlan[] }) => plan.offers.map((o) => [o.kind, "version" in o ? o.version : null]);
+  const services = (pins: { website?: string; nextcloud?: string; accounting?: string; newsletter?: string }) =>
+    withServices(
+      [
+        `  website:\n    engine: wordpress\n    domains: [velo.org]\n    storageGb: 5\n`,
+        pins.website ? `    version: "${pins.website}"\n` : "",
+        `  nextcloud:\n    domain: cloud.velo.org\n    storageGb: 20\n`,
+        pins.nextcloud ? `    version: "${pins.nextcloud}"\n` : "",
+        `  accounting:\n    domain: compta.velo.org\n`,
+        pins.accounting ? `    version: "${pins.accounting}"\n` : "",
+        `  newsletter:\n    engine: listmonk\n    domain: lettre.velo.org\n    subscribers: 100\n`,
+        pins.newsletter ? `    version: "${pins.newsletter}"\n` : "",
+      ].join(""),
+    );
+
+  it("without a pin, each offer that runs an app carries the catalog's default", () => {
+    expect(versions(expandTenant(services({}), prod))).toEqual([
+      ["wordpress", WORDPRESS],
+      ["nextcloud", NEXTCLOUD],
+      ["paheko", PAHEKO],
+      ["listmonk", LISTMONK],
+    ]);
+    expect(versions(expandTenant(services({}), older))).toEqual([
+      ["wordpress", "6.0.0"],
+      ["nextcloud", "1.0.0"],
+      ["paheko", "0.9.0"],
+      ["listmonk", "0.1.0"],
+    ]);
+  });
+
+  it("a pin wins over the default, offer by offer", () => {
+    const pinned = services({ website: WORDPRESS, nextcloud: NEXTCLOUD, accounting: PAHEKO, newsletter: LISTMONK });
+    expect(versions(expandTenant(pinned, older))).toEqual([
+      ["wordpress", WORDPRESS],
+      ["nextcloud", NEXTCLOUD],
+      ["paheko", PAHEKO],
+      ["listmonk", LISTMONK],
+    ]);
+    expect(versions(expandTenant(services({ nextcloud: NEXTCLOUD }), older))).toEqual([
+      ["wordpress", "6.0.0"],
+      ["nextcloud", NEXTCLOUD],
+      ["paheko", "0.9.0"],
+      ["listmonk", "0.1.0"],
+    ]);
+  });
+
+  it("a Paheko newsletter runs at accounting's pin, or the default Paheko without accounting; a static site has none", () => {
+    const both = withServices(
+      `  accounting:\n    domain: compta.velo.org\n    version: "${PAHEKO}"\n  newsletter:\n    engine: paheko\n    subscribers: 100\n`,
+    );
+    expect(versions(expandTenant(both, older))).toEqual([["paheko", PAHEKO]]);
+    const alone = withServices("  newsletter:\n    engine: paheko\n    domain: lettre.velo.org\n    subscribers: 100\n");
+    expect(versions(expandTenant(alone, older))).toEqual([["paheko", "0.9.0"]]);
+    const site = withServices("  website:\n    engine: static\n    domains: [velo.org]\n    storageGb: 5\n");
+    expect(expandTenant(site, older).offers[0]).not.toHaveProperty("version");
   });
 });
 

@@ -290,6 +290,130 @@ describe("newsletter", () => {
   });
 });
 
+describe("version pins", () => {
+  const catalog = loadCatalog();
+  const offered = (offer: "website" | "nextcloud" | "accounting" | "newsletter") => catalog.offers[offer].versions;
+  /** A version of the catalog other than the default, for the lagging-pin warning. */
+  const other = (offer: "website" | "nextcloud" | "accounting" | "newsletter") =>
+    offered(offer).available.find((v) => v !== offered(offer).default)!;
+  const withAccounting = (text: string) => edit(text, "  newsletter:\n", "  accounting:\n    domain: compta.velo.org\n  newsletter:\n");
+  /** The base with a version line added under each offer named. */
+  const pin = (text: string, pins: { website?: string; nextcloud?: string; accounting?: string; newsletter?: string }) => {
+    let out = text;
+    if (pins.website) out = edit(out, "    storageGb: 5\n", `    storageGb: 5\n    version: ${pins.website}\n`);
+    if (pins.nextcloud) out = edit(out, "    storageGb: 20\n", `    storageGb: 20\n    version: ${pins.nextcloud}\n`);
+    if (pins.accounting) out = edit(out, "    domain: compta.velo.org\n", `    domain: compta.velo.org\n    version: ${pins.accounting}\n`);
+    if (pins.newsletter) out = edit(out, "    subscribers: 500\n", `    subscribers: 500\n    version: ${pins.newsletter}\n`);
+    return out;
+  };
+  const quoted = (v: string) => `"${v}"`;
+
+  it("lists, for every offer that runs an app, versions that include a different one to pin", () => {
+    for (const offer of ["website", "nextcloud", "accounting", "newsletter"] as const) {
+      expect(offered(offer).available, offer).toContain(offered(offer).default);
+      expect(other(offer), offer).toBeDefined();
+    }
+  });
+
+  it("accepts a pin at each offer's default, with neither error nor warning", () => {
+    const text = pin(withAccounting(BASE), {
+      website: quoted(offered("website").default),
+      nextcloud: quoted(offered("nextcloud").default),
+      accounting: quoted(offered("accounting").default),
+      newsletter: quoted(offered("newsletter").default),
+    });
+    expect(validate({ "velo.yaml": text }).lines).toEqual([]);
+  });
+
+  it("rejects a version the catalog does not list, naming the field and the versions it offers, for every offer", () => {
+    const text = pin(withAccounting(BASE), { website: '"5.0.1"', nextcloud: '"29.0.0"', accounting: '"1.0.0"', newsletter: '"2.0.0"' });
+    const run = validate({ "velo.yaml": text });
+    const offers = (offer: "website" | "nextcloud" | "accounting" | "newsletter") =>
+      `${offered(offer).available.join(", ")} (default ${offered(offer).default})`;
+    expect(run.lines).toEqual([
+      `${run.name("velo.yaml")}:${val(text, 'version: "5.0.1"')} services.website.version: 5.0.1 is not a WordPress version of the catalog; it offers ${offers("website")}`,
+      `${run.name("velo.yaml")}:${val(text, 'version: "29.0.0"')} services.nextcloud.version: 29.0.0 is not a Nextcloud version of the catalog; it offers ${offers("nextcloud")}`,
+      `${run.name("velo.yaml")}:${val(text, 'version: "1.0.0"')} services.accounting.version: 1.0.0 is not a Paheko version of the catalog; it offers ${offers("accounting")}`,
+      `${run.name("velo.yaml")}:${val(text, 'version: "2.0.0"')} services.newsletter.version: 2.0.0 is not a Listmonk version of the catalog; it offers ${offers("newsletter")}`,
+    ]);
+    expect(hasErrors(run.problems)).toBe(true);
+  });
+
+  it("warns, without an error, of a pin other than the default, so ops see who lags behind; Nextcloud one major at a time", () => {
+    const nc = other("nextcloud");
+    const text = pin(withAccounting(BASE), { nextcloud: quoted(nc), accounting: quoted(other("accounting")) });
+    const run = validate({ "velo.yaml": text });
+    const side = (offer: "nextcloud" | "accounting", v: string) =>
+      offered(offer).available.indexOf(v) < offered(offer).available.indexOf(offered(offer).default) ? "older than" : "newer than";
+    expect(run.lines).toEqual([
+      `${run.name("velo.yaml")}:${val(text, `version: "${nc}"`)} services.nextcloud.version: warning: pins Nextcloud ${nc}, ${side("nextcloud", nc)} the catalog's default ${offered("nextcloud").default}; move the pin one major at a time, then remove it (docs/operations.md, Updates)`,
+      `${run.name("velo.yaml")}:${val(text, `version: "${other("accounting")}"`)} services.accounting.version: warning: pins Paheko ${other("accounting")}, ${side("accounting", other("accounting"))} the catalog's default ${offered("accounting").default}; move the pin, or remove it, once the tenant is ready (docs/operations.md, Updates)`,
+    ]);
+    expect(run.problems.map((p) => p.severity)).toEqual(["warning", "warning"]);
+    expect(hasErrors(run.problems)).toBe(false);
+  });
+
+  it("calls a pin listed before the default older", () => {
+    // The catalog lists its versions oldest first: a pin before the default is older.
+    const { available, default: standard } = offered("nextcloud");
+    expect(available).toEqual([...available].sort((a, b) => a.localeCompare(b, "en", { numeric: true })));
+    const older = available[available.indexOf(standard) - 1];
+    if (older === undefined) throw new Error("the catalog's Nextcloud default is its oldest version: no lagging pin to test");
+    const run = validate({ "velo.yaml": pin(BASE, { nextcloud: quoted(older) }) });
+    expect(only(run)).toContain(`pins Nextcloud ${older}, older than the catalog's default ${standard}`);
+  });
+
+  it("refuses a version on a static site, which runs no app of its own", () => {
+    const text = pin(edit(BASE, "engine: wordpress", "engine: static"), { website: quoted(offered("website").default) });
+    const run = validate({ "velo.yaml": text });
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, `version: "${offered("website").default}"`)} services.website.version: a static site runs no app of its own, so it has no version; remove it (engine: wordpress has one)`,
+    );
+  });
+
+  it("refuses a version on a Paheko newsletter, with accounting or without", () => {
+    const v = quoted(offered("accounting").default);
+    const paheko = (text: string) => edit(text, "engine: listmonk", "engine: paheko");
+    const alone = pin(paheko(BASE), { newsletter: v });
+    let run = validate({ "velo.yaml": alone });
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(alone, `version: ${v}`)} services.newsletter.version: with engine: paheko the newsletter runs on the tenant's one Paheko, at the catalog's default Paheko version: it has none of its own; remove it`,
+    );
+    const shared = pin(paheko(withAccounting(edit(BASE, "    domain: lettre.velo.org\n", ""))), { newsletter: v });
+    run = validate({ "velo.yaml": shared });
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(shared, `version: ${v}`)} services.newsletter.version: with engine: paheko the newsletter runs on the tenant's one Paheko, whose version is services.accounting.version: it has none of its own; remove it`,
+    );
+  });
+
+  it("wants the version in quotes: YAML reads 7.10 as the number 7.1", () => {
+    const text = pin(BASE, { website: "7.10" });
+    const run = validate({ "velo.yaml": text });
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, "version: 7.10")} services.website.version: must be a string, not number 7.1; write it in quotes`,
+    );
+  });
+
+  it("rejects what is no version, such as a floating tag", () => {
+    const text = pin(BASE, { nextcloud: '"latest"' });
+    const run = validate({ "velo.yaml": text });
+    expect(only(run)).toBe(
+      `${run.name("velo.yaml")}:${val(text, 'version: "latest"')} services.nextcloud.version: must be a version such as "34.0.2": numbers joined by dots`,
+    );
+  });
+
+  it("reports every pin problem of every file in one run, beside the other rules' problems", () => {
+    const velo = pin(edit(BASE, "subscribers: 500", "subscribers: 300"), { nextcloud: '"1.0"' });
+    const jardin = pin(variant("jardin").replace("engine: wordpress", "engine: static"), { website: '"1.0"' });
+    const run = validate({ "velo.yaml": velo, "jardin.yaml": jardin });
+    expect(run.lines).toEqual([
+      `${run.name("jardin.yaml")}:${val(jardin, 'version: "1.0"')} services.website.version: a static site runs no app of its own, so it has no version; remove it (engine: wordpress has one)`,
+      `${run.name("velo.yaml")}:${val(velo, 'version: "1.0"')} services.nextcloud.version: 1.0 is not a Nextcloud version of the catalog; it offers ${offered("nextcloud").available.join(", ")} (default ${offered("nextcloud").default})`,
+      `${run.name("velo.yaml")}:${val(velo, "subscribers: 300")} services.newsletter.subscribers: 300 is not a subscriber bracket; the catalog offers 100, 500, 2000`,
+    ]);
+  });
+});
+
 describe("mail addresses and the declared domains", () => {
   it("rejects a mailbox outside the declared domains", () => {
     const text = edit(BASE, "address: contact@velo.org", "address: contact@ailleurs.org");

@@ -15,10 +15,18 @@ const entries = Object.entries(OFFERS) as [OfferPlan["kind"], OfferEntry][];
 
 const plans: Record<OfferPlan["kind"], OfferPlan> = {
   "static-site": { kind: "static-site", field: "website", hostnames: ["a.example.org"], storageGb: 5 },
-  wordpress: { kind: "wordpress", field: "website", hostnames: ["a.example.org"], storageGb: 10 },
-  nextcloud: { kind: "nextcloud", field: "nextcloud", hostname: "c.example.org", storageGb: 20, apps: [] },
-  paheko: { kind: "paheko", field: "accounting", hostname: "p.example.org", storageGb: 1, accounting: true, newsletter: false },
-  listmonk: { kind: "listmonk", field: "newsletter", hostname: "l.example.org", subscribers: 500, tracking: false },
+  wordpress: { kind: "wordpress", field: "website", hostnames: ["a.example.org"], storageGb: 10, version: "7.1.0" },
+  nextcloud: { kind: "nextcloud", field: "nextcloud", hostname: "c.example.org", storageGb: 20, apps: [], version: "34.0.2" },
+  paheko: {
+    kind: "paheko",
+    field: "accounting",
+    hostname: "p.example.org",
+    storageGb: 1,
+    accounting: true,
+    newsletter: false,
+    version: "1.3.22.1",
+  },
+  listmonk: { kind: "listmonk", field: "newsletter", hostname: "l.example.org", subscribers: 500, tracking: false, version: "6.2.0" },
   video: { kind: "video", field: "video", channel: "c", owner: "alice", storageGb: 10, live: false },
 };
 

@@ -55,6 +55,12 @@ const limits = {
     video: catalog.offers.video.tiers.map((t) => t.storageGb),
   },
   brackets: catalog.offers.newsletter.brackets.map((b) => b.subscribers),
+  versions: {
+    website: catalog.offers.website.versions.available,
+    nextcloud: catalog.offers.nextcloud.versions.available,
+    accounting: catalog.offers.accounting.versions.available,
+    newsletter: catalog.offers.newsletter.versions.available,
+  },
   maxMailboxGb: catalog.mail.maxMailboxGb,
   sharedMailDomains: platform.sharedMailDomains,
 };
@@ -130,6 +136,7 @@ function record(tenants: Data[]): void {
     for (const offer of ["website", "nextcloud", "video"] as const) if (s[offer]) count(`${offer} ${s[offer].storageGb} GB`, true);
     for (const k of ["accounting", "newsletter", "video"]) count(k, !!s[k]);
     if (s.newsletter) count(`newsletter ${s.newsletter.engine}`, true);
+    for (const k of ["website", "nextcloud", "accounting", "newsletter"]) count(`${k} version pinned`, !!s[k]?.version);
   }
   const all = [...hosts, ...ownDomains];
   count(
@@ -235,6 +242,7 @@ describe("every tenant file validate accepts plans; validate refuses first what 
       "newsletter listmonk",
       "newsletter paheko",
       "video",
+      ...["website", "nextcloud", "accounting", "newsletter"].map((k) => `${k} version pinned`),
       ...(["website", "nextcloud", "video"] as const).flatMap((o) => limits.tiers[o].map((gb) => `${o} ${gb} GB`)),
     ];
     expect(

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { PROJECT_ROOT } from "../contract/paths";
-import { subscriberBrackets, tierSizes, type TieredOffer } from "../contract/rules";
+import { compareVersions, VERSION_PATTERN } from "../contract/names";
+import { subscriberBrackets, tierSizes, type TieredOffer, type VersionedOffer } from "../contract/rules";
 
 /**
  * The catalog is a data file read at run time, so the program (ESM or CJS through tsx) and the
@@ -18,6 +19,42 @@ export type Price = z.infer<typeof price>;
 
 const storageTier = z.strictObject({ storageGb: z.number().positive(), yearlyEur: price });
 const tiers = z.array(storageTier).min(1);
+
+/** Quoted in the file: YAML reads an unquoted 7.1 as a number, and 7.10 as 7.1. */
+const version = z
+  .string({
+    error: (issue) => (issue.input === undefined ? "is required" : `must be a version in quotes ("7.1.0"), not ${String(issue.input)}`),
+  })
+  .regex(VERSION_PATTERN, 'must be a version such as "34.0.2": numbers joined by dots');
+
+/**
+ * The versions an offer's component may run for a tenant, and the one it runs without a pin
+ * (docs/operations.md "Updates"). The default must be one of the list, each listed once.
+ */
+const versions = z
+  .strictObject(
+    { available: z.array(version).min(1, "lists no version"), default: version },
+    {
+      error: (issue) =>
+        issue.input === undefined
+          ? "is required for an offer that runs an app: available: (the versions it may run) and default:"
+          : "must be a mapping of available: and default:",
+    },
+  )
+  .superRefine((v, ctx) => {
+    v.available.forEach((a, i) => {
+      if (v.available.indexOf(a) !== i) ctx.addIssue({ code: "custom", path: ["available", i], message: `"${a}" is listed twice` });
+    });
+    if (v.available.length && !v.available.includes(v.default)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["default"],
+        message: `"${v.default}" is not among the available versions (${v.available.join(", ")}); the default must be one of them`,
+      });
+    }
+  })
+  // Ordered oldest first, whatever the file's order, so messages and docs read the same.
+  .transform((v) => ({ available: [...v.available].sort(compareVersions), default: v.default }));
 
 export const catalogSchema = z.strictObject({
   version: z.literal(1),
@@ -37,19 +74,20 @@ export const catalogSchema = z.strictObject({
     }),
   }),
   offers: z.strictObject({
-    website: z.strictObject({ label: z.string(), tiers }),
-    nextcloud: z.strictObject({ label: z.string(), tiers }),
-    accounting: z.strictObject({ label: z.string(), storageGb: z.number().positive(), yearlyEur: price }),
+    website: z.strictObject({ label: z.string(), tiers, versions }),
+    nextcloud: z.strictObject({ label: z.string(), tiers, versions }),
+    accounting: z.strictObject({ label: z.string(), storageGb: z.number().positive(), yearlyEur: price, versions }),
     newsletter: z.strictObject({
       label: z.string(),
       brackets: z.array(z.strictObject({ subscribers: z.number().int().positive(), yearlyEur: price })).min(1),
+      versions,
     }),
     video: z.strictObject({ label: z.string(), tiers, live: z.strictObject({ yearlyEur: price }) }),
   }),
 });
 
 export type Catalog = z.infer<typeof catalogSchema>;
-export type { TieredOffer };
+export type { TieredOffer, VersionedOffer };
 
 /** Parses catalog text; a broken catalog is a maintainer's bug, so it throws with every issue listed. */
 export function parseCatalog(text: string, source = CATALOG_FILE): Catalog {
@@ -69,5 +107,10 @@ export function loadCatalog(): Catalog {
   return cached;
 }
 
-// The contract checks tiers and brackets; the catalog is what it checks them against.
+// The contract checks tiers, brackets and versions; the catalog is what it checks them against.
 export { subscriberBrackets, tierSizes };
+
+/** The version an offer runs for a tenant: its pin, else the catalog's default. */
+export function offerVersion(catalog: Catalog, offer: VersionedOffer, pin: string | undefined): string {
+  return pin ?? catalog.offers[offer].versions.default;
+}

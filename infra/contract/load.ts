@@ -193,7 +193,10 @@ function schemaIssues(error: z.ZodError, data: unknown): (Issue & { onKey?: bool
       message =
         value === undefined
           ? "is required"
-          : `must be ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}, not ${describe(value)}`;
+          : `must be ${issue.expected === "object" ? "a mapping" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}, not ${describe(value)}${
+              // YAML reads an unquoted 7.1 as a number (and 7.10 as 7.1): quotes keep it text.
+              issue.expected === "string" && typeof value === "number" ? "; write it in quotes" : ""
+            }`;
     } else if (issue.code === "invalid_value" && value === undefined) {
       message = "is required";
     } else if (issue.code === "invalid_value") {

@@ -225,3 +225,20 @@ export function mailboxQuotaProblem(gb: number, maxGb?: number): string | undefi
 export function storageSizeProblem(gb: number): string | undefined {
   return Number.isInteger(gb) && gb > 0 ? undefined : `must be a positive whole number of GB, one of the catalog's tiers, not ${gb}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// App version
+
+/** An upstream version as the catalog and tenant files write it: numbers joined by dots. */
+export const VERSION_PATTERN = /^[0-9]+(\.[0-9]+)*$/;
+
+/** Orders versions of VERSION_PATTERN number by number: 7.10 after 7.9. */
+export function compareVersions(a: string, b: string): number {
+  const x = a.split(".").map(Number);
+  const y = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

@@ -1,8 +1,17 @@
-import { bucketAliasProblem, hostnameProblem, mailboxQuotaProblem } from "./names";
+import { bucketAliasProblem, compareVersions, hostnameProblem, mailboxQuotaProblem } from "./names";
 import type { Tenant } from "./tenant";
 
 /** Offers sold by storage tier. */
 export type TieredOffer = "website" | "nextcloud" | "video";
+
+/** Offers that run an app of their own per tenant, at a version of the catalog (WordPress, Nextcloud, Paheko, Listmonk). */
+export type VersionedOffer = "website" | "nextcloud" | "accounting" | "newsletter";
+
+/** The versions an offer may run, oldest first, and the one it runs without a pin. */
+export interface OfferVersions {
+  available: readonly string[];
+  default: string;
+}
 
 /**
  * What the rules need of the catalog: its tiers, subscriber brackets and mail limits. The catalog
@@ -12,7 +21,7 @@ export type TieredOffer = "website" | "nextcloud" | "video";
 export interface ContractLimits {
   offers: Record<TieredOffer, { tiers: readonly { storageGb: number }[] }> & {
     newsletter: { brackets: readonly { subscribers: number }[] };
-  };
+  } & Record<VersionedOffer, { versions: OfferVersions }>;
   mail: {
     maxMailboxGb: number;
     includedGbPerTenant: Record<"collective" | "individual", number | string>;
@@ -87,6 +96,34 @@ function tierIssue(catalog: ContractLimits, offer: TieredOffer, storageGb: numbe
   return sizes.includes(storageGb)
     ? []
     : [error(path, `${storageGb} GB is not a ${offer} tier; the catalog offers ${sizes.map((s) => `${s}`).join(", ")} GB`)];
+}
+
+/** How messages name the app each versioned offer runs. */
+const APP_OF: Record<VersionedOffer, string> = {
+  website: "WordPress",
+  nextcloud: "Nextcloud",
+  accounting: "Paheko",
+  newsletter: "Listmonk",
+};
+
+/**
+ * A pin must be a version of the catalog; a pin other than the default is a warning, so ops see
+ * which tenants lag behind (or run ahead). Nextcloud moves one major at a time
+ * (https://docs.nextcloud.com/server/latest/admin_manual/maintenance/upgrade.html).
+ */
+function versionIssues(catalog: ContractLimits, offer: VersionedOffer, pin: string | undefined): Issue[] {
+  if (pin === undefined) return [];
+  const path: PathKey[] = ["services", offer, "version"];
+  const { available, default: standard } = catalog.offers[offer].versions;
+  const app = APP_OF[offer];
+  if (!available.includes(pin)) {
+    return [error(path, `${pin} is not a ${app} version of the catalog; it offers ${available.join(", ")} (default ${standard})`)];
+  }
+  if (pin === standard) return [];
+  const side = compareVersions(pin, standard) < 0 ? "older than" : "newer than";
+  const move =
+    offer === "nextcloud" ? "move the pin one major at a time, then remove it" : "move the pin, or remove it, once the tenant is ready";
+  return [warning(path, `pins ${app} ${pin}, ${side} the catalog's default ${standard}; ${move} (docs/operations.md, Updates)`)];
 }
 
 /** The hostnames a tenant's services answer on, with the field that declares each. */
@@ -255,6 +292,16 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   const s = tenant.services;
   if (s.website) {
     issues.push(...tierIssue(catalog, "website", s.website.storageGb, ["services", "website", "storageGb"]));
+    if (s.website.engine === "static" && s.website.version !== undefined) {
+      issues.push(
+        error(
+          ["services", "website", "version"],
+          "a static site runs no app of its own, so it has no version; remove it (engine: wordpress has one)",
+        ),
+      );
+    } else {
+      issues.push(...versionIssues(catalog, "website", s.website.version));
+    }
     if (s.website.engine === "static") {
       s.website.domains.forEach((d, i) => {
         const bad = hostnameProblem(d) ? undefined : bucketAliasProblem(d);
@@ -272,6 +319,7 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
   }
   if (s.nextcloud) {
     issues.push(...tierIssue(catalog, "nextcloud", s.nextcloud.storageGb, ["services", "nextcloud", "storageGb"]));
+    issues.push(...versionIssues(catalog, "nextcloud", s.nextcloud.version));
     issues.push(
       ...duplicates(
         s.nextcloud.apps,
@@ -285,8 +333,21 @@ export function tenantRules(tenant: Tenant, ctx: RuleContext): Issue[] {
     issues.push(...tierIssue(catalog, "video", s.video.storageGb, ["services", "video", "storageGb"]));
     if (s.video.owner !== undefined) notMember(s.video.owner, ["services", "video", "owner"], "video owner");
   }
+  if (s.accounting) issues.push(...versionIssues(catalog, "accounting", s.accounting.version));
   if (s.newsletter) {
     const n = s.newsletter;
+    if (n.engine === "paheko" && n.version !== undefined) {
+      issues.push(
+        error(
+          ["services", "newsletter", "version"],
+          s.accounting
+            ? "with engine: paheko the newsletter runs on the tenant's one Paheko, whose version is services.accounting.version: it has none of its own; remove it"
+            : "with engine: paheko the newsletter runs on the tenant's one Paheko, at the catalog's default Paheko version: it has none of its own; remove it",
+        ),
+      );
+    } else {
+      issues.push(...versionIssues(catalog, "newsletter", n.version));
+    }
     const brackets = subscriberBrackets(catalog);
     if (!brackets.includes(n.subscribers)) {
       issues.push(

@@ -9,6 +9,7 @@ import {
   slugProblem,
   storageSizeProblem,
   usernameProblem,
+  VERSION_PATTERN,
 } from "./names";
 
 /**
@@ -37,6 +38,11 @@ const username = text(usernameProblem);
 const gb = number(storageSizeProblem);
 /** A mailbox quota; the catalog's maximum is checked in rules.ts, through the same rule. */
 const quotaGb = number((n) => mailboxQuotaProblem(n));
+/**
+ * An app's version pin: which versions exist is the catalog's (rules.ts). Text, so quoted in the
+ * file: YAML reads an unquoted 7.1 as a number, and 7.10 as 7.1.
+ */
+const appVersion = z.string().regex(VERSION_PATTERN, 'must be a version such as "34.0.2": numbers joined by dots');
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD")
@@ -92,6 +98,11 @@ const website = z.strictObject({
   domains: z.array(hostname).min(1, "needs at least one domain"),
   /** Storage in GB (2^30 bytes): a website tier of the catalog. @example 5 */
   storageGb: gb,
+  /**
+   * The WordPress version this site runs, in quotes: one of the catalog's `offers.website.versions`;
+   * only with engine: wordpress. A pin other than the default is a warning. @default the catalog's default @example "7.0.4"
+   */
+  version: appVersion.optional(),
 });
 
 const nextcloud = z.strictObject({
@@ -101,11 +112,21 @@ const nextcloud = z.strictObject({
   storageGb: gb,
   /** Apps enabled besides files: forms polls calendar contacts deck notes tasks office. @default [] */
   apps: z.array(z.enum(NEXTCLOUD_APPS)).default([]),
+  /**
+   * The Nextcloud version this suite runs, in quotes: one of the catalog's `offers.nextcloud.versions`,
+   * moved one major at a time. A pin other than the default is a warning. @default the catalog's default @example "33.0.7"
+   */
+  version: appVersion.optional(),
 });
 
 const accounting = z.strictObject({
   /** Paheko's hostname; a Paheko newsletter runs on this same instance. @example "compta.amisduvelo.org" */
   domain: hostname,
+  /**
+   * The Paheko version of the tenant's one Paheko (a Paheko newsletter included), in quotes: one of
+   * the catalog's `offers.accounting.versions`. A pin other than the default is a warning. @default the catalog's default @example "1.3.22"
+   */
+  version: appVersion.optional(),
 });
 
 const newsletter = z.strictObject({
@@ -117,6 +138,11 @@ const newsletter = z.strictObject({
   subscribers: z.number().int("must be a whole number").positive(),
   /** Engagement tracking (opens, clicks), opt-in; listmonk only. @default false */
   tracking: z.boolean().default(TENANT_DEFAULTS.tracking),
+  /**
+   * The Listmonk version, in quotes: one of the catalog's `offers.newsletter.versions`; listmonk only
+   * (a Paheko newsletter runs at the Paheko's version). A pin other than the default is a warning. @default the catalog's default @example "6.1.0"
+   */
+  version: appVersion.optional(),
 });
 
 const video = z.strictObject({

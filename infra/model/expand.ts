@@ -1,4 +1,4 @@
-import type { Catalog } from "../catalog/catalog";
+import { offerVersion, type Catalog } from "../catalog/catalog";
 import { BUCKET_ALIAS_MAX } from "../contract/names";
 import { environmentHostname } from "./naming";
 import { OFFERS } from "./offers";
@@ -20,11 +20,15 @@ export interface MailDomainPlan {
   redirections: { from: string; to: string[] }[];
 }
 
-/** One offer to build. `field` is where it comes from in the tenant file. */
+/**
+ * One offer to build. `field` is where it comes from in the tenant file. `version` is the upstream
+ * version of the app an offer runs (the tenant's pin, else the catalog's default), which its
+ * component turns into an image tag.
+ */
 export type OfferPlan =
   | { kind: "static-site"; field: ServiceField; hostnames: string[]; storageGb: number }
-  | { kind: "wordpress"; field: ServiceField; hostnames: string[]; storageGb: number }
-  | { kind: "nextcloud"; field: ServiceField; hostname: string; storageGb: number; apps: string[] }
+  | { kind: "wordpress"; field: ServiceField; hostnames: string[]; storageGb: number; version: string }
+  | { kind: "nextcloud"; field: ServiceField; hostname: string; storageGb: number; apps: string[]; version: string }
   | {
       kind: "paheko";
       field: ServiceField;
@@ -33,8 +37,9 @@ export type OfferPlan =
       accounting: boolean;
       newsletter: boolean;
       subscribers?: number;
+      version: string;
     }
-  | { kind: "listmonk"; field: ServiceField; hostname: string; subscribers: number; tracking: boolean }
+  | { kind: "listmonk"; field: ServiceField; hostname: string; subscribers: number; tracking: boolean; version: string }
   | { kind: "video"; field: ServiceField; channel: string; owner: string; storageGb: number; live: boolean };
 
 export interface ExpandContext {
@@ -54,7 +59,11 @@ export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
     // A static site's domains are aliases of the object store, shorter than hostnames (names.ts).
     const served = (h: string) => (statik ? environmentHostname(h, ctx.tenantHostSuffix, BUCKET_ALIAS_MAX) : host(h));
     const base = { field: "website" as const, hostnames: s.website.domains.map(served), storageGb: s.website.storageGb };
-    offers.push(statik ? { kind: "static-site", ...base } : { kind: "wordpress", ...base });
+    offers.push(
+      statik
+        ? { kind: "static-site", ...base }
+        : { kind: "wordpress", ...base, version: offerVersion(ctx.catalog, "website", s.website.version) },
+    );
   }
   if (s.nextcloud) {
     offers.push({
@@ -63,6 +72,7 @@ export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
       hostname: host(s.nextcloud.domain),
       storageGb: s.nextcloud.storageGb,
       apps: [...s.nextcloud.apps].sort(),
+      version: offerVersion(ctx.catalog, "nextcloud", s.nextcloud.version),
     });
   }
   // A tenant has at most one Paheko: accounting, the Paheko newsletter, or both on one instance.
@@ -77,6 +87,8 @@ export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
       accounting: !!s.accounting,
       newsletter: !!pahekoNewsletter,
       ...(pahekoNewsletter ? { subscribers: pahekoNewsletter.subscribers } : {}),
+      // The one Paheko runs accounting's version; a Paheko newsletter has none of its own (rules.ts).
+      version: offerVersion(ctx.catalog, "accounting", s.accounting?.version),
     });
   }
   if (s.newsletter?.engine === "listmonk" && s.newsletter.domain) {
@@ -86,6 +98,7 @@ export function expandTenant(tenant: Tenant, ctx: ExpandContext): TenantPlan {
       hostname: host(s.newsletter.domain),
       subscribers: s.newsletter.subscribers,
       tracking: s.newsletter.tracking,
+      version: offerVersion(ctx.catalog, "newsletter", s.newsletter.version),
     });
   }
   if (s.video) {

@@ -350,6 +350,8 @@ export const NEAR_MISSES = {
   quotaGb: [0.5, 0, -1, 2.5, 11],
   storageGb: [2.5, 0, 7],
   channel: ["c".repeat(51), "Velo", "a-b"],
+  // Not versions of the catalog (a floating tag, a bare major, a number YAML reads for 34.0), or a pin where the offer has none.
+  version: ["latest", "34", 34, "v6.2.0", "99.0.0"],
 } as const;
 export type NearMissKind = keyof typeof NEAR_MISSES;
 
@@ -357,6 +359,8 @@ export type NearMissKind = keyof typeof NEAR_MISSES;
 export interface PlannableLimits {
   tiers: Record<"website" | "nextcloud" | "video", readonly number[]>;
   brackets: readonly number[];
+  /** The catalog's versions of each offer that runs an app: a tenant sometimes pins one. */
+  versions: Record<"website" | "nextcloud" | "accounting" | "newsletter", readonly string[]>;
   maxMailboxGb: number;
   sharedMailDomains: readonly string[];
 }
@@ -423,6 +427,13 @@ export function plannableTenant(limits: PlannableLimits): fc.Arbitrary<Data> {
         ),
         video: fc.option(fc.record({ channel, withOwner: fc.boolean(), storageGb: tier("video"), live: fc.boolean() })),
       }),
+      // A pin of each offer's app, sometimes; never on a static site or a Paheko newsletter, which have none.
+      pins: fc.record({
+        website: fc.option(pick(limits.versions.website)),
+        nextcloud: fc.option(pick(limits.versions.nextcloud)),
+        accounting: fc.option(pick(limits.versions.accounting)),
+        newsletter: fc.option(pick(limits.versions.newsletter)),
+      }),
     })
     .map((g) => {
       let p = 0;
@@ -468,14 +479,20 @@ export function plannableTenant(limits: PlannableLimits): fc.Arbitrary<Data> {
       const services: Data = {};
       const o = g.offers;
       if (o.website)
-        services.website = { engine: o.website.engine, domains: [w1, w2, w3].slice(0, o.website.count), storageGb: o.website.storageGb };
+        services.website = {
+          engine: o.website.engine,
+          domains: [w1, w2, w3].slice(0, o.website.count),
+          storageGb: o.website.storageGb,
+          ...(o.website.engine === "wordpress" && g.pins.website ? { version: g.pins.website } : {}),
+        };
       if (o.nextcloud)
         services.nextcloud = {
           domain: nc,
           storageGb: o.nextcloud.storageGb,
           ...(o.nextcloud.apps.length ? { apps: o.nextcloud.apps } : {}),
+          ...(g.pins.nextcloud ? { version: g.pins.nextcloud } : {}),
         };
-      if (o.accounting) services.accounting = { domain: acc };
+      if (o.accounting) services.accounting = { domain: acc, ...(g.pins.accounting ? { version: g.pins.accounting } : {}) };
       if (o.newsletter) {
         const n = o.newsletter;
         const listmonk = n.engine === "listmonk";
@@ -486,6 +503,7 @@ export function plannableTenant(limits: PlannableLimits): fc.Arbitrary<Data> {
           ...(domain ? { domain } : {}),
           subscribers: n.subscribers,
           ...(listmonk ? { tracking: n.tracking } : {}),
+          ...(listmonk && g.pins.newsletter ? { version: g.pins.newsletter } : {}),
         };
       }
       if (o.video) {
@@ -538,6 +556,8 @@ export function fieldsOf(data: Data, kind: NearMissKind): (string | number)[][] 
   }
   if (kind === "storageGb") for (const k of ["website", "nextcloud", "video"]) if (s[k]) out.push(["services", k, "storageGb"]);
   if (kind === "channel" && s.video) out.push(["services", "video", "channel"]);
+  if (kind === "version")
+    for (const k of ["website", "nextcloud", "accounting", "newsletter"]) if (s[k]) out.push(["services", k, "version"]);
   return out;
 }
 
