@@ -2,7 +2,8 @@
  * The monitoring's generated configuration run end to end with Debian's Prometheus 2.42,
  * Alertmanager 0.25 and blackbox exporter 0.23: a page probed over HTTPS fails, both mail
  * channels get the alert, the page recovers, both get the resolution; a tenant's probe file
- * added while Prometheus runs is probed without a restart.
+ * added while Prometheus runs is probed without a restart; and every alert rule, run by
+ * `promtool test rules` on series of the metric contract (docs/services/monitoring.md).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -265,5 +266,149 @@ describe("monitoring with Debian's Prometheus, Alertmanager and blackbox exporte
     // The certificate's expiry is measured: 30 days ahead, well over the 14 days of the alert.
     const expiry = await query(`probe_ssl_earliest_cert_expiry{tenant="amis-du-velo"} - time()`);
     expect(Number(expiry[0]?.value[1]) / 86400).toBeGreaterThan(29);
+  });
+});
+
+describe("the alert rules under promtool test rules (Debian's Prometheus 2.42)", () => {
+  needTools("promtool");
+
+  it("fires each alert on the metrics it watches, after its for:, and only there", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "alacarte-rules-"));
+    try {
+      writeFileSync(join(dir, "rules.yml"), alertRules());
+      const node = (name: string, labels: string) => `${name}{job="node",instance="h1.infra.example.org:9100",host="h1",${labels}}`;
+      const probe = 'job="probe-tls",instance="mail.example.org:993",service="mail"';
+      const vol = (v: string) => `set="amis-du-velo",volume="amis-du-velo-wordpress-${v}"`;
+      const alert = (labels: Record<string, string>, summary: string) => ({ exp_labels: labels, exp_annotations: { summary } });
+      const common = { job: "node", instance: "h1.infra.example.org:9100", host: "h1" };
+      const tests = {
+        rule_files: ["rules.yml"],
+        evaluation_interval: "1m",
+        tests: [
+          {
+            interval: "1m",
+            input_series: [
+              { series: `probe_success{${probe}}`, values: "0x20" },
+              // Ten days left on one certificate, sixty on another (time() starts at 0 in promtool's tests).
+              { series: `probe_ssl_earliest_cert_expiry{${probe}}`, values: `${10 * 86400}x200` },
+              {
+                series: 'probe_ssl_earliest_cert_expiry{job="probe-http",instance="https://sso.example.org/",service="keycloak"}',
+                values: `${60 * 86400}x200`,
+              },
+              { series: 'up{job="blackbox",instance="mon-blackbox:9115"}', values: "0x20" },
+              { series: node("node_filesystem_avail_bytes", 'device="/dev/sda1",fstype="ext4",mountpoint="/"'), values: "10x20" },
+              { series: node("node_filesystem_size_bytes", 'device="/dev/sda1",fstype="ext4",mountpoint="/"'), values: "100x20" },
+              // A full tmpfs is no disk: no alert.
+              { series: node("node_filesystem_avail_bytes", 'device="tmpfs",fstype="tmpfs",mountpoint="/run"'), values: "0x20" },
+              { series: node("node_filesystem_size_bytes", 'device="tmpfs",fstype="tmpfs",mountpoint="/run"'), values: "100x20" },
+              { series: node("alacarte_volume_used_bytes", vol("data")), values: "95x20" },
+              { series: node("alacarte_volume_quota_bytes", vol("data")), values: "100x20" },
+              { series: node("alacarte_volume_used_bytes", vol("db")), values: "99x20" },
+              { series: node("alacarte_volume_quota_bytes", vol("db")), values: "100x20" },
+              { series: node("alacarte_backup_last_run_ok", 'set="amis-du-velo"'), values: "1 1 0" },
+            ],
+            alert_rule_test: [
+              { eval_time: "4m", alertname: "ProbeFailing", exp_alerts: [] },
+              {
+                eval_time: "6m",
+                alertname: "ProbeFailing",
+                exp_alerts: [
+                  alert(
+                    { severity: "critical", job: "probe-tls", instance: "mail.example.org:993", service: "mail" },
+                    "probe-tls mail.example.org:993 (mail) fails its probe",
+                  ),
+                ],
+              },
+              { eval_time: "59m", alertname: "CertificateExpiring", exp_alerts: [] },
+              {
+                eval_time: "61m",
+                alertname: "CertificateExpiring",
+                exp_alerts: [
+                  alert(
+                    { severity: "warning", job: "probe-tls", instance: "mail.example.org:993", service: "mail" },
+                    "The certificate of mail.example.org:993 expires in 9d 22h 59m 0s",
+                  ),
+                ],
+              },
+              {
+                eval_time: "6m",
+                alertname: "TargetDown",
+                exp_alerts: [
+                  alert(
+                    { severity: "critical", job: "blackbox", instance: "mon-blackbox:9115" },
+                    "blackbox mon-blackbox:9115 does not answer Prometheus",
+                  ),
+                ],
+              },
+              { eval_time: "14m", alertname: "HostDiskFilling", exp_alerts: [] },
+              {
+                eval_time: "16m",
+                alertname: "HostDiskFilling",
+                exp_alerts: [
+                  alert({ severity: "warning", ...common, device: "/dev/sda1", fstype: "ext4", mountpoint: "/" }, "/ on h1 has 10% free"),
+                ],
+              },
+              {
+                eval_time: "16m",
+                alertname: "VolumeNearQuota",
+                exp_alerts: [
+                  alert(
+                    { severity: "warning", ...common, set: "amis-du-velo", volume: "amis-du-velo-wordpress-data" },
+                    "Volume amis-du-velo-wordpress-data of amis-du-velo uses 95% of its quota",
+                  ),
+                  alert(
+                    { severity: "warning", ...common, set: "amis-du-velo", volume: "amis-du-velo-wordpress-db" },
+                    "Volume amis-du-velo-wordpress-db of amis-du-velo uses 99% of its quota",
+                  ),
+                ],
+              },
+              {
+                eval_time: "16m",
+                alertname: "VolumeFull",
+                exp_alerts: [
+                  alert(
+                    { severity: "critical", ...common, set: "amis-du-velo", volume: "amis-du-velo-wordpress-db" },
+                    "Volume amis-du-velo-wordpress-db of amis-du-velo is full (99%)",
+                  ),
+                ],
+              },
+              { eval_time: "1m", alertname: "BackupFailed", exp_alerts: [] },
+              {
+                eval_time: "2m",
+                alertname: "BackupFailed",
+                exp_alerts: [
+                  alert({ severity: "critical", ...common, set: "amis-du-velo" }, "The last backup of amis-du-velo on h1 failed"),
+                ],
+              },
+              {
+                eval_time: "0m",
+                alertname: "Watchdog",
+                exp_alerts: [alert({ severity: "none" }, "Monitoring is running: this alert always fires; its absence is the alarm")],
+              },
+            ],
+          },
+          {
+            interval: "1h",
+            input_series: [{ series: node("alacarte_backup_last_success_timestamp_seconds", 'set="platform"'), values: "0x30" }],
+            alert_rule_test: [
+              { eval_time: "26h", alertname: "BackupStale", exp_alerts: [] },
+              {
+                eval_time: "27h",
+                alertname: "BackupStale",
+                exp_alerts: [
+                  alert({ severity: "critical", ...common, set: "platform" }, "No successful backup of platform on h1 for 1d 3h 0m 0s"),
+                ],
+              },
+            ],
+          },
+        ],
+      };
+      writeFileSync(join(dir, "tests.yml"), JSON.stringify(tests));
+      const run = await runProcess(requireTool("promtool"), ["test", "rules", "tests.yml"], { cwd: dir });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain("SUCCESS");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
