@@ -60,6 +60,7 @@ esac
 describe("the backup image's scripts, for real (restic, PostgreSQL, MariaDB and Dovecot from Debian, a stub docker)", () => {
   needTools(
     "sh",
+    "chown",
     "restic",
     "jq",
     "shellcheck",
@@ -70,8 +71,8 @@ describe("the backup image's scripts, for real (restic, PostgreSQL, MariaDB and 
     "mariadb-dump",
     "mariadb-install-db",
     "runuser",
-    `${PG_BIN}/initdb`,
-    `${PG_BIN}/pg_ctl`,
+    "/usr/lib/postgresql/15/bin/initdb",
+    "/usr/lib/postgresql/15/bin/pg_ctl",
     "psql",
   );
 
@@ -475,6 +476,10 @@ describe("the backup image's scripts, for real (restic, PostgreSQL, MariaDB and 
     expect(metrics).toContain('alacarte_backup_last_run_ok{set="alpha",host="h1"} 1');
     expect(existsSync(join(dirs.stub, "alpha-website.stopped"))).toBe(false);
     rmSync(join(dirs.fragments, "gamma.backup"));
+    // A host that holds nothing of a set says so with its own exit code, which npm run restore skips.
+    const elsewhere = await script("restore.sh", ["gamma"]);
+    expect(elsewhere.code).toBe(3);
+    expect(elsewhere.stderr).toMatch(/set gamma has nothing on host h1/);
   }, 120_000);
 
   it("writes each volume's use against its quota for the monitoring", async () => {

@@ -144,6 +144,7 @@ beforeAll(async () => {
       "alacarte:backupPassword": BACKUP_PASSWORD,
       "alacarte:backupS3AccessKeyId": "backup-key-id",
       "alacarte:backupS3SecretAccessKey": "backup-secret-key",
+      "alacarte:alertRelayPassword": "relay-password-set-by-ops",
     },
   });
   const platformWithoutSecret = runProgram({ root, stack: "prod" });

@@ -13,7 +13,7 @@ import { TENANT_IDENTITY_TYPE } from "../components/tenant/identity";
 import { environmentPolicyConfig, plan, planFailed, planProgram, type PlanResult, type StackPlan } from "../infra/plan/offline-plan";
 import type { PolicyViolation } from "../infra/plan/policy-eval";
 import { policies, TYPES } from "../policies/policies";
-import { DataInventory } from "../infra/program/data-inventory";
+import { StackInventory } from "../infra/program/stack-inventory";
 
 const host = { name: "h1", address: "h1.infra.alacarte.example.org", user: "deploy" };
 const config = environmentPolicyConfig("prod");
@@ -67,7 +67,7 @@ describe("the policy pack on the real stacks", () => {
   it("host-capacity: fails the platform stack when the overcommit leaves no room, and the plan exits non-zero", async () => {
     const tight = await plan({ env: "prod", today: "2026-11-25", policyConfig: { "host-capacity": { overcommit: 0.01 } } });
     const found = of(stack(tight, "prod").policies, "host-capacity");
-    expect(found.map((v) => v.message)).toContain('host "h1": 5.25 CPUs placed, above 0.16 (16 × overcommit 0.01)');
+    expect(found.map((v) => v.message)).toContain('host "h1": 7 CPUs placed, above 0.16 (16 × overcommit 0.01)');
     expect(found.every((v) => v.level === "mandatory")).toBe(true);
     expect(planFailed(tight)).toBe(true);
   });
@@ -247,7 +247,7 @@ describe("the policy pack on components built for the test (offline plan of a pr
     expect(of((await planProgram(T, service(), { policyConfig: config })).policies, "host-capacity")).toEqual([]);
     const big = await planProgram(T, service({ limits: { memoryMb: 200 * 1024, cpus: 1 } }), { policyConfig: config });
     expect(of(big.policies, "host-capacity").map((v) => v.message)).toEqual([
-      'host "h1": 203.31 GB memory placed, above 96 (64 × overcommit 1.5)',
+      'host "h1": 205.56 GB memory placed, above 96 (64 × overcommit 1.5)',
     ]);
   });
 
@@ -319,7 +319,7 @@ describe("the policy pack on components built for the test (offline plan of a pr
     const data =
       (withBackupSets: boolean, extra: () => void = () => {}) =>
       () => {
-        const inventory = new DataInventory((type, name) => (type.startsWith("alacarte:tenant:") ? name.split("-").pop() : undefined));
+        const inventory = new StackInventory((type, name) => (type.startsWith("alacarte:tenant:") ? name.split("-").pop() : undefined));
         const p = dockerProvider();
         new ContainerService(
           "jp-app",

@@ -119,6 +119,8 @@ async function planPlatform(settings: Readonly<PlatformConfig>): Promise<{ data:
     mail: settings.mail,
     protect: settings.protect,
     environment: "prod",
+    smtp: { ...settings.smtp!, auth: { username: settings.smtp!.username!, password: "smtp-password" } },
+    monitoring: { alertTo: settings.monitoring.alertTo, outsideRelay: { ...settings.monitoring.outsideRelay, password: "relay-password" } },
     backup: {
       repository: settings.backup.repository,
       password: "restic-password",

@@ -178,10 +178,10 @@ describe("noticeFragment", () => {
     [{ paidUntil: "31/12/2026" }, "paidUntil"],
     [{ paidUntil: "2026-12-31\nx" }, "paidUntil"],
     [{ name: "" }, "name must not be empty"],
-    [{ name: "Les Amis\r\nBcc: x@example.org" }, "name holds a control character or a line break"],
-    [{ name: "A\u2028B" }, "line break"],
+    [{ name: "Les Amis\r\nBcc: x@example.org" }, "name must be one line, without control characters"],
+    [{ name: "A\u2028B" }, "must be one line"],
     [{ name: "\ud800x" }, "well-formed"],
-    [{ name: "x".repeat(1000) }, "too long"],
+    [{ name: "x".repeat(1000) }, "holds a word longer than 900 bytes"],
   ])("refuses %j", (change, message) => {
     expect(() => noticeFragment({ ...tenant, ...change }, sender)).toThrow(message);
   });

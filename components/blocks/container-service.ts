@@ -74,6 +74,38 @@ export interface ServiceRoute {
   pathPrefixes?: string[];
   /** Requests allowed per client address: `average` per `periodSeconds`, bursts of `burst`. @default no limit */
   rateLimit?: { average: number; periodSeconds: number; burst: number };
+  /**
+   * How the monitoring watches each hostname (docs/services/monitoring.md): a page that answers 2xx
+   * over HTTPS at `path`; `"tls"`, the TLS handshake and certificate only (an API that refuses
+   * anonymous requests); `false`, not at all (a second route on a hostname already watched).
+   * @default { path: "/" }
+   */
+  probe?: { path: string } | "tls" | false;
+}
+
+/** What a component declares the monitoring should probe: pages (HTTPS URLs) and TLS ports (`host:port`). */
+export interface DeclaredProbes {
+  http: string[];
+  tls: string[];
+}
+
+/** Pure: the probes of a service's routes, one per hostname, sorted. */
+export function routeProbes(routes: readonly ServiceRoute[]): DeclaredProbes {
+  const http = new Set<string>();
+  const tls = new Set<string>();
+  for (const route of routes) {
+    const probe = route.probe ?? { path: "/" };
+    if (probe === false) continue;
+    for (const hostname of route.hostnames) {
+      if (probe === "tls") tls.add(`${hostname}:443`);
+      else {
+        if (!/^\/[A-Za-z0-9._~/%-]*$/.test(probe.path))
+          throw new Error(`Route probe path must be an absolute URL path, got "${probe.path}"`);
+        http.add(`https://${hostname}${probe.path}`);
+      }
+    }
+  }
+  return { http: [...http].sort(), tls: [...tls].sort() };
 }
 
 export interface ContainerServiceArgs {
@@ -276,9 +308,10 @@ export class ContainerService extends pulumi.ComponentResource {
     // The names (never the values) of the plain and secret env vars, for the policy pack's
     // no-plaintext-secrets check: a policy sees Pulumi secrets unwrapped, so it reads the split here.
     // Its volumes' quotas too: the policy pack and host load read them here, not on the volumes;
-    // and its host and container name, which the backups and the monitoring list it under.
+    // its host and container name, which the backups list it under, and what the monitoring probes.
     validateContainerService(name, args);
     const volumes = volumeQuotas(name, args.volumes ?? []);
+    const probes = routeProbes(args.routes ?? []);
     super(
       CONTAINER_SERVICE_TYPE,
       name,
@@ -288,6 +321,7 @@ export class ContainerService extends pulumi.ComponentResource {
         volumes,
         host: args.host.name,
         container: name,
+        probes,
       },
       opts,
     );
@@ -361,7 +395,7 @@ export class ContainerService extends pulumi.ComponentResource {
 
     this.container = new docker.Container(`${name}-container`, containerArgs, { parent: this });
     this.containerName = this.container.name;
-    this.registerOutputs({ containerName: this.containerName, volumes, container: name });
+    this.registerOutputs({ containerName: this.containerName, volumes, container: name, probes });
   }
 
   /** URL of a port of the container on its networks. @example svc.internalUrl(3902) → "http://garage:3902" */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../platform/outputs";
-import { hostRule } from "./container-service";
+import { type DeclaredProbes, hostRule } from "./container-service";
 import { HostFile } from "./host-file";
 import { shellQuote } from "./shell";
 
@@ -146,7 +146,9 @@ export class ProxyRoute extends pulumi.ComponentResource {
   readonly file: HostFile;
 
   constructor(name: string, args: ProxyRouteArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(PROXY_ROUTE_TYPE, name, {}, opts);
+    // Each hostname's page, for the monitoring (docs/services/monitoring.md): it answers once its DNS points here.
+    const probes: DeclaredProbes = { http: [...new Set(args.hostnames)].sort().map((h) => `https://${h}/`), tls: [] };
+    super(PROXY_ROUTE_TYPE, name, { probes }, opts);
     const requireDns = args.requireDns ?? true;
     renderRouteFragment({ name: args.name, hostnames: args.hostnames, upstream: "http://check" }); // fail early
     const paths = routePaths(args.routesDir, args.name);

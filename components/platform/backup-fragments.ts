@@ -71,3 +71,11 @@ export function renderBackupFragment(set: string, host: string, entries: readonl
 export function backupFragmentPath(set: string): string {
   return `${BACKUP_FRAGMENTS_DIR}/${word(set, "set", OFFER)}${BACKUP_FRAGMENT_SUFFIX}`;
 }
+
+/** The platform component's name (infra/program/platform-stack.ts), whose Backups job containers `npm run restore` reaches. */
+const PLATFORM_COMPONENT_NAME = "platform";
+
+/** Pure: the backup job's container of a host, named by the platform's Backups (components/platform/backups.ts). */
+export function backupJobContainer(hostName: string, platformName = PLATFORM_COMPONENT_NAME): string {
+  return `${platformName}-backups-${hostName}`;
+}

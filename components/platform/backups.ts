@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import { PROJECT_ROOT } from "../../infra/contract/paths";
 import { ContainerService } from "../blocks/container-service";
+import { NOTICES_DIR } from "../../infra/model/tenant-notices";
 import { BACKUP_FRAGMENTS_DIR } from "./backup-fragments";
 import type { HostConnection } from "./outputs";
 
@@ -14,13 +15,16 @@ export const BACKUPS_TYPE = "alacarte:platform:Backups";
  * hex digits of the SHA-256 of the folder's files (test/backup-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const BACKUP_IMAGE = "alacarte/backup:1.0.0-f55571ba774b";
+export const BACKUP_IMAGE = "alacarte/backup:1.0.0-38d0a1f3c236";
 
 /** The build folder of the backup image, from the project root. */
 export const BACKUP_IMAGE_CONTEXT = "images/backup";
 
 /** Where node exporter's textfile collector reads the job's metrics on every host (docs/services/monitoring.md). */
 export const METRICS_DIR = "/srv/alacarte/metrics";
+
+/** Where the notices job keeps what it has sent (images/backup/notices.sh). */
+export const NOTICES_STATE_DIR = "/var/lib/alacarte/notices";
 
 /** Docker keeps each volume's files in `<dir>/<name>/_data`; the job reads and restores them there. */
 export const DOCKER_VOLUMES_DIR = "/var/lib/docker/volumes";
@@ -53,11 +57,20 @@ export interface BackupsArgs {
   retention: BackupRetention;
   /** Resource limits of each host's job. @default { memoryMb: 1024, cpus: 1 } */
   limits?: { memoryMb: number; cpus: number };
+  /** The tenants' notices (docs/services/notices.md), sent by the job of the monitoring host. @default none */
+  notices?: BackupNotices;
 }
 
-/** Pure: the name of the job's container on a host, which `npm run restore` runs `docker exec` in. */
-export function backupContainerName(name: string, hostName: string): string {
-  return `${name}-${hostName}`;
+/** What the notices job needs: Prometheus for the quotas, the platform's mail to send. */
+export interface BackupNotices {
+  /** The host whose job sends them (where the tenants write their notice fragments: the monitoring's). */
+  host: string;
+  /** Prometheus, on `network`. */
+  prometheusUrl: pulumi.Input<string>;
+  network: pulumi.Input<string>;
+  /** When they are checked, a cron schedule (UTC). @default "0 8 * * *" */
+  schedule?: string;
+  smtp: { url: string; starttls: boolean; username: string; password: pulumi.Input<string> };
 }
 
 /** Pure: the job's environment on a host (no secret in it). */
@@ -92,6 +105,8 @@ export function backupEnv(
  * files where Docker keeps them: it holds root's power on its host, as the proxy does.
  */
 export class Backups extends pulumi.ComponentResource {
+  // Its containers are `<name>-<host>`: the platform names it `platform-backups`, whose containers
+  // `npm run restore` reaches (backup-fragments.ts backupJobContainer).
   /** The job's container name by host name. */
   readonly containers: Record<string, string>;
 
@@ -101,29 +116,48 @@ export class Backups extends pulumi.ComponentResource {
       throw new Error(`Backups: pruneHost "${args.pruneHost}" is not one of the hosts`);
     this.containers = {};
     for (const { host, provider } of args.hosts) {
-      const container = backupContainerName(name, host.name);
+      const container = `${name}-${host.name}`;
+      const notices = args.notices?.host === host.name ? args.notices : undefined;
       new ContainerService(
         container,
         {
           image: BACKUP_IMAGE,
           build: { context: path.join(PROJECT_ROOT, BACKUP_IMAGE_CONTEXT) },
           host,
-          env: backupEnv(args, host.name),
+          env: {
+            ...backupEnv(args, host.name),
+            ...(notices
+              ? {
+                  NOTICES_SCHEDULE: notices.schedule ?? "0 8 * * *",
+                  NOTICES_DIR,
+                  STATE_DIR: NOTICES_STATE_DIR,
+                  PROMETHEUS_URL: notices.prometheusUrl,
+                  SMTP_URL: notices.smtp.url,
+                  SMTP_STARTTLS: String(notices.smtp.starttls),
+                  SMTP_USERNAME: notices.smtp.username,
+                }
+              : {}),
+          },
           secretEnv: {
             RESTIC_PASSWORD: args.password,
             ...(args.s3 ? { AWS_ACCESS_KEY_ID: args.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: args.s3.secretAccessKey } : {}),
+            ...(notices ? { SMTP_PASSWORD: notices.smtp.password } : {}),
           },
           volumes: [
             // What the job makes again at each run: its dumps (saved in the snapshot) and restic's cache.
             { name: "staging", containerPath: "/var/backups/alacarte", sizeGb: 100, backup: false },
             { name: "cache", containerPath: "/var/cache/restic", sizeGb: 10, backup: false },
+            // Which notices were sent: lost, each would be sent again.
+            ...(notices ? [{ name: "notices", containerPath: NOTICES_STATE_DIR, sizeGb: 1, backup: true }] : []),
           ],
+          networks: notices ? [notices.network] : [],
           hostPaths: [
             { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
             // At the same path as on the host, so what the fragments name is where the job looks.
             { hostPath: DOCKER_VOLUMES_DIR, containerPath: DOCKER_VOLUMES_DIR },
             { hostPath: BACKUP_FRAGMENTS_DIR, containerPath: BACKUP_FRAGMENTS_DIR, readOnly: true },
             { hostPath: METRICS_DIR, containerPath: METRICS_DIR },
+            ...(notices ? [{ hostPath: NOTICES_DIR, containerPath: NOTICES_DIR, readOnly: true }] : []),
           ],
           limits: args.limits ?? { memoryMb: 1024, cpus: 1 },
           labels: { "alacarte.role": "backup" },

@@ -187,8 +187,15 @@ export class Keycloak extends pulumi.ComponentResource {
         secretEnv: { KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: bootstrapSecret.result, KC_DB_PASSWORD: db.password },
         networks: [args.network],
         routes: [
-          { hostnames: [hostname], port: KEYCLOAK_HTTP_PORT },
-          { hostnames: [hostname], port: KEYCLOAK_HTTP_PORT, pathPrefixes: signInPaths(realmName), rateLimit: SIGN_IN_RATE_LIMIT },
+          // Watched by its realm's discovery document, which answers only once the realm is served.
+          { hostnames: [hostname], port: KEYCLOAK_HTTP_PORT, probe: { path: `/realms/${realmName}/.well-known/openid-configuration` } },
+          {
+            hostnames: [hostname],
+            port: KEYCLOAK_HTTP_PORT,
+            pathPrefixes: signInPaths(realmName),
+            rateLimit: SIGN_IN_RATE_LIMIT,
+            probe: false,
+          },
         ],
         healthCheck: { test: KEYCLOAK_HEALTHCHECK, intervalSeconds: 30, retries: 5 },
         limits: { memoryMb: 1536, cpus: 1 },

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT } from "../../infra/contract/paths";
-import { ContainerService } from "../blocks/container-service";
+import { ContainerService, type DeclaredProbes } from "../blocks/container-service";
 import { HostFile } from "../blocks/host-file";
 import { shellQuote } from "../blocks/shell";
 import { ACME_STORE } from "./reverse-proxy";
@@ -270,7 +270,9 @@ export class MailServer extends pulumi.ComponentResource {
   constructor(name: string, args: MailServerArgs, opts?: pulumi.ComponentResourceOptions) {
     // Where the mailboxes live, for the backups' restore of one mailbox (components/platform/backup-fragments.ts).
     const mailStore = { volume: `${mailContainerName(name)}-data`, container: mailContainerName(name), mountPath: "/var/mail" };
-    super(MAIL_SERVER_TYPE, name, { mailStore }, opts);
+    // Its implicit-TLS ports, for the monitoring: IMAPS and submissions, each with its certificate.
+    const probes: DeclaredProbes = { http: [], tls: [`${args.hostname}:465`, `${args.hostname}:993`] };
+    super(MAIL_SERVER_TYPE, name, { mailStore, probes }, opts);
     const fragmentsDir = args.fragmentsDir ?? DEFAULT_MAIL_FRAGMENTS_DIR;
     const configDir = args.configDir ?? DEFAULT_MAIL_CONFIG_DIR;
     const tlsDir = args.tlsDir ?? DEFAULT_MAIL_TLS_DIR;

@@ -93,7 +93,8 @@ export class MailWellKnown extends pulumi.ComponentResource {
         // The folder, not the file: the file is replaced by a rename, which a file's bind mount would not see.
         hostPaths: [{ hostPath: configDir, containerPath: WELL_KNOWN_CONTAINER_DIR, readOnly: true }],
         networks: [args.network],
-        routes: [{ hostnames, port: WELL_KNOWN_PORT }],
+        // Each name serves its own documents only (MTA-STS, autoconfig, autodiscover): its certificate is watched.
+        routes: [{ hostnames, port: WELL_KNOWN_PORT, probe: "tls" }],
         limits: { memoryMb: 64, cpus: 0.25 },
       },
       { parent: this, dependsOn: [config] },

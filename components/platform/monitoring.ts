@@ -111,6 +111,8 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly textfileDir: string;
   /** Prometheus on the monitoring network. @example "http://platform-monitoring-prometheus:9090" */
   readonly prometheusUrl: pulumi.Output<string>;
+  /** The monitoring's Docker network, which a container joins to query Prometheus. */
+  readonly networkName: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super(MONITORING_TYPE, name, {}, opts);
@@ -132,6 +134,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const c = { prometheus: `${name}-prometheus`, alertmanager: `${name}-alertmanager`, blackbox: `${name}-blackbox` };
 
     const network = new docker.Network(`${name}-network`, { name: `${name}`, driver: "bridge" }, { parent: this, provider: home.provider });
+    this.networkName = network.name;
 
     // Prometheus's own configuration and rules.
     const promConfig = new HostFile(

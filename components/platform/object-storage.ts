@@ -193,7 +193,8 @@ export class ObjectStorage extends pulumi.ComponentResource {
         ],
         hostPaths: [{ hostPath: configPath, containerPath: "/etc/garage.toml", readOnly: true }],
         networks: [args.network],
-        routes: [{ hostnames: [s3Hostname], port: GARAGE_PORTS.s3 }],
+        // The S3 API refuses anonymous requests: its certificate is what can be watched from outside.
+        routes: [{ hostnames: [s3Hostname], port: GARAGE_PORTS.s3, probe: "tls" }],
         limits: { memoryMb: 512, cpus: 1 },
         protect,
         // The admin API answers tenant stacks' commands on the storage host only: loopback, never public.

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { issuerUrl, tokenEndpoints } from "../blocks/oidc-client";
 import { Backups, type BackupsArgs } from "./backups";
+import { type AlertMailArgs, Monitoring } from "./monitoring";
 import { Keycloak } from "./keycloak";
 import { LETS_ENCRYPT_DIRECTORY, MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
@@ -24,6 +25,8 @@ export interface PlatformPlacement {
   mail: string;
   /** Host of the object storage (Garage). */
   storage: string;
+  /** Host of Prometheus and Alertmanager. @default the proxy's host */
+  monitoring?: string;
 }
 
 export interface PlatformArgs {
@@ -54,7 +57,12 @@ export interface PlatformArgs {
   /** Usernames of the platform administrators. @default [] */
   admins?: string[];
   /** The backups: a job on every host (`pruneHost` defaults to the first host by name). */
-  backup: Omit<BackupsArgs, "hosts" | "pruneHost"> & { pruneHost?: string };
+  backup: Omit<BackupsArgs, "hosts" | "pruneHost" | "notices"> & { pruneHost?: string };
+  /**
+   * Who the alerts reach: through the platform's mail (the realm's SMTP login, `smtp`) and through
+   * a relay outside the platform, which a mail outage does not silence.
+   */
+  monitoring: { alertTo: string[]; outsideRelay: Omit<AlertMailArgs, "to"> };
 }
 
 /** `T` with every leaf allowed to be an Output: one secret leaf stays the only secret when exported. */
@@ -169,6 +177,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly webmail: Webmail;
   /** The backup job of every host. */
   readonly backups: Backups;
+  /** Prometheus, Alertmanager, the probes and a node exporter on every host. */
+  readonly monitoring: Monitoring;
   /** Docker providers by host name. */
   readonly dockerProviders: Record<string, docker.Provider>;
   /** What tenant stacks read through a StackReference. */
@@ -189,7 +199,7 @@ export class Platform extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    const on = (service: keyof PlatformPlacement): pulumi.ComponentResourceOptions => ({
+    const on = (service: Exclude<keyof PlatformPlacement, "monitoring">): pulumi.ComponentResourceOptions => ({
       parent: this,
       providers: { docker: providers[args.placement[service]]! },
     });
@@ -291,13 +301,49 @@ export class Platform extends pulumi.ComponentResource {
       on("proxy"),
     );
 
-    const allHosts = Object.keys(args.hosts).sort();
+    const allHosts = Object.keys(args.hosts)
+      .sort()
+      .map((hostName) => ({ host: args.hosts[hostName]!, provider: providers[hostName]! }));
+    const monitoringHost = args.placement.monitoring ?? args.placement.proxy;
+    if (!args.hosts[monitoringHost]) throw new Error(`Platform placement.monitoring: unknown host "${monitoringHost}"`);
+    const smtp = args.smtp;
+    if (!smtp?.auth) throw new Error("Platform: the alerts and the notices leave through the realm's SMTP login (smtp.auth)");
+    const alertTo = args.monitoring.alertTo.join(", ");
+    this.monitoring = new Monitoring(
+      `${name}-monitoring`,
+      {
+        host: args.hosts[monitoringHost]!,
+        hosts: allHosts,
+        platformMail: {
+          host: smtp.host,
+          port: smtp.port,
+          username: smtp.auth.username,
+          password: smtp.auth.password,
+          from: smtp.from,
+          to: alertTo,
+        },
+        outside: { ...args.monitoring.outsideRelay, to: alertTo },
+        protect,
+      },
+      { parent: this },
+    );
     this.backups = new Backups(
       `${name}-backups`,
       {
         ...args.backup,
-        pruneHost: args.backup.pruneHost ?? allHosts[0]!,
-        hosts: allHosts.map((hostName) => ({ host: args.hosts[hostName]!, provider: providers[hostName]! })),
+        pruneHost: args.backup.pruneHost ?? allHosts[0]!.host.name,
+        hosts: allHosts,
+        notices: {
+          host: monitoringHost,
+          prometheusUrl: this.monitoring.prometheusUrl,
+          network: this.monitoring.networkName,
+          smtp: {
+            url: `${smtp.starttls ? "smtp" : "smtps"}://${smtp.host}:${smtp.port}`,
+            starttls: smtp.starttls,
+            username: smtp.auth.username,
+            password: smtp.auth.password,
+          },
+        },
       },
       { parent: this },
     );

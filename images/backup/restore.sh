@@ -15,6 +15,8 @@ STAGING_DIR=${STAGING_DIR:-/var/backups/alacarte}
 : "${RESTIC_REPOSITORY:?RESTIC_REPOSITORY is the backup target}"
 
 fail() { printf 'restore: %s\n' "$*" >&2; exit 1; }
+# Exit 3: this host holds nothing of the set (npm run restore asks every host, docs/services/backups.md).
+nothing_here() { printf 'restore: %s\n' "$*" >&2; exit 3; }
 usage() { fail "usage: restore.sh <set> [--offer <offer>] [--snapshot <id>] [--mailbox <address> [--folder <name>]] [--dry-run]"; }
 
 [ $# -ge 1 ] || usage
@@ -36,7 +38,7 @@ case $offer in *[!a-z0-9-]*) fail "invalid offer name" ;; esac
 case $snapshot in *[!a-f0-9]*) fail "a snapshot id is hexadecimal" ;; esac
 [ -z "$folder" ] || [ -n "$mailbox" ] || fail "--folder needs --mailbox"
 fragment="$FRAGMENTS_DIR/$set_name.backup"
-[ -f "$fragment" ] || fail "set $set_name has nothing on host $BACKUP_HOST"
+[ -f "$fragment" ] || nothing_here "set $set_name has nothing on host $BACKUP_HOST"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 
@@ -57,9 +59,9 @@ snapshot_time() { restic snapshots --json "$1" | jq -r '.[0].time'; }
 
 # --- one mailbox, from the platform's snapshot of the mail store -----------------------------------
 if [ -n "$mailbox" ]; then
-  grep -qx "mailbox [a-z0-9-]* $mailbox" "$fragment" || fail "$mailbox is not a mailbox of set $set_name"
+  grep -qxF "mailbox mail $mailbox" "$fragment" || fail "$mailbox is not a mailbox of set $set_name"
   store=$(awk '$1 == "mailstore" { print $3, $4, $5; exit }' "$FRAGMENTS_DIR/platform.backup" 2>/dev/null || true)
-  [ -n "$store" ] || fail "host $BACKUP_HOST holds no mail store"
+  [ -n "$store" ] || nothing_here "host $BACKUP_HOST holds no mail store"
   # shellcheck disable=SC2086 # three words: volume, container, mount point (no spaces in any)
   set -- $store
   volume=$1 container=$2 mount=$3
@@ -102,7 +104,7 @@ fi
 
 # --- volumes and databases of the set --------------------------------------------------------------
 entries=$(awk -v offer="$offer" '($1 == "volume" || $1 == "database") && (offer == "" || $2 == offer)' "$fragment")
-[ -n "$entries" ] || fail "set $set_name has no volume or database${offer:+ of offer $offer} on host $BACKUP_HOST"
+[ -n "$entries" ] || nothing_here "set $set_name has no volume or database${offer:+ of offer $offer} on host $BACKUP_HOST"
 id=$(pick_snapshot "$set_name")
 when=$(snapshot_time "$id")
 short=${id%"${id#????????}"}

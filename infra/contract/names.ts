@@ -242,3 +242,34 @@ export function compareVersions(a: string, b: string): number {
   }
   return 0;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Names people read
+
+/** RFC 5322 §2.1.1: a line is at most 998 octets; a word longer than this cannot be wrapped into one mail header line. */
+export const MAX_NAME_WORD_OCTETS = 900;
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether text holds a control character or a line separator (C0, DEL, C1, U+2028, U+2029). */
+export function hasControlCharacter(text: string): boolean {
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029) return true;
+  }
+  return false;
+}
+
+/**
+ * Why `name` is not a name people read (a tenant's), or undefined: it goes into mail headers and
+ * bodies (the notices) and the portal, so it is one line of well-formed text, not only spaces.
+ */
+export function displayNameProblem(name: string): string | undefined {
+  if (name.trim() === "") return "must not be empty";
+  if (hasControlCharacter(name)) return "must be one line, without control characters";
+  if (LONE_SURROGATE.test(name)) return "is not well-formed Unicode";
+  for (const word of name.split(" ")) {
+    if (Buffer.byteLength(word, "utf8") > MAX_NAME_WORD_OCTETS) return `holds a word longer than ${MAX_NAME_WORD_OCTETS} bytes`;
+  }
+  return undefined;
+}

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { MEMBER_ACCESS, NEXTCLOUD_APPS, TENANT_DEFAULTS } from "./defaults";
 import {
   channelProblem,
+  displayNameProblem,
   emailProblem,
   hostedAddressProblem,
   hostnameProblem,
@@ -162,7 +163,7 @@ export const tenantSchema = z.strictObject({
   /** Equals the file name; names every resource of the tenant. At most 40 of a-z 0-9 in words joined by single hyphens. */
   slug: text(slugProblem),
   /** The tenant's name, as people read it. @example "Les Amis du Vélo" */
-  name: z.string().min(1, "must not be empty"),
+  name: text(displayNameProblem),
   /** `collective` (an organisation) or `individual` (a member): decides the membership fee. */
   type: z.enum(["collective", "individual"]),
   /** `standard`, or `solidarity`: a reduction on everything the tenant pays. @default "standard" */

@@ -1,7 +1,7 @@
 import type { OfferPlan, TenantPlan } from "./expand";
 import { platformStackName, tenantStackName } from "./naming";
 import { OFFERS, type OfferEntry, type OfferTable } from "./offers";
-import type { PlatformConfig } from "./platform-config";
+import { placedHost, type PlatformConfig } from "./platform-config";
 
 /**
  * Host load, pure: what each stack of an environment places on each host (disk of its Docker
@@ -39,7 +39,16 @@ export const PLATFORM_SIZING = {
   keycloak: { memoryMb: 1536 + 512, cpus: 1 + 0.5, volumesGb: 5 },
   storage: { memoryMb: 512, cpus: 1, volumesGb: 0 /* + metaGb + dataGb of the config */ },
   mail: { memoryMb: 2048, cpus: 1, volumesGb: 5 + 1 /* queue + Dovecot state; + dataGb of the config */ },
+  // Prometheus (its TSDB volume), Alertmanager (its silences) and the blackbox exporter
+  // (components/platform/monitoring.ts), and the notices' state volume of the backup job there.
+  monitoring: { memoryMb: 1024 + 128 + 64, cpus: 1 + 0.25 + 0.25, volumesGb: 10 + 1 + 1 },
 } as const;
+
+/**
+ * What every host runs besides its services: the backup job (components/platform/backups.ts: its
+ * dumps' staging and restic's cache) and a node exporter (components/platform/monitoring.ts).
+ */
+export const PER_HOST_SIZING = { memoryMb: 1024 + 64, cpus: 1 + 0.25, volumesGb: 100 + 10 } as const;
 
 /**
  * What a tenant offer places on the apps host: its sizing in the offer table, once its component
@@ -88,7 +97,10 @@ export function stackLoads(input: {
     (typeof PLATFORM_SIZING)[keyof typeof PLATFORM_SIZING],
   ][]) {
     const extraGb = service === "storage" ? config.storage.metaGb + config.storage.dataGb : service === "mail" ? config.mail.dataGb : 0;
-    place(platform, config.placement[service], { diskGb: size.volumesGb + extraGb, memoryGb: mb(size.memoryMb), cpus: size.cpus });
+    place(platform, placedHost(config, service), { diskGb: size.volumesGb + extraGb, memoryGb: mb(size.memoryMb), cpus: size.cpus });
+  }
+  for (const host of Object.keys(config.hosts)) {
+    place(platform, host, { diskGb: PER_HOST_SIZING.volumesGb, memoryGb: mb(PER_HOST_SIZING.memoryMb), cpus: PER_HOST_SIZING.cpus });
   }
   const loads: Record<string, Record<string, Load>> = { [platformStackName(env)]: platform };
   for (const tenant of input.tenants) {

@@ -26,7 +26,16 @@ export const BACKUP_S3_SECRET_KEY = "backupS3SecretAccessKey";
  * Config secrets of the platform stack: never in the schema (nor in the repository's settings
  * files in clear); the offline plan stands a placeholder in for each.
  */
-export const PLATFORM_CONFIG_SECRETS = [SMTP_PASSWORD_KEY, BACKUP_PASSWORD_KEY, BACKUP_S3_KEY_ID_KEY, BACKUP_S3_SECRET_KEY] as const;
+/** The outside relay's password, the monitoring's second alert channel: a config secret. */
+export const ALERT_RELAY_PASSWORD_KEY = "alertRelayPassword";
+
+export const PLATFORM_CONFIG_SECRETS = [
+  SMTP_PASSWORD_KEY,
+  BACKUP_PASSWORD_KEY,
+  BACKUP_S3_KEY_ID_KEY,
+  BACKUP_S3_SECRET_KEY,
+  ALERT_RELAY_PASSWORD_KEY,
+] as const;
 
 /** Five cron fields (minute hour day month weekday), as busybox's cron reads them, UTC. */
 const cronSchedule = z.string().regex(/^[0-9*/,-]+( [0-9*/,-]+){4}$/, 'must be five cron fields, e.g. "17 2 * * *"');
@@ -86,6 +95,23 @@ const smtp = z.strictObject({
   username: z.string().min(1).optional(),
 });
 
+/**
+ * The monitoring (docs/services/monitoring.md): who is told of an alert, and the outside relay
+ * that tells them when the platform's own mail is down. The relay's password is the config secret
+ * `alacarte:alertRelayPassword`.
+ */
+const monitoring = z.strictObject({
+  /** Who receives the alerts, through both channels. */
+  alertTo: z.array(email).min(1),
+  /** A relay outside the platform (another provider's mail account). */
+  outsideRelay: z.strictObject({
+    host: hostname,
+    port: z.number().int().min(1).max(65535).default(587),
+    username: z.string().min(1),
+    from: email,
+  }),
+});
+
 const host = z.strictObject({
   /** ssh address of the host. */
   address: z.string().min(1),
@@ -124,6 +150,8 @@ export const platformConfigSchema = z
       storage: z.string(),
       /** Where tenants' containers run. */
       apps: z.string(),
+      /** Where Prometheus and Alertmanager run. @default the proxy's host */
+      monitoring: z.string().optional(),
     }),
     storage: z.strictObject({ metaGb: z.number().positive(), dataGb: z.number().positive() }),
     mail: z.strictObject({
@@ -136,6 +164,10 @@ export const platformConfigSchema = z
     }),
     /** Where and when the backups go. */
     backup,
+    /** Who the alerts reach, and how. */
+    monitoring,
+    /** Where tenants write back to the association (the notices' Reply-To). @default smtp.from */
+    contactEmail: email.optional(),
     /** Protect data resources (volumes, databases, buckets) against deletion. */
     protect: z.boolean().default(true),
     /** Disk, memory and CPU may be promised up to capacity × this ratio. */
@@ -149,15 +181,24 @@ export const platformConfigSchema = z
         message: "is required when the mail host is not the proxy's (its A and reverse DNS records)",
       });
     }
+    if (!c.smtp?.username) {
+      ctx.addIssue({ code: "custom", path: ["smtp"], message: "with a username is required: the alerts and the notices leave through it" });
+    }
     if (c.backup.pruneHost !== undefined && !(c.backup.pruneHost in c.hosts)) {
       ctx.addIssue({ code: "custom", path: ["backup", "pruneHost"], message: `host "${c.backup.pruneHost}" is not in hosts` });
     }
     for (const [role, name] of Object.entries(c.placement)) {
-      if (!(name in c.hosts)) ctx.addIssue({ code: "custom", path: ["placement", role], message: `host "${name}" is not in hosts` });
+      if (name !== undefined && !(name in c.hosts))
+        ctx.addIssue({ code: "custom", path: ["placement", role], message: `host "${name}" is not in hosts` });
     }
   });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
+
+/** Pure: the host name a role of the placement runs on (the monitoring defaults to the proxy's host). */
+export function placedHost(config: Pick<PlatformConfig, "placement">, role: keyof PlatformConfig["placement"]): string {
+  return config.placement[role] ?? config.placement.proxy;
+}
 
 export function stackFile(env: string): string {
   return path.join(STACKS_DIR, `Pulumi.${env}.yaml`);

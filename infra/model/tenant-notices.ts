@@ -16,7 +16,8 @@
  *
  * Pure: no Pulumi, no I/O.
  */
-import { emailProblem, slugProblem } from "../contract/names";
+import { displayNameProblem, emailProblem, slugProblem } from "../contract/names";
+import type { PlatformConfig } from "./platform-config";
 
 /** The folder of the fragments on the monitoring host. */
 export const NOTICES_DIR = "/srv/alacarte/notices";
@@ -61,17 +62,6 @@ export interface NoticeSender {
 // Checks
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-/** C0 and C1 controls, DEL, and the Unicode line and paragraph separators: nothing a name needs. */
-function hasControl(text: string): boolean {
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029) return true;
-  }
-  return false;
-}
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-/** RFC 5322 §2.1.1: a line is at most 998 octets; a word longer than this cannot be wrapped into one. */
-const MAX_WORD_OCTETS = 900;
 
 function checkEmail(field: string, value: string): void {
   const problem = emailProblem(value);
@@ -88,12 +78,9 @@ function checkDate(field: string, value: string): { year: number; month: number;
 }
 
 function checkText(field: string, value: string): void {
-  if (value.trim() === "") throw new Error(`notice: ${field} must not be empty`);
-  if (hasControl(value)) throw new Error(`notice: ${field} holds a control character or a line break`);
-  if (LONE_SURROGATE.test(value)) throw new Error(`notice: ${field} is not well-formed Unicode`);
-  for (const word of value.split(" ")) {
-    if (Buffer.byteLength(word, "utf8") > MAX_WORD_OCTETS) throw new Error(`notice: ${field} holds a word too long for a mail line`);
-  }
+  // The contract's own rule for a name (infra/contract/names.ts): what validate accepts, a notice renders.
+  const problem = displayNameProblem(value);
+  if (problem) throw new Error(`notice: ${field} ${problem}`);
 }
 
 function checkTenant(tenant: NoticeTenant): void {
@@ -293,6 +280,12 @@ export function quotaMessage(tenant: NoticeTenant, sender: NoticeSender): string
     ],
   );
   return message(tenant, sender, subject, text);
+}
+
+/** Who sends the notices, from the platform config: its SMTP sender, and the association's contact address. */
+export function noticeSender(config: Pick<PlatformConfig, "smtp" | "contactEmail">): NoticeSender {
+  if (!config.smtp) throw new Error("notice: the platform config has no smtp, which the notices leave through");
+  return { name: config.smtp.fromDisplayName, address: config.smtp.from, contact: config.contactEmail ?? config.smtp.from };
 }
 
 /** Where the tenant's fragment lives on the monitoring host. @throws Error on a bad slug. */

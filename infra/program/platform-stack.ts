@@ -3,15 +3,17 @@ import { Platform, type PlatformArgs, PLATFORM_TYPE, type PlatformOutputValues }
 import type { HostConnection, PlatformOutputs } from "../../components/platform/outputs";
 import type { SsoRealmSmtp } from "../../components/platform/sso-realm";
 import { PLATFORM_BACKUP_SET } from "../../components/platform/backup-fragments";
-import { DataInventory } from "./data-inventory";
+import { StackInventory } from "./stack-inventory";
 import {
   CONFIG_NAMESPACE,
+  ALERT_RELAY_PASSWORD_KEY,
   BACKUP_PASSWORD_KEY,
   BACKUP_S3_KEY_ID_KEY,
   BACKUP_S3_SECRET_KEY,
   parsePlatformConfig,
   platformConfigSchema,
   SMTP_PASSWORD_KEY,
+  placedHost,
   type PlatformConfig,
 } from "../model/platform-config";
 
@@ -79,7 +81,7 @@ export function hostConnections(config: PlatformConfig): Record<string, HostConn
 export function buildPlatformStack(env: string): Record<string, unknown> {
   const config = parsePlatformConfig(readConfig(), `stacks/Pulumi.${pulumi.getStack()}.yaml`);
   // Before any resource: each platform service's data is credited to the service (`reverse-proxy`, `mail-server`…).
-  const inventory = new DataInventory((type) =>
+  const inventory = new StackInventory((type) =>
     type.startsWith("alacarte:platform:") && type !== PLATFORM_TYPE ? kebabCase(type.slice("alacarte:platform:".length)) : undefined,
   );
   const hosts = hostConnections(config);
@@ -97,9 +99,18 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
     admins: config.admins.map((a) => a.username),
     ...(config.smtp ? { smtp: realmSmtp(config.smtp) } : {}),
     backup: backupSettings(config.backup),
+    monitoring: {
+      alertTo: config.monitoring.alertTo,
+      outsideRelay: {
+        ...config.monitoring.outsideRelay,
+        password: new pulumi.Config(CONFIG_NAMESPACE).requireSecret(ALERT_RELAY_PASSWORD_KEY),
+      },
+    },
   });
   // The platform's own backup fragment on each host holding its data (docs/services/backups.md).
   inventory.backupSets(PLATFORM_BACKUP_SET, hosts, { mail: config.placement.mail, storage: config.placement.storage });
+  // And what its services answer, watched by the monitoring (docs/services/monitoring.md).
+  inventory.probeFile(hosts[placedHost(config, "monitoring")]!);
   return splitPlatformOutputs(platform.outputs);
 }
 

@@ -12,7 +12,7 @@ import { TenantIdentity } from "../../components/tenant/identity";
 import { needsSignInGate, type TenantPlan } from "../model/expand";
 import { TENANT_DATABASE_SERVER } from "../model/host-load";
 import { tenantResourceName } from "../model/naming";
-import type { PlatformConfig } from "../model/platform-config";
+import { placedHost, type PlatformConfig } from "../model/platform-config";
 import type { PlatformReference } from "./platform-stack";
 
 export interface TenantContextArgs {
@@ -96,7 +96,7 @@ export class TenantContext {
 
   /** The host a service of the platform config's placement runs on. */
   host(role: keyof PlatformConfig["placement"]): HostConnection {
-    return this.hosts[this.config.placement[role]]!;
+    return this.hosts[placedHost(this.config, role)]!;
   }
 
   /** Where the tenant's own containers run (placement `apps`). */

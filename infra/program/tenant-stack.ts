@@ -11,14 +11,20 @@ import { validatedTenant } from "../contract/validated-tenants";
 import { expandTenant, offerFields, type TenantPlan } from "../model/expand";
 import { platformStackReference } from "../model/naming";
 import { isBuilt } from "../model/offers";
-import { readPlatformConfig, TENANTS_DIR, type PlatformConfig } from "../model/platform-config";
+import { placedHost, readPlatformConfig, TENANTS_DIR, type PlatformConfig } from "../model/platform-config";
+import { noticeFragment, noticePath, noticeSender } from "../model/tenant-notices";
+import { HostFile } from "../../components/blocks/host-file";
+import type { Tenant } from "../contract/tenant";
 import { buildOffer } from "./offer-builders";
 import { hostConnections, type PlatformReference } from "./platform-stack";
-import { DataInventory } from "./data-inventory";
+import { StackInventory } from "./stack-inventory";
 import { TenantContext } from "./tenant-context";
 
+/** What the notices need of a tenant file besides its expansion. */
+type NoticeFields = Pick<Tenant, "name" | "contact" | "membership">;
+
 /** A tenant file that does not pass: the stack stops before creating anything, with the validate messages. */
-function loadTenantPlan(env: string, slug: string, config: PlatformConfig): TenantPlan {
+function loadTenantPlan(env: string, slug: string, config: PlatformConfig): { plan: TenantPlan; tenant: NoticeFields } {
   const file = path.join(TENANTS_DIR, `${slug}.yaml`);
   if (!fs.existsSync(file)) throw new pulumi.RunError(`${displayName(file)}: no tenant file for stack ${env}.${slug}`);
   const bytes = fs.readFileSync(file);
@@ -27,7 +33,7 @@ function loadTenantPlan(env: string, slug: string, config: PlatformConfig): Tena
   const validated = validatedTenant(file, bytes);
   if (validated) {
     for (const warning of validated.warnings) pulumi.log.warn(warning);
-    return expandTenant(validated.tenant, expansion);
+    return { plan: expandTenant(validated.tenant, expansion), tenant: validated.tenant };
   }
   const loaded = loadTenantText(displayName(file), bytes);
   const problems = loaded.tenant
@@ -44,7 +50,7 @@ function loadTenantPlan(env: string, slug: string, config: PlatformConfig): Tena
   const errors = problems.filter((p) => p.severity === "error");
   for (const p of problems) if (p.severity === "warning") pulumi.log.warn(formatProblem(p));
   if (!loaded.tenant || errors.length) throw new pulumi.RunError(errors.map(formatProblem).join("\n"));
-  return expandTenant(loaded.tenant.tenant, expansion);
+  return { plan: expandTenant(loaded.tenant.tenant, expansion), tenant: loaded.tenant.tenant };
 }
 
 /**
@@ -55,10 +61,10 @@ export function buildTenantStack(env: string, slug: string): Record<string, unkn
   // The platform's settings file is plain data in the repository: hosts and shared domains are known
   // without waiting on the platform stack; what the platform generates arrives through the reference.
   const config = readPlatformConfig(env);
-  const plan = loadTenantPlan(env, slug, config);
+  const { plan, tenant } = loadTenantPlan(env, slug, config);
   const hosts = hostConnections(config);
   // Before any resource: it sees each as it is registered, and credits it to its offer (`<slug>-<offer>…`).
-  const inventory = new DataInventory((type, name) =>
+  const inventory = new StackInventory((type, name) =>
     type.startsWith("alacarte:tenant:") && name.startsWith(`${slug}-`) ? name.slice(slug.length + 1).split("-")[0] : undefined,
   );
   const platformRef = new pulumi.StackReference("platform", {
@@ -112,5 +118,22 @@ export function buildTenantStack(env: string, slug: string): Record<string, unkn
   }
   // The tenant's own backup fragment on each host holding its data (docs/services/backups.md).
   inventory.backupSets(slug, hosts, { mail: config.placement.mail, storage: config.placement.storage });
+  // On the monitoring host: what its offers answer, and what the notices tell its contact (docs/services/notices.md).
+  const monitoringHost = hosts[placedHost(config, "monitoring")]!;
+  inventory.probeFile(monitoringHost, slug);
+  new HostFile(`${slug}-notices`, {
+    host: monitoringHost,
+    path: noticePath(slug),
+    content: noticeFragment(
+      {
+        slug,
+        name: tenant.name,
+        contact: tenant.contact,
+        ...(tenant.membership?.paidUntil ? { paidUntil: tenant.membership.paidUntil } : {}),
+      },
+      noticeSender(config),
+    ),
+    mode: "0644",
+  });
   return outputs;
 }

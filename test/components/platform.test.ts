@@ -64,6 +64,18 @@ describe("Platform under mocks", () => {
         storage: { metaGb: 2, dataGb: 100 },
         mail: { dataGb: 200 },
         protect: true,
+        smtp: {
+          host: "mail.example.org",
+          port: 587,
+          from: "noreply@example.org",
+          fromDisplayName: "alacarte",
+          starttls: true,
+          auth: { username: "noreply@example.org", password: pulumi.secret("smtp-password") },
+        },
+        monitoring: {
+          alertTo: ["ops@example.org"],
+          outsideRelay: { host: "smtp.relay.example.net", username: "alerts@relay.example.net", password: pulumi.secret("relay-password") },
+        },
         backup: {
           repository: "s3:https://s3.backup.example.net/p",
           password: pulumi.secret("restic-password"),

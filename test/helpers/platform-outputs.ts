@@ -1,10 +1,10 @@
-import type { PlatformConfig } from "../../infra/model/platform-config";
+import { placedHost, type PlatformConfig } from "../../infra/model/platform-config";
 import { hostConnections, type PlatformReference } from "../../infra/program/platform-stack";
 
 /** The platform stack's outputs as a tenant stack reads them, for an environment's config (placeholder values). */
 export function platformReference(config: Readonly<PlatformConfig>): PlatformReference {
   const hosts = hostConnections(config);
-  const on = (role: keyof PlatformConfig["placement"]) => hosts[config.placement[role]]!;
+  const on = (role: keyof PlatformConfig["placement"]) => hosts[placedHost(config, role)]!;
   return {
     platform: {
       environment: "prod",
