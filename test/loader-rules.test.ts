@@ -190,6 +190,15 @@ describe("slug and file name", () => {
   });
 });
 
+describe("the tenant's name", () => {
+  it("must be one line people read: the notices carry it in a mail's Subject", () => {
+    const run = validate({ "velo.yaml": edit(BASE, "name: Les Amis du Vélo\n", 'name: "Les Amis\\r\\nBcc: x@example.org"\n') });
+    expect(only(run)).toBe(`${run.name("velo.yaml")}:2:7 name: must be one line, without control characters`);
+    const blank = validate({ "velo.yaml": edit(BASE, "name: Les Amis du Vélo\n", 'name: "   "\n') });
+    expect(only(blank)).toBe(`${blank.name("velo.yaml")}:2:7 name: must not be empty`);
+  });
+});
+
 describe("missing required fields", () => {
   it("reports top-level fields at the top of the file", () => {
     const text = edit(edit(BASE, "name: Les Amis du Vélo\n", ""), "type: collective\n", "");
