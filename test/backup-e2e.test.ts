@@ -337,7 +337,11 @@ describe("the backup image's scripts, for real (restic, PostgreSQL, MariaDB and 
 
   it("passes shellcheck", () => {
     for (const file of readdirSync(IMAGE).filter((f) => f.endsWith(".sh"))) {
-      expect(() => execFileSync(requireTool("shellcheck"), ["-s", "sh", join(IMAGE, file)], { encoding: "utf8" }), file).not.toThrow();
+      // -x: the sourced lib-dump.sh is checked with the scripts that source it.
+      expect(
+        () => execFileSync(requireTool("shellcheck"), ["-x", "-s", "sh", join(IMAGE, file)], { encoding: "utf8" }),
+        file,
+      ).not.toThrow();
     }
   });
 

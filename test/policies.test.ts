@@ -289,15 +289,17 @@ describe("the policy pack on components built for the test (offline plan of a pr
     expect(of(staging.policies, "data-protected")).toEqual([]);
   });
 
+  /** The tenant's PostgreSQL server, as TenantContext makes it. */
+  const server = {
+    engine: "postgres" as const,
+    host,
+    containerName: "jp-postgres-server",
+    container: "jp-postgres-server",
+    port: 5432,
+    networks: ["jp-network"],
+  };
+
   it("data-protected: a database a command adds to a shared server is checked as a resource would be", async () => {
-    const server = {
-      engine: "postgres" as const,
-      host,
-      containerName: "jp-postgres-server",
-      container: "jp-postgres-server",
-      port: 5432,
-      networks: ["jp-network"],
-    };
     const db = (protect: boolean) => () => {
       new Database("jp-nextcloud-db", { engine: "postgres", name: "jp_nextcloud", server: { existing: server }, protect });
     };
@@ -307,15 +309,7 @@ describe("the policy pack on components built for the test (offline plan of a pr
     ]);
   });
 
-  it("data-backed-up: what the data inventory lists passes; a volume, a database or a bucket no backup set lists fails", async () => {
-    const server = {
-      engine: "postgres" as const,
-      host,
-      containerName: "jp-postgres-server",
-      container: "jp-postgres-server",
-      port: 5432,
-      networks: ["jp-network"],
-    };
+  it("data-backed-up: what the stack inventory lists passes; a volume, a database or a bucket no backup set lists fails", async () => {
     const data =
       (withBackupSets: boolean, extra: () => void = () => {}) =>
       () => {

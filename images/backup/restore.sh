@@ -41,6 +41,9 @@ fragment="$FRAGMENTS_DIR/$set_name.backup"
 [ -f "$fragment" ] || nothing_here "set $set_name has nothing on host $BACKUP_HOST"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib-dump.sh
+. "$(dirname "$0")/lib-dump.sh"
 
 # pick_snapshot <set>: the id of the snapshot asked for, or the newest, of that set on this host.
 pick_snapshot() {
@@ -152,7 +155,7 @@ restore_database() {
       psql_admin='PGPASSWORD="$POSTGRES_PASSWORD" exec psql -v ON_ERROR_STOP=1 -qAt -h 127.0.0.1 -U "$POSTGRES_USER" -d postgres "$@"'
       exists=$(docker exec "$container" sh -c "$psql_admin" sh -c "SELECT 1 FROM pg_database WHERE datname = '$database'")
       if [ "$exists" = 1 ]; then
-        docker exec "$container" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_dump -h 127.0.0.1 -U "$POSTGRES_USER" -Fc "$1"' sh "$database" >"$keep/$database.dump"
+        dump postgres "$container" "$database" "$keep/$database.dump"
       fi
       # Its owner, by the naming rule the same name (components/blocks/database.ts), comes back with the roles of the dump.
       owner=$(docker exec "$container" sh -c "$psql_admin" sh -c "SELECT 1 FROM pg_roles WHERE rolname = '$database'")
@@ -166,7 +169,7 @@ restore_database() {
     mariadb)
       exists=$(docker exec "$container" sh -c 'MYSQL_PWD="$MARIADB_ROOT_PASSWORD" exec mariadb -uroot -N -e "SHOW DATABASES LIKE '"'"'$1'"'"'"' sh "$database")
       if [ -n "$exists" ]; then
-        docker exec "$container" sh -c 'MYSQL_PWD="$MARIADB_ROOT_PASSWORD" exec mariadb-dump -uroot --single-transaction --routines --triggers --events --databases "$1"' sh "$database" >"$keep/$database.dump"
+        dump mariadb "$container" "$database" "$keep/$database.dump"
       fi
       docker exec "$container" sh -c 'MYSQL_PWD="$MARIADB_ROOT_PASSWORD" exec mariadb -uroot -e "DROP DATABASE IF EXISTS \`$1\`"' sh "$database"
       # The dump names its database (--databases): CREATE DATABASE and USE come with it.
