@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConnection } from "../platform/outputs";
-import { type DeclaredProbes, hostRule } from "./container-service";
+import { type DeclaredProbes, hostRule, routeProbes } from "./container-service";
 import { HostFile } from "./host-file";
 import { shellQuote } from "./shell";
 
@@ -26,6 +26,12 @@ export interface ProxyRouteArgs {
    * write and from the platform's timer ({@link promoteAllRoutesScript}). @default true
    */
   requireDns?: boolean;
+  /**
+   * How the monitoring watches each hostname (components/blocks/container-service.ts
+   * `ServiceRoute.probe`): a page answering 2xx at `path`, or `"tls"`, the certificate only.
+   * @default { path: "/" }
+   */
+  probe?: { path: string } | "tls";
 }
 
 /** Traefik's file provider reads only .yml/.yaml/.toml, recursively: the pending copy must end otherwise. */
@@ -146,8 +152,8 @@ export class ProxyRoute extends pulumi.ComponentResource {
   readonly file: HostFile;
 
   constructor(name: string, args: ProxyRouteArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Each hostname's page, for the monitoring (docs/services/monitoring.md): it answers once its DNS points here.
-    const probes: DeclaredProbes = { http: [...new Set(args.hostnames)].sort().map((h) => `https://${h}/`), tls: [] };
+    // Each hostname, for the monitoring (docs/services/monitoring.md): it answers once its DNS points here.
+    const probes: DeclaredProbes = routeProbes([{ hostnames: args.hostnames, port: 443, probe: args.probe ?? { path: "/" } }]);
     super(PROXY_ROUTE_TYPE, name, { probes }, opts);
     const requireDns = args.requireDns ?? true;
     renderRouteFragment({ name: args.name, hostnames: args.hostnames, upstream: "http://check" }); // fail early

@@ -114,6 +114,8 @@ export class MailDomain extends pulumi.ComponentResource {
           upstream: args.wellKnown.upstream,
           publicIp: args.wellKnown.proxy.publicIp,
           requireDns: true,
+          // Each name serves its own documents only (its `/` is a 404): its certificate is watched.
+          probe: "tls",
         },
         { parent: this },
       );

@@ -76,6 +76,9 @@ describe("a tenant stack's own fragments", () => {
     const probes = JSON.parse(files.get("jardins-partages-probes")!.content) as { targets: string[]; labels: Record<string, string> }[];
     expect(files.get("jardins-partages-probes")!.host).toBe(address(config.placement.proxy));
     expect(probes.flatMap((g) => g.targets)).toContain("https://jardins-partages.fr/");
+    // Its mail domain's well-known names serve their own documents only: their certificates are watched.
+    expect(probes.flatMap((g) => g.targets)).toContain("mta-sts.jardins-partages.fr:443");
+    expect(probes.flatMap((g) => g.targets)).not.toContain("https://mta-sts.jardins-partages.fr/");
     expect(probes.every((g) => g.labels.tenant === "jardins-partages")).toBe(true);
     expect(probes.find((g) => g.targets.includes("https://jardins-partages.fr/"))!.labels.service).toBe("website");
 
