@@ -7,12 +7,9 @@ import {
   type AlertThresholds,
   MONITORING_IMAGES,
   MONITORING_PORTS,
-  PLATFORM_PROBE_FILE,
-  type ProbeTargets,
   alertRules,
   alertmanagerConfig,
   blackboxConfig,
-  probeTargetsFile,
   prometheusConfig,
 } from "./monitoring-config";
 import type { HostConnection } from "./outputs";
@@ -61,8 +58,6 @@ export interface MonitoringArgs {
   host: HostConnection;
   /** Every host, each with its own Docker provider: a node exporter runs on each. */
   hosts: { host: HostConnection; provider: docker.Provider }[];
-  /** The platform's own probes, written to `platform.json` of the targets folder. @default none */
-  probes?: ProbeTargets;
   /** The platform's mail server, its submission port: the first channel. */
   platformMail: AlertMailArgs;
   /** A relay outside the platform (another provider's account): the second channel, which a mail outage does not silence. */
@@ -167,12 +162,9 @@ export class Monitoring extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    // Read by file_sd as soon as it changes (https://prometheus.io/docs/guide/file-sd/): no reload.
-    const platformProbes = new HostFile(
-      `${name}-platform-probes`,
-      { host: args.host, path: `${dirs.targets}/${PLATFORM_PROBE_FILE}`, content: probeTargetsFile(args.probes ?? {}), mode: "0644" },
-      { parent: this },
-    );
+    // The probe files of the targets folder, platform.json included, are each stack's own
+    // (infra/program/stack-inventory.ts), read by file_sd as soon as they change
+    // (https://prometheus.io/docs/guide/file-sd/): none is written here.
 
     // The blackbox exporter.
     const blackboxFile = new HostFile(
@@ -245,7 +237,7 @@ export class Monitoring extends pulumi.ComponentResource {
         protect,
         transform: { container: loopbackOnly },
       },
-      { ...here, dependsOn: [promConfig, rules, platformProbes] },
+      { ...here, dependsOn: [promConfig, rules] },
     );
 
     new ContainerService(

@@ -39,10 +39,6 @@ describe("Monitoring under mocks", () => {
       {
         host: h1,
         hosts,
-        probes: {
-          http: [{ url: "https://sso.example.org/", service: "keycloak" }],
-          tls: [{ address: "mail.example.org:993", service: "mail" }],
-        },
         platformMail: {
           host: "mail.example.org",
           username: "alerts@example.org",
@@ -140,15 +136,11 @@ describe("Monitoring under mocks", () => {
     expect(container.inputs.user).toBe("0");
   });
 
-  it("writes the platform's probe file, and reloads Prometheus after its configuration and rules", async () => {
+  it("leaves every probe file to the stacks' inventories, and reloads Prometheus after its configuration and rules", async () => {
     await build();
-    const probes = mocks.one("command:remote:Command", "mon-platform-probes-write");
-    expect(probes.inputs.create).toContain("'/srv/alacarte/monitoring/targets/platform.json'");
-    expect(probes.inputs.create).not.toContain("docker kill");
-    expect(JSON.parse(probes.inputs.stdin)).toEqual([
-      { targets: ["https://sso.example.org/"], labels: { __param_module: "http_2xx", service: "keycloak" } },
-      { targets: ["mail.example.org:993"], labels: { __param_module: "tls_connect", service: "mail" } },
-    ]);
+    // platform.json is the platform stack's (infra/program/stack-inventory.ts, test/program/stack-inventory.test.ts): one writer per file.
+    const writes = mocks.byType("command:remote:Command").map((r) => String(r.inputs.create));
+    expect(writes.filter((w) => w.includes("/srv/alacarte/monitoring/targets/"))).toEqual([]);
     for (const file of ["prometheus-config", "rules"]) {
       expect(mocks.one("command:remote:Command", `mon-${file}-write`).inputs.create).toContain("docker kill -s HUP 'mon-prometheus'");
     }
