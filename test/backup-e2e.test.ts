@@ -115,6 +115,8 @@ describe("the backup image's scripts, for real (restic, PostgreSQL, MariaDB and 
       { kind: "volume", offer: "nextcloud", volume: "alpha-nextcloud-data", quotaGb: 20 },
       { kind: "mailbox", offer: "mail", address: "alice@alpha.example" },
     ],
+    // Only a mailbox here: saved with the platform's mail store, no snapshot of its own.
+    delta: [{ kind: "mailbox", offer: "mail", address: "dan@delta.example" }],
     beta: [
       { kind: "volume", offer: "website", volume: "beta-website-data", quotaGb: 5 },
       { kind: "database", offer: "website", engine: "postgres", container: "beta-postgres-server", database: "beta_website" },
@@ -372,7 +374,7 @@ describe("the backup image's scripts, for real (restic, PostgreSQL, MariaDB and 
       [dirs.staging + "/alpha", volumeData("alpha-nextcloud-data"), volumeData("alpha-website-data")].sort(),
     );
     const metrics = readFileSync(join(dirs.metrics, "alacarte_backup.prom"), "utf8");
-    for (const set of ["alpha", "beta", "platform"]) {
+    for (const set of ["alpha", "beta", "delta", "platform"]) {
       expect(metrics).toContain(`alacarte_backup_last_run_ok{set="${set}",host="h1"} 1`);
       expect(metrics).toMatch(new RegExp(`alacarte_backup_last_success_timestamp_seconds\\{set="${set}",host="h1"\\} \\d{10}`));
     }

@@ -15,7 +15,7 @@ export const BACKUPS_TYPE = "alacarte:platform:Backups";
  * hex digits of the SHA-256 of the folder's files (test/backup-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const BACKUP_IMAGE = "alacarte/backup:1.0.0-1a5b0f559317";
+export const BACKUP_IMAGE = "alacarte/backup:1.0.0-d160cd4f9d0a";
 
 /** The build folder of the backup image, from the project root. */
 export const BACKUP_IMAGE_CONTEXT = "images/backup";

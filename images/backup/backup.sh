@@ -41,6 +41,12 @@ backup_set() {
   fragment="$FRAGMENTS_DIR/$set_name.backup"
   stage="$STAGING_DIR/$set_name"
   paths="$STAGING_DIR/.$set_name.paths"
+  # A set with no volume or database here (its mailboxes and buckets are saved with the platform's
+  # stores) needs no snapshot of its own.
+  if ! grep -qE '^(volume|database) ' "$fragment"; then
+    log "$set_name: nothing of its own on this host"
+    exit 0
+  fi
   rm -rf "$stage"
   mkdir -p "$stage"
   printf '%s\n' "$stage" >"$paths"
