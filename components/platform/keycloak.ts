@@ -61,7 +61,9 @@ export function readinessProbe(port: number): string {
  */
 export function readinessWaitScript(port: number, timeoutSeconds: number): string {
   return [
-    `deadline=$((SECONDS + ${timeoutSeconds}))`,
+    // SECONDS counts whole seconds from the shell's start, whose first second may be nearly over
+    // (bash(1), "SECONDS"): one more keeps the wait from ending up to a second early.
+    `deadline=$((SECONDS + ${timeoutSeconds} + 1))`,
     `until ( ${readinessProbe(port)} ) 2>/dev/null; do`,
     `  if [ "$SECONDS" -ge "$deadline" ]; then echo "Keycloak is not ready after ${timeoutSeconds} s (GET :${port}/health/ready)" >&2; exit 1; fi`,
     "  sleep 2",
