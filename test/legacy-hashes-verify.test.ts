@@ -89,6 +89,8 @@ describe("Argon2: Keycloak's credential and Dovecot's value both verify", () => 
     expect(dovecotVerifies(`{ARGON2ID}${encoded}`, PASSWORD)).toBe(false);
   });
 
+  // Keycloak's own tests carry no fixed Argon2 or PBKDF2 hash with a known password (their
+  // PasswordHashingTest hashes a random one at run time): these published vectors stand in.
   it('the reference implementation\'s vectors (P-H-C/phc-winner-argon2 src/test.c): password "password", salt "somesalt"', () => {
     for (const vector of [
       "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweHKfbftvj+qf+YFY4NeBbtA",

@@ -67,6 +67,11 @@ function integer(text: string | undefined, min: number, max: number): number | u
   return n >= min && n <= max ? n : undefined;
 }
 
+/**
+ * The two JSON strings as Keycloak writes them itself: `PasswordCredentialModel.createFromValues`
+ * serialises PasswordSecretData and PasswordCredentialData by their getters (`value`, `salt` as
+ * base64, `hashIterations`, `algorithm`, `additionalParameters`), keycloak/keycloak `server-spi/.../models/credential/`.
+ */
 const credential = (secret: object, data: object): KeycloakPasswordCredential => ({
   type: "password",
   secretData: JSON.stringify(secret),
@@ -120,7 +125,7 @@ function argon2(body: string, scheme: "argon2id" | "argon2i"): CarriedHash {
 /**
  * Django's `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`: PBKDF2-HMAC-SHA256 of the password's
  * UTF-8 bytes with the salt text's UTF-8 bytes, a 32-byte key (django/django
- * `django/contrib/auth/hashers.py`, PBKDF2PasswordHasher, `force_bytes`).
+ * `django/contrib/auth/hashers.py` PBKDF2PasswordHasher, `django/utils/crypto.py` pbkdf2's `force_bytes`).
  * Keycloak 26 (`server-spi-private/src/main/java/org/keycloak/credential/hash/Pbkdf2PasswordHashProvider.java`,
  * `verify`/`keySize`): the key length is the decoded `value`'s, so Django's 32 bytes verify; the salt
  * is base64 of its bytes (`PasswordSecretData.java`); iterations from `hashIterations`. Keycloak then

@@ -11,7 +11,8 @@
  * - `server-spi-private/src/main/java/org/keycloak/credential/hash/Pbkdf2PasswordHashProvider.java`:
  *   `verify` re-encodes with the stored iterations and salt, a key of `keySize(credential)` bits
  *   (the decoded value's length × 8), the password padded with NULs to `max-padding-length`
- *   (`AbstractPbkdf2PasswordHashProviderFactory.java`, default 0: none), base64 with padding, and
+ *   (`AbstractPbkdf2PasswordHashProviderFactory.java`, default 0: none; earlier versions always
+ *   padded to 14, which HMAC-SHA-256 cannot tell from no padding), base64 with padding, and
  *   compares the strings with `equals`. `Pbkdf2Sha256PasswordHashProviderFactory.java`:
  *   id `pbkdf2-sha256`, `PBKDF2WithHmacSHA256`, which Bouncy Castle (Keycloak's
  *   `DefaultCryptoProvider.getSecretKeyFact`) feeds the password's UTF-8 bytes
