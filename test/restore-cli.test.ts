@@ -63,6 +63,7 @@ describe("npm run restore, through launch.cjs", () => {
     const bin = join(dir, "bin");
     mkdirSync(bin);
     // ssh [options] user@host COMMAND runs COMMAND in the remote user's shell; the host is kept for the stub docker.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's parameter expansion, not a template
     writeFileSync(join(bin, "fake-ssh"), '#!/bin/sh\nwhile [ "${1#*@}" = "$1" ]; do shift; done\nREMOTE_HOST=${1#*@} exec sh -c "$2"\n');
     // The job of h1 holds the tenant's data, h2 nothing of it (exit 3, as restore.sh says so).
     writeFileSync(
@@ -72,6 +73,7 @@ describe("npm run restore, through launch.cjs", () => {
         'printf "%s %s\\n" "$REMOTE_HOST" "$*" >> "$STUB_LOG"',
         'case "$REMOTE_HOST" in h2.*) echo "restore: set amis-du-velo has nothing on host h2" >&2; exit 3 ;; esac',
         'for a in "$@"; do [ "$a" = --dry-run ] && { echo "would restore volume amis-du-velo-website-data (website) from snapshot 0123abcd of 2026-12-01T02:17:00Z"; exit 0; }; done',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's parameter expansion, not a template
         '[ -z "${FAIL_RESTORE:-}" ] || { echo "restore: restic failed" >&2; exit 1; }',
         'echo "restored volume amis-du-velo-website-data (website) from snapshot 0123abcd of 2026-12-01T02:17:00Z"',
       ].join("\n"),
