@@ -9,29 +9,12 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { type CarriedHash, classifyLegacyHash } from "../infra/model/legacy-hashes";
 import { needTools, requireTool } from "./helpers/debian-tools";
+import { djangoHash, run } from "./helpers/hash-fixtures";
 import { keycloakVerifies } from "./helpers/keycloak-password-verifier";
-
-const run = (tool: string, args: string[], input?: string) =>
-  execFileSync(requireTool(tool), args, { encoding: "utf8", ...(input === undefined ? {} : { input }) }).trim();
 
 /** Dovecot 2.3's verdict: `doveadm pw -t` exits 0 when the password matches the {SCHEME}-prefixed hash. */
 const dovecotVerifies = (value: string, password: string) =>
   spawnSync(requireTool("doveadm"), ["pw", "-t", value, "-p", password], { encoding: "utf8" }).status === 0;
-
-const djangoHash = (password: string, salt: string, iterations: number) =>
-  run(
-    "python3",
-    [
-      "-c",
-      "import base64,hashlib,sys\n" +
-        "pw=sys.stdin.buffer.read(); salt=sys.argv[1]; n=int(sys.argv[2])\n" +
-        "h=base64.b64encode(hashlib.pbkdf2_hmac('sha256', pw, salt.encode('utf-8'), n)).decode('ascii')\n" +
-        "print('pbkdf2_sha256$%d$%s$%s' % (n, salt, h))",
-      salt,
-      String(iterations),
-    ],
-    password,
-  );
 
 const PASSWORD = "Grüße, vélo 2019!";
 const WRONG = "Grüße, vélo 2019?";

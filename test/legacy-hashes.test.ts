@@ -9,28 +9,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { classifyLegacyHash } from "../infra/model/legacy-hashes";
 import { needTools, requireTool } from "./helpers/debian-tools";
-
-const run = (tool: string, args: string[], input?: string) =>
-  execFileSync(requireTool(tool), args, { encoding: "utf8", ...(input === undefined ? {} : { input }) }).trim();
+import { djangoHash, run } from "./helpers/hash-fixtures";
 
 /** `echo -n pw | argon2 salt <args>`: the encoded PHC string, or with raw, the hash's hex. */
 const argon2Cli = (password: string, salt: string, args: string[]) => run("argon2", [salt, ...args], password);
-
-/** Django's pbkdf2_sha256 string, built by Python as django/contrib/auth/hashers.py does. */
-const djangoHash = (password: string, salt: string, iterations: number) =>
-  run(
-    "python3",
-    [
-      "-c",
-      "import base64,hashlib,sys\n" +
-        "pw=sys.stdin.buffer.read(); salt=sys.argv[1]; n=int(sys.argv[2])\n" +
-        "h=base64.b64encode(hashlib.pbkdf2_hmac('sha256', pw, salt.encode('utf-8'), n)).decode('ascii')\n" +
-        "print('pbkdf2_sha256$%d$%s$%s' % (n, salt, h))",
-      salt,
-      String(iterations),
-    ],
-    password,
-  );
 
 const json = (s: string | undefined) => JSON.parse(s ?? "null") as Record<string, unknown>;
 

@@ -8,14 +8,7 @@ const h2 = { name: "h2", address: "h2.infra.example.org", user: "deploy" };
 const PLATFORM_PASSWORD = "platform-mail-password-value";
 const OUTSIDE_PASSWORD = "outside-relay-password-value";
 
-/** Every string of a recorded input that did not arrive as a secret. */
-function plainStrings(value: unknown): string[] {
-  if (options.isSecretInput(value)) return [];
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(plainStrings);
-  if (typeof value === "object" && value !== null) return Object.values(value).flatMap(plainStrings);
-  return [];
-}
+const { plainStrings } = options;
 
 describe("Monitoring under mocks", () => {
   let mod: typeof import("../../components/platform/monitoring");

@@ -7,14 +7,7 @@ const proxyHost = { name: "h1", address: "h1.infra.example.org", user: "deploy" 
 const CLIENT_SECRET = "client-secret-value";
 const DES_KEY = "mock-password-wm-des-key";
 
-/** Every string of a recorded input that did not arrive as a secret. */
-function plainStrings(value: unknown): string[] {
-  if (options.isSecretInput(value)) return [];
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(plainStrings);
-  if (typeof value === "object" && value !== null) return Object.values(value).flatMap(plainStrings);
-  return [];
-}
+const { plainStrings } = options;
 
 describe("Webmail under mocks", () => {
   let mod: typeof import("../../components/platform/webmail");

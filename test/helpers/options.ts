@@ -49,3 +49,12 @@ export function plain(value: any): any {
   if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
 }
+
+/** Every string of a recorded input that did not arrive as a secret. */
+export function plainStrings(value: unknown): string[] {
+  if (isSecretInput(value)) return [];
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(plainStrings);
+  if (typeof value === "object" && value !== null) return Object.values(value).flatMap(plainStrings);
+  return [];
+}
