@@ -165,6 +165,8 @@ describe("commands from the build", () => {
   it("answers an unknown command with its usage", () => {
     const run = launch("deploy");
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/^usage: node infra\/cli\/launch\.cjs <validate\|quote\|plan\|policy-config\|accounts\|mail-passwords>/);
+    expect(run.stderr).toMatch(
+      /^usage: node infra\/cli\/launch\.cjs <validate\|quote\|plan\|policy-config\|accounts\|mail-passwords\|restore\|import-legacy>/,
+    );
   });
 });
