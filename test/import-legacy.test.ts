@@ -365,6 +365,54 @@ describe("an export at the association's scale", () => {
     expect(folderDigest(dir)).toBe(before);
   });
 
+  it("removes what the previous run wrote and the export no longer gives, such as a mailbox's app password", () => {
+    const dir = path.join(work, "stale");
+    expect(runImportLegacy(args(dir)).exitCode).toBe(0);
+    const owner = fs.readdirSync(path.join(dir, "mail-passwords")).sort()[0]!;
+    const [mailbox] = fs.readdirSync(path.join(dir, "mail-passwords", owner));
+    const stale = path.join(dir, "mail-passwords", owner, mailbox!);
+    const changed = path.join(work, "export-stale");
+    fs.cpSync(exportDir, changed, { recursive: true });
+    const file = path.join(changed, "mailboxes.csv");
+    const text = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(
+      file,
+      text
+        .split("\n")
+        .filter((l) => !l.startsWith(`${mailbox},`))
+        .join("\n"),
+    );
+    // A failure while setting the removed file aside puts everything back.
+    const before = folderDigest(dir);
+    const failing: WriteIo = {
+      writeFile: (f, d) => fs.writeFileSync(f, d),
+      rename: (a, b) => {
+        if (a === stale) throw new Error("rename refused");
+        fs.renameSync(a, b);
+      },
+    };
+    expect(() => runImportLegacy([changed, ...args(dir).slice(1)], failing)).toThrow("rename refused");
+    expect(folderDigest(dir)).toBe(before);
+    const run = runImportLegacy([changed, ...args(dir).slice(1)]);
+    expect(run.exitCode, run.lines.join("\n")).toBe(0);
+    expect(run.lines.at(-1)).toMatch(/, 1 removed/);
+    expect(fs.existsSync(stale)).toBe(false);
+    const left = fs.existsSync(path.dirname(stale)) ? fs.readdirSync(path.dirname(stale)) : [];
+    expect(left.filter((f) => /\.import-(tmp|old)-/.test(f))).toEqual([]);
+  });
+
+  it("refuses an export that claims a domain of the repository's own tenant files", () => {
+    const changed = path.join(work, "export-claims");
+    fs.cpSync(exportDir, changed, { recursive: true });
+    fs.appendFileSync(path.join(changed, "domains.csv"), "amisduvelo.org,1\n");
+    const dir = path.join(work, "claims");
+    const run = runImportLegacy([changed, ...args(dir).slice(1)]);
+    expect(run.exitCode).toBe(1);
+    expect(run.lines.join("\n")).toMatch(/amis-du-velo\.yaml|les-amis-du-velo-1\.yaml/);
+    expect(run.lines.join("\n")).toMatch(/amisduvelo\.org/);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
   it("leaves nothing when a write fails, and puts back what was there when a rename fails", () => {
     const dir = path.join(work, "atomic");
     let writes = 0;

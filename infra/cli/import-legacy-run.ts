@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { loadCatalog } from "../catalog/catalog";
+import { TENANTS_DIR } from "../contract/paths";
 import { hasErrors, todayUtc, validateTenants } from "../contract/validate";
 import type { ExistingAccount } from "../model/accounts";
 import { LEGACY_FILES, type LegacyFile, readLegacyExport } from "../model/legacy-export";
@@ -99,17 +100,28 @@ export function runImportLegacy(argv: readonly string[], io: WriteIo = realIo): 
     if (now.equals(Buffer.from(data))) continue;
     if (previous.get(rel) !== digest(now)) edited.push(rel);
   }
+  // What the previous run wrote and this one does not (a mailbox or tenant gone from the export) is removed:
+  // a stale app password must not reach the mail host's store.
+  const stale: string[] = [];
+  for (const [rel, sum] of previous) {
+    const target = path.join(out, rel);
+    if (files.has(rel) || !fs.existsSync(target)) continue;
+    if (digest(fs.readFileSync(target)) === sum) stale.push(rel);
+    else edited.push(rel);
+  }
   if (edited.length > 0 && !values.force) {
     return {
       exitCode: 1,
       result,
       lines: [
         `nothing written: ${edited.length} file${edited.length === 1 ? "" : "s"} of ${out} differ from what the import wrote before (edited by hand, or not the import's):`,
-        ...edited.sort().map((f) => `  ${f}`),
+        ...edited.sort().map((f) => `  ${masked(f)}`),
         "compare them with a run into an empty folder, then run again with --force to replace them",
       ],
     };
   }
+  // With --force, an edited file the export no longer gives goes too.
+  for (const rel of edited) if (!files.has(rel)) stale.push(rel);
 
   // The tenant files as the repository's validator sees them, beside the other tenant files of the folder (the cross-file rules).
   const problems = validateOutput(out, files, platform.sharedMailDomains, catalog, today);
@@ -121,10 +133,9 @@ export function runImportLegacy(argv: readonly string[], io: WriteIo = realIo): 
     };
   }
 
-  const manifest = new Map(previous);
-  for (const [rel, data] of files) manifest.set(rel, digest(data));
-  files.set(MANIFEST, `${JSON.stringify({ files: Object.fromEntries([...manifest].sort(([a], [b]) => (a < b ? -1 : 1))) }, null, 2)}\n`);
-  const written = writeAll(out, files, io);
+  const manifest = [...files].map(([rel, data]) => [rel, digest(data)] as const).sort(([a], [b]) => (a < b ? -1 : 1));
+  files.set(MANIFEST, `${JSON.stringify({ files: Object.fromEntries(manifest) }, null, 2)}\n`);
+  const written = writeAll(out, files, stale.sort(), io);
 
   const c: Record<string, number> = {};
   for (const r of result.rows) c[r.outcome] = (c[r.outcome] ?? 0) + 1;
@@ -135,7 +146,7 @@ export function runImportLegacy(argv: readonly string[], io: WriteIo = realIo): 
       `${result.tenants.length} tenant files: ${result.tenants.map((t) => t.slug).join(", ")}`,
       `rows: ${c.imported ?? 0} imported, ${c.merged ?? 0} merged, ${c.rejected ?? 0} rejected, ${c["not-imported"] ?? 0} not imported; ${result.anomalies.length} anomalies`,
       `${result.users.length} accounts for Keycloak (${result.resetAccounts.length} get the reset mail), ${result.mailPasswords.length} mailbox passwords, ${result.sharedMailboxes.length} shared mailboxes`,
-      `${written} files written, ${files.size - written} unchanged, in ${out}; see import-report.md`,
+      `${written} files written, ${files.size - written} unchanged, ${stale.length} removed (no longer in the export), in ${out}; see import-report.md`,
     ],
   };
 }
@@ -149,7 +160,17 @@ function readManifest(out: string): Map<string, string> {
   }
 }
 
-/** Problems of the import's tenant files (file:line field and message), addresses masked: this goes to the console. */
+/** Addresses in a line for the console (a path of the app-password store holds one) shown as `<email>`. */
+function masked(line: string): string {
+  return line.replace(/[^\s@"'(),:/]+@[^\s"'(),:/]+/g, "<email>");
+}
+
+/**
+ * Problems of the import's tenant files (file:line field and message), addresses masked: this goes
+ * to the console. They are checked beside the repository's tenant files (tenants/, or
+ * ALACARTE_TENANTS_DIR) and those of --out, which replace a repository file of the same name: the
+ * cross-file rules hold for the folder the files will join.
+ */
 function validateOutput(
   out: string,
   files: ReadonlyMap<string, string>,
@@ -159,8 +180,9 @@ function validateOutput(
 ): string[] {
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-import-"));
   try {
-    if (fs.existsSync(out)) {
-      for (const name of fs.readdirSync(out)) if (/\.ya?ml$/.test(name)) fs.copyFileSync(path.join(out, name), path.join(staging, name));
+    for (const dir of [TENANTS_DIR, out]) {
+      if (!fs.existsSync(dir)) continue;
+      for (const name of fs.readdirSync(dir)) if (/\.ya?ml$/.test(name)) fs.copyFileSync(path.join(dir, name), path.join(staging, name));
     }
     const ours: string[] = [];
     for (const [rel, data] of files) {
@@ -172,7 +194,7 @@ function validateOutput(
     if (!hasErrors(result.problems)) return [];
     return result.problems
       .filter((p) => p.severity === "error")
-      .map((p) => `${path.basename(p.file)}:${p.line}:${p.col} ${p.field}: ${p.message.replace(/[^\s@"'(),:]+@[^\s"'(),:]+/g, "<email>")}`);
+      .map((p) => `${path.basename(p.file)}:${p.line}:${p.col} ${p.field}: ${masked(p.message)}`);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
@@ -183,7 +205,7 @@ function validateOutput(
  * atomic on one file system). A failure before the renames removes the temporary files; one during
  * them puts the files already renamed back as they were. Returns how many files changed.
  */
-function writeAll(out: string, files: ReadonlyMap<string, string>, io: WriteIo): number {
+function writeAll(out: string, files: ReadonlyMap<string, string>, stale: readonly string[], io: WriteIo): number {
   const changed = [...files].filter(([rel, data]) => {
     const target = path.join(out, rel);
     return !fs.existsSync(target) || !fs.readFileSync(target).equals(Buffer.from(data));
@@ -209,20 +231,37 @@ function writeAll(out: string, files: ReadonlyMap<string, string>, io: WriteIo):
     for (const dir of createdDirs.reverse()) fs.rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+  // A removal is a rename too (aside, then deleted once everything is in place), so that a failure can put it back.
+  const removals = stale.map((rel) => {
+    const file = path.join(out, rel);
+    return { file, aside: path.join(path.dirname(file), `.${path.basename(file)}.import-old-${process.pid}`) };
+  });
   const done: typeof temps = [];
+  const setAside: typeof removals = [];
   try {
     for (const t of temps) {
       io.rename(t.temp, t.target);
       done.push(t);
     }
+    for (const r of removals) {
+      io.rename(r.file, r.aside);
+      setAside.push(r);
+    }
   } catch (e) {
+    for (const r of setAside) fs.renameSync(r.aside, r.file);
     for (const t of done) {
-      if (t.before) fs.writeFileSync(t.target, t.before);
+      if (t.before !== undefined) fs.writeFileSync(t.target, t.before);
       else fs.rmSync(t.target, { force: true });
     }
     for (const t of temps) fs.rmSync(t.temp, { force: true });
     for (const dir of createdDirs.reverse()) fs.rmSync(dir, { recursive: true, force: true });
     throw e;
+  }
+  for (const r of removals) {
+    fs.rmSync(r.aside, { force: true });
+    // A store folder left empty (mail-passwords/<username>/) goes too.
+    const dir = path.dirname(r.file);
+    if (dir !== out && fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
   }
   return changed.length;
 }
