@@ -243,6 +243,35 @@ describe("an export at the association's scale", () => {
     expect(fs.readFileSync(path.join(out, "mail-copy.sh"), "utf8")).not.toMatch(/\$argon2|\$2b\$|\$6\$/);
   });
 
+  it("follows the collective rules: first person admin, the collective's email as contact, its own row as account when no person names it", () => {
+    const read = (slug: string) =>
+      validateTenants({
+        files: [path.join(out, `${slug}.yaml`)],
+        tenantsDir: out,
+        sharedMailDomains: platform.sharedMailDomains,
+        catalog: loadCatalog(),
+        today: TODAY,
+      }).tenants.find((t) => t.tenant.slug === slug)!.tenant;
+    const velo = read("les-amis-du-velo-1");
+    const data = readLegacyExport(fixture.texts);
+    const persons = data.members.filter((m) => m.fields.organisation === "Les Amis du Vélo 1" && m.fields.kind === "individual");
+    expect(velo.members.map((m) => m.username)).toEqual(persons.map((p) => p.fields.username));
+    expect(velo.members.map((m) => m.admin)).toEqual(persons.map((_, k) => k === 0));
+    expect(velo.contact).toBe("contact@collectif-1.example.org");
+    const contact = velo.mail!.domains[0]!.mailboxes.find((m) => m.address === "contact@collectif-1.example.org")!;
+    expect(contact.owner).toBeUndefined();
+    expect(contact.sharedWith).toEqual([persons[0]!.fields.username]);
+    const alone = read("association-seule");
+    expect(alone.members).toEqual([expect.objectContaining({ username: "asso-seule", admin: true })]);
+    // Two names that make one slug: the second gets -2, in file order.
+    expect(read("cafe-associatif").name).toBe("Café Associatif");
+    expect(read("cafe-associatif-2").name).toBe("Cafe associatif");
+    expect(read("federation-regionale-des-associations-d").slug).toHaveLength(39);
+    // The collective rows themselves are no account.
+    expect(users.map((u) => u.username)).not.toContain("collectif1");
+    expect(users.map((u) => u.username)).toContain("asso-seule");
+  });
+
   it("keeps quotas whole and never cuts one, and keeps names as written", () => {
     const all = fs
       .readdirSync(out)

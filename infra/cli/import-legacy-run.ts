@@ -76,7 +76,8 @@ export function runImportLegacy(argv: readonly string[], io: WriteIo = realIo): 
       existing = (Array.isArray(parsed) ? parsed : (parsed as { users?: ExistingAccount[] }).users) ?? [];
       if (!Array.isArray(existing)) throw new Error("no list of users");
     } catch (e) {
-      throw new UsageError(`--existing-accounts: cannot read a JSON list of Keycloak users (${(e as Error).message})`);
+      // JSON.parse quotes a piece of the text in its message, which may hold an address.
+      throw new UsageError(`--existing-accounts: cannot read a JSON list of Keycloak users (${masked((e as Error).message)})`);
     }
   }
 
