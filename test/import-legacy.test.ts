@@ -5,10 +5,11 @@
  * atomic writes and the command end to end. Credentials are opaque here: the tests check which
  * accounts and mailboxes get one (by infra/model/legacy-hashes.ts's own verdict), not their content.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCatalog } from "../infra/catalog/catalog";
 import { hasErrors, validateTenants } from "../infra/contract/validate";
@@ -55,6 +56,27 @@ describe("the export's CSV (RFC 4180)", () => {
     });
     expect(readLegacyFile("domains.csv", "domain\na.example.org\n").problems[0]!.message).toBe(
       "the header lacks member_id (it has domain)",
+    );
+  });
+});
+
+describe("the CSV reader on any text a writer makes", () => {
+  it("gives back every field and the line each record starts on", () => {
+    const field = fc.string({ unit: fc.constantFrom("a", "é", " ", ",", '"', "\n", "\r\n", "x") });
+    fc.assert(
+      fc.property(fc.array(fc.array(field, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 6 }), (records) => {
+        const quote = (f: string) => (/[",\r\n]/.test(f) || f === "" ? `"${f.replaceAll('"', '""')}"` : f);
+        const lines = records.map((r) => r.map(quote).join(","));
+        const starts: number[] = [];
+        let line = 1;
+        for (const l of lines) {
+          starts.push(line);
+          line += 1 + (l.match(/\n/g)?.length ?? 0);
+        }
+        const { records: read, unclosedQuoteLine } = parseCsv(`${lines.join("\r\n")}\r\n`);
+        expect(unclosedQuoteLine).toBeUndefined();
+        expect(read).toEqual(records.map((fields, k) => ({ line: starts[k], fields })));
+      }),
     );
   });
 });
@@ -320,6 +342,28 @@ describe("an export at the association's scale", () => {
     // Those three are reported and not in Keycloak's file.
     expect(report.existingAccounts.map((e) => e.status).sort()).toEqual(["already-registered", "conflict-email", "conflict-username"]);
     for (const e of report.existingAccounts) expect(users.some((u) => u.username === e.username)).toBe(false);
+  });
+
+  it("gives Dovecot a store entry it verifies with the old password", () => {
+    // A mailbox of the old server with a real SHA-512 crypt hash (openssl passwd -6), imported alone.
+    const hash = execFileSync(requireTool("openssl"), ["passwd", "-6", "-stdin"], {
+      input: "ancien mot de passe\n",
+      encoding: "utf8",
+    }).trim();
+    const dir = path.join(work, "dovecot");
+    fs.mkdirSync(path.join(dir, "export"), { recursive: true });
+    const files = {
+      "members.csv": `id,username,email,display_name,kind,organisation,password_hash,created_at,paid_until,services\n1,anne,anne@example.net,Anne,individual,,,2019-01-01,2027-01-01,mail\n`,
+      "domains.csv": "domain,member_id\nanne.example.org,1\n",
+      "mailboxes.csv": `address,member_id,quota_mb,password_hash\nmoi@anne.example.org,1,1024,${hash}\n`,
+      "redirections.csv": "source,destinations,member_id\n",
+    };
+    for (const [f, t] of Object.entries(files)) fs.writeFileSync(path.join(dir, "export", f), t);
+    expect(runImportLegacy([path.join(dir, "export"), "--out", path.join(dir, "out"), "--today", TODAY]).exitCode).toBe(0);
+    const stored = fs.readFileSync(path.join(dir, "out", "mail-passwords", "anne", "moi@anne.example.org"), "utf8").trim();
+    expect(stored).toBe(classifyLegacyHash(hash).dovecot);
+    expect(() => execFileSync(requireTool("doveadm"), ["pw", "-t", stored, "-p", "ancien mot de passe"], { stdio: "pipe" })).not.toThrow();
+    expect(() => execFileSync(requireTool("doveadm"), ["pw", "-t", stored, "-p", "autre"], { stdio: "pipe" })).toThrow();
   });
 
   it("writes a mail copy line per mailbox and scripts that sh and shellcheck accept", () => {
