@@ -18,7 +18,7 @@ import { type ExistingAccount, listedAccounts, planAccounts } from "../infra/mod
 import { parseCsv, readLegacyExport, readLegacyFile } from "../infra/model/legacy-export";
 import { classifyLegacyHash } from "../infra/model/legacy-hashes";
 import type { Anomaly, ImportedUser, MailboxNotice, ResetAccount, RowReport } from "../infra/model/legacy-import";
-import { slugFrom } from "../infra/model/legacy-import";
+import { importLegacy, slugFrom } from "../infra/model/legacy-import";
 import { readPlatformConfig } from "../infra/model/platform-config";
 import { requireTool } from "./helpers/debian-tools";
 import { folderDigest } from "./helpers/folder-digest";
@@ -88,6 +88,44 @@ describe("slugs", () => {
     expect(slugFrom("Łukasz Żółć")).toBe("lukasz-zolc");
     expect(slugFrom("Fédération Régionale des Associations d'Éducation Populaire")).toBe("federation-regionale-des-associations-d");
     expect(slugFrom("Ольга")).toBe("");
+  });
+});
+
+describe("the mapping of a small export", () => {
+  const small = (members: string, domains: string, mailboxes: string, redirections = "") =>
+    importLegacy(
+      readLegacyExport({
+        "members.csv": `id,username,email,display_name,kind,organisation,password_hash,created_at,paid_until,services\n${members}`,
+        "domains.csv": `domain,member_id\n${domains}`,
+        "mailboxes.csv": `address,member_id,quota_mb,password_hash\n${mailboxes}`,
+        "redirections.csv": `source,destinations,member_id\n${redirections}`,
+      }),
+      { today: TODAY, sharedMailDomains: platform.sharedMailDomains, maxMailboxGb: 10 },
+    );
+
+  it("writes a domain given in Unicode, and its addresses, in punycode, and says so", () => {
+    const r = small(
+      "1,anne,anne@café.example,Anne,individual,,,,,mail\n",
+      "Café.example,1\n",
+      "moi@café.example,1,1024,\n",
+      "alias@café.example,moi@café.example,1\n",
+    );
+    const domain = r.tenants[0]!.mail!.domains[0]!;
+    expect(domain.domain).toBe("xn--caf-dma.example");
+    expect(domain.mailboxes[0]!.address).toBe("moi@xn--caf-dma.example");
+    expect(domain.redirections[0]).toEqual({ from: "alias@xn--caf-dma.example", to: ["moi@xn--caf-dma.example"] });
+    expect(r.tenants[0]!.members[0]!.email).toBe("anne@xn--caf-dma.example");
+    expect(r.rules.filter((x) => x.rule === "punycode").length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("refuses two collectives without persons that would be one account", () => {
+    const r = small(
+      "1,asso,bureau@example.org,A,collective,Asso A,,,,mail\n2,asso,autre@example.org,B,collective,Asso B,,,,mail\n",
+      "",
+      "",
+    );
+    expect(r.rows.filter((x) => x.outcome === "rejected").map((x) => x.line)).toEqual([2, 3]);
+    expect(r.tenants).toEqual([]);
   });
 });
 

@@ -273,6 +273,16 @@ export function importLegacy(data: LegacyExport, options: ImportOptions): Import
     if (t !== value) anomaly("case-or-space-variant", row, `${field} "${value}" has spaces around it: read as "${t}"`);
     return t;
   };
+  /** An address whose domain is written in Unicode, in punycode (the contract's spelling, docs/contract.md "Name rules"). */
+  const asciiAddress = (row: Where, address: string): string => {
+    const at = address.lastIndexOf("@");
+    const domain = address.slice(at + 1);
+    if (at < 0 || !/[\u0080-\uffff]/.test(domain)) return address;
+    const ascii = domainToASCII(domain);
+    if (!ascii) return address;
+    rule("punycode", row, `${domain} → ${ascii}`);
+    return `${address.slice(0, at + 1)}${ascii}`;
+  };
   /** An identifier (username, email, domain, address) trimmed and in lowercase, as Keycloak and the contract store them. */
   const normalised = (row: Where, field: string, value: string): string => {
     const t = trimmed(row, field, value);
@@ -294,7 +304,7 @@ export function importLegacy(data: LegacyExport, options: ImportOptions): Import
       id,
       kind: kind === "collective" ? "collective" : "individual",
       username: normalised(row, "username", f.username),
-      email: normalised(row, "email", f.email),
+      email: asciiAddress(row, normalised(row, "email", f.email)),
       organisation: f.organisation.trim(),
       services: new Set(),
       hash: f.password_hash,
@@ -382,7 +392,17 @@ export function importLegacy(data: LegacyExport, options: ImportOptions): Import
     if (c.usernameProblem) c.rejected = `has no person, and its own username "${c.username}" ${c.usernameProblem}`;
     else if (c.emailProblem) c.rejected = `has no person, and its own email ${c.emailProblem}`;
     else {
-      const clash = individuals.find((p) => !p.rejected && !p.mergedInto && (p.username === c.username || p.email === c.email));
+      const clash =
+        individuals.find((p) => !p.rejected && !p.mergedInto && (p.username === c.username || p.email === c.email)) ??
+        // Another collective that would be an account too: both are rejected, as two persons would be.
+        collectives.find(
+          (o) =>
+            o !== c &&
+            o.persons.length === 0 &&
+            !o.usernameProblem &&
+            !o.emailProblem &&
+            (o.username === c.username || o.email === c.email),
+        );
       if (clash) c.rejected = `has no person, and its own login is also the member at line ${clash.row.line}'s username or email`;
     }
     if (c.rejected) anomaly("collective-without-person", c.row, c.rejected);
@@ -555,7 +575,7 @@ export function importLegacy(data: LegacyExport, options: ImportOptions): Import
   const mailboxes: ImportResult["mailboxes"] = [];
   const hostedAt = new Map<string, { line: number; tenant: string }>();
   for (const row of data.mailboxes) {
-    const address = normalised(row, "address", row.fields.address);
+    const address = asciiAddress(row, normalised(row, "address", row.fields.address));
     const reject = (reason: string, kind?: AnomalyKind) => {
       if (kind) anomaly(kind, row, reason);
       rows.push({ file: row.file, line: row.line, key: address, outcome: "rejected", reason });
@@ -629,7 +649,7 @@ export function importLegacy(data: LegacyExport, options: ImportOptions): Import
   }
   const redirections = new Map<string, Redirection>();
   for (const row of data.redirections) {
-    const source = normalised(row, "source", row.fields.source);
+    const source = asciiAddress(row, normalised(row, "source", row.fields.source));
     const reject = (reason: string, kind?: AnomalyKind) => {
       if (kind) anomaly(kind, row, reason);
       rows.push({ file: row.file, line: row.line, key: source, outcome: "rejected", reason });
@@ -643,7 +663,7 @@ export function importLegacy(data: LegacyExport, options: ImportOptions): Import
     const to: string[] = [];
     let bad: string | undefined;
     for (const d of raw === "" ? [] : raw.split(/\s+/)) {
-      const lower = d.toLowerCase();
+      const lower = asciiAddress(row, d.toLowerCase());
       if (lower !== d) rule("normalise", row, `destination "${d}" → "${lower}"`);
       const p = emailProblem(lower);
       if (p) bad ??= `destination "${d}" ${p}`;
