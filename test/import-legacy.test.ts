@@ -434,6 +434,26 @@ describe("an export at the association's scale", () => {
     expect(folderDigest(other)).toBe(before);
   });
 
+  it("writes among the tenant files of a folder such as tenants/, leaving the others as they are", () => {
+    const dir = path.join(work, "tenants");
+    fs.cpSync(path.join(ROOT, "tenants"), dir, { recursive: true });
+    const examples = fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")] as const);
+    const run = runImportLegacy(args(dir));
+    expect(run.exitCode, run.lines.join("\n")).toBe(0);
+    for (const [f, text] of examples) expect(fs.readFileSync(path.join(dir, f), "utf8")).toBe(text);
+    const result = validateTenants({
+      tenantsDir: dir,
+      sharedMailDomains: platform.sharedMailDomains,
+      catalog: loadCatalog(),
+      today: TODAY,
+    });
+    expect(result.problems.filter((p) => p.severity === "error")).toEqual([]);
+    expect(result.tenants.length).toBe(examples.length + fs.readdirSync(out).filter((f) => f.endsWith(".yaml")).length);
+    // Everything but the tenant files stays out of git.
+    const ignored = fs.readFileSync(path.join(dir, ".gitignore"), "utf8");
+    for (const f of ["/keycloak-users.json", "/mail-passwords/", "/import-report.md", "/import-report.json"]) expect(ignored).toContain(f);
+  });
+
   it("leaves a tenant file edited by hand alone without --force, and replaces it with --force", () => {
     const dir = path.join(work, "force");
     expect(runImportLegacy(args(dir)).exitCode).toBe(0);
