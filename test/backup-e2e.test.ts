@@ -371,7 +371,7 @@ describe("the backup image's scripts, for real (restic, PostgreSQL, MariaDB and 
     // The dumps are saved, not the servers' files; each tenant's snapshot holds its own volumes only.
     const alpha = snapshots.find((s) => s.tags.includes("set:alpha"))!;
     expect(alpha.paths.sort()).toEqual(
-      [dirs.staging + "/alpha", volumeData("alpha-nextcloud-data"), volumeData("alpha-website-data")].sort(),
+      [`${dirs.staging}/alpha`, volumeData("alpha-nextcloud-data"), volumeData("alpha-website-data")].sort(),
     );
     const metrics = readFileSync(join(dirs.metrics, "alacarte_backup.prom"), "utf8");
     for (const set of ["alpha", "beta", "delta", "platform"]) {

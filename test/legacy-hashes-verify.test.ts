@@ -5,7 +5,7 @@
  * passes, a wrong one fails. Fixtures are made at test time by independent tools, plus published
  * vectors with known passwords.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { type CarriedHash, classifyLegacyHash } from "../infra/model/legacy-hashes";
 import { needTools, requireTool } from "./helpers/debian-tools";

@@ -4,11 +4,10 @@
  * doveadm pw (Dovecot's own), and Python's hashlib for Django's form. Whether the carried values
  * verify is test/legacy-hashes-verify.test.ts.
  */
-import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { classifyLegacyHash } from "../infra/model/legacy-hashes";
-import { needTools, requireTool } from "./helpers/debian-tools";
+import { needTools } from "./helpers/debian-tools";
 import { djangoHash, run } from "./helpers/hash-fixtures";
 
 /** `echo -n pw | argon2 salt <args>`: the encoded PHC string, or with raw, the hash's hex. */
