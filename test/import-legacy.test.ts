@@ -217,6 +217,10 @@ describe("an export at the association's scale", () => {
       (p) => !report.anomalies.some((a) => a.kind === p.kind && a.file === p.file && a.line === p.line),
     );
     expect(missing).toEqual([]);
+    // The fixture's other hashes are well formed (canonical base64 of random bytes): only the planted ones are unknown.
+    expect(report.anomalies.filter((a) => a.kind === "unknown-hash").length).toBe(
+      fixture.planted.filter((p) => p.kind === "unknown-hash").length,
+    );
     const kinds = new Set(fixture.planted.map((p) => p.kind));
     for (const kind of [
       "duplicate-username",

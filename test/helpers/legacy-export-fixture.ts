@@ -120,10 +120,16 @@ export function legacyExportFixture(seed = 2019): LegacyFixture {
   const rand = random(seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)]!;
   const chars = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rand() * alphabet.length)]).join("");
+  // Canonical base64 of random bytes, as the PHC strings (unpadded) and Django (padded) write them:
+  // a random string of the right length is not, and the classifier rightly refuses it.
+  const bytesBase64 = (n: number, padded: boolean) => {
+    const text = Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256))).toString("base64");
+    return padded ? text : text.replace(/=+$/, "");
+  };
   const hashes = {
-    argon2id: () => `$argon2id$v=19$m=65536,t=3,p=4$${chars(B64, 22)}$${chars(B64, 43)}`,
-    argon2i: () => `$argon2i$v=19$m=4096,t=3,p=1$${chars(B64, 22)}$${chars(B64, 43)}`,
-    pbkdf2: () => `pbkdf2_sha256$600000$${chars(B64.slice(0, 62), 22)}$${chars(B64, 43)}=`,
+    argon2id: () => `$argon2id$v=19$m=65536,t=3,p=4$${bytesBase64(16, false)}$${bytesBase64(32, false)}`,
+    argon2i: () => `$argon2i$v=19$m=4096,t=3,p=1$${bytesBase64(16, false)}$${bytesBase64(32, false)}`,
+    pbkdf2: () => `pbkdf2_sha256$600000$${chars(B64.slice(0, 62), 22)}$${bytesBase64(32, true)}`,
     bcrypt: () => `$2b$12$${chars(CRYPT64, 53)}`,
     sha512: () => `$6$${chars(CRYPT64, 16)}$${chars(CRYPT64, 86)}`,
   };
