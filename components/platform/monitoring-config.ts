@@ -483,7 +483,7 @@ export interface BlackboxOptions {
 }
 
 /**
- * Pure: blackbox.yml (github.com/prometheus/blackbox_exporter CONFIGURATION.md): `http_2xx`
+ * Pure: blackbox.yml (the blackbox exporter's config/config.go at v0.23.0 and v0.28.0, docs/services/monitoring.md): `http_2xx`
  * follows redirects, prefers IPv4 and fails a page not served over TLS; `tls_connect` opens a TCP
  * connection with TLS and reports the certificate's expiry.
  */
