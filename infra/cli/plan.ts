@@ -45,13 +45,15 @@ function planText(result: PlanResult, policiesRan: boolean): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** npm run plan [-- --tenant <slug>] [--env staging] [--json] [--no-policies] */
+/** npm run plan [-- --tenant <slug>] [--env staging] [--json [--digests]] [--no-policies] */
 runCli(async () => {
   const { values } = parseArgs({
     options: {
       tenant: { type: "string", multiple: true },
       env: { type: "string", default: "prod" },
       json: { type: "boolean", default: false },
+      // Each resource's digest in the JSON, for comparing two plans (infra/plan/plan-diff.ts).
+      digests: { type: "boolean", default: false },
       // Plan without evaluating the policy pack (to time the plan alone).
       "no-policies": { type: "boolean", default: false },
       // Processes planning tenant stacks side by side (default: the cores, for many stacks).
@@ -62,6 +64,7 @@ runCli(async () => {
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
     throw new UsageError(`--workers must be a whole number of at least 1, not "${values.workers}"`);
   const policies = !values["no-policies"];
+  if (values.digests && !values.json) throw new UsageError("--digests goes with --json");
   // The tenant files are checked in another thread, and the worker processes start, while this
   // one loads the program and Pulumi.
   const validation = startPlanValidation({ env: values.env! });
@@ -75,6 +78,7 @@ runCli(async () => {
       policies,
       validation,
       workerProcesses,
+      ...(values.digests ? { digests: true } : {}),
       ...(values.tenant ? { tenants: values.tenant } : {}),
     });
     failed = planFailed(result);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -55,6 +56,12 @@ export interface PlannedResource {
   urn: string;
   /** URN of the parent, or null for the stack's root. */
   parent: string | null;
+  /**
+   * With `digests`: SHA-256 of the resource's inputs and protection, in a canonical form (keys
+   * sorted), so that comparing two plans finds every resource whose inputs changed
+   * (infra/plan/plan-diff.ts). Unknown values of a preview are one fixed marker, so it is stable.
+   */
+  digest?: string;
 }
 
 export interface PlanProblem {
@@ -109,6 +116,8 @@ export interface PlanOptions {
   workerProcesses?: readonly PlanWorker[];
   /** Evaluate the policy pack on every stack. @default true */
   policies?: boolean;
+  /** Record each resource's digest (`PlannedResource.digest`), for comparing two plans. @default false */
+  digests?: boolean;
   /**
    * Merged over the policy config computed from the tenant files (what `npm run policy-config`
    * writes), policy by policy: `{ "<policy>": { ...settings } }` or `{ "all": "advisory" }`.
@@ -277,14 +286,33 @@ async function untraced<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Canonical JSON: object keys sorted at every depth, so equal values give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** The digest of what a registration asks of its provider: its type, inputs and protection. */
+function registrationDigest(r: Registration): string {
+  const inputs = r.inputs ? r.inputs.toJavaScript() : null;
+  return createHash("sha256")
+    .update(canonicalJson({ type: r.type, inputs, protect: r.options.protect }))
+    .digest("hex");
+}
+
 /** Runs one stack of the program under fresh mocks: the SDK's per-stack state is reset by setMocks. */
 function runStack(
   stack: string,
   config: Record<string, string>,
   platformOutputs?: Record<string, unknown>,
   program: () => Record<string, unknown> | void = () => buildStack(stack),
+  digests = false,
 ): Promise<StackRun> {
-  return untraced(() => runStackUntraced(stack, config, platformOutputs, program));
+  return untraced(() => runStackUntraced(stack, config, platformOutputs, program, digests));
 }
 
 async function runStackUntraced(
@@ -292,6 +320,7 @@ async function runStackUntraced(
   config: Record<string, string>,
   platformOutputs: Record<string, unknown> | undefined,
   program: () => Record<string, unknown> | void,
+  digests = false,
 ): Promise<StackRun> {
   const resources: PlannedResource[] = [];
   const registrations: Registration[] = [];
@@ -325,8 +354,15 @@ async function runStackUntraced(
       const parent: string | null = req.getParent() ? (engineUrns.get(req.getParent()) ?? req.getParent()) : null;
       const urn = engineUrn(stack, req.getType(), req.getName(), parent);
       engineUrns.set(answer.response.getUrn(), urn);
-      resources.push({ type: req.getType(), name: req.getName(), urn, parent });
-      registrations.push(registrationOf(answer, urn, parent, engineUrns));
+      const registration = registrationOf(answer, urn, parent, engineUrns);
+      resources.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn,
+        parent,
+        ...(digests ? { digest: registrationDigest(registration) } : {}),
+      });
+      registrations.push(registration);
     },
     // A component's outputs (what stack policies see of it) arrive with registerOutputs.
     outputsRegistered(monitorUrn, outputs) {
@@ -409,6 +445,8 @@ export type TenantStackRun = Pick<StackPlan, "name" | "tenant" | "resources" | "
 /** What planning any chunk of a plan's tenant stacks needs besides its stacks (sent once to each plan worker). */
 export interface TenantChunkSetup {
   env: string;
+  /** Record each resource's digest. */
+  digests?: boolean;
   platformOutputs: Record<string, unknown>;
   packConfig: PolicyPackConfigJson | undefined;
   fileMessages: string[];
@@ -430,7 +468,7 @@ export async function planTenantChunk(setup: TenantChunkSetup, chunk: TenantChun
   await untraced(async () => {
     for (const slug of chunk.slugs) {
       const name = tenantStackName(setup.env, slug);
-      const run = await runStackUntraced(name, {}, setup.platformOutputs, () => buildStack(name));
+      const run = await runStackUntraced(name, {}, setup.platformOutputs, () => buildStack(name), setup.digests);
       out.push({
         name,
         tenant: slug,
@@ -509,7 +547,13 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
   const validating = options.validation ?? startPlanValidation(options, true);
   // The platform stack reads no tenant file: it runs while the files are checked in another thread.
   const platformName = platformStackName(env);
-  const platformRun = await runStack(platformName, platformConfigStrings(readStackConfig(stackFile(env))));
+  const platformRun = await runStack(
+    platformName,
+    platformConfigStrings(readStackConfig(stackFile(env))),
+    undefined,
+    () => buildStack(platformName),
+    options.digests,
+  );
   const validation = await validating;
   const problems = validation.problems.map(fileProblem);
   const result: PlanResult = { environment: env, stacks: [], problems };
@@ -556,7 +600,13 @@ async function planWith(env: string, options: PlanOptions, workers: readonly Pla
     return result;
   }
   const known = slugs.filter((slug) => bySlug.has(slug));
-  const setup: TenantChunkSetup = { env, platformOutputs, packConfig, fileMessages: [...fileMessages] };
+  const setup: TenantChunkSetup = {
+    env,
+    platformOutputs,
+    packConfig,
+    fileMessages: [...fileMessages],
+    ...(options.digests ? { digests: true } : {}),
+  };
   const warningsOf = new Map<string, string[]>();
   for (const p of validation.problems)
     if (p.severity === "warning") warningsOf.set(p.file, [...(warningsOf.get(p.file) ?? []), formatProblem(p)]);
@@ -602,6 +652,8 @@ export interface ProgramPlanOptions {
   policyConfig?: PolicyPackConfigJson;
   /** Policies to evaluate. @default the pack's (policies/policies.ts) */
   policies?: PolicyArray;
+  /** Record each resource's digest. @default false */
+  digests?: boolean;
 }
 
 type PolicyArray = Parameters<typeof evaluatePolicies>[0];
@@ -615,7 +667,7 @@ export async function planProgram(
   program: () => Record<string, unknown> | void,
   options: ProgramPlanOptions = {},
 ): Promise<StackPlan> {
-  const run = await runStack(stack, {}, options.platformOutputs, program);
+  const run = await runStack(stack, {}, options.platformOutputs, program, options.digests);
   return {
     name: stack,
     tenant: null,
