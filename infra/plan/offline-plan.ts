@@ -296,9 +296,20 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
+/**
+ * The checkout's own folder written as one marker: inputs that name a path in it (an image's build
+ * context, a local command's folder) are the same change wherever the repository is checked out.
+ */
+function withoutCheckoutPath(value: unknown): unknown {
+  if (typeof value === "string") return value.split(PROJECT_ROOT).join("<checkout>");
+  if (Array.isArray(value)) return value.map(withoutCheckoutPath);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutCheckoutPath(v)]));
+  return value;
+}
+
 /** The digest of what a registration asks of its provider: its type, inputs and protection. */
 function registrationDigest(r: Registration): string {
-  const inputs = r.inputs ? r.inputs.toJavaScript() : null;
+  const inputs = r.inputs ? withoutCheckoutPath(r.inputs.toJavaScript()) : null;
   return createHash("sha256")
     .update(canonicalJson({ type: r.type, inputs, protect: r.options.protect }))
     .digest("hex");
