@@ -90,6 +90,23 @@ describe("npm run touched, on commits made in a clone", () => {
     expect(code).toBe(1);
   }, 120_000);
 
+  it("npm run summary gives the same change as the pull request's Markdown, with the loud warning", () => {
+    const run = spawnSync(
+      process.execPath,
+      [join(repo, "infra/cli/launch.cjs"), "summary", commits.tenantEdit!, commits.rename!, "--cache", cache],
+      {
+        cwd: repo,
+        encoding: "utf8",
+        maxBuffer: 1 << 28,
+      },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("2 stack(s) touched");
+    expect(run.stdout).toContain("**⚠ prod.dominique-moreau would be destroyed**");
+    expect(run.stdout).toContain("| prod.dominique-durand | added |");
+    expect(run.stdout).not.toMatch(/@/);
+  }, 120_000);
+
   it("the platform's settings touch the platform stack only, and a shared component every stack whose plan it changes", () => {
     expect(summary(touched(commits.rename!, commits.platform!).diff)).toEqual(["prod changed"]);
     // A default only the mail domains' fragments take: the stacks with a custom mail domain, no other.

@@ -1,10 +1,7 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../contract/paths";
-import { diffPlans, type PlanForDiff, type StackDiff } from "../plan/plan-diff";
+import { diffPlans, type StackDiff } from "../plan/plan-diff";
+import { commitOf, planAt, planTree } from "./commit-plans";
 import { runCli, UsageError } from "./run";
 
 /**
@@ -29,8 +26,9 @@ runCli(async () => {
   }
   const env = values.env!;
   const [baseRef, headRef] = positionals;
-  const base = planAt(commitOf(baseRef!), env, values.cache);
-  const head = headRef === undefined ? planTree(PROJECT_ROOT, env) : planAt(commitOf(headRef), env, values.cache);
+  const request = { env, policies: false };
+  const base = planAt(commitOf(baseRef!), request, values.cache);
+  const head = headRef === undefined ? planTree(PROJECT_ROOT, request) : planAt(commitOf(headRef), request, values.cache);
   const diff = diffPlans(base, head);
   if (values.json) console.log(JSON.stringify(diff, null, 2));
   else process.stdout.write(touchedText(diff));
@@ -56,75 +54,4 @@ function touchedText(diff: readonly StackDiff[]): string {
       );
   }
   return `${lines.join("\n")}\n`;
-}
-
-function git(args: string[], cwd = PROJECT_ROOT): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-}
-
-function commitOf(ref: string): string {
-  try {
-    return git(["rev-parse", "--verify", `${ref}^{commit}`]);
-  } catch {
-    throw new UsageError(`touched: "${ref}" names no commit`);
-  }
-}
-
-/** The offline plan, with digests, of a checkout's working tree. */
-function planTree(root: string, env: string): PlanForDiff {
-  const childEnv = { ...process.env };
-  // The tree's own tenant files, never a folder another command was pointed at.
-  delete childEnv.ALACARTE_TENANTS_DIR;
-  const run = spawnSync(
-    process.execPath,
-    [path.join(root, "infra", "cli", "launch.cjs"), "plan", "--json", "--digests", "--no-policies", "--env", env],
-    {
-      cwd: root,
-      env: childEnv,
-      encoding: "utf8",
-      maxBuffer: 1 << 30,
-    },
-  );
-  try {
-    return JSON.parse(run.stdout) as PlanForDiff;
-  } catch {
-    const why = run.stderr.trim().split("\n").slice(-3).join("\n");
-    throw new UsageError(`touched: the plan of ${root} gave no result (exit ${run.status}):\n${why}`);
-  }
-}
-
-/** The plan of a commit: from the cache, or made in a worktree of it. */
-function planAt(commit: string, env: string, cacheDir: string | undefined): PlanForDiff {
-  const cached = cacheDir ? path.join(cacheDir, `${env}-${commit}.json`) : undefined;
-  if (cached && fs.existsSync(cached)) return JSON.parse(fs.readFileSync(cached, "utf8")) as PlanForDiff;
-  const lockHere = fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8");
-  const lockThere = git(["show", `${commit}:package-lock.json`]);
-  if (lockHere.trim() !== lockThere.trim()) {
-    throw new UsageError(
-      `touched: ${commit.slice(0, 12)} has other dependencies than this checkout; plan it in a checkout of its own after npm ci`,
-    );
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-touched-"));
-  const tree = path.join(dir, "tree");
-  try {
-    git(["worktree", "add", "--detach", "--quiet", tree, commit]);
-    fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(tree, "node_modules"), "dir");
-    const plan = planTree(tree, env);
-    if (plan.stacks.some((s) => s.resources.some((r) => r.digest === undefined))) {
-      throw new UsageError(`touched: ${commit.slice(0, 12)} predates the plan's digests`);
-    }
-    if (cached) {
-      fs.mkdirSync(cacheDir!, { recursive: true });
-      fs.writeFileSync(`${cached}.tmp`, JSON.stringify(plan));
-      fs.renameSync(`${cached}.tmp`, cached);
-    }
-    return plan;
-  } finally {
-    try {
-      git(["worktree", "remove", "--force", tree]);
-    } catch {
-      // already gone
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }

@@ -1,0 +1,119 @@
+/**
+ * Pure: the pull request's summary, in Markdown, from two offline plans with digests (base and
+ * head): per touched stack what it creates, updates and deletes, each tenant's yearly price before
+ * and after and the association's yearly revenue, the policy results, and a loud warning for a
+ * stack taken away or data deleted. It names stacks, resource types and names, and counts: never a
+ * policy's message (which may name a member's address), never an input (which may hold a secret).
+ */
+import { type DiffedStack, diffPlans, type StackDiff } from "./plan-diff";
+
+/** What the summary reads of a plan's stack besides its resources. */
+export interface SummaryStack {
+  name: string;
+  tenant: string | null;
+  yearlyPriceEur: number | null;
+  policies: readonly { policy: string; level: string }[];
+}
+
+export interface SummaryPlan {
+  stacks: readonly (DiffedStack & SummaryStack)[];
+}
+
+/**
+ * GitHub's limit of one comment (65,536 characters, its API's validation); Forgejo's is taken the
+ * same until checked against its source.
+ */
+export const COMMENT_LIMIT = 65_536;
+
+const euros = (n: number | null | undefined) => (n === null || n === undefined ? "—" : `${n.toFixed(2)} €`);
+const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+
+/** The lines of a list, cut to `max` with one line saying how many were left out. */
+function cut(lines: string[], max: number): string[] {
+  return lines.length <= max ? lines : [...lines.slice(0, max), `- … and ${lines.length - max} more`];
+}
+
+/** Pure: the summary; each resource list holds at most `listMax` lines, and the whole stays under `limit`. */
+export function renderSummary(base: SummaryPlan, head: SummaryPlan, options: { listMax?: number; limit?: number } = {}): string {
+  const limit = options.limit ?? COMMENT_LIMIT;
+  const diff = diffPlans(base, head);
+  const before = new Map(base.stacks.map((s) => [s.name, s]));
+  const after = new Map(head.stacks.map((s) => [s.name, s]));
+  for (let listMax = options.listMax ?? 50; ; listMax = Math.floor(listMax / 2)) {
+    const text = render(diff, before, after, base, head, listMax);
+    if (text.length <= limit || listMax === 0)
+      return text.length <= limit ? text : `${text.slice(0, limit - 40)}\n\n… (cut at the comment's limit)\n`;
+  }
+}
+
+function render(
+  diff: StackDiff[],
+  before: Map<string, SummaryStack>,
+  after: Map<string, SummaryStack>,
+  base: SummaryPlan,
+  head: SummaryPlan,
+  listMax: number,
+): string {
+  const total = (k: "create" | "update" | "delete") => diff.reduce((n, d) => n + d[k].length, 0);
+  const out: string[] = ["## What this change does", ""];
+  if (diff.length === 0) out.push("No stack is touched.", "");
+  else
+    out.push(
+      `${diff.length} stack(s) touched: ${total("create")} to create, ${total("update")} to update, ${total("delete")} to delete.`,
+      "",
+    );
+  const removed = diff.filter((d) => d.status === "removed");
+  const losing = diff.filter((d) => d.dataDeletes.length > 0);
+  for (const d of removed)
+    out.push(`> **⚠ ${d.stack} would be destroyed**: its tenant file is gone. The flow refuses; see \`npm run decommission\`.`, ">");
+  for (const d of losing) {
+    const names = cut(
+      d.dataDeletes.map((r) => `\`${r.type}\` \`${nameOf(r.urn)}\``),
+      listMax,
+    ).join(", ");
+    out.push(
+      `> **⚠ ${d.stack} would delete data** (${d.dataDeletes.length}): ${names}. The flow refuses; see \`npm run decommission\`.`,
+      ">",
+    );
+  }
+  if (removed.length + losing.length) out.push("");
+  if (diff.length) {
+    out.push("| stack | status | create | update | delete | yearly price before | after |", "|---|---|---:|---:|---:|---:|---:|");
+    for (const d of diff) {
+      const price = (s: SummaryStack | undefined) => (d.tenant === null ? "" : euros(s?.yearlyPriceEur));
+      out.push(
+        `| ${d.stack} | ${d.status} | ${d.create.length} | ${d.update.length} | ${d.delete.length} | ${price(before.get(d.stack))} | ${price(after.get(d.stack))} |`,
+      );
+    }
+    out.push("");
+  }
+  const revenue = (p: SummaryPlan) => p.stacks.reduce((n, s) => n + (s.tenant !== null ? (s.yearlyPriceEur ?? 0) : 0), 0);
+  const was = revenue(base);
+  const is = revenue(head);
+  const delta = is - was;
+  out.push(
+    `Yearly revenue of the decided lines: ${euros(was)} → ${euros(is)} (${delta >= 0 ? "+" : "−"}${Math.abs(delta).toFixed(2)} €).`,
+    "",
+  );
+  // Policy results of the touched stacks after the change, counted per policy.
+  const results: string[] = [];
+  for (const d of diff) {
+    const counts = new Map<string, number>();
+    for (const p of after.get(d.stack)?.policies ?? [])
+      counts.set(`${p.policy} (${p.level})`, (counts.get(`${p.policy} (${p.level})`) ?? 0) + 1);
+    for (const [k, n] of [...counts].sort(([a], [b]) => (a < b ? -1 : 1))) results.push(`- ${d.stack}: ${k} × ${n}`);
+  }
+  out.push("### Policies", "", ...(results.length ? cut(results, listMax) : ["No policy finding on the touched stacks."]), "");
+  if (diff.length) {
+    out.push("### Resources", "");
+    for (const d of diff) {
+      const lines = [
+        ...d.create.map((r) => `- create \`${r.type}\` \`${nameOf(r.urn)}\``),
+        ...d.update.map((r) => `- update \`${r.type}\` \`${nameOf(r.urn)}\``),
+        ...d.delete.map((r) => `- delete \`${r.type}\` \`${nameOf(r.urn)}\``),
+      ];
+      out.push(`<details><summary>${d.stack} (${lines.length})</summary>`, "", ...cut(lines, listMax), "", "</details>", "");
+    }
+  }
+  return `${out.join("\n").trimEnd()}\n`;
+}
