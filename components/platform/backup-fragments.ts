@@ -72,10 +72,13 @@ export function backupFragmentPath(set: string): string {
   return `${BACKUP_FRAGMENTS_DIR}/${word(set, "set", OFFER)}${BACKUP_FRAGMENT_SUFFIX}`;
 }
 
-/** The platform component's name (infra/program/platform-stack.ts), whose Backups job containers `npm run restore` reaches. */
-const PLATFORM_COMPONENT_NAME = "platform";
+/**
+ * The name of the platform's Backups component (components/platform/platform.ts names it
+ * `<platform>-backups`, the platform being `platform`, infra/program/platform-stack.ts).
+ */
+export const PLATFORM_BACKUPS = "platform-backups";
 
-/** Pure: the backup job's container of a host, named by the platform's Backups (components/platform/backups.ts). */
-export function backupJobContainer(hostName: string, platformName = PLATFORM_COMPONENT_NAME): string {
-  return `${platformName}-backups-${hostName}`;
+/** Pure: the backup job's container of a host, as Backups names it and `npm run restore` reaches it. */
+export function backupJobContainer(hostName: string, backupsName = PLATFORM_BACKUPS): string {
+  return `${backupsName}-${hostName}`;
 }

@@ -4,7 +4,7 @@ import type * as docker from "@pulumi/docker";
 import { PROJECT_ROOT } from "../../infra/contract/paths";
 import { ContainerService } from "../blocks/container-service";
 import { NOTICES_DIR } from "../../infra/model/tenant-notices";
-import { BACKUP_FRAGMENTS_DIR } from "./backup-fragments";
+import { BACKUP_FRAGMENTS_DIR, backupJobContainer } from "./backup-fragments";
 import type { HostConnection } from "./outputs";
 
 export const BACKUPS_TYPE = "alacarte:platform:Backups";
@@ -105,8 +105,8 @@ export function backupEnv(
  * files where Docker keeps them: it holds root's power on its host, as the proxy does.
  */
 export class Backups extends pulumi.ComponentResource {
-  // Its containers are `<name>-<host>`: the platform names it `platform-backups`, whose containers
-  // `npm run restore` reaches (backup-fragments.ts backupJobContainer).
+  // Its containers are `<name>-<host>` (backupJobContainer): the platform names it `platform-backups`,
+  // whose containers `npm run restore` reaches.
   /** The job's container name by host name. */
   readonly containers: Record<string, string>;
 
@@ -116,7 +116,7 @@ export class Backups extends pulumi.ComponentResource {
       throw new Error(`Backups: pruneHost "${args.pruneHost}" is not one of the hosts`);
     this.containers = {};
     for (const { host, provider } of args.hosts) {
-      const container = `${name}-${host.name}`;
+      const container = backupJobContainer(host.name, name);
       const notices = args.notices?.host === host.name ? args.notices : undefined;
       new ContainerService(
         container,
