@@ -71,7 +71,8 @@ export const TYPES = {
 /** Tenant components that hold no data of the tenant's (so declare no quota). */
 export const STORAGE_FREE_COMPONENTS: ReadonlySet<string> = new Set([TYPES.identity]);
 const BUCKETS: ReadonlySet<string> = new Set([TYPES.bucket, TYPES.bucketV2]);
-const DATA_RESOURCES: ReadonlySet<string> = new Set([TYPES.volume, TYPES.bucket, TYPES.bucketV2]);
+/** Resource types that hold data (infra/plan/plan-diff.ts DATA_TYPES adds the components that declare data made on a host). */
+export const DATA_RESOURCES: ReadonlySet<string> = new Set([TYPES.volume, TYPES.bucket, TYPES.bucketV2]);
 const TENANT_COMPONENT = /^alacarte:tenant:/;
 
 // ---------------------------------------------------------------------------------------------

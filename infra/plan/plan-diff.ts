@@ -4,6 +4,7 @@
  * it changes, found by comparison rather than by a map of which file feeds which stack: an image
  * tag in a shared component marks every stack whose resources carry it. No Pulumi import.
  */
+import { DATA_RESOURCES, TYPES } from "../../policies/policies";
 
 /** What a plan holds of a resource, for comparing. */
 export interface DiffedResource {
@@ -44,17 +45,11 @@ export interface StackDiff {
 }
 
 /**
- * Types whose deletion loses data: Docker volumes, S3 buckets, and the components that declare
- * data made on a host (components/units.ts HostData: a database added to a shared server, a
- * static site's bucket). policies/policies.ts DATA_RESOURCES is the resource side of the same list.
+ * Types whose deletion loses data: the policy pack's data resources (Docker volumes, S3 buckets)
+ * and the components that declare data made on a host (components/units.ts HostData: a database
+ * added to a shared server, a static site's bucket).
  */
-export const DATA_TYPES: ReadonlySet<string> = new Set([
-  "docker:index/volume:Volume",
-  "aws:s3/bucket:Bucket",
-  "aws:s3/bucketV2:BucketV2",
-  "alacarte:block:Database",
-  "alacarte:tenant:StaticSite",
-]);
+export const DATA_TYPES: ReadonlySet<string> = new Set([...DATA_RESOURCES, TYPES.database, TYPES.staticSite]);
 
 const byUrn = (a: ChangedResource, b: ChangedResource) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0);
 const ref = (r: DiffedResource): ChangedResource => ({ type: r.type, urn: r.urn });
