@@ -28,6 +28,16 @@ const ROOT = path.resolve(__dirname, "..");
 const TODAY = "2026-12-01";
 const platform = readPlatformConfig("prod");
 
+/** The repository's validator over a folder of tenant files, with production's shared domains and the test's day. */
+const validateIn = (tenantsDir: string, files?: string[]) =>
+  validateTenants({
+    ...(files ? { files } : {}),
+    tenantsDir,
+    sharedMailDomains: platform.sharedMailDomains,
+    catalog: loadCatalog(),
+    today: TODAY,
+  });
+
 describe("the export's CSV (RFC 4180)", () => {
   it("reads quoted fields with commas, quotes and line breaks, and gives each record the line it starts on", () => {
     const text = '\ufeffa,b,c\r\n1,"x, y","say ""hi"""\r\n2,"two\nlines",z\n3,,\n';
@@ -182,12 +192,7 @@ describe("an export at the association's scale", () => {
   });
 
   it("writes tenant files the repository's validator accepts", () => {
-    const result = validateTenants({
-      tenantsDir: out,
-      sharedMailDomains: platform.sharedMailDomains,
-      catalog: loadCatalog(),
-      today: TODAY,
-    });
+    const result = validateIn(out);
     expect(result.problems.filter((p) => p.severity === "error")).toEqual([]);
     expect(hasErrors(result.problems)).toBe(false);
     expect(result.tenants.length).toBeGreaterThan(90);
@@ -266,12 +271,7 @@ describe("an export at the association's scale", () => {
 
   it("gives an owned mailbox its password only when Dovecot can verify it; a shared one none, and says who opens it", () => {
     const data = readLegacyExport(fixture.texts);
-    const tenants = validateTenants({
-      tenantsDir: out,
-      sharedMailDomains: platform.sharedMailDomains,
-      catalog: loadCatalog(),
-      today: TODAY,
-    }).tenants;
+    const tenants = validateIn(out).tenants;
     const owners = new Map<string, string | undefined>();
     const sharedWith = new Map<string, string[]>();
     for (const t of tenants)
@@ -308,14 +308,7 @@ describe("an export at the association's scale", () => {
   });
 
   it("follows the collective rules: first person admin, the collective's email as contact, its own row as account when no person names it", () => {
-    const read = (slug: string) =>
-      validateTenants({
-        files: [path.join(out, `${slug}.yaml`)],
-        tenantsDir: out,
-        sharedMailDomains: platform.sharedMailDomains,
-        catalog: loadCatalog(),
-        today: TODAY,
-      }).tenants.find((t) => t.tenant.slug === slug)!.tenant;
+    const read = (slug: string) => validateIn(out, [path.join(out, `${slug}.yaml`)]).tenants.find((t) => t.tenant.slug === slug)!.tenant;
     const velo = read("les-amis-du-velo-1");
     const data = readLegacyExport(fixture.texts);
     const persons = data.members.filter((m) => m.fields.organisation === "Les Amis du Vélo 1" && m.fields.kind === "individual");
@@ -351,12 +344,7 @@ describe("an export at the association's scale", () => {
   });
 
   it("makes accounts that npm run accounts never invites again, and duplicates no one who registered by themselves", () => {
-    const tenants = validateTenants({
-      tenantsDir: out,
-      sharedMailDomains: platform.sharedMailDomains,
-      catalog: loadCatalog(),
-      today: TODAY,
-    }).tenants;
+    const tenants = validateIn(out).tenants;
     const listed = listedAccounts(
       tenants.map((t) => ({ slug: t.tenant.slug, tenant: t.tenant })),
       [],
@@ -445,12 +433,7 @@ describe("an export at the association's scale", () => {
     const run = runImportLegacy(args(dir));
     expect(run.exitCode, run.lines.join("\n")).toBe(0);
     for (const [f, text] of examples) expect(fs.readFileSync(path.join(dir, f), "utf8")).toBe(text);
-    const result = validateTenants({
-      tenantsDir: dir,
-      sharedMailDomains: platform.sharedMailDomains,
-      catalog: loadCatalog(),
-      today: TODAY,
-    });
+    const result = validateIn(dir);
     expect(result.problems.filter((p) => p.severity === "error")).toEqual([]);
     expect(result.tenants.length).toBe(examples.length + fs.readdirSync(out).filter((f) => f.endsWith(".yaml")).length);
     // Everything but the tenant files stays out of git.
