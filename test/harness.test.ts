@@ -49,6 +49,7 @@ const PLATFORM_SECRETS: PlatformReference["platformSecrets"] = {
   objectStorageAccessKeyId: "GKapplied",
   objectStorageSecretAccessKey: "applied-s3-secret",
   objectStorageAdminToken: "applied-admin-token",
+  smtpPassword: SMTP_PASSWORD,
 };
 
 function key(r: Pick<PlannedResource, "type" | "urn" | "parent">): string {

@@ -85,6 +85,7 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
     type.startsWith("alacarte:platform:") && type !== PLATFORM_TYPE ? kebabCase(type.slice("alacarte:platform:".length)) : undefined,
   );
   const hosts = hostConnections(config);
+  const smtp = config.smtp ? realmSmtp(config.smtp) : undefined;
   const platform = new Platform(PLATFORM_COMPONENT, {
     baseDomain: config.baseDomain,
     acmeEmail: config.acmeEmail,
@@ -97,7 +98,7 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
     protect: config.protect,
     environment: env,
     admins: config.admins.map((a) => a.username),
-    ...(config.smtp ? { smtp: realmSmtp(config.smtp) } : {}),
+    ...(smtp ? { smtp } : {}),
     backup: backupSettings(config.backup),
     monitoring: {
       alertTo: config.monitoring.alertTo,
@@ -111,7 +112,7 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
   inventory.backupSets(PLATFORM_BACKUP_SET, hosts, { mail: config.placement.mail, storage: config.placement.storage });
   // And what its services answer, watched by the monitoring (docs/services/monitoring.md).
   inventory.probeFile(hosts[placedHost(config, "monitoring")]!);
-  return splitPlatformOutputs(platform.outputs);
+  return splitPlatformOutputs(platform.outputs, smtp?.auth?.password);
 }
 
 /**
@@ -119,7 +120,7 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
  * A StackReference marks a whole output secret when any part of it is, so keeping secrets apart
  * keeps tenant previews readable.
  */
-function splitPlatformOutputs(o: PlatformOutputValues): Record<string, unknown> {
+function splitPlatformOutputs(o: PlatformOutputValues, smtpPassword: pulumi.Input<string> | undefined): Record<string, unknown> {
   const { adminClientSecret, accountsClientSecret, ...keycloakPublic } = o.keycloak;
   const { secretAccessKey, accessKeyId, adminToken, ...storagePublic } = o.objectStorage;
   return {
@@ -130,6 +131,8 @@ function splitPlatformOutputs(o: PlatformOutputValues): Record<string, unknown> 
       objectStorageAccessKeyId: accessKeyId,
       objectStorageSecretAccessKey: secretAccessKey,
       objectStorageAdminToken: adminToken,
+      // The tenants' apps send through the platform's mail with the realm's login (docs/services/app-setup.md "Mail").
+      ...(smtpPassword !== undefined ? { smtpPassword } : {}),
     }),
   };
 }
@@ -146,5 +149,7 @@ export interface PlatformReference {
     objectStorageAccessKeyId: string;
     objectStorageSecretAccessKey: string;
     objectStorageAdminToken: string;
+    /** The platform's SMTP login's password (platform config `smtp`), for the tenants' apps. */
+    smtpPassword: string;
   };
 }

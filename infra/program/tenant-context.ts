@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as keycloak from "@pulumi/keycloak";
+import type { AppMail } from "../../components/blocks/app-mail";
 import { Database, databaseName } from "../../components/blocks/database";
 import type { DatabaseEngine } from "../../components/blocks/database";
 import { DatabaseServer } from "../../components/blocks/database-server";
+import { issuerUrl } from "../../components/blocks/oidc-client";
 import { KEYCLOAK_CLIENT_TIMEOUT_SECONDS } from "../../components/platform/keycloak";
 import { dockerHostUrl } from "../../components/platform/platform";
 import type { HostConnection } from "../../components/platform/outputs";
@@ -121,6 +123,29 @@ export class TenantContext {
       );
     }
     return this.platform.proxy.network;
+  }
+
+  /**
+   * How the tenant's apps send mail: the platform's SMTP login (platform config `smtp`, which the
+   * platform requires with a username; docs/services/app-setup.md "Mail").
+   */
+  get mail(): AppMail {
+    const smtp = this.config.smtp;
+    if (!smtp?.username)
+      throw new pulumi.RunError(`stack ${this.env}.${this.slug}: the platform config has no smtp login for the apps' mail`);
+    return {
+      host: smtp.host,
+      port: smtp.port,
+      starttls: smtp.starttls,
+      username: smtp.username,
+      password: this.secrets.smtpPassword,
+      from: smtp.from,
+    };
+  }
+
+  /** Keycloak's issuer URL of the platform's realm, which every app's OIDC discovery starts from. */
+  get issuerUrl(): pulumi.Output<string> {
+    return this.platform.keycloak.apply((k) => issuerUrl(k.url, k.realm));
   }
 
   /** Docker on a host, one provider per host and stack. */

@@ -40,6 +40,7 @@ export function platformReference(config: Readonly<PlatformConfig>): PlatformRef
       objectStorageAccessKeyId: "GKplatform",
       objectStorageSecretAccessKey: "s3-secret",
       objectStorageAdminToken: "admin-token",
+      smtpPassword: "smtp-secret",
     },
   } as PlatformReference;
 }
