@@ -22,8 +22,11 @@ export interface PinnedExtension extends Seen {
  * catalog's (`offers.<offer>.versions.available`); a test keeps the two the same.
  */
 export interface AppImageTable {
-  /** The image of each upstream version the catalog offers. */
-  images: Readonly<Record<string, { image: string } & Seen>>;
+  /**
+   * The image of each upstream version the catalog offers, and the extensions whose pin differs
+   * for that version (an app released per Nextcloud major).
+   */
+  images: Readonly<Record<string, { image: string; extensions?: Readonly<Record<string, PinnedExtension>> } & Seen>>;
   /** HTTP port inside the container. */
   port: number;
   /** A path that answers 200 once the app is up (the health check and the monitoring's probe). */
@@ -51,11 +54,16 @@ export function imageOf(table: AppImageTable, version: string): string {
   return entry.image;
 }
 
-/** Pure: `id|version|url` for each extension of `ids`, in that order, for a setup script's arguments. */
-export function extensionPins(table: AppImageTable, ids: readonly string[]): string[] {
-  return ids.map((id) => {
-    const ext = table.extensions[id];
-    if (!ext) throw new Error(`no pinned version for extension "${id}"`);
-    return [id, ext.version, ext.url ?? ""].join("|");
-  });
+/**
+ * Pure: `id|version|url` of each extension of the table for an app version (its own pins first),
+ * sorted by id, for a setup script's arguments.
+ */
+export function extensionPins(table: AppImageTable, version: string): string[] {
+  const pins = { ...table.extensions, ...(table.images[version]?.extensions ?? {}) };
+  return Object.keys(pins)
+    .sort()
+    .map((id) => {
+      const ext = pins[id]!;
+      return [id, ext.version, ext.url ?? ""].join("|");
+    });
 }

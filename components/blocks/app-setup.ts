@@ -47,8 +47,8 @@ export interface AppSetupArgs {
   user: string;
   /** The script, run by `sh -c` inside the container. */
   script: AppScript;
-  /** Its positional arguments (`$1`…): plain values only, they are stored in clear in the state. */
-  args: string[];
+  /** Its positional arguments (`$1`…): no secret here, they are stored in clear in the state. */
+  args: pulumi.Input<string>[];
   /** Secrets, one a line on the script's standard input, in this order. @default none */
   secrets?: pulumi.Input<string>[];
 }
@@ -91,7 +91,8 @@ export class AppSetup extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppSetupArgs, opts?: pulumi.ComponentResourceOptions) {
     super(APP_SETUP_TYPE, name, { script: args.script.name }, opts);
-    const run = pulumi.output(args.container).apply((c) => appSetupCommand(c, args.user, args.script, args.args));
+    const scriptArgs = pulumi.all(args.args);
+    const run = pulumi.all([args.container, scriptArgs]).apply(([c, a]) => appSetupCommand(c, args.user, args.script, a));
     const secrets = args.secrets ?? [];
     this.command = new command.remote.Command(
       `${name}-run`,
@@ -99,7 +100,7 @@ export class AppSetup extends pulumi.ComponentResource {
         connection: hostConnection(args.host),
         create: run,
         update: run,
-        triggers: [appSetupTrigger(args.script, args.args), args.containerId],
+        triggers: [scriptArgs.apply((a) => appSetupTrigger(args.script, a)), args.containerId],
         ...(secrets.length ? { stdin: pulumi.secret(pulumi.all(secrets).apply(secretLines)) } : {}),
         addPreviousOutputInEnv: false,
         logging: "stderr",
