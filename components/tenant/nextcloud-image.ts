@@ -64,8 +64,19 @@ export const NEXTCLOUD_IMAGE = {
   },
 } as const satisfies AppImageTable;
 
-/** Redis, for Nextcloud's file locking and cache (redis/docker-library-redis@e5650da9:versions.json, 7.4.1). */
-export const REDIS_IMAGE = "redis:7.4.1";
+/**
+ * Redis's table, for Nextcloud's file locking and distributed cache (nextcloud/docker
+ * config/redis.config.php reads REDIS_HOST). The newest tag seen in a stored copy, older than
+ * the rest of the pins: check for a newer patch before deploying.
+ */
+export const REDIS = {
+  image: "redis:7.4.1",
+  seen: "redis/docker-library-redis@e5650da9:versions.json",
+  port: 6379,
+  // A cache and the locks: nothing to keep across a restart (redis.conf "save" and "appendonly").
+  command: ["redis-server", "--save", "", "--appendonly", "no"],
+  healthCheck: ["CMD", "redis-cli", "ping"],
+} as const;
 
 /**
  * The bootstrap administrator the image installs Nextcloud with. It starts with `_`, which no

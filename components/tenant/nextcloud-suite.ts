@@ -17,7 +17,7 @@ import {
   nextcloudAppIds,
   nextcloudGroupRegex,
   nextcloudMemberArgs,
-  REDIS_IMAGE,
+  REDIS,
   TRUSTED_PROXY_RANGES,
 } from "./nextcloud-image";
 
@@ -90,12 +90,11 @@ export class NextcloudSuite extends pulumi.ComponentResource {
     const redis = new ContainerService(
       `${name}-redis`,
       {
-        image: REDIS_IMAGE,
+        image: REDIS.image,
         host: args.host,
-        // A cache and the file locks: nothing to keep across a restart.
-        command: ["redis-server", "--save", "", "--appendonly", "no"],
+        command: [...REDIS.command],
         networks: [args.tenantNetwork],
-        healthCheck: { test: ["CMD", "redis-cli", "ping"], intervalSeconds: 10 },
+        healthCheck: { test: [...REDIS.healthCheck], intervalSeconds: 10 },
         limits: NEXTCLOUD_LIMITS.redis,
         labels,
         protect,

@@ -123,7 +123,7 @@ describe("NextcloudSuite under mocks", () => {
     await build({ version: "33.0.7" });
     const containers = Object.fromEntries(mocks.byType("docker:index/container:Container").map((c) => [c.name, c.inputs]));
     const images = mocks.byType("docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name);
-    expect(images).toEqual(expect.arrayContaining(["nextcloud:33.0.7-apache", mod.REDIS_IMAGE]));
+    expect(images).toEqual(expect.arrayContaining(["nextcloud:33.0.7-apache", mod.REDIS.image]));
     expect(containers["acme-nextcloud-cron-container"]!.command).toEqual(["/cron.sh"]);
     expect(options.plain(containers["acme-nextcloud-cron-container"]!.volumes).map((v: { volumeName: string }) => v.volumeName)).toEqual([
       "acme-nextcloud-app-html",
