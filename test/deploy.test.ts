@@ -239,7 +239,9 @@ describe("npm run deploy through the Automation API, against a stub pulumi", () 
     const accountsAt: Record<string, number> = {};
     const { code, out } = await run(["up", "base", "head"], selection(["a", "b", "c"], ["c"]), async (tenant) => {
       accountsAt[tenant] = Date.now();
-      return tenant === "b" ? { ok: false, line: "1 listed, 0 created, 0 invited, 1 in conflict" } : { ok: true, line: "1 listed" };
+      return tenant === "b"
+        ? { ok: false, line: "1 listed, 0 created and invited, 0 invited again, 1 in conflict" }
+        : { ok: true, line: "1 listed" };
     });
     expect(code).toBe(1);
     expect(Object.keys(accountsAt).sort()).toEqual(["a", "b", "c"]);

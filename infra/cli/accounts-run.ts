@@ -176,7 +176,7 @@ export function tenantAccountsStep(
       const conflicts = count((a) => a.status === "conflict-username" || a.status === "conflict-email");
       const blocked = run.blockedTenants.includes(tenant);
       const line =
-        `${run.accounts.length} listed, ${count((a) => a.action === "created")} created, ${count((a) => a.action === "invited")} invited` +
+        `${run.accounts.length} listed, ${count((a) => a.action === "created")} created and invited, ${count((a) => a.action === "invited")} invited again` +
         `${failed ? `, ${failed} failed` : ""}${conflicts ? `, ${conflicts} in conflict` : ""}${blocked ? "; the tenant is blocked (npm run accounts -- --env " + env + ")" : ""}`;
       return { ok: exitCode(run) === 0 && !blocked, line };
     } catch (e) {
