@@ -20,8 +20,9 @@ export interface SummaryPlan {
 }
 
 /**
- * GitHub's limit of one comment (65,536 characters, its API's validation); Forgejo's is taken the
- * same until checked against its source.
+ * GitHub's limit of one comment (65,536 characters, its API's validation). Forgejo and Gitea
+ * check no length (`binding:"Required"` only, modules/structs/issue_comment.go) and store a
+ * LONGTEXT (models/issues/comment.go): one limit serves both (docs/pipeline.md "The review summary").
  */
 export const COMMENT_LIMIT = 65_536;
 
