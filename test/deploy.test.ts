@@ -245,7 +245,7 @@ describe("npm run deploy through the Automation API, against a stub pulumi", () 
     });
     expect(code).toBe(1);
     expect(Object.keys(accountsAt).sort()).toEqual(["a", "b", "c"]);
-    expect(out).toContain("prod.b: failed: accounts: 1 listed, 0 created, 0 invited, 1 in conflict");
+    expect(out).toContain("prod.b: failed: accounts: 1 listed, 0 created and invited, 0 invited again, 1 in conflict");
     expect(out).toContain("prod.a: applied: 0 to create, 1 to update, 0 to replace, 0 to delete");
     const ups = ops("up");
     expect(ups.map(stackOf).sort()).toEqual(["prod", "prod.a", "prod.c"]);

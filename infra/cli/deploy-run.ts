@@ -14,6 +14,7 @@ import { commitOf } from "./commit-plans";
 import {
   type AccountsStep,
   type DeployMode,
+  failureLine,
   pulumiCommand,
   type RunContext,
   runStack,
@@ -108,6 +109,16 @@ export function outcomeLine(mode: DeployMode, o: StackOutcome): string {
   return `${o.job.stack}: ${mode === "up" ? "applied" : "previewed"}: ${counts}${policies}`;
 }
 
+/** The policy pack's config; an invalid tenant file is one line (its messages may quote an email: npm run validate shows them). */
+function policyConfigOf(env: string) {
+  try {
+    return environmentPolicyConfig(env);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError("the tenant files do not validate: run npm run validate, fix them, then deploy again");
+  }
+}
+
 function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, text);
@@ -167,10 +178,13 @@ export async function deploy(argv: readonly string[], overrides: Partial<DeployD
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-deploy-"));
   try {
     const policyConfigFile = path.join(dir, "policy-config.json");
-    fs.writeFileSync(policyConfigFile, `${JSON.stringify(environmentPolicyConfig(env), null, 2)}\n`);
+    fs.writeFileSync(policyConfigFile, `${JSON.stringify(policyConfigOf(env), null, 2)}\n`);
+    const root = values["pulumi-root"] ?? deps.pulumiRoot;
     const ctx: RunContext = {
       mode,
-      pulumi: await pulumiCommand(values["pulumi-root"] ?? deps.pulumiRoot),
+      pulumi: await pulumiCommand(root).catch((e: unknown) => {
+        throw new UsageError(`cannot run the Pulumi CLI (${root ? `${root}/bin/pulumi` : "pulumi on PATH"}): ${failureLine(e)}`);
+      }),
       workDir: deps.workDir,
       policyConfigFile,
       accounts: deps.accounts(env),
