@@ -163,10 +163,10 @@ describe("commands from the build", () => {
   });
 
   it("answers an unknown command with its usage", () => {
-    const run = launch("deploy");
+    const run = launch("no-such-command");
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(
-      /^usage: node infra\/cli\/launch\.cjs <validate\|quote\|plan\|policy-config\|accounts\|mail-passwords\|restore\|import-legacy\|touched\|summary>/,
+      /^usage: node infra\/cli\/launch\.cjs <validate\|quote\|plan\|policy-config\|accounts\|mail-passwords\|restore\|import-legacy\|touched\|summary\|deploy\|post-summary>/,
     );
   });
 });

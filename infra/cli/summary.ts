@@ -7,7 +7,7 @@ import { runCli, UsageError } from "./run";
 /**
  * npm run summary -- <base-ref> [<head-ref>] [--env <env>] [--cache <dir>]: the pull request's
  * summary in Markdown, from the offline plans of both commits (the working tree without a head),
- * as the flow will post it (docs/operations.md "CI and the future orchestrator").
+ * as the flow will post it (docs/operations.md "CI and the pull-request flow").
  */
 runCli(async () => {
   const { values, positionals } = parseArgs({
