@@ -197,7 +197,7 @@ describe("the platform's data", () => {
     const after = await planPlatform({
       ...config,
       storage: { metaGb: config.storage.metaGb * 2, dataGb: config.storage.dataGb * 2 },
-      mail: { dataGb: config.mail.dataGb * 2 },
+      mail: { ...config.mail, dataGb: config.mail.dataGb * 2 },
     });
     expect(replacedData(before.data, after.data)).toEqual([]);
   });

@@ -168,7 +168,7 @@ export function mailHostname(baseDomain: string): string {
  * SHA-256 of the folder's files (`mailImageDigest`, test/mail-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const MAIL_IMAGE = "alacarte/mail:1.0.0-80f74f20cb0c";
+export const MAIL_IMAGE = "alacarte/mail:1.1.0-47f9a8bd8daf";
 
 /** The build folder of the mail image, from the project root. */
 export const MAIL_IMAGE_CONTEXT = "images/mail";
@@ -192,10 +192,12 @@ export function mailServerEnv(input: {
   hostname: string;
   keycloak?: Pick<MailKeycloakClient, "tokenUrl" | "introspectionUrl">;
   certificate?: MailCertificateSource;
+  outbound?: MailOutbound;
 }): Record<string, string> {
   const certificate = input.certificate;
   return {
     MAIL_HOSTNAME: input.hostname,
+    ...(input.outbound === "discard" ? { OUTBOUND_TRANSPORT: DISCARD_TRANSPORT } : {}),
     ...(input.keycloak ? { OAUTH2_INTROSPECTION_URL: input.keycloak.introspectionUrl, OAUTH2_TOKEN_URL: input.keycloak.tokenUrl } : {}),
     ...(certificate === "proxy-store"
       ? { ACME_JSON: `${MAIL_CONTAINER_PATHS.acme}/${ACME_STORE.file}`, ACME_RESOLVER: ACME_STORE.resolver }
@@ -204,6 +206,16 @@ export function mailServerEnv(input: {
         : {}),
   };
 }
+
+/**
+ * What becomes of mail for the domains the server does not host: `deliver` sends it out by SMTP;
+ * `discard` drops it, logged, so an environment such as staging never mails real members while its
+ * own mailboxes still receive (images/mail/postfix/main.cf `default_transport`, docs/services/mail.md "Outbound mail").
+ */
+export type MailOutbound = "deliver" | "discard";
+
+/** Postfix's discard(8) transport; the next-hop is the reason it logs. */
+export const DISCARD_TRANSPORT = "discard:outbound-mail-off";
 
 /** Where the mail image reads its maps, app-password files, certificate and the proxy's ACME store (images/mail/entrypoint.sh). */
 export const MAIL_CONTAINER_PATHS = { maps: "/etc/alacarte/mail", tls: "/etc/alacarte/tls", acme: "/etc/alacarte/acme" } as const;
@@ -238,6 +250,8 @@ export interface MailServerArgs {
   protect?: boolean;
   /** The Keycloak client of the owners' password; without it, mail clients sign in with app passwords only. */
   keycloak?: MailKeycloakClient;
+  /** Mail for domains the server does not host: sent out, or discarded (staging). @default "deliver" */
+  outbound?: MailOutbound;
   /**
    * The reverse proxy's ACME volume, when the mail server runs on the proxy's host: the mail image
    * takes the certificate of its hostname from Traefik's store and reloads on renewal
@@ -303,6 +317,7 @@ export class MailServer extends pulumi.ComponentResource {
             hostname: args.hostname,
             ...(args.keycloak ? { keycloak: args.keycloak } : {}),
             ...(certificate ? { certificate } : {}),
+            ...(args.outbound ? { outbound: args.outbound } : {}),
           }),
           ...(args.keycloak ? { OAUTH2_CLIENT_ID: args.keycloak.clientId } : {}),
         },

@@ -4,7 +4,7 @@ import { issuerUrl, tokenEndpoints } from "../blocks/oidc-client";
 import { Backups, type BackupsArgs } from "./backups";
 import { type AlertMailArgs, Monitoring } from "./monitoring";
 import { Keycloak } from "./keycloak";
-import { LETS_ENCRYPT_DIRECTORY, MailServer, mailHostname } from "./mail-server";
+import { LETS_ENCRYPT_DIRECTORY, type MailOutbound, MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
 import { MailWellKnown } from "./mail-well-known";
 import { mailDnsRecords, mailDnsTargets, type MailDnsTargets } from "../tenant/mail-domain-config";
@@ -44,8 +44,8 @@ export interface PlatformArgs {
   sharedMailDomains: string[];
   /** Object storage volumes, in GB (2^30 bytes). */
   storage: { metaGb: number; dataGb: number };
-  /** Mail volume, in GB (2^30 bytes), and the mail host's public IPv4 (default: publicIp). */
-  mail: { dataGb: number; publicIp?: string };
+  /** Mail volume, in GB (2^30 bytes), the mail host's public IPv4 (default: publicIp), and whether mail leaves (default: deliver). */
+  mail: { dataGb: number; publicIp?: string; outbound?: MailOutbound };
   /** Protect every data resource against deletion. @default true */
   protect?: boolean;
   /** Environment name exported to tenant stacks. @default the stack name */
@@ -256,6 +256,7 @@ export class Platform extends pulumi.ComponentResource {
         network: networks[args.placement.mail]!,
         sharedDomains: args.sharedMailDomains,
         dataGb: args.mail.dataGb,
+        ...(args.mail.outbound ? { outbound: args.mail.outbound } : {}),
         // On the proxy's host the certificate comes from Traefik's store; elsewhere from the image's
         // own ACME client (docs/services/mail.md "Certificate").
         ...(args.placement.mail === args.placement.proxy

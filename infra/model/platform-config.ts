@@ -161,6 +161,11 @@ export const platformConfigSchema = z
         .string()
         .regex(/^\d{1,3}(\.\d{1,3}){3}$/)
         .optional(),
+      /**
+       * Mail for domains the platform does not host: `deliver` sends it out; `discard` drops it, so
+       * staging, which runs the real tenant files, never mails their members. @default "deliver"
+       */
+      outbound: z.enum(["deliver", "discard"]).default("deliver"),
     }),
     /** Where and when the backups go. */
     backup,

@@ -212,10 +212,33 @@ describe("the platform's fragment", () => {
 describe("mailServerEnv", () => {
   it("gives the image its hostname and nothing secret", () =>
     expect(mailServerEnv({ hostname: "mail.example.org" })).toEqual({ MAIL_HOSTNAME: "mail.example.org" }));
+
+  it("sends mail out by default, and names the discard transport when the environment keeps its mail in", () => {
+    expect(mailServerEnv({ hostname: "mail.example.org", outbound: "deliver" })).toEqual({ MAIL_HOSTNAME: "mail.example.org" });
+    expect(mailServerEnv({ hostname: "mail.example.org", outbound: "discard" })).toEqual({
+      MAIL_HOSTNAME: "mail.example.org",
+      OUTBOUND_TRANSPORT: "discard:outbound-mail-off",
+    });
+  });
 });
 
 describe("MailServer under mocks", () => {
   const host = { name: "mx", address: "mx.infra.example.org", user: "deploy" };
+
+  it("discards mail for other domains where the platform config says so, as staging's does", async () => {
+    const { installMocks, one, settle } = await import("../helpers/mocks.js");
+    const { plain } = await import("../helpers/options.js");
+    const { readPlatformConfig } = await import("../../infra/model/platform-config.js");
+    expect(readPlatformConfig("staging").mail.outbound).toBe("discard");
+    expect(readPlatformConfig("prod").mail.outbound).toBe("deliver");
+    installMocks();
+    const mod = await import("../../components/platform/mail-server.js");
+    new mod.MailServer("ms3", { host, hostname: "mail.example.org", network: "proxy", sharedDomains: [], dataGb: 5, outbound: "discard" });
+    await settle();
+    expect(plain(one("docker:index/container:Container", "ms3-mailserver-container").inputs).envs).toContain(
+      "OUTBOUND_TRANSPORT=discard:outbound-mail-off",
+    );
+  });
 
   it("builds the mail image from the repository and runs it with the mail ports, retained volumes and the maps folder", async () => {
     const { installMocks, one, byType, promiseOf, settle } = await import("../helpers/mocks.js");
