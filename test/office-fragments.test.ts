@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   OFFICE_GROUP_PATTERN,
   PLATFORM_OFFICE_FRAGMENT,
@@ -16,7 +16,8 @@ import {
   wopiOrigin,
 } from "../components/platform/office-fragments";
 import { officeDirOf } from "../components/blocks/office-access";
-import { needTools } from "./helpers/debian-tools";
+import { needTools, requireTool } from "./helpers/debian-tools";
+import { freePort } from "./helpers/loopback";
 
 /**
  * What coolwsd takes from the remote configuration, as RemoteConfigPoll reads it
@@ -205,5 +206,99 @@ describe("assembleOfficeCommand", () => {
         encoding: "utf8",
       }),
     ).not.toThrow();
+  });
+});
+
+/**
+ * The file served as the config nginx serves it: the official image's default server is a static
+ * root (docker-library/docs nginx "Hosting some simple static content": the folder mounted at
+ * /usr/share/nginx/html), here Debian's nginx with the same root. coolwsd sends If-None-Match with
+ * the last ETag (wsd/RemoteConfig.cpp RemoteJSONPoll::pollingThread) and changes nothing on a 304.
+ */
+describe("the assembled file under Debian's nginx: an unchanged list answers 304, a changed one 200", () => {
+  needTools("nginx", "dash", "flock", "grep", "cmp");
+  const root = mkdtempSync(join(tmpdir(), "alacarte-office-nginx-"));
+  const folders = officeFolders(join(root, "office"));
+  const runDir = join(root, "run");
+  let nginx: ChildProcess | undefined;
+  let errors = "";
+  afterAll(async () => {
+    if (nginx?.pid !== undefined && nginx.exitCode === null) {
+      const closed = new Promise((resolve) => nginx!.once("close", resolve));
+      process.kill(nginx.pid, "SIGTERM");
+      await closed;
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("keeps the ETag across a re-run with the same fragments, and gives a new one when a tenant is added", async () => {
+    // nginx's workers run as an unprivileged user, as the image's do: the folders must be readable by all (the script's umask 022).
+    chmodSync(root, 0o755);
+    mkdirSync(folders.fragmentsDir, { recursive: true });
+    mkdirSync(runDir);
+    const port = await freePort();
+    const conf = join(root, "nginx.conf");
+    writeFileSync(
+      conf,
+      [
+        "daemon off;",
+        `pid ${runDir}/nginx.pid;`,
+        "error_log stderr warn;",
+        "events {}",
+        "http {",
+        "  access_log off;",
+        `  client_body_temp_path ${runDir}/client_body;`,
+        `  proxy_temp_path ${runDir}/proxy;`,
+        `  fastcgi_temp_path ${runDir}/fastcgi;`,
+        `  uwsgi_temp_path ${runDir}/uwsgi;`,
+        `  scgi_temp_path ${runDir}/scgi;`,
+        "  server {",
+        `    listen 127.0.0.1:${port};`,
+        `    location / { root ${folders.publicDir}; }`,
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const assemble = () => execFileSync("dash", ["-c", assembleOfficeCommand(folders)], { stdio: "pipe" });
+    writeFileSync(
+      join(folders.fragmentsDir, PLATFORM_OFFICE_FRAGMENT),
+      renderOfficeFragment("the platform", ["https://office.example.org"]),
+    );
+    assemble();
+
+    nginx = spawn(requireTool("nginx"), ["-p", `${root}/`, "-e", "stderr", "-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+    nginx.stderr!.on("data", (d: Buffer) => {
+      errors += d.toString("utf8");
+    });
+    const url = `http://127.0.0.1:${port}${REMOTE_CONFIG_PATH}`;
+    let first: Response | undefined;
+    for (let i = 0; i < 100 && !first; i++) {
+      if (nginx.exitCode !== null) throw new Error(`nginx exited ${nginx.exitCode}: ${errors}`);
+      first = await fetch(url).catch(() => undefined);
+      if (!first) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(first?.status).toBe(200);
+    const etag = first!.headers.get("etag");
+    expect(etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(aliasGroupsAsCoolwsdReads(await first!.text())?.groups.map((g) => g.host)).toEqual(["https://office.example.org:443"]);
+
+    // The same fragments again (a tenant stack's up with nothing changed): 304, nothing for coolwsd to do.
+    assemble();
+    expect((await fetch(url, { headers: { "If-None-Match": etag! } })).status).toBe(304);
+
+    // A tenant added: a new ETag and its group.
+    writeFileSync(
+      join(folders.fragmentsDir, "amis-du-velo.office"),
+      renderOfficeFragment("amis-du-velo", ["https://cloud.amisduvelo.org"]),
+    );
+    assemble();
+    const changed = await fetch(url, { headers: { "If-None-Match": etag! } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect(aliasGroupsAsCoolwsdReads(await changed.text())?.groups.map((g) => g.host)).toEqual([
+      "https://cloud.amisduvelo.org:443",
+      "https://office.example.org:443",
+    ]);
   });
 });
