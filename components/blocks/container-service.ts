@@ -74,8 +74,9 @@ export interface ServiceRoute {
   pathPrefixes?: string[];
   /**
    * Only requests whose source address is in one of these IPv4 ranges (CIDR), by Traefik's
-   * `ClientIP` matcher, which reads the connection's address, never a forwarded header
-   * (https://doc.traefik.io/traefik/routing/routers/#rule, "ClientIP"). @default any client
+   * `ClientIP` matcher, one range each: it takes one parameter and reads the connection's address,
+   * never a forwarded header (traefik/traefik v3 pkg/muxer/http/matcher.go `clientIP`:
+   * `expectNParameters(clientIP, 1)`, `ip.RemoteAddrStrategy{}`). @default any client
    */
   clientIps?: string[];
   /** Requests allowed per client address: `average` per `periodSeconds`, bursts of `burst`. @default no limit */
