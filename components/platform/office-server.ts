@@ -35,10 +35,10 @@ export const DEFAULT_OFFICE_SIZE = { memoryMb: 2048, cpus: 2 } as const;
  */
 export const INTERNAL_CLIENT_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
 
-/** Where the official nginx image serves files from with its own default server (nginxinc/docker-nginx `default.conf`: `root /usr/share/nginx/html`). */
+/** Where the official nginx image's default server serves files from (docker-library/docs nginx, "Hosting some simple static content": the folder mounted at /usr/share/nginx/html). */
 export const NGINX_HTML_DIR = "/usr/share/nginx/html";
 
-/** Port of the nginx image's default server (its `default.conf`: `listen 80`). */
+/** Port of the nginx image's default server (the same page: `-p 8080:80`). */
 export const CONFIG_SERVER_PORT = 80;
 
 /** Pure: the office server's public hostname. @example officeHostname("example.org") → "office.example.org" */
