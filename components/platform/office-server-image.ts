@@ -43,8 +43,7 @@ export interface ImageTable {
 }
 
 /** Where the image's start script and its Perl helper were read: CollaboraOnline/online, the copies stored at these commits. */
-const START_SCRIPT =
-  "CollaboraOnline/online docker/from-packages/scripts/start-collabora-online.sh (the copy at commit 2a576747d660)";
+const START_SCRIPT = "CollaboraOnline/online docker/from-packages/scripts/start-collabora-online.sh (the copy at commit 2a576747d660)";
 const START_PERL = "CollaboraOnline/online docker/from-packages/scripts/start-collabora-online.pl (commit 120818c9a7d2)";
 
 /** The office server's image (docs/services/office.md "Image"). */
