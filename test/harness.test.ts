@@ -207,6 +207,15 @@ describe("starting the program as the Node.js language host does", () => {
     expect(platform.outputs?.platform).toMatchObject({ baseDomain: "alacarte.example.org" });
     // Unknown in a preview, and then the SDK sends a bare unknown: the secret flag is not on the wire.
     expect(platform.outputs?.platformSecrets).toBe(UNKNOWN);
+    // The office server's admin login, for ops: generated, so unknown in a preview, like the other secrets.
+    expect(platform.outputs?.officeAdmin).toBe(UNKNOWN);
+    const office = platform.resources.find(
+      (r) => r.type === "docker:index/container:Container" && r.inputs.name === "platform-office-collabora",
+    )!;
+    // Its admin user and password are generated: unknown in a preview, never a clear value on the wire.
+    expect((office.inputs.envs as unknown[]).filter((e) => e === UNKNOWN)).toHaveLength(2);
+    expect((office.inputs.envs as unknown[]).filter((e) => typeof e === "string" && /^(username|password)=/.test(e))).toEqual([]);
+    expect(office.inputs.envs).toContain("remoteconfigurl=https://office.alacarte.example.org/alacarte/wopi-hosts.json");
   });
 
   it("stops the platform stack with Pulumi's message naming a config secret ops have not set, and the SMTP password stays a secret", () => {

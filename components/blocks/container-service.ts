@@ -72,6 +72,13 @@ export interface ServiceRoute {
    * Traefik prefers the longer rule). @default the whole host
    */
   pathPrefixes?: string[];
+  /**
+   * Only requests whose source address is in one of these IPv4 ranges (CIDR), by Traefik's
+   * `ClientIP` matcher, one range each: it takes one parameter and reads the connection's address,
+   * never a forwarded header (traefik/traefik v3 pkg/muxer/http/matcher.go `clientIP`:
+   * `expectNParameters(clientIP, 1)`, `ip.RemoteAddrStrategy{}`). @default any client
+   */
+  clientIps?: string[];
   /** Requests allowed per client address: `average` per `periodSeconds`, bursts of `burst`. @default no limit */
   rateLimit?: { average: number; periodSeconds: number; burst: number };
   /**
@@ -178,6 +185,11 @@ export function hostRule(hostnames: string[]): string {
   return hostnames.map((h) => `Host(\`${h}\`)`).join(" || ");
 }
 
+function isIpv4Cidr(value: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  return !!match && match.slice(1, 5).every((n) => Number(n) <= 255) && Number(match[5]) <= 32;
+}
+
 function sortedRecord(entries: [string, string][]): Record<string, string> {
   return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -199,7 +211,12 @@ export function routeLabels(name: string, routes: ServiceRoute[]): Record<string
       if (!/^\/[A-Za-z0-9._~/-]*$/.test(p)) throw new Error(`Route ${i} of "${name}" has an invalid path prefix "${p}"`);
     }
     const hosts = hostRule(route.hostnames);
-    const rule = paths.length ? `(${hosts}) && (${paths.map((p) => `PathPrefix(\`${p}\`)`).join(" || ")})` : hosts;
+    let rule = paths.length ? `(${hosts}) && (${paths.map((p) => `PathPrefix(\`${p}\`)`).join(" || ")})` : hosts;
+    const clientIps = route.clientIps ?? [];
+    for (const c of clientIps) {
+      if (!isIpv4Cidr(c)) throw new Error(`Route ${i} of "${name}" has an invalid client range "${c}" (want IPv4 CIDR like 10.0.0.0/8)`);
+    }
+    if (clientIps.length) rule = `(${rule}) && (${clientIps.map((c) => `ClientIP(\`${c}\`)`).join(" || ")})`;
     if (route.rateLimit) {
       const { average, periodSeconds, burst } = route.rateLimit;
       // Traefik's rateLimit middleware, keyed by the client address (https://doc.traefik.io/traefik/middlewares/http/ratelimit/).

@@ -71,6 +71,15 @@ export interface PlatformOutputs {
      */
     wellKnownUpstream: string;
   };
+  /** The shared office document server (docs/services/office.md). */
+  office: {
+    /** Public URL, a Nextcloud's richdocuments `wopi_url`. @example "https://office.example.org" */
+    url: string;
+    /** The host tenant stacks write their fragment on (the proxy's). */
+    host: HostConnection;
+    /** Folder of the allowed-hosts fragments, one per tenant (OfficeAccess). @example "/srv/alacarte/office/fragments" */
+    fragmentsDir: string;
+  };
 }
 
 /** A DNS record to publish: a mail domain's (MX, TXT, SRV, its web names), the mail host's address and its reverse. */

@@ -6,6 +6,7 @@ import { type AlertMailArgs, Monitoring } from "./monitoring";
 import { Keycloak } from "./keycloak";
 import { LETS_ENCRYPT_DIRECTORY, type MailOutbound, MailServer, mailHostname } from "./mail-server";
 import { ObjectStorage } from "./object-storage";
+import { OfficeServer, officeHostname } from "./office-server";
 import { MailWellKnown } from "./mail-well-known";
 import { mailDnsRecords, mailDnsTargets, type MailDnsTargets } from "../tenant/mail-domain-config";
 import type { DnsRecord, HostConnection, PlatformOutputs } from "./outputs";
@@ -27,6 +28,8 @@ export interface PlatformPlacement {
   storage: string;
   /** Host of Prometheus and Alertmanager. @default the proxy's host */
   monitoring?: string;
+  /** Host of the office document server; the proxy's only (its route is Docker labels). @default the proxy's host */
+  office?: string;
 }
 
 export interface PlatformArgs {
@@ -58,6 +61,8 @@ export interface PlatformArgs {
   admins?: string[];
   /** The backups: a job on every host (`pruneHost` defaults to the first host by name). */
   backup: Omit<BackupsArgs, "hosts" | "pruneHost" | "notices"> & { pruneHost?: string };
+  /** Memory (MB, 2^20 bytes) and CPUs of the office document server. @default 2048 MB, 2 CPUs */
+  office?: { memoryMb: number; cpus: number };
   /**
    * Who the alerts reach: through the platform's mail (the realm's SMTP login, `smtp`) and through
    * a relay outside the platform, which a mail outage does not silence.
@@ -88,7 +93,7 @@ export const LOCAL_NETWORK = "alacarte";
 
 /**
  * Pure: the host of each placed service and the distinct hosts that need a Docker engine provider,
- * sorted by name. Keycloak and the object storage are reached through Traefik's Docker labels,
+ * sorted by name. Keycloak, the object storage and the office server are reached through Traefik's Docker labels,
  * which Traefik reads only from its own host's engine: they must sit on the proxy host.
  * @throws Error naming the service and the unknown host, or the service placed away from the proxy.
  */
@@ -107,8 +112,9 @@ export function resolvePlacement(
     }
     byService[service] = host;
   }
-  for (const service of ["keycloak", "storage"] as const) {
-    if (placement[service] !== placement.proxy) {
+  byService.office = byService.proxy;
+  for (const service of ["keycloak", "storage", "office"] as const) {
+    if ((placement[service] ?? placement.proxy) !== placement.proxy) {
       throw new Error(
         `Platform placement.${service}: "${placement[service]}" is not the proxy host "${placement.proxy}"; ` +
           "its HTTPS route comes from Docker labels, which Traefik reads only on its own host",
@@ -151,6 +157,11 @@ export function webmailComponentName(name: string): string {
   return `${name}-webmail`;
 }
 
+/** Pure: the name of the OfficeServer component of a Platform named `name`. */
+export function officeComponentName(name: string): string {
+  return `${name}-office`;
+}
+
 /** Pure: the name of the MailServer component of a Platform named `name`. */
 export function mailComponentName(name: string): string {
   return `${name}-mail`;
@@ -179,6 +190,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly backups: Backups;
   /** Prometheus, Alertmanager, the probes and a node exporter on every host. */
   readonly monitoring: Monitoring;
+  /** The office document server (Collabora Online), on the proxy host. */
+  readonly office: OfficeServer;
   /** Docker providers by host name. */
   readonly dockerProviders: Record<string, docker.Provider>;
   /** What tenant stacks read through a StackReference. */
@@ -199,7 +212,7 @@ export class Platform extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    const on = (service: Exclude<keyof PlatformPlacement, "monitoring">): pulumi.ComponentResourceOptions => ({
+    const on = (service: Exclude<keyof PlatformPlacement, "monitoring" | "office">): pulumi.ComponentResourceOptions => ({
       parent: this,
       providers: { docker: providers[args.placement[service]]! },
     });
@@ -302,6 +315,18 @@ export class Platform extends pulumi.ComponentResource {
       on("proxy"),
     );
 
+    // On the proxy host (resolvePlacement): its route is Docker labels, which Traefik reads there only.
+    this.office = new OfficeServer(
+      officeComponentName(name),
+      {
+        host: byService.proxy,
+        network,
+        hostname: officeHostname(args.baseDomain),
+        ...(args.office !== undefined ? { size: args.office } : {}),
+      },
+      on("proxy"),
+    );
+
     const allHosts = Object.keys(args.hosts)
       .sort()
       .map((hostName) => ({ host: args.hosts[hostName]!, provider: providers[hostName]! }));
@@ -388,6 +413,7 @@ export class Platform extends pulumi.ComponentResource {
         ),
         wellKnownUpstream: this.mailWellKnown.upstream,
       },
+      office: { url: this.office.url, host: byService.proxy, fragmentsDir: this.office.fragmentsDir },
     };
     this.registerOutputs({ outputs: this.outputs });
   }

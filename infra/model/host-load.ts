@@ -42,6 +42,9 @@ export const PLATFORM_SIZING = {
   // Prometheus (its TSDB volume), Alertmanager (its silences) and the blackbox exporter
   // (components/platform/monitoring.ts), and the notices' state volume of the backup job there.
   monitoring: { memoryMb: 1024 + 128 + 64, cpus: 1 + 0.25 + 0.25, volumesGb: 10 + 1 + 1 },
+  // The nginx serving coolwsd its allowed hosts (components/platform/office-server.ts); coolwsd's
+  // own limits are the config's `office` and added below. No volume.
+  office: { memoryMb: 32, cpus: 0.1, volumesGb: 0 },
 } as const;
 
 /**
@@ -97,7 +100,12 @@ export function stackLoads(input: {
     (typeof PLATFORM_SIZING)[keyof typeof PLATFORM_SIZING],
   ][]) {
     const extraGb = service === "storage" ? config.storage.metaGb + config.storage.dataGb : service === "mail" ? config.mail.dataGb : 0;
-    place(platform, placedHost(config, service), { diskGb: size.volumesGb + extraGb, memoryGb: mb(size.memoryMb), cpus: size.cpus });
+    const extra = service === "office" ? config.office : { memoryMb: 0, cpus: 0 };
+    place(platform, placedHost(config, service), {
+      diskGb: size.volumesGb + extraGb,
+      memoryGb: mb(size.memoryMb + extra.memoryMb),
+      cpus: size.cpus + extra.cpus,
+    });
   }
   for (const host of Object.keys(config.hosts)) {
     place(platform, host, { diskGb: PER_HOST_SIZING.volumesGb, memoryGb: mb(PER_HOST_SIZING.memoryMb), cpus: PER_HOST_SIZING.cpus });

@@ -152,7 +152,18 @@ export const platformConfigSchema = z
       apps: z.string(),
       /** Where Prometheus and Alertmanager run. @default the proxy's host */
       monitoring: z.string().optional(),
+      /** Where the office document server runs: the proxy's host only (docs/services/office.md). @default the proxy's host */
+      office: z.string().optional(),
     }),
+    /** The office document server's size (docs/services/office.md "Sizing"). */
+    office: z
+      .strictObject({
+        /** Memory limit in MB (2^20 bytes). */
+        memoryMb: z.number().int().positive().default(2048),
+        /** CPU limit (fractions allowed). */
+        cpus: z.number().positive().default(2),
+      })
+      .prefault({}),
     storage: z.strictObject({ metaGb: z.number().positive(), dataGb: z.number().positive() }),
     mail: z.strictObject({
       dataGb: z.number().positive(),
@@ -192,6 +203,13 @@ export const platformConfigSchema = z
     if (c.backup.pruneHost !== undefined && !(c.backup.pruneHost in c.hosts)) {
       ctx.addIssue({ code: "custom", path: ["backup", "pruneHost"], message: `host "${c.backup.pruneHost}" is not in hosts` });
     }
+    if (c.placement.office !== undefined && c.placement.office !== c.placement.proxy) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["placement", "office"],
+        message: `must be the proxy's host "${c.placement.proxy}": the office server's route is Docker labels, which Traefik reads on its own host only`,
+      });
+    }
     for (const [role, name] of Object.entries(c.placement)) {
       if (name !== undefined && !(name in c.hosts))
         ctx.addIssue({ code: "custom", path: ["placement", role], message: `host "${name}" is not in hosts` });
@@ -200,7 +218,7 @@ export const platformConfigSchema = z
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 
-/** Pure: the host name a role of the placement runs on (the monitoring defaults to the proxy's host). */
+/** Pure: the host name a role of the placement runs on (the monitoring and the office server default to the proxy's host). */
 export function placedHost(config: Pick<PlatformConfig, "placement">, role: keyof PlatformConfig["placement"]): string {
   return config.placement[role] ?? config.placement.proxy;
 }

@@ -45,8 +45,8 @@ const PROJECT = "alacarte";
 const ORGANIZATION = "organization";
 /** What a tenant stack's StackReference reads when the plan gives it no platform outputs. */
 const NO_OUTPUTS = {};
-/** The platform stack's outputs that tenant stacks see as secret (program.ts splitPlatformOutputs). */
-const SECRET_OUTPUT_NAMES = ["platformSecrets"];
+/** The platform stack's outputs that tenant stacks see as secret (platform-stack.ts splitPlatformOutputs, and the office server's admin login). */
+const SECRET_OUTPUT_NAMES = ["platformSecrets", "officeAdmin"];
 const stackReferences = new StackReferenceAnswers();
 const ROOT_STACK = "pulumi:pulumi:Stack";
 

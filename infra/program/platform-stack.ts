@@ -95,6 +95,7 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
     sharedMailDomains: config.sharedMailDomains,
     storage: config.storage,
     mail: config.mail,
+    office: config.office,
     protect: config.protect,
     environment: env,
     admins: config.admins.map((a) => a.username),
@@ -112,7 +113,11 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
   inventory.backupSets(PLATFORM_BACKUP_SET, hosts, { mail: config.placement.mail, storage: config.placement.storage });
   // And what its services answer, watched by the monitoring (docs/services/monitoring.md).
   inventory.probeFile(hosts[placedHost(config, "monitoring")]!);
-  return splitPlatformOutputs(platform.outputs, smtp?.auth?.password);
+  return {
+    ...splitPlatformOutputs(platform.outputs, smtp?.auth?.password),
+    // For ops only (`pulumi stack output officeAdmin --show-secrets`, docs/services/office.md); no tenant stack reads it.
+    officeAdmin: pulumi.secret({ username: platform.office.adminUsername, password: platform.office.adminPassword }),
+  };
 }
 
 /**

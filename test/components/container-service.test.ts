@@ -63,6 +63,25 @@ describe("routeLabels", () => {
     );
   });
 
+  it("limits a route to client address ranges with Traefik's ClientIP matcher, and refuses what is no IPv4 range", () => {
+    const labels = routeLabels("cfg", [
+      { hostnames: ["office.example.org"], port: 80, pathPrefixes: ["/alacarte/x.json"], clientIps: ["10.0.0.0/8", "172.16.0.0/12"] },
+    ]);
+    expect(labels["traefik.http.routers.cfg-0.rule"]).toBe(
+      "((Host(`office.example.org`)) && (PathPrefix(`/alacarte/x.json`))) && (ClientIP(`10.0.0.0/8`) || ClientIP(`172.16.0.0/12`))",
+    );
+    expect(
+      routeLabels("cfg", [{ hostnames: ["office.example.org"], port: 80, clientIps: ["192.168.0.0/16"] }])[
+        "traefik.http.routers.cfg-0.rule"
+      ],
+    ).toBe("(Host(`office.example.org`)) && (ClientIP(`192.168.0.0/16`))");
+    for (const bad of ["10.0.0.0", "10.0.0.256/8", "10.0.0.0/33", "10.0.0.0/8`) || Host(`x"]) {
+      expect(() => routeLabels("cfg", [{ hostnames: ["office.example.org"], port: 80, clientIps: [bad] }])).toThrow(
+        `Route 0 of "cfg" has an invalid client range "${bad}"`,
+      );
+    }
+  });
+
   it("gives each route a TLS router and an explicit service port", () => {
     expect(
       routeLabels("keycloak", [

@@ -25,6 +25,13 @@ describe("resolvePlacement", () => {
       'Platform placement.keycloak: "h2" is not the proxy host "h1"',
     ));
 
+  it("keeps the office server on the proxy host, its default", () => {
+    expect(resolvePlacement(hosts, placement).byService.office).toBe(hosts.h1);
+    expect(() => resolvePlacement(hosts, { ...placement, office: "h2" })).toThrow(
+      'Platform placement.office: "h2" is not the proxy host "h1"',
+    );
+  });
+
   it("names the service and the unknown host", () =>
     expect(() => resolvePlacement(hosts, { ...placement, mail: "h3" })).toThrow(
       'Platform placement.mail: unknown host "h3" (hosts: h1, h2)',
@@ -128,6 +135,7 @@ describe("Platform under mocks", () => {
         ),
         wellKnownUpstream: "http://p-mail-well-known-nginx:8080",
       },
+      office: { url: "https://office.example.org", host: hosts.h1, fragmentsDir: "/srv/alacarte/office/fragments" },
     });
     expect(typed.mail.dnsRecords.slice(0, 3)).toEqual([
       { name: "mail.example.org", type: "A", value: "203.0.113.10" },
@@ -160,6 +168,8 @@ describe("Platform under mocks", () => {
     expect(engineOf("p-mail-mailserver-container")).toContain("::p-docker-h2::");
     expect(engineOf("p-mail-well-known-nginx-container")).toContain("::p-docker-h1::");
     expect(engineOf("p-webmail-roundcube-container")).toContain("::p-docker-h1::");
+    expect(engineOf("p-office-collabora-container")).toContain("::p-docker-h1::");
+    expect(engineOf("p-office-config-container")).toContain("::p-docker-h1::");
 
     // The mail host, away from the proxy, gets its own local network on its own engine.
     expect(one("docker:index/network:Network", "p-network-h2").provider).toContain("::p-docker-h2::");
@@ -172,7 +182,17 @@ describe("Platform under mocks", () => {
     ]);
 
     // Components are children of the platform; the whole tree is typed by our tokens.
-    for (const child of ["p-proxy", "p-keycloak", "p-storage", "p-mail", "p-mail-well-known", "p-webmail", "p-docker-h1", "p-docker-h2"]) {
+    for (const child of [
+      "p-proxy",
+      "p-keycloak",
+      "p-storage",
+      "p-mail",
+      "p-mail-well-known",
+      "p-webmail",
+      "p-office",
+      "p-docker-h1",
+      "p-docker-h2",
+    ]) {
       expect(rec.get(child).opts.parent).toBe(p);
     }
     expect(one("alacarte:platform:ReverseProxy").name).toBe("p-proxy");
@@ -181,6 +201,7 @@ describe("Platform under mocks", () => {
     expect(one("alacarte:platform:MailServer").name).toBe("p-mail");
     expect(one("alacarte:platform:MailWellKnown").name).toBe("p-mail-well-known");
     expect(one("alacarte:platform:Webmail").name).toBe("p-webmail");
+    expect(one("alacarte:platform:OfficeServer").name).toBe("p-office");
 
     // The webmail: on the proxy network at webmail.<baseDomain>, signing in with the members-mail client, whose secret stays secret.
     const webmail = one("docker:index/container:Container", "p-webmail-roundcube-container");
@@ -222,9 +243,9 @@ describe("Platform under mocks", () => {
       "_mta-sts.membres.example.org",
     ]);
 
-    // Every image pinned to an exact version.
+    // Every image pinned to an exact version (CODE's tags have five numbers: version and build).
     for (const img of byType("docker:index/remoteImage:RemoteImage")) {
-      expect(img.inputs.name).toMatch(/:v?\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/);
+      expect(img.inputs.name).toMatch(/:v?\d+(\.\d+){1,4}(-[a-z0-9.]+)?$/);
     }
   });
 });

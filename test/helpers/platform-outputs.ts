@@ -33,6 +33,7 @@ export function platformReference(config: Readonly<PlatformConfig>): PlatformRef
         sharedDomains: [...config.sharedMailDomains],
         wellKnownUpstream: "http://platform-mail-well-known-nginx:8080",
       },
+      office: { url: `https://office.${config.baseDomain}`, host: on("office"), fragmentsDir: "/srv/alacarte/office/fragments" },
     },
     platformSecrets: {
       keycloakAdminClientSecret: "kc-secret",

@@ -113,10 +113,15 @@ describe("the platform stack's own fragments", () => {
       expect.arrayContaining([
         `https://sso.${config.baseDomain}/realms/alacarte/.well-known/openid-configuration`,
         `https://webmail.${config.baseDomain}/`,
+        `https://office.${config.baseDomain}/hosting/discovery`,
         `s3.${config.baseDomain}:443`,
         `mail.${config.baseDomain}:993`,
       ]),
     );
     expect(probes.some((g) => "tenant" in g.labels)).toBe(false);
+    // The office server's config route is not probed: the assembled list answers internal clients only.
+    expect(targets.filter((t) => t.includes("wopi-hosts"))).toEqual([]);
+    // It keeps no data: nothing of it is in any backup fragment.
+    for (const [name, file] of files) if (name.startsWith("platform-backup-")) expect(file.content).not.toMatch(/office/);
   });
 });
