@@ -6,6 +6,8 @@
  * resource itself must stay (same name). The stacks run under Pulumi's mocks with their inputs
  * recorded.
  */
+// First: the program must read this test's tenant files (test/helpers/tenants-dir.ts).
+import { TEST_TENANTS_DIR } from "./helpers/tenants-dir";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -22,9 +24,7 @@ import { platformReference } from "./helpers/platform-outputs";
 
 const ROOT = path.resolve(__dirname, "..");
 const TENANTS = path.join(ROOT, "tenants");
-// The program reads tenant files from here (read once, when infra/contract/paths.ts loads).
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-replacement-"));
-process.env.ALACARTE_TENANTS_DIR = dir;
+const dir = TEST_TENANTS_DIR;
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const DATA_TYPES = new Set(["docker:index/volume:Volume", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]);
@@ -78,6 +78,8 @@ let platformMod: typeof import("../components/platform/platform");
 beforeAll(async () => {
   mocks.installMocks();
   program = await import("../infra/program/program.js");
+  // The edits below reach the program only if it reads this folder.
+  expect((await import("../infra/contract/paths.js")).TENANTS_DIR).toBe(dir);
   platformMod = await import("../components/platform/platform.js");
 });
 
