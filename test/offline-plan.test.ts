@@ -86,7 +86,6 @@ describe("offline plan of the examples", () => {
     const lines = (name: string) => stack(result, name).problems.map((p) => `${p.severity} ${p.message}`);
     expect(lines("prod.amis-du-velo")).toEqual([
       "warning services.website: the wordpress offer is not built yet; nothing is created for it",
-      "warning services.nextcloud: the nextcloud offer is not built yet; nothing is created for it",
     ]);
     expect(lines("prod.jardins-partages")).toEqual(
       expect.arrayContaining([

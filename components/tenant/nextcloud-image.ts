@@ -85,6 +85,9 @@ export const REDIS = {
  */
 export const NEXTCLOUD_ADMIN_USER = "_alacarte";
 
+/** Size of the volume holding Nextcloud's code, config and downloaded apps, in GB (2^30 bytes): part of the tier. */
+export const NEXTCLOUD_HTML_GB = 2;
+
 /**
  * Memory (MB) and CPUs of the suite's containers; their sum is the offer table's sizing
  * (infra/model/offers.ts `nextcloud`), which the host load counts.

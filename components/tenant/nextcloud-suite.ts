@@ -4,6 +4,7 @@ import { type AppMail, mailAddressParts } from "../blocks/app-mail";
 import { extensionPins, imageOf } from "../blocks/app-image";
 import { AppSetup, appScript } from "../blocks/app-setup";
 import { ContainerService, type ContainerServiceArgs } from "../blocks/container-service";
+import { OfficeAccess } from "../blocks/office-access";
 import type { Database } from "../blocks/database";
 import { OidcClient } from "../blocks/oidc-client";
 import { ProxyRoute } from "../blocks/proxy-route";
@@ -12,6 +13,7 @@ import type { HostConnection } from "../platform/outputs";
 import type { StorageQuota } from "../units";
 import {
   NEXTCLOUD_ADMIN_USER,
+  NEXTCLOUD_HTML_GB,
   NEXTCLOUD_IMAGE,
   NEXTCLOUD_LIMITS,
   nextcloudAppIds,
@@ -31,7 +33,10 @@ export interface NextcloudSuiteArgs {
   slug: string;
   /** Public hostname of the suite; its route goes live once its DNS points at the proxy. @example "cloud.amisduvelo.org" */
   hostname: string;
-  /** Storage tier in GB (2^30 bytes): the data volume's size and every account's quota. @example 20 */
+  /**
+   * Storage tier in GB (2^30 bytes), for the whole instance: the code volume's 2 GB and the data
+   * volume (the rest), which is also every account's quota. @example 20
+   */
   storageGb: number;
   /** The tenant file's apps (`forms`, `polls`, `calendar`, `contacts`, `deck`, `notes`, `tasks`, `office`). */
   apps: string[];
@@ -53,8 +58,11 @@ export interface NextcloudSuiteArgs {
   keycloak: { realmId: pulumi.Input<string>; issuerUrl: pulumi.Input<string>; gate?: SignInGate };
   /** How the suite sends mail. */
   mail: AppMail;
-  /** The platform's office server (needed when `apps` has `office`): its public URL. */
-  office?: { url: pulumi.Input<string> };
+  /**
+   * The platform's office server (needed when `apps` has `office`): its public URL, and the host
+   * and folder where the suite's allowed-host fragment goes (docs/services/office.md).
+   */
+  office?: { url: pulumi.Input<string>; host: HostConnection; fragmentsDir: string };
   /** Protect the data volumes and the database (in production). @default true */
   protect?: boolean;
 }
@@ -78,7 +86,14 @@ export class NextcloudSuite extends pulumi.ComponentResource {
     // Checked before anything is registered.
     const image = imageOf(NEXTCLOUD_IMAGE, args.version);
     const wanted = nextcloudAppIds(args.apps);
-    if (args.apps.includes("office") && !args.office)
+    // The whole instance fits in the tier: its code, config and apps take their part of it.
+    const dataGb = args.storageGb - NEXTCLOUD_HTML_GB;
+    if (!(dataGb > 0))
+      throw new Error(
+        `NextcloudSuite "${name}": a ${args.storageGb} GB tier leaves no room for data beside ${NEXTCLOUD_HTML_GB} GB of code`,
+      );
+    const office = args.apps.includes("office") ? args.office : undefined;
+    if (args.apps.includes("office") && !office)
       throw new Error(`NextcloudSuite "${name}": the office app needs the platform's office server`);
     super(NEXTCLOUD_SUITE_TYPE, name, { quota }, opts);
     const protect = args.protect ?? true;
@@ -141,7 +156,7 @@ export class NextcloudSuite extends pulumi.ComponentResource {
         volumes: [
           // Code, config and the apps of custom_apps: what a restore needs besides the data.
           { name: "html", containerPath: NEXTCLOUD_IMAGE.mounts.html!, sizeGb: NEXTCLOUD_HTML_GB, backup: true },
-          { name: "data", containerPath: NEXTCLOUD_IMAGE.mounts.data!, sizeGb: args.storageGb, backup: true },
+          { name: "data", containerPath: NEXTCLOUD_IMAGE.mounts.data!, sizeGb: dataGb, backup: true },
         ],
         networks: [args.tenantNetwork, args.proxyNetwork],
         healthCheck: {
@@ -197,6 +212,21 @@ export class NextcloudSuite extends pulumi.ComponentResource {
       { parent: this, dependsOn: [app] },
     );
 
+    // The office server lets this suite in through the tenant's own fragment (a tenant change touches one stack).
+    const officeAccess = office
+      ? new OfficeAccess(
+          `${name}-office`,
+          {
+            host: office.host,
+            fragmentsDir: office.fragmentsDir,
+            name: args.slug,
+            wopiHosts: [`https://${args.hostname}`],
+            url: office.url,
+          },
+          { parent: this },
+        )
+      : undefined;
+
     new AppSetup(
       `${name}-setup`,
       {
@@ -210,8 +240,8 @@ export class NextcloudSuite extends pulumi.ComponentResource {
           args.keycloak.issuerUrl,
           name,
           nextcloudGroupRegex(args.slug),
-          `${args.storageGb} GB`,
-          args.office?.url ?? "",
+          `${dataGb} GB`,
+          officeAccess?.wopiUrl ?? "",
           wanted.join(" "),
           extensionPins(NEXTCLOUD_IMAGE, args.version).join(" "),
           nextcloudMemberArgs(args.members).join(" "),
@@ -226,6 +256,3 @@ export class NextcloudSuite extends pulumi.ComponentResource {
     this.registerOutputs({ url: this.url, clientId: this.clientId, quota });
   }
 }
-
-/** Size of the volume holding Nextcloud's code, config and downloaded apps, in GB (2^30 bytes). */
-export const NEXTCLOUD_HTML_GB = 2;

@@ -77,7 +77,7 @@ export const OFFERS = {
     sizing: { memoryMb: 1024, cpus: 1, diskGb: tierDisk },
     storage: "nextcloud",
     database: "postgres",
-    built: false,
+    built: true,
   },
   paheko: {
     fields: ["accounting", "newsletter"],

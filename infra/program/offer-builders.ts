@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { NextcloudSuite } from "../../components/tenant/nextcloud-suite";
 import { StaticSite } from "../../components/tenant/static-site";
 import type { OfferPlan } from "../model/expand";
 import { tenantResourceName } from "../model/naming";
@@ -45,6 +46,34 @@ export const OFFER_BUILDERS: { readonly [K in BuiltOfferKind]: OfferBuilder<K> }
       uploadAccessKeyId: site.uploadAccessKeyId,
       uploadSecretAccessKey: site.uploadSecretAccessKey,
     };
+  },
+  nextcloud: (ctx, offer) => {
+    const suite = new NextcloudSuite(
+      tenantResourceName(ctx.slug, "nextcloud"),
+      {
+        slug: ctx.slug,
+        hostname: offer.hostname,
+        storageGb: offer.storageGb,
+        apps: offer.apps,
+        version: offer.version,
+        members: ctx.plan.members,
+        host: ctx.appsHost,
+        tenantNetwork: ctx.network(),
+        proxyNetwork: ctx.proxyNetwork,
+        proxy: ctx.proxy,
+        database: (parent) => ctx.database("nextcloud", "postgres", parent),
+        keycloak: {
+          realmId: ctx.platform.keycloak.realm,
+          issuerUrl: ctx.issuerUrl,
+          ...(ctx.identity.gate ? { gate: ctx.identity.gate } : {}),
+        },
+        mail: ctx.mail,
+        office: ctx.office,
+        protect: ctx.protect,
+      },
+      { provider: ctx.docker() },
+    );
+    return { url: suite.url };
   },
 };
 

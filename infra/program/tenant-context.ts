@@ -6,6 +6,8 @@ import { Database, databaseName } from "../../components/blocks/database";
 import type { DatabaseEngine } from "../../components/blocks/database";
 import { DatabaseServer } from "../../components/blocks/database-server";
 import { issuerUrl } from "../../components/blocks/oidc-client";
+import { officeFolders } from "../../components/platform/office-fragments";
+import { officeHostname } from "../../components/platform/office-server";
 import { KEYCLOAK_CLIENT_TIMEOUT_SECONDS } from "../../components/platform/keycloak";
 import { dockerHostUrl } from "../../components/platform/platform";
 import type { HostConnection } from "../../components/platform/outputs";
@@ -140,6 +142,18 @@ export class TenantContext {
       username: smtp.username,
       password: this.secrets.smtpPassword,
       from: smtp.from,
+    };
+  }
+
+  /**
+   * The platform's office server, from the platform config as the mail's fragments are: its public
+   * URL, and the proxy host's folder of allowed-host fragments (docs/services/office.md).
+   */
+  get office(): { url: string; host: HostConnection; fragmentsDir: string } {
+    return {
+      url: `https://${officeHostname(this.config.baseDomain)}`,
+      host: this.host("office"),
+      fragmentsDir: officeFolders().fragmentsDir,
     };
   }
 

@@ -5,6 +5,7 @@ import * as mocks from "../helpers/mocks";
 import * as options from "../helpers/options";
 
 const appsHost = { name: "h1", address: "h1.infra.example.org", user: "deploy" };
+const proxyHost = { name: "p1", address: "p1.infra.example.org", user: "deploy" };
 const SMTP_PASSWORD = "smtp-password-value";
 const OIDC_SECRET = "keycloak-made-secret";
 
@@ -71,7 +72,7 @@ describe("NextcloudSuite under mocks", () => {
           password: pulumi.secret(SMTP_PASSWORD),
           from: "noreply@example.org",
         },
-        office: { url: "https://office.example.org" },
+        office: { url: "https://office.example.org", host: proxyHost, fragmentsDir: "/srv/alacarte/office/fragments" },
         ...overrides,
       },
       { transformations: [rec.transformation] },
@@ -103,7 +104,7 @@ describe("NextcloudSuite under mocks", () => {
     const app = mocks.one("alacarte:block:ContainerService", "acme-nextcloud-app");
     expect(app.inputs.volumes).toEqual([
       { name: "acme-nextcloud-app-html", quotaGb: mod.NEXTCLOUD_HTML_GB, backup: true },
-      { name: "acme-nextcloud-app-data", quotaGb: 50, backup: true },
+      { name: "acme-nextcloud-app-data", quotaGb: 50 - mod.NEXTCLOUD_HTML_GB, backup: true },
     ]);
     for (const v of mocks.byType("docker:index/volume:Volume"))
       expect(rec.get(v.name).opts).toMatchObject({ protect: true, retainOnDelete: true });
@@ -162,7 +163,7 @@ describe("NextcloudSuite under mocks", () => {
     const create = options.plain(setup.inputs.create) as string;
     expect(create).toContain("'^\\/tenants\\/acme$'");
     expect(create).toContain("'alice|1 bruno|0'");
-    expect(create).toContain("'20 GB'");
+    expect(create).toContain(`'${20 - mod.NEXTCLOUD_HTML_GB} GB'`);
     expect(create).toContain("'https://office.example.org'");
     expect(create).toContain("'calendar forms richdocuments user_oidc'");
   });
@@ -184,6 +185,19 @@ describe("NextcloudSuite under mocks", () => {
     expect(options.plain(mocks.one("command:remote:Command", "acme-nextcloud-setup-run").inputs.triggers)[0]).toBe(first);
     await build({ members: [{ username: "alice", admin: true }] });
     expect(options.plain(mocks.one("command:remote:Command", "acme-nextcloud-setup-run").inputs.triggers)[0]).not.toBe(first);
+  });
+
+  it("lets the suite in to the office server through the tenant's own fragment, and only with the office app", async () => {
+    await build();
+    const fragment = mocks.byType("command:remote:Command").find((c) => c.name.startsWith("acme-nextcloud-office"))!;
+    expect(fragment.inputs.create).toContain("/srv/alacarte/office/fragments/acme");
+    expect(options.plain(fragment.inputs.connection)).toMatchObject({ host: "p1.infra.example.org" });
+    expect(options.plain(fragment.inputs.stdin) as string).toContain("https://cloud.acme.org");
+    await build({ apps: ["calendar"] });
+    expect(mocks.byType("alacarte:block:OfficeAccess")).toEqual([]);
+    expect(options.plain(mocks.one("command:remote:Command", "acme-nextcloud-setup-run").inputs.create) as string).not.toContain(
+      "office.example.org",
+    );
   });
 
   it("refuses the office app without the platform's office server, and a version the table lacks", () => {
