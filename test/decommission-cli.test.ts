@@ -143,18 +143,20 @@ esac
 
     const calls = pulumi.calls();
     expect(calls[0]).toEqual(["version"]);
-    expect(calls[1]).toEqual(["stack", "export", "--show-secrets", "--stack", STACK, "--non-interactive"]);
+    expect(calls[1]).toEqual(["stack", "export", "--stack", STACK, "--non-interactive"]);
     expect(calls[2]).toEqual(["stack", "output", "--json", "--stack", STACK, "--non-interactive"]);
     expect(calls[3]).toEqual(["stack", "output", "--json", "--show-secrets", "--stack", STACK, "--non-interactive"]);
     expect(calls[4]).toEqual([
       "stack",
       "import",
       "--file",
-      expect.stringMatching(/automation-\d+$/),
+      expect.stringMatching(/alacarte-decommission-[^/]+\/state\.json$/),
       "--stack",
       STACK,
       "--non-interactive",
     ]);
+    // The state file is gone once imported.
+    expect(existsSync(calls[4]![3]!)).toBe(false);
     expect(calls).toHaveLength(5);
     expect(stateNames()).not.toContain("amis-du-velo-website-garage");
     expect(stateNames()).not.toContain("amis-du-velo-nextcloud-app-data");

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT } from "../contract/paths";
@@ -87,9 +90,13 @@ async function decommission(): Promise<number> {
   const pulumiCommand = await PulumiCommand.get(root ? { root } : {});
   const workspace = await LocalWorkspace.create({ workDir: PROJECT_ROOT, pulumiCommand });
 
+  // The state is exported and imported through the CLI itself rather than the workspace's
+  // exportStack/importStack, which add --show-secrets and write the state to a file of the
+  // temporary folder: without it the secrets stay encrypted by the stack's own provider
+  // (`pulumi stack export --help`), and the file is in a folder only this user reads.
   let state: StackState;
   try {
-    state = (await workspace.exportStack(stack)) as StackState;
+    state = JSON.parse((await pulumiCommand.run(["stack", "export", "--stack", stack], PROJECT_ROOT, {})).stdout) as StackState;
   } catch (e) {
     console.error(`decommission: could not read the state of ${stack}: ${pulumiError(e)}; nothing done`);
     return 1;
@@ -158,13 +165,18 @@ async function decommission(): Promise<number> {
   }
 
   if (retained.length > 0) {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-decommission-"));
+    const file = path.join(folder, "state.json");
     try {
-      await workspace.importStack(stack, stateWithout(state, retained));
+      fs.writeFileSync(file, JSON.stringify(stateWithout(state, retained), null, 2), { mode: 0o600 });
+      await pulumiCommand.run(["stack", "import", "--file", file, "--stack", stack], PROJECT_ROOT, {});
     } catch (e) {
       // The import writes the whole state or nothing (one checkpoint): the stack is as it was.
       console.error(`decommission: the state of ${stack} was not changed: ${pulumiError(e)}`);
       console.error("decommission: the backups, exports and retention records are done; run the command again once pulumi works");
       return 1;
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
     }
     for (const r of retained) console.log(`${stack}: ${urnName(r.urn)} is out of the stack; its data stays until ${until}`);
   }

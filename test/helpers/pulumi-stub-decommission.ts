@@ -65,7 +65,7 @@ const stackFile = (s, suffix) => {
 if (same(args, ["version"])) { process.stdout.write("v${STUB_PULUMI_VERSION}\\n"); process.exit(0); }
 const [group, verb] = args;
 const stack = args[args.indexOf("--stack") + 1];
-if (group === "stack" && verb === "export" && same(args, ["stack", "export", "--show-secrets", "--stack", stack, "--non-interactive"])) {
+if (group === "stack" && verb === "export" && same(args, ["stack", "export", "--stack", stack, "--non-interactive"])) {
   process.stdout.write(fs.readFileSync(stackFile(stack, ".json"), "utf8"));
   process.exit(0);
 }
