@@ -32,9 +32,9 @@ import { runCli } from "./run";
 runCli(decommission);
 
 /** Runs a command, its output kept; `input` goes to its standard input (secrets never in argv). */
-function run(argv: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(argv: string[], input = "", cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], ...(cwd ? { cwd } : {}) });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -90,13 +90,19 @@ async function decommission(): Promise<number> {
   const pulumiCommand = await PulumiCommand.get(root ? { root } : {});
   const workspace = await LocalWorkspace.create({ workDir: PROJECT_ROOT, pulumiCommand });
 
-  // The state is exported and imported through the CLI itself rather than the workspace's
-  // exportStack/importStack, which add --show-secrets and write the state to a file of the
-  // temporary folder: without it the secrets stay encrypted by the stack's own provider
-  // (`pulumi stack export --help`), and the file is in a folder only this user reads.
+  // The state is exported and imported by the CLI PulumiCommand found (its public `command`), as
+  // the workspace runs it (in the project, --non-interactive: automation/cmd.js), rather than
+  // through the workspace's exportStack/importStack, which add --show-secrets and write the state
+  // to a file of the temporary folder: without it the secrets stay encrypted by the stack's own
+  // provider (`pulumi stack export --help`), and the file is in a folder only this user reads.
+  const cli = async (args: string[]) => {
+    const done = await run([pulumiCommand.command, ...args, "--non-interactive"], "", PROJECT_ROOT);
+    if (done.code !== 0) throw new Error(`stderr: ${done.stderr}`);
+    return done.stdout;
+  };
   let state: StackState;
   try {
-    state = JSON.parse((await pulumiCommand.run(["stack", "export", "--stack", stack], PROJECT_ROOT, {})).stdout) as StackState;
+    state = JSON.parse(await cli(["stack", "export", "--stack", stack])) as StackState;
   } catch (e) {
     console.error(`decommission: could not read the state of ${stack}: ${pulumiError(e)}; nothing done`);
     return 1;
@@ -169,7 +175,7 @@ async function decommission(): Promise<number> {
     const file = path.join(folder, "state.json");
     try {
       fs.writeFileSync(file, JSON.stringify(stateWithout(state, retained), null, 2), { mode: 0o600 });
-      await pulumiCommand.run(["stack", "import", "--file", file, "--stack", stack], PROJECT_ROOT, {});
+      await cli(["stack", "import", "--file", file, "--stack", stack]);
     } catch (e) {
       // The import writes the whole state or nothing (one checkpoint): the stack is as it was.
       console.error(`decommission: the state of ${stack} was not changed: ${pulumiError(e)}`);
