@@ -38,6 +38,8 @@ import {
 
 const root = path.resolve(__dirname, "..");
 const TENANT = "jardins-partages";
+/** The example tenant with apps of its own (a Nextcloud suite): its offers' resources go through the real serialization too. */
+const WORDPRESS_TENANT = "amis-du-velo";
 const PLATFORM_REF = "organization/alacarte/prod";
 /** The config secret ops set after merge (docs/operations.md "Config secrets"). */
 const SMTP_PASSWORD = "smtp-password-set-by-ops";
@@ -93,6 +95,7 @@ let offlineViolating: PlanResult;
 let platform: ProgramRun;
 let withoutSecret: ProgramRun;
 let tenant: ProgramRun;
+let wordpressTenant: ProgramRun;
 let offline: PlanResult;
 let badImport: ProgramRun;
 let typeErrorThenThrow: ProgramRun;
@@ -154,11 +157,11 @@ beforeAll(async () => {
   platform = await platformRun;
   withoutSecret = await platformWithoutSecret;
   if (platform.error || !platform.outputs) throw new Error(platform.error ?? "the platform stack exported nothing");
-  tenant = await runProgram({
-    root,
-    stack: `prod.${TENANT}`,
-    stackOutputs: { [PLATFORM_REF]: appliedOutputs(platform.outputs, { secrets: { platformSecrets: PLATFORM_SECRETS } }) },
-  });
+  const applied = { [PLATFORM_REF]: appliedOutputs(platform.outputs, { secrets: { platformSecrets: PLATFORM_SECRETS } }) };
+  [tenant, wordpressTenant] = await Promise.all([
+    runProgram({ root, stack: `prod.${TENANT}`, stackOutputs: applied }),
+    runProgram({ root, stack: `prod.${WORDPRESS_TENANT}`, stackOutputs: applied }),
+  ]);
   offlineViolating = await plan({ env: "prod", tenants: [TENANT], policyConfig: VIOLATING });
   [badImport, typeErrorThenThrow] = await broken;
   tscOnTypeError = await tscRun;
@@ -263,9 +266,16 @@ describe("starting the program as the Node.js language host does", () => {
     expect(tenant.resources.map(key).sort()).toEqual(planned(offline, `prod.${TENANT}`).resources.map(key).sort());
   });
 
+  it(`runs the tenant stack prod.${WORDPRESS_TENANT} (its own apps) and registers exactly what the offline plan reports`, () => {
+    expect(wordpressTenant.error).toBeNull();
+    expect(wordpressTenant.exitCode).toBe(0);
+    expect(wordpressTenant.resources.map((r) => r.type)).toContain("alacarte:tenant:NextcloudSuite");
+    expect(wordpressTenant.resources.map(key).sort()).toEqual(planned(offline, `prod.${WORDPRESS_TENANT}`).resources.map(key).sort());
+  });
+
   it("registers every kind of resource the program uses, through the real serialization (there is no dynamic resource yet)", () => {
     const used = new Set(offline.stacks.flatMap((s) => s.resources.map((r) => r.type)));
-    const ran = new Set([...platform.resources, ...tenant.resources].map((r) => r.type));
+    const ran = new Set([...platform.resources, ...tenant.resources, ...wordpressTenant.resources].map((r) => r.type));
     expect([...used].filter((t) => !ran.has(t))).toEqual([]);
     // A dynamic provider would register as this type; its closure serialization is not exercised by the mocks.
     expect([...used].filter((t) => t.startsWith("pulumi-nodejs:dynamic:"))).toEqual([]);

@@ -166,7 +166,7 @@ describe("commands from the build", () => {
     const run = launch("no-such-command");
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(
-      /^usage: node infra\/cli\/launch\.cjs <validate\|quote\|plan\|policy-config\|accounts\|mail-passwords\|restore\|import-legacy\|touched\|summary\|deploy\|post-summary>/,
+      /^usage: node infra\/cli\/launch\.cjs <validate\|quote\|plan\|policy-config\|accounts\|mail-passwords\|restore\|decommission\|import-legacy\|touched\|summary\|deploy\|post-summary>/,
     );
   });
 });

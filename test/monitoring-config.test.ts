@@ -146,6 +146,7 @@ describe("alertRules", () => {
       VolumeFull: ["alacarte_volume_used_bytes / alacarte_volume_quota_bytes > 0.98", "15m", "critical"],
       BackupStale: ["time() - alacarte_backup_last_success_timestamp_seconds > 26 * 3600", undefined, "critical"],
       BackupFailed: ["alacarte_backup_last_run_ok == 0", undefined, "critical"],
+      PurgeFailed: ["alacarte_purge_last_run_ok == 0", undefined, "warning"],
       Watchdog: ["vector(1)", undefined, "none"],
     });
   });
@@ -165,12 +166,13 @@ describe("alertRules", () => {
     expect(rules.VolumeNearQuota!.expr).toContain("> 0.8");
     expect(rules.BackupStale!.expr).toContain("> 50 * 3600");
     expect(rules.BackupFailed!.for).toBe("2h");
+    expect(rules.PurgeFailed!.for).toBe("2h");
   });
 
   it("is one group in a rule file", () => {
     const file = parse(alertRules());
     expect(file.groups.map((g: { name: string }) => g.name)).toEqual(["alacarte"]);
-    expect(file.groups[0].rules).toHaveLength(9);
+    expect(file.groups[0].rules).toHaveLength(10);
   });
 
   it.each([

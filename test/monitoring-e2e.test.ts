@@ -216,7 +216,7 @@ describe("monitoring with Debian's Prometheus, Alertmanager and blackbox exporte
     expect(config.stdout).toContain("SUCCESS: 1 rule files found");
     const rules = await runProcess(requireTool("promtool"), ["check", "rules", files.rules]);
     expect(rules.code, rules.stdout + rules.stderr).toBe(0);
-    expect(rules.stdout).toContain("SUCCESS: 9 rules found");
+    expect(rules.stdout).toContain("SUCCESS: 10 rules found");
     const am = await runProcess(requireTool("amtool"), ["check-config", files.alertmanager]);
     expect(am.code, am.stdout + am.stderr).toBe(0);
     expect(am.stdout).toContain("2 receivers");

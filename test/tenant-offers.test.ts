@@ -14,7 +14,6 @@
 // First: the program must read this test's tenant files (test/helpers/tenants-dir.ts).
 import { TEST_TENANTS_DIR } from "./helpers/tenants-dir";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";

@@ -15,7 +15,7 @@ export const BACKUPS_TYPE = "alacarte:platform:Backups";
  * hex digits of the SHA-256 of the folder's files (test/backup-image.test.ts): an edit of the
  * folder that keeps the tag fails the tests.
  */
-export const BACKUP_IMAGE = "alacarte/backup:1.0.0-d160cd4f9d0a";
+export const BACKUP_IMAGE = "alacarte/backup:1.0.0-e652ed9a3ec1";
 
 /** The build folder of the backup image, from the project root. */
 export const BACKUP_IMAGE_CONTEXT = "images/backup";
@@ -25,6 +25,12 @@ export const METRICS_DIR = "/srv/alacarte/metrics";
 
 /** Where the notices job keeps what it has sent (images/backup/notices.sh). */
 export const NOTICES_STATE_DIR = "/var/lib/alacarte/notices";
+
+/** Where `npm run decommission` leaves each export for the tenant, on the host holding the data (docs/decommission.md). */
+export const EXPORTS_DIR = "/srv/alacarte/exports";
+
+/** Where the retention records of decommissioned data are, read by the job's daily purge (images/backup/purge.sh). */
+export const RETAINED_DIR = "/srv/alacarte/retained.d";
 
 /** Docker keeps each volume's files in `<dir>/<name>/_data`; the job reads and restores them there. */
 export const DOCKER_VOLUMES_DIR = "/var/lib/docker/volumes";
@@ -59,6 +65,23 @@ export interface BackupsArgs {
   limits?: { memoryMb: number; cpus: number };
   /** The tenants' notices (docs/services/notices.md), sent by the job of the monitoring host. @default none */
   notices?: BackupNotices;
+  /** The object store, whose decommissioned buckets the job of its host deletes once retained long enough (docs/decommission.md). @default none */
+  objectStore?: BackupObjectStore;
+}
+
+/** What the purge needs to delete a bucket of Garage: its admin API and its S3 API, on `network`. */
+export interface BackupObjectStore {
+  /** The host running Garage. */
+  host: string;
+  network: pulumi.Input<string>;
+  /** Garage's admin API on `network`. @example "http://platform-storage-garage:3903" */
+  adminUrl: pulumi.Input<string>;
+  /** Garage's S3 API on `network`. @example "http://platform-storage-garage:3900" */
+  s3Url: pulumi.Input<string>;
+  /** Garage's `s3_region`. */
+  region: string;
+  /** The admin API's bearer token (secret): in the job's secret environment only. */
+  adminToken: pulumi.Input<string>;
 }
 
 /** What the notices job needs: Prometheus for the quotas, the platform's mail to send. */
@@ -89,6 +112,8 @@ export function backupEnv(
     VOLUMES_DIR: DOCKER_VOLUMES_DIR,
     METRICS_DIR,
     STAGING_DIR: "/var/backups/alacarte",
+    EXPORTS_DIR,
+    RETAINED_DIR,
     RESTIC_CACHE_DIR: "/var/cache/restic",
     KEEP_DAILY: String(args.retention.daily),
     KEEP_WEEKLY: String(args.retention.weekly),
@@ -118,6 +143,7 @@ export class Backups extends pulumi.ComponentResource {
     for (const { host, provider } of args.hosts) {
       const container = backupJobContainer(host.name, name);
       const notices = args.notices?.host === host.name ? args.notices : undefined;
+      const store = args.objectStore?.host === host.name ? args.objectStore : undefined;
       new ContainerService(
         container,
         {
@@ -137,11 +163,13 @@ export class Backups extends pulumi.ComponentResource {
                   SMTP_USERNAME: notices.smtp.username,
                 }
               : {}),
+            ...(store ? { GARAGE_ADMIN_URL: store.adminUrl, GARAGE_S3_URL: store.s3Url, GARAGE_S3_REGION: store.region } : {}),
           },
           secretEnv: {
             RESTIC_PASSWORD: args.password,
             ...(args.s3 ? { AWS_ACCESS_KEY_ID: args.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: args.s3.secretAccessKey } : {}),
             ...(notices ? { SMTP_PASSWORD: notices.smtp.password } : {}),
+            ...(store ? { GARAGE_ADMIN_TOKEN: store.adminToken } : {}),
           },
           volumes: [
             // What the job makes again at each run: its dumps (saved in the snapshot) and restic's cache.
@@ -150,13 +178,16 @@ export class Backups extends pulumi.ComponentResource {
             // Which notices were sent: lost, each would be sent again.
             ...(notices ? [{ name: "notices", containerPath: NOTICES_STATE_DIR, sizeGb: 1, backup: true }] : []),
           ],
-          networks: notices ? [notices.network] : [],
+          networks: [...(notices ? [notices.network] : []), ...(store ? [store.network] : [])],
           hostPaths: [
             { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
             // At the same path as on the host, so what the fragments name is where the job looks.
             { hostPath: DOCKER_VOLUMES_DIR, containerPath: DOCKER_VOLUMES_DIR },
             { hostPath: BACKUP_FRAGMENTS_DIR, containerPath: BACKUP_FRAGMENTS_DIR, readOnly: true },
             { hostPath: METRICS_DIR, containerPath: METRICS_DIR },
+            // Written by decommission.sh (exports, retention records), read and moved by purge.sh.
+            { hostPath: EXPORTS_DIR, containerPath: EXPORTS_DIR },
+            { hostPath: RETAINED_DIR, containerPath: RETAINED_DIR },
             ...(notices ? [{ hostPath: NOTICES_DIR, containerPath: NOTICES_DIR, readOnly: true }] : []),
           ],
           limits: args.limits ?? { memoryMb: 1024, cpus: 1 },

@@ -369,6 +369,14 @@ export function alertRuleList(thresholds: AlertThresholds = {}): Rule[] {
       annotations: { summary: "The last backup of {{ $labels.set }} on {{ $labels.host }} failed" },
     },
     {
+      // The daily purge of decommissioned data (images/backup/purge.sh, docs/decommission.md) left a record it could not finish.
+      alert: "PurgeFailed",
+      expr: "alacarte_purge_last_run_ok == 0",
+      ...forOf(t.backupForSeconds),
+      labels: { severity: "warning" },
+      annotations: { summary: "The purge of decommissioned data on {{ $labels.host }} could not finish; see its log" },
+    },
+    {
       // The dead man's switch: always firing, so its regular mail on the outside channel proves the whole chain works.
       alert: "Watchdog",
       expr: "vector(1)",

@@ -5,7 +5,7 @@ import { Backups, type BackupsArgs } from "./backups";
 import { type AlertMailArgs, Monitoring } from "./monitoring";
 import { Keycloak } from "./keycloak";
 import { LETS_ENCRYPT_DIRECTORY, type MailOutbound, MailServer, mailHostname } from "./mail-server";
-import { ObjectStorage } from "./object-storage";
+import { GARAGE_PORTS, ObjectStorage } from "./object-storage";
 import { OfficeServer, officeHostname } from "./office-server";
 import { MailWellKnown } from "./mail-well-known";
 import { mailDnsRecords, mailDnsTargets, type MailDnsTargets } from "../tenant/mail-domain-config";
@@ -369,6 +369,14 @@ export class Platform extends pulumi.ComponentResource {
             username: smtp.auth.username,
             password: smtp.auth.password,
           },
+        },
+        objectStore: {
+          host: args.placement.storage,
+          network,
+          adminUrl: this.objectStorage.containerName.apply((c) => `http://${c}:${GARAGE_PORTS.admin}`),
+          s3Url: this.objectStorage.containerName.apply((c) => `http://${c}:${GARAGE_PORTS.s3}`),
+          region: this.objectStorage.region,
+          adminToken: this.objectStorage.adminToken,
         },
       },
       { parent: this },

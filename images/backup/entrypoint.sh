@@ -1,7 +1,8 @@
 #!/bin/sh
 # The backup job of one host (docs/services/backups.md): `start` runs cron with the schedules of
-# the environment; `backup`, `restore`, `metrics` and `prune` run one job now (ops run `restore`
-# through `docker exec`, as `npm run restore` does).
+# the environment; `backup`, `restore`, `metrics`, `prune`, `notices`, `decommission` and `purge`
+# run one job now (ops run `restore` and `decommission` through `docker exec`, as `npm run restore`
+# and `npm run decommission` do).
 set -eu
 LIB=/usr/local/lib/alacarte-backup
 ENV_FILE=/run/alacarte-backup.env
@@ -19,6 +20,8 @@ case ${1:-start} in
       if [ "${PRUNE:-false}" = true ]; then
         echo "${PRUNE_SCHEDULE:?PRUNE_SCHEDULE is a cron schedule} . $ENV_FILE && $LIB/prune.sh >/proc/1/fd/1 2>/proc/1/fd/2"
       fi
+      # Decommissioned data past its retention, on every host (docs/decommission.md).
+      echo "${PURGE_SCHEDULE:-50 3 * * *} . $ENV_FILE && $LIB/purge.sh >/proc/1/fd/1 2>/proc/1/fd/2"
       if [ -n "${NOTICES_SCHEDULE:-}" ]; then
         echo "$NOTICES_SCHEDULE . $ENV_FILE && $LIB/notices.sh >/proc/1/fd/1 2>/proc/1/fd/2"
       fi
@@ -26,13 +29,13 @@ case ${1:-start} in
     "$LIB/metrics.sh" || true
     exec busybox crond -f -l 8 -c /etc/crontabs
     ;;
-  backup | restore | metrics | prune | notices)
+  backup | restore | metrics | prune | notices | decommission | purge)
     job=$1
     shift
     exec "$LIB/$job.sh" "$@"
     ;;
   *)
-    echo "usage: alacarte-backup start|backup [set...]|restore <set> [options]|metrics|prune|notices" >&2
+    echo "usage: alacarte-backup start|backup [set...]|restore <set> [options]|metrics|prune|notices|decommission <set> [options]|purge" >&2
     exit 2
     ;;
 esac

@@ -2,7 +2,7 @@
 /**
  * Starts a command from its JavaScript build (build/, made by npm's install step), so a command
  * does not transpile the program's TypeScript at every start:
- *   node infra/cli/launch.cjs <validate|quote|plan|policy-config|accounts|mail-passwords|restore|import-legacy|touched|summary|deploy|post-summary> [args...]   (the npm scripts)
+ *   node infra/cli/launch.cjs <validate|quote|plan|policy-config|accounts|mail-passwords|restore|decommission|import-legacy|touched|summary|deploy|post-summary> [args...]   (the npm scripts)
  *   node infra/cli/launch.cjs --build                                          (npm's prepare step)
  * The build is checked against the sources first (their names, sizes and modification times): an
  * edited source, a pulled commit or a new lockfile rebuilds it before the command runs, so a
@@ -28,6 +28,7 @@ const COMMANDS = {
   accounts: "infra/cli/accounts.ts",
   "mail-passwords": "infra/cli/mail-passwords.ts",
   restore: "infra/cli/restore.ts",
+  decommission: "infra/cli/decommission.ts",
   "import-legacy": "infra/cli/import-legacy.ts",
   touched: "infra/cli/touched.ts",
   summary: "infra/cli/summary.ts",

@@ -67,6 +67,14 @@ const backup = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * What `npm run decommission` keeps (docs/decommission.md): the data it takes out of a stack stays
+ * on its host this many days, then the backup job's purge deletes it and its snapshots.
+ */
+const decommission = z.strictObject({
+  retentionDays: z.number().int().min(1).max(3650).default(90),
+});
+
 const hostname = z.string().regex(HOSTNAME_PATTERN);
 const username = z.string().superRefine((value, ctx) => {
   const problem = usernameProblem(value);
@@ -182,6 +190,8 @@ export const platformConfigSchema = z
     backup,
     /** Who the alerts reach, and how. */
     monitoring,
+    /** How long decommissioned data stays on its host. */
+    decommission: decommission.prefault({}),
     /** Where tenants write back to the association (the notices' Reply-To). @default smtp.from */
     contactEmail: email.optional(),
     /** Protect data resources (volumes, databases, buckets) against deletion. */

@@ -13,6 +13,7 @@ const h2 = { name: "h2", address: "h2.infra.example.org", user: "deploy" };
 const RESTIC_PASSWORD = "restic-password-value";
 const S3_SECRET = "s3-secret-value";
 const SMTP_PASSWORD = "smtp-password-value";
+const GARAGE_TOKEN = "garage-admin-token-value";
 
 describe("Backups under mocks", () => {
   let mod: typeof import("../../components/platform/backups");
@@ -52,6 +53,14 @@ describe("Backups under mocks", () => {
           password: pulumi.secret(SMTP_PASSWORD),
         },
       },
+      objectStore: {
+        host: "h2",
+        network: "platform-proxy",
+        adminUrl: "http://platform-storage-garage:3903",
+        s3Url: "http://platform-storage-garage:3900",
+        region: "garage",
+        adminToken: pulumi.secret(GARAGE_TOKEN),
+      },
     });
     await mocks.settle();
     const container = (host: string) => mocks.one("docker:index/container:Container", `platform-backups-${host}-container`);
@@ -77,9 +86,29 @@ describe("Backups under mocks", () => {
           { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: false },
           { hostPath: "/var/lib/docker/volumes", containerPath: "/var/lib/docker/volumes", readOnly: false },
           { hostPath: "/srv/alacarte/backup.d", containerPath: "/srv/alacarte/backup.d", readOnly: true },
+          // Where decommission.sh leaves the exports and the retention records purge.sh reads and moves.
+          { hostPath: "/srv/alacarte/exports", containerPath: "/srv/alacarte/exports", readOnly: false },
+          { hostPath: "/srv/alacarte/retained.d", containerPath: "/srv/alacarte/retained.d", readOnly: false },
         ]),
       );
+      expect(env(host)).toMatchObject({ EXPORTS_DIR: "/srv/alacarte/exports", RETAINED_DIR: "/srv/alacarte/retained.d" });
     }
+  });
+
+  it("gives the purge of the object store's host Garage's admin and S3 APIs on Garage's network, its token as a secret only", async () => {
+    const { container, env } = await build();
+    expect(env("h2")).toMatchObject({
+      GARAGE_ADMIN_URL: "http://platform-storage-garage:3903",
+      GARAGE_S3_URL: "http://platform-storage-garage:3900",
+      GARAGE_S3_REGION: "garage",
+      GARAGE_ADMIN_TOKEN: GARAGE_TOKEN,
+    });
+    expect(env("h1").GARAGE_ADMIN_URL).toBeUndefined();
+    expect(env("h1").GARAGE_ADMIN_TOKEN).toBeUndefined();
+    expect(options.plain(container("h2").inputs.networksAdvanced)).toEqual([{ name: "platform-proxy" }]);
+    const service = mocks.one("alacarte:block:ContainerService", "platform-backups-h2");
+    expect(service.inputs.secretEnvKeys).toContain("GARAGE_ADMIN_TOKEN");
+    expect(service.inputs.envKeys).not.toContain("GARAGE_ADMIN_TOKEN");
   });
 
   it("prunes from the prune host only, and sends the notices from the notices host only, on the monitoring network", async () => {
@@ -93,7 +122,7 @@ describe("Backups under mocks", () => {
     });
     expect(env("h2").NOTICES_SCHEDULE).toBeUndefined();
     expect(options.plain(container("h1").inputs.networksAdvanced)).toEqual([{ name: "platform-monitoring" }]);
-    expect(options.plain(container("h2").inputs.networksAdvanced)).toEqual([]);
+    expect(options.plain(container("h2").inputs.networksAdvanced)).toEqual([{ name: "platform-proxy" }]);
   });
 
   it("gives the repository's password, the S3 keys and the SMTP password as secrets only", async () => {
