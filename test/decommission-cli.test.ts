@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderBackupFragment } from "../components/platform/backup-fragments";
 import { parseUploadKey } from "../components/tenant/static-site-config";
 import { retainedUntil } from "../infra/cli/decommission-plan";
+import { parseDecommissionRecord } from "../infra/model/decommission-records";
 import { needTools } from "./helpers/debian-tools";
 import { provisionSite } from "./helpers/garage-clients";
 import { type GarageFake, startGarageFake } from "./helpers/garage-fake";
@@ -117,6 +118,7 @@ esac
       ALACARTE_PULUMI_ROOT: join(dir, "pulumi"),
       DOCKER_LOG: join(dir, "docker.log"),
       WORLD: dir,
+      ALACARTE_DECOMMISSIONS_DIR: join(dir, "decommissioned"),
     };
   });
   afterAll(async () => {
@@ -139,7 +141,16 @@ esac
     expect(run.stdout).toContain(`h1: would export and keep bucket site-amis-du-velo (website) until ${until}`);
     expect(run.stdout).toContain(`h2: would export and keep mailbox alice@amisduvelo.org until ${until}`);
     expect(run.stdout).toContain(`${STACK}: amis-du-velo-website-garage is out of the stack; its data stays until ${until}`);
-    expect(run.stdout).toContain("now remove tenants/amis-du-velo.yaml and destroy prod.amis-du-velo");
+    expect(run.stdout).toMatch(/now remove tenants\/amis-du-velo\.yaml and commit it with \S*prod\.amis-du-velo\.yaml in one pull request/);
+    // The record the pull request carries (infra/model/decommission-records.ts): what left the stack.
+    const record = parseDecommissionRecord("record", readFileSync(join(dir, "decommissioned", "prod.amis-du-velo.yaml"), "utf8"));
+    expect(record).toEqual({
+      stack: STACK,
+      date: new Date().toISOString().slice(0, 10),
+      until,
+      resources: expect.arrayContaining(["amis-du-velo-website-garage"]),
+    });
+    expect(record.offer).toBeUndefined();
 
     const calls = pulumi.calls();
     expect(calls[0]).toEqual(["version"]);
@@ -199,7 +210,16 @@ esac
     ).toEqual(["h2"]);
     expect(existsSync(join(hostDir("h2", "retained"), "amis-du-velo-mail.retained"))).toBe(true);
     expect(readdirSync(hostDir("h1", "retained"))).toEqual([]);
-    expect(run.stdout).toContain("now remove mail from tenants/amis-du-velo.yaml and apply");
+    expect(run.stdout).toMatch(
+      /now remove mail from tenants\/amis-du-velo\.yaml and commit it with \S*prod\.amis-du-velo\.mail\.yaml in one pull request/,
+    );
+    expect(
+      parseDecommissionRecord("record", readFileSync(join(dir, "decommissioned", "prod.amis-du-velo.mail.yaml"), "utf8")),
+    ).toMatchObject({
+      stack: STACK,
+      offer: "mail",
+      resources: [],
+    });
   });
 
   it("stops before the state is changed when a step fails: a backup, an export, or the import itself", async () => {

@@ -21,7 +21,8 @@ export type CommitPlan = PlanForDiff & {
   })[];
 };
 
-function git(args: string[], cwd = PROJECT_ROOT): string {
+/** Runs git in the checkout (or `cwd`); its output, trimmed. */
+export function git(args: string[], cwd = PROJECT_ROOT): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 }
 

@@ -66,7 +66,8 @@ export function offerPrefix(request: DecommissionRequest): string {
   return request.offer ? `${request.slug}-${request.offer}` : request.slug;
 }
 
-function named(prefix: string, urn: string): boolean {
+/** Pure: whether a resource is under a prefix of {@link offerPrefix}: the prefix itself or `<prefix>-…`. */
+export function namedUnder(prefix: string, urn: string): boolean {
   const name = urnName(urn);
   return name === prefix || name.startsWith(`${prefix}-`);
 }
@@ -88,8 +89,9 @@ export function retainedResources(state: StackState, stack: string, request: Dec
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   for (const r of resources) {
     if (!r.urn.startsWith(`urn:pulumi:${stack}::`)) throw new Error(`the state of ${stack} holds ${r.urn}, of another stack`);
-    if (DATA_RESOURCES.has(r.type) && r.custom !== false && named(prefix, r.urn)) out.push({ urn: r.urn, type: r.type, holds: r.type });
-    if (DATA_TYPES.has(r.type) && !DATA_RESOURCES.has(r.type) && named(prefix, r.urn)) {
+    if (DATA_RESOURCES.has(r.type) && r.custom !== false && namedUnder(prefix, r.urn))
+      out.push({ urn: r.urn, type: r.type, holds: r.type });
+    if (DATA_TYPES.has(r.type) && !DATA_RESOURCES.has(r.type) && namedUnder(prefix, r.urn)) {
       const hostData = (r.outputs?.hostData ?? r.inputs?.hostData) as { madeBy?: unknown; kind?: unknown; name?: unknown } | undefined;
       if (typeof hostData?.madeBy !== "string") throw new Error(`${r.urn} declares no hostData.madeBy in the state`);
       const child = resources.find((c) => c.parent === r.urn && urnName(c.urn) === hostData.madeBy);

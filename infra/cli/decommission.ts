@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { DECOMMISSIONS_DIR, decommissionRecordPath, renderDecommissionRecord } from "../model/decommission-records";
 import { PROJECT_ROOT } from "../contract/paths";
 import { readPlatformConfig } from "../model/platform-config";
 import {
@@ -186,10 +187,25 @@ async function decommission(): Promise<number> {
     }
     for (const r of retained) console.log(`${stack}: ${urnName(r.urn)} is out of the stack; its data stays until ${until}`);
   }
+  // What the pull request that removes the offer carries, so the flow lets it through (docs/decommission.md "The pull request").
+  const record = {
+    stack,
+    ...(request.offer ? { offer: request.offer } : {}),
+    date: today,
+    until,
+    resources: retained.map((r) => urnName(r.urn)),
+  };
+  // The checkout's records folder, or the one ALACARTE_DECOMMISSIONS_DIR names (a test's).
+  const recordsDir = process.env.ALACARTE_DECOMMISSIONS_DIR ?? path.join(PROJECT_ROOT, DECOMMISSIONS_DIR);
+  const recordFile = path.join(recordsDir, path.basename(decommissionRecordPath(record)));
+  fs.mkdirSync(path.dirname(recordFile), { recursive: true });
+  fs.writeFileSync(`${recordFile}.tmp`, renderDecommissionRecord(record));
+  fs.renameSync(`${recordFile}.tmp`, recordFile);
+  const recordName = path.relative(PROJECT_ROOT, recordFile);
   console.log(
     request.offer
-      ? `decommission: done; now remove ${request.offer} from tenants/${request.slug}.yaml and apply (docs/decommission.md)`
-      : `decommission: done; now remove tenants/${request.slug}.yaml and destroy ${stack} (docs/decommission.md)`,
+      ? `decommission: done; now remove ${request.offer} from tenants/${request.slug}.yaml and commit it with ${recordName} in one pull request (docs/decommission.md)`
+      : `decommission: done; now remove tenants/${request.slug}.yaml and commit it with ${recordName} in one pull request (docs/decommission.md)`,
   );
   return 0;
 }

@@ -166,7 +166,8 @@ export async function deploy(argv: readonly string[], overrides: Partial<DeployD
       if (values.summary) writeAtomically(values.summary, renderSummary(selection.base, selection.head));
       return 2;
     }
-    targets = selection.diff.map((d) => ({ stack: d.stack, tenant: d.tenant, status: d.status }));
+    // A decommissioned tenant's stack has nothing left to run: it is never destroyed by the flow.
+    targets = selection.diff.filter((d) => !d.decommissioned).map((d) => ({ stack: d.stack, tenant: d.tenant, status: d.status }));
   }
   if (targets.length === 0) {
     deps.print("no stack is touched");

@@ -42,6 +42,11 @@ export interface StackDiff {
   delete: ChangedResource[];
   /** The deleted resources that hold data (a volume, a bucket, a database): the flow refuses them and points to decommission. */
   dataDeletes: ChangedResource[];
+  /**
+   * A removed stack whose data a decommission already took out, as the change's record says
+   * (infra/model/decommission-records.ts): nothing to refuse, nothing to run.
+   */
+  decommissioned?: true;
 }
 
 /**
