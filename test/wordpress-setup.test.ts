@@ -36,13 +36,26 @@ beforeEach(() => {
   fs.writeFileSync(path.join(bin, "wp"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(STUB)} "$@"\n`, {
     mode: 0o755,
   });
-  env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, WP_STUB_STATE: statePath(), WP_STUB_LOG: logPath() };
+  env = {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+    WP_STUB_STATE: statePath(),
+    WP_STUB_LOG: logPath(),
+    // What the web image's entrypoint copied into the volume: the tenant's version.
+    WP_STUB_CORE_VERSION: "7.1.0",
+  };
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const plan = wordpressPlan("amis-du-velo", ["amisduvelo.org", "www.amisduvelo.org"], 5);
 function argsFor(members: { username: string; admin: boolean }[]): string[] {
-  return wordpressSetupArgs(plan, { title: "Les Amis du Vélo", adminEmail: "noreply@example.org", gatePhp: GATE, members });
+  return wordpressSetupArgs(plan, {
+    title: "Les Amis du Vélo",
+    adminEmail: "noreply@example.org",
+    version: "7.1.0",
+    gatePhp: GATE,
+    members,
+  });
 }
 const MEMBERS = [
   { username: "alice", admin: true },
@@ -128,6 +141,15 @@ describe("wordpress-setup.sh", () => {
     writeState(s);
     expect(run(argsFor(MEMBERS))).toEqual(["plugin install daggerhart-openid-connect-generic 3.10.3"]);
     expect(readState().plugins["daggerhart-openid-connect-generic"]).toEqual({ version: "3.10.3", active: true });
+  });
+
+  it("updates the core to a higher pin, and its database, once", () => {
+    run(argsFor(MEMBERS));
+    const pinned = (version: string) =>
+      wordpressSetupArgs(plan, { title: "Les Amis du Vélo", adminEmail: "noreply@example.org", version, gatePhp: GATE, members: MEMBERS });
+    expect(run(pinned("7.2.0"))).toEqual(["core update 7.2.0", "core update-db 7.2.0"]);
+    expect(readState()).toMatchObject({ coreVersion: "7.2.0", dbVersion: "7.2.0" });
+    expect(run(pinned("7.2.0"))).toEqual([]);
   });
 
   it("rewrites a gate that differs from the repository's", () => {

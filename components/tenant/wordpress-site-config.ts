@@ -120,28 +120,22 @@ export interface WordpressMailSettings {
 }
 
 /**
- * Pure: the plain environment of both containers: the database, the config above, and what the
- * tenant gate reads (its group paths, the mail settings). The secrets are in {@link SECRET_ENV}.
+ * Pure: the plain environment of both containers that does not come from other resources: what
+ * the tenant gate reads (its group paths, the mail settings). The component adds the database's
+ * (WORDPRESS_DB_*) and WORDPRESS_CONFIG_EXTRA; the secrets are in {@link SECRET_ENV}.
  */
-export function wordpressEnv(
-  plan: WordpressPlan,
-  args: { issuer: string; dbHost: string; dbName: string; mail: WordpressMailSettings },
-): Record<string, string> {
-  mailAddressParts(args.mail.from);
+export function wordpressEnv(plan: WordpressPlan, mail: WordpressMailSettings): Record<string, string> {
+  mailAddressParts(mail.from);
   return {
     ...WORDPRESS_IMAGE.env,
-    WORDPRESS_DB_HOST: args.dbHost,
-    WORDPRESS_DB_USER: args.dbName,
-    WORDPRESS_DB_NAME: args.dbName,
-    WORDPRESS_CONFIG_EXTRA: wordpressConfigExtra(plan, args.issuer),
     ALACARTE_TENANT_GROUP: plan.groups.members,
     ALACARTE_ADMINS_GROUP: plan.groups.admins,
-    ALACARTE_SMTP_HOST: args.mail.host,
-    ALACARTE_SMTP_PORT: String(args.mail.port),
-    ALACARTE_SMTP_SECURE: args.mail.starttls ? "tls" : "ssl",
-    ALACARTE_SMTP_USER: args.mail.username,
-    ALACARTE_MAIL_FROM: args.mail.from,
-    ALACARTE_MAIL_FROM_NAME: args.mail.fromName,
+    ALACARTE_SMTP_HOST: mail.host,
+    ALACARTE_SMTP_PORT: String(mail.port),
+    ALACARTE_SMTP_SECURE: mail.starttls ? "tls" : "ssl",
+    ALACARTE_SMTP_USER: mail.username,
+    ALACARTE_MAIL_FROM: mail.from,
+    ALACARTE_MAIL_FROM_NAME: mail.fromName,
     // wp-cli's cache: uid 33 has no home in the CLI image.
     WP_CLI_CACHE_DIR: "/tmp/wp-cli-cache",
   };
@@ -154,12 +148,27 @@ export function memberArg(m: { username: string; admin: boolean }): string {
 
 /**
  * Pure: the setup script's positional arguments (components/tenant/scripts/wordpress-setup.sh):
- * site URL, title, admin e-mail, the plugin pin, the tenant gate's PHP, then the members sorted.
+ * site URL, title, admin e-mail, WordPress version, the plugin pin, the tenant gate's PHP, then
+ * the members sorted.
  */
 export function wordpressSetupArgs(
   plan: WordpressPlan,
-  args: { title: string; adminEmail: string; gatePhp: string; members: readonly { username: string; admin: boolean }[] },
+  args: {
+    title: string;
+    adminEmail: string;
+    version: string;
+    gatePhp: string;
+    members: readonly { username: string; admin: boolean }[];
+  },
 ): string[] {
   const members = [...args.members].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0)).map(memberArg);
-  return [plan.siteUrl, args.title, args.adminEmail, ...extensionPins(WORDPRESS_IMAGE, [OIDC_PLUGIN]), args.gatePhp, ...members];
+  return [
+    plan.siteUrl,
+    args.title,
+    args.adminEmail,
+    args.version,
+    ...extensionPins(WORDPRESS_IMAGE, [OIDC_PLUGIN]),
+    args.gatePhp,
+    ...members,
+  ];
 }

@@ -61,14 +61,16 @@ export const OFFERS = {
     database: null,
     built: true,
   },
+  // Its web and wp-cli containers (components/tenant/wordpress-site-config.ts WORDPRESS_LIMITS,
+  // whose sum a test keeps equal to this); its database counts in the tenant's MariaDB server.
   wordpress: {
     fields: ["website"],
     catalogKey: "website",
     signIn: true,
-    sizing: { memoryMb: 512, cpus: 0.5, diskGb: tierDisk },
+    sizing: { memoryMb: 512, cpus: 0.75, diskGb: tierDisk },
     storage: "website",
     database: "mariadb",
-    built: false,
+    built: true,
   },
   nextcloud: {
     fields: ["nextcloud"],

@@ -20,7 +20,7 @@ if (!statePath || !logPath) {
 }
 const state = fs.existsSync(statePath)
   ? JSON.parse(fs.readFileSync(statePath, "utf8"))
-  : { dbUp: true, installed: false, users: [], plugins: {} };
+  : { dbUp: true, installed: false, coreVersion: process.env.WP_STUB_CORE_VERSION, users: [], plugins: {} };
 
 const argv = process.argv.slice(2);
 const positional = [];
@@ -105,11 +105,53 @@ switch (cmd) {
     if (!login) error("Installation failed (Cannot create a user with an empty login name.).");
     if (!password) out(`Admin password: generated`);
     state.installed = true;
+    state.dbVersion = state.coreVersion;
     state.home = flags.url;
     state.title = flags.title;
     state.users.push({ login, email, roles: ["administrator"], sessions: 0, appPasswords: 0, passwordLength: password.length });
     changed(`core install ${login}`);
     success("WordPress installed successfully.");
+    break;
+  }
+  case "core version": {
+    // core-command@v2.1.20 version: the version of wp-includes/version.php, which the image's
+    // entrypoint copied into the volume; none there is wp-cli's "not a WordPress installation".
+    allow();
+    if (!state.coreVersion) error("This does not seem to be a WordPress installation.");
+    out(state.coreVersion);
+    break;
+  }
+  case "core update": {
+    allow("version");
+    needInstalled();
+    const target = String(flags.version ?? "");
+    const newer = (a, b) => {
+      const [x, y] = [a, b].map((v) => v.split(".").map(Number));
+      for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+      return false;
+    };
+    // core-command@v2.1.20 update: --version above the installed one updates; else, without
+    // --force, nothing to do ("WordPress is up to date.").
+    if (!/^\d+\.\d+(\.\d+)?$/.test(target) || !newer(target, state.coreVersion)) {
+      success("WordPress is up to date.");
+      break;
+    }
+    state.coreVersion = target;
+    changed(`core update ${target}`);
+    success("WordPress updated successfully.");
+    break;
+  }
+  case "core update-db": {
+    allow();
+    needInstalled();
+    // core-command@v2.1.20 update_db: nothing when the stored db_version is the core's.
+    if (state.dbVersion === state.coreVersion) {
+      success("WordPress database already at latest db version.");
+      break;
+    }
+    state.dbVersion = state.coreVersion;
+    changed(`core update-db ${state.coreVersion}`);
+    success("WordPress database upgraded successfully.");
     break;
   }
   case "plugin get": {

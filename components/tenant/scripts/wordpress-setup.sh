@@ -2,18 +2,19 @@
 # Post-install of a tenant's WordPress site, run by AppSetup in the site's wp-cli container as
 # uid 33, in /var/www/html (docs/services/wordpress.md "Setup"). Idempotent: every step reads the
 # state first, so a second run changes nothing.
-#   $1 site URL            $2 site title           $3 admin e-mail
-#   $4 plugin pin "<slug>|<version>|<zip URL>"      $5 the tenant gate's PHP (a must-use plugin)
-#   $6… members "<username>:admin" or "<username>:member"
+#   $1 site URL   $2 site title   $3 admin e-mail   $4 WordPress version (the tenant's pin)
+#   $5 plugin pin "<slug>|<version>|<zip URL>"      $6 the tenant gate's PHP (a must-use plugin)
+#   $7… members "<username>:admin" or "<username>:member"
 # No secret comes in: the admin password is made here and given to wp-cli on its standard input.
 set -eu
 
 site_url=$1
 title=$2
 admin_email=$3
-plugin_pin=$4
-gate_php=$5
-shift 5
+core_version=$4
+plugin_pin=$5
+gate_php=$6
+shift 6
 
 # The login WordPress is installed with: a tenant username starts with a letter, so none can take it.
 admin_login=_alacarte
@@ -36,6 +37,14 @@ if ! wp core is-installed; then
   admin_password=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
   printf '%s\n' "$admin_password" | wp core install --url="$site_url" --title="$title" \
     --admin_user="$admin_login" --admin_email="$admin_email" --skip-email --prompt=admin_password >/dev/null
+fi
+
+# The core at the tenant's pin: the image's entrypoint copies WordPress into the volume only when
+# it is empty, so a new image alone upgrades nothing (docker-library/wordpress docker-entrypoint.sh).
+# wp-cli updates forwards only without --force: a lower pin is left to ops (docs/services/wordpress.md).
+if [ "$(wp core version)" != "$core_version" ]; then
+  wp core update --version="$core_version"
+  wp core update-db
 fi
 
 # The OpenID Connect plugin, at its pinned version only.
