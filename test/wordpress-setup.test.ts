@@ -120,6 +120,14 @@ describe("wordpress-setup.sh", () => {
     expect(run(argsFor(MEMBERS))).toEqual([]);
     expect(fs.readFileSync(statePath(), "utf8")).toBe(settled);
 
+    // An account made by hand in the admin screens is no member either.
+    signIn("eve smith", ["administrator"], 1, 2);
+    expect(run(argsFor(MEMBERS))).toEqual([
+      "user remove-role eve smith",
+      "user session destroy eve smith",
+      "user application-password delete eve smith",
+    ]);
+
     // Bruno leaves the tenant file.
     expect(run(argsFor([MEMBERS[0]!]))).toEqual([
       "user remove-role bruno",

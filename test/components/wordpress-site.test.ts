@@ -163,6 +163,17 @@ describe("the WordPress offer", () => {
     }
   });
 
+  it("gives the containers every variable the tenant gate reads", async () => {
+    await plan(tenant(SITE));
+    const gate = fs.readFileSync(path.resolve(__dirname, "../../components/tenant/scripts/wordpress-tenant-gate.php"), "utf8");
+    const read = [...gate.matchAll(/getenv\( '([A-Z_]+)' \)/g)].map((m) => m[1]!);
+    expect(read.length).toBeGreaterThan(5);
+    for (const container of [`${SLUG}-website-web-container`, `${SLUG}-website-cli-container`]) {
+      const names = (plain(mocks.one("docker:index/container:Container", container).inputs.envs) as string[]).map((e) => e.split("=")[0]);
+      for (const name of read) expect(names, `${container} ${name}`).toContain(name);
+    }
+  });
+
   it("declares the tier as the site's quota and its volume's size, saved by the backups", async () => {
     await plan(tenant({ ...SITE, storageGb: 10 }));
     expect(mocks.one("alacarte:tenant:WordpressSite").inputs.quota).toEqual({ offer: "website", gb: 10 });

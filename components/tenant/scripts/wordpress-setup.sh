@@ -7,6 +7,9 @@
 #   $7… members "<username>:admin" or "<username>:member"
 # No secret comes in: the admin password is made here and given to wp-cli on its standard input.
 set -eu
+# No pathname expansion: the word splits below are of logins and arguments, never of file patterns.
+set -f
+default_ifs=$IFS
 
 site_url=$1
 title=$2
@@ -85,7 +88,12 @@ wanted_role() {
 }
 
 members="$*"
-for login in $(wp user list --field=user_login); do
+# One login a line: an account made by hand in the admin screens may hold a space.
+users=$(wp user list --field=user_login)
+IFS='
+'
+for login in $users; do
+  IFS=$default_ifs
   [ "$login" = "$admin_login" ] && continue
   role=$(wanted_role "$login")
   current=$(wp user get "$login" --field=roles)
