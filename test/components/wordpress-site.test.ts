@@ -217,8 +217,11 @@ describe("the WordPress offer", () => {
     expect(mocks.one("command:remote:Command", `${SLUG}-website-setup-run`).inputs.triggers[0]).not.toBe(before);
   });
 
-  it("routes the domains to the web container once their DNS points at the platform", async () => {
-    await plan(tenant(SITE));
+  it("routes the domains to the web container once their DNS points at the platform, and only after the setup installed WordPress", async () => {
+    const p = await plan(tenant(SITE));
+    const route = p.opts.find((o) => o.name === `${SLUG}-website-route`)!;
+    const after = ([] as unknown[]).concat(route.opts.dependsOn ?? []).map((d) => (d as { __name?: string }).__name);
+    expect(after).toContain(`${SLUG}-website-setup`);
     const write = mocks.byType("command:remote:Command").find((c) => c.name.startsWith(`${SLUG}-website-route`))!;
     const fragment = plain(write.inputs.stdin) as string;
     expect(fragment).toContain("Host(`veloclub.example.org`) || Host(`www.veloclub.example.org`)");
