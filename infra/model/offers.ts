@@ -67,7 +67,7 @@ export const OFFERS = {
     fields: ["website"],
     catalogKey: "website",
     signIn: true,
-    sizing: { memoryMb: 512, cpus: 0.75, diskGb: tierDisk },
+    sizing: { memoryMb: 512, cpus: 0.5, diskGb: tierDisk },
     storage: "website",
     database: "mariadb",
     built: true,
