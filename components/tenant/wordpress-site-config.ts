@@ -1,7 +1,7 @@
 import { hostnameProblem } from "../../infra/contract/names";
 import { extensionPins } from "../blocks/app-image";
 import { mailAddressParts } from "../blocks/app-mail";
-import { OIDC_PLUGIN, WORDPRESS_IMAGE } from "./wordpress-image";
+import { WORDPRESS_IMAGE } from "./wordpress-image";
 
 /** The login the setup installs WordPress with: a tenant username starts with a letter, so none can take it. */
 export const WORDPRESS_ADMIN_LOGIN = "_alacarte";
@@ -152,8 +152,8 @@ export function memberArg(m: { username: string; admin: boolean }): string {
 
 /**
  * Pure: the setup script's positional arguments (components/tenant/scripts/wordpress-setup.sh):
- * site URL, title, admin e-mail, WordPress version, the plugin pin, the tenant gate's PHP, then
- * the members sorted.
+ * site URL, title, admin e-mail, WordPress version, the plugin pin (the table's only extension:
+ * the script takes exactly one), the tenant gate's PHP, then the members sorted.
  */
 export function wordpressSetupArgs(
   plan: WordpressPlan,
@@ -165,14 +165,8 @@ export function wordpressSetupArgs(
     members: readonly { username: string; admin: boolean }[];
   },
 ): string[] {
+  const pins = extensionPins(WORDPRESS_IMAGE, args.version);
+  if (pins.length !== 1) throw new Error(`the WordPress setup takes one plugin pin, the table has ${pins.length}`);
   const members = [...args.members].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0)).map(memberArg);
-  return [
-    plan.siteUrl,
-    args.title,
-    args.adminEmail,
-    args.version,
-    ...extensionPins(WORDPRESS_IMAGE, [OIDC_PLUGIN]),
-    args.gatePhp,
-    ...members,
-  ];
+  return [plan.siteUrl, args.title, args.adminEmail, args.version, ...pins, args.gatePhp, ...members];
 }
