@@ -6,10 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { type AppImageTable, extensionPins, imageOf } from "../components/blocks/app-image";
 import { NEXTCLOUD_IMAGE } from "../components/tenant/nextcloud-image";
+import { WORDPRESS_IMAGE } from "../components/tenant/wordpress-image";
 import { loadCatalog } from "../infra/catalog/catalog";
 
 const catalog = loadCatalog();
-const TABLES: { offer: "website" | "nextcloud"; table: AppImageTable }[] = [{ offer: "nextcloud", table: NEXTCLOUD_IMAGE }];
+const TABLES: { offer: "website" | "nextcloud"; table: AppImageTable }[] = [
+  { offer: "nextcloud", table: NEXTCLOUD_IMAGE },
+  { offer: "website", table: WORDPRESS_IMAGE },
+];
 
 describe.each(TABLES)("the image table of $offer", ({ offer, table }) => {
   it("has an image for exactly the catalog's versions, each pinned and seen somewhere", () => {

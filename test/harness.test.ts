@@ -38,7 +38,7 @@ import {
 
 const root = path.resolve(__dirname, "..");
 const TENANT = "jardins-partages";
-/** The example tenant with apps of its own (a Nextcloud suite): its offers' resources go through the real serialization too. */
+/** The example tenant with apps of its own (a WordPress site, a Nextcloud suite): its offers' resources go through the real serialization too. */
 const WORDPRESS_TENANT = "amis-du-velo";
 const PLATFORM_REF = "organization/alacarte/prod";
 /** The config secret ops set after merge (docs/operations.md "Config secrets"). */
@@ -270,6 +270,7 @@ describe("starting the program as the Node.js language host does", () => {
     expect(wordpressTenant.error).toBeNull();
     expect(wordpressTenant.exitCode).toBe(0);
     expect(wordpressTenant.resources.map((r) => r.type)).toContain("alacarte:tenant:NextcloudSuite");
+    expect(wordpressTenant.resources.map((r) => r.type)).toContain("alacarte:tenant:WordpressSite");
     expect(wordpressTenant.resources.map(key).sort()).toEqual(planned(offline, `prod.${WORDPRESS_TENANT}`).resources.map(key).sort());
   });
 

@@ -67,7 +67,7 @@ describe("the policy pack on the real stacks", () => {
   it("host-capacity: fails the platform stack when the overcommit leaves no room, and the plan exits non-zero", async () => {
     const tight = await plan({ env: "prod", today: "2026-11-25", policyConfig: { "host-capacity": { overcommit: 0.01 } } });
     const found = of(stack(tight, "prod").policies, "host-capacity");
-    expect(found.map((v) => v.message)).toContain('host "h1": 10.6 CPUs placed, above 0.16 (16 × overcommit 0.01)');
+    expect(found.map((v) => v.message)).toContain('host "h1": 11.6 CPUs placed, above 0.16 (16 × overcommit 0.01)');
     expect(found.every((v) => v.level === "mandatory")).toBe(true);
     expect(planFailed(tight)).toBe(true);
   });
@@ -247,7 +247,7 @@ describe("the policy pack on components built for the test (offline plan of a pr
     expect(of((await planProgram(T, service(), { policyConfig: config })).policies, "host-capacity")).toEqual([]);
     const big = await planProgram(T, service({ limits: { memoryMb: 200 * 1024, cpus: 1 } }), { policyConfig: config });
     expect(of(big.policies, "host-capacity").map((v) => v.message)).toEqual([
-      'host "h1": 209.09 GB memory placed, above 96 (64 × overcommit 1.5)',
+      'host "h1": 210.09 GB memory placed, above 96 (64 × overcommit 1.5)',
     ]);
   });
 

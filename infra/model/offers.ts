@@ -61,6 +61,8 @@ export const OFFERS = {
     database: null,
     built: true,
   },
+  // Its web and wp-cli containers (components/tenant/wordpress-site-config.ts WORDPRESS_LIMITS,
+  // whose sum a test keeps equal to this); its database counts in the tenant's MariaDB server.
   wordpress: {
     fields: ["website"],
     catalogKey: "website",
@@ -68,7 +70,7 @@ export const OFFERS = {
     sizing: { memoryMb: 512, cpus: 0.5, diskGb: tierDisk },
     storage: "website",
     database: "mariadb",
-    built: false,
+    built: true,
   },
   nextcloud: {
     fields: ["nextcloud"],

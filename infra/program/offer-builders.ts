@@ -1,6 +1,7 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { NextcloudSuite } from "../../components/tenant/nextcloud-suite";
 import { StaticSite } from "../../components/tenant/static-site";
+import { WordpressSite } from "../../components/tenant/wordpress-site";
 import type { OfferPlan } from "../model/expand";
 import { tenantResourceName } from "../model/naming";
 import type { BuiltOfferKind } from "../model/offers";
@@ -74,6 +75,33 @@ export const OFFER_BUILDERS: { readonly [K in BuiltOfferKind]: OfferBuilder<K> }
       { provider: ctx.docker() },
     );
     return { url: suite.url };
+  },
+  wordpress: (ctx, offer) => {
+    const gate = ctx.identity.gate;
+    if (!gate)
+      throw new pulumi.RunError(`stack ${ctx.env}.${ctx.slug}: WordPress signs in through Keycloak, but the tenant has no sign-in gate`);
+    const offerName = tenantResourceName(ctx.slug, "website");
+    const site = new WordpressSite(
+      offerName,
+      {
+        slug: ctx.slug,
+        title: ctx.slug,
+        domains: offer.hostnames,
+        storageGb: offer.storageGb,
+        version: offer.version,
+        members: ctx.plan.members,
+        host: ctx.appsHost,
+        networks: { tenant: ctx.network(), proxy: ctx.proxyNetwork },
+        database: (parent) => ctx.database("website", "mariadb", parent),
+        identity: { realmId: ctx.platform.keycloak.realm, issuerUrl: ctx.issuerUrl, gate },
+        mail: ctx.mail,
+        proxy: ctx.proxy,
+        protect: ctx.protect,
+      },
+      { providers: { docker: ctx.docker(), keycloak: ctx.keycloak } },
+    );
+    // Where the tenant finds the site; nothing secret (docs/services/wordpress.md).
+    return { urls: site.urls, adminUrl: site.adminUrl };
   },
 };
 
