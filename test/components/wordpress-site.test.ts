@@ -5,7 +5,7 @@
  * tier and a domain change that replace no data resource (infra/model/replacement-properties.ts),
  * and a removal that deletes none (protected, retained on delete).
  */
-import { TEMP_TENANTS_DIR as dir } from "../helpers/temp-tenants-dir";
+import { TEST_TENANTS_DIR as dir } from "../helpers/tenants-dir";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
