@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { parseArgs } from "node:util";
 import { readPlatformConfig } from "../infra/model/platform-config";
 import { generateTenantSet, type TenantKind, type TenantSet, type TenantSetSummary } from "./generate";
@@ -101,12 +102,36 @@ function readLines<T>(file: string): T[] {
     : [];
 }
 
+/** How much more each host of the bench's platform holds than the project's (see benchStacks). */
+const BENCH_HOST_FACTOR = 1000;
+
+/**
+ * The project's stack settings, each host's capacity raised {@link BENCH_HOST_FACTOR} times: a
+ * generated set puts every tenant's apps on the one apps host of the placement, far more than a
+ * real host holds, and the host-capacity policy would fail the plan. With room to spare every
+ * policy still runs, at the same cost: the bench measures time, not the placement.
+ */
+function benchStacks(dir: string): string {
+  const stacksDir = path.join(dir, "stacks");
+  fs.mkdirSync(stacksDir);
+  const from = path.join(ROOT, "stacks");
+  for (const file of fs.readdirSync(from)) {
+    const doc = parseYaml(fs.readFileSync(path.join(from, file), "utf8")) as { config?: Record<string, unknown> };
+    const hosts = doc.config?.["alacarte:hosts"] as Record<string, Record<string, number>> | undefined;
+    for (const host of Object.values(hosts ?? {}))
+      for (const k of ["cpus", "memoryGb", "diskGb"]) if (typeof host[k] === "number") host[k] *= BENCH_HOST_FACTOR;
+    fs.writeFileSync(path.join(stacksDir, file), stringifyYaml(doc));
+  }
+  return stacksDir;
+}
+
 /** Runs one command cold, in a fresh folder of the set's files. */
 function runCommand(set: TenantSet, args: string[], timeoutS: number, keepStdout = false): Promise<RunOutcome> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alacarte-bench-"));
   const tenantsDir = path.join(dir, "tenants");
   fs.mkdirSync(tenantsDir);
   for (const [name, text] of set.files) fs.writeFileSync(path.join(tenantsDir, name), text);
+  const stacksDir = benchStacks(dir);
   const reportFile = path.join(dir, "processes");
   const timingsFile = path.join(dir, "timings");
   return new Promise((resolve) => {
@@ -116,6 +141,7 @@ function runCommand(set: TenantSet, args: string[], timeoutS: number, keepStdout
       env: {
         ...process.env,
         ALACARTE_TENANTS_DIR: tenantsDir,
+        ALACARTE_STACKS_DIR: stacksDir,
         BENCH_REPORT_FILE: reportFile,
         ALACARTE_TIMINGS_FILE: timingsFile,
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${REPORT}`.trim(),

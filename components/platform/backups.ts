@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import { PROJECT_ROOT } from "../../infra/contract/paths";
+import { repositoryImage } from "../blocks/image-pin";
 import { ContainerService } from "../blocks/container-service";
 import { NOTICES_DIR } from "../../infra/model/tenant-notices";
 import { BACKUP_FRAGMENTS_DIR, backupJobContainer } from "./backup-fragments";
@@ -43,6 +44,8 @@ export interface BackupRetention {
 }
 
 export interface BackupsArgs {
+  /** The backup image pushed to the forge's registry, pinned by digest (platform config `images.backup`). @default built on each host from images/backup */
+  pushedImage?: string;
   /** Every host, each with its Docker provider: each runs its own job, for the sets whose data it holds. */
   hosts: { host: HostConnection; provider: docker.Provider }[];
   /**
@@ -147,8 +150,7 @@ export class Backups extends pulumi.ComponentResource {
       new ContainerService(
         container,
         {
-          image: BACKUP_IMAGE,
-          build: { context: path.join(PROJECT_ROOT, BACKUP_IMAGE_CONTEXT) },
+          ...repositoryImage(BACKUP_IMAGE, path.join(PROJECT_ROOT, BACKUP_IMAGE_CONTEXT), args.pushedImage),
           host,
           env: {
             ...backupEnv(args, host.name),

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT } from "../../infra/contract/paths";
+import { repositoryImage } from "../blocks/image-pin";
 import { ContainerService, type DeclaredProbes } from "../blocks/container-service";
 import { HostFile } from "../blocks/host-file";
 import { shellQuote } from "../blocks/shell";
@@ -230,6 +231,8 @@ export const ACME_HTTP_PORT = 80;
 export const MAIL_PORTS = [25, 465, 587, 143, 993, 4190] as const;
 
 export interface MailServerArgs {
+  /** The mail image pushed to the forge's registry, pinned by digest (platform config `images.mail`). @default built on the host from images/mail */
+  pushedImage?: string;
   /** Host the mail server runs on (its mail ports are published there). */
   host: HostConnection;
   /** Public name of the mail server (MX target, TLS certificate name). @example "mail.example.org" */
@@ -309,8 +312,7 @@ export class MailServer extends pulumi.ComponentResource {
     const mail = new ContainerService(
       mailContainerName(name),
       {
-        image: MAIL_IMAGE,
-        build: { context: path.join(PROJECT_ROOT, MAIL_IMAGE_CONTEXT) },
+        ...repositoryImage(MAIL_IMAGE, path.join(PROJECT_ROOT, MAIL_IMAGE_CONTEXT), args.pushedImage),
         host: args.host,
         env: {
           ...mailServerEnv({

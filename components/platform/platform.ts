@@ -7,6 +7,7 @@ import { Keycloak } from "./keycloak";
 import { LETS_ENCRYPT_DIRECTORY, type MailOutbound, MailServer, mailHostname } from "./mail-server";
 import { GARAGE_PORTS, ObjectStorage } from "./object-storage";
 import { OfficeServer, officeHostname } from "./office-server";
+import { imageRegistry } from "../blocks/image-pin";
 import { MailWellKnown } from "./mail-well-known";
 import { mailDnsRecords, mailDnsTargets, type MailDnsTargets } from "../tenant/mail-domain-config";
 import type { DnsRecord, HostConnection, PlatformOutputs } from "./outputs";
@@ -61,6 +62,11 @@ export interface PlatformArgs {
   admins?: string[];
   /** The backups: a job on every host (`pruneHost` defaults to the first host by name). */
   backup: Omit<BackupsArgs, "hosts" | "pruneHost" | "notices"> & { pruneHost?: string };
+  /**
+   * The repository's images pushed to the forge's registry, each pinned by the digest the images
+   * workflow printed (docs/pipeline.md "Images"). @default each built on its hosts from images/
+   */
+  images?: { mail?: string; backup?: string };
   /** Memory (MB, 2^20 bytes) and CPUs of the office document server. @default 2048 MB, 2 CPUs */
   office?: { memoryMb: number; cpus: number };
   /**
@@ -202,13 +208,20 @@ export class Platform extends pulumi.ComponentResource {
     const protect = args.protect ?? true;
     const { byService, hostNames } = resolvePlacement(args.hosts, args.placement);
 
+    const registries = [...new Set(Object.values(args.images ?? {}).map(imageRegistry))].sort();
     // Every host, placed services or not: each runs its backup job, and tenants' apps may run there.
     const providers: Record<string, docker.Provider> = {};
     for (const hostName of Object.keys(args.hosts).sort()) {
       const host = args.hosts[hostName]!;
       providers[hostName] = new docker.Provider(
         `${name}-docker-${hostName}`,
-        { host: dockerHostUrl(host), sshOpts: ["-o", "BatchMode=yes"] },
+        {
+          host: dockerHostUrl(host),
+          sshOpts: ["-o", "BatchMode=yes"],
+          // The forge's registry of the pushed images: its login comes from DOCKER_REGISTRY_USER and
+          // DOCKER_REGISTRY_PASS where Pulumi runs (@pulumi/docker ProviderRegistryAuth), never the state.
+          ...(registries.length ? { registryAuth: registries.map((address) => ({ address })) } : {}),
+        },
         { parent: this },
       );
     }
@@ -282,6 +295,7 @@ export class Platform extends pulumi.ComponentResource {
           clientSecret: this.keycloak.sso.mailClient.clientSecret,
         },
         protect,
+        ...(args.images?.mail ? { pushedImage: args.images.mail } : {}),
       },
       on("mail"),
     );
@@ -358,6 +372,7 @@ export class Platform extends pulumi.ComponentResource {
       {
         ...args.backup,
         pruneHost: args.backup.pruneHost ?? allHosts[0]!.host.name,
+        ...(args.images?.backup ? { pushedImage: args.images.backup } : {}),
         hosts: allHosts,
         notices: {
           host: monitoringHost,

@@ -8,10 +8,19 @@ import { deepFreeze } from "./deep-freeze";
 
 /** The project root: stacks/, tenants/ and the catalog are found from here, whatever the working folder. */
 export { PROJECT_ROOT };
-export const STACKS_DIR = path.join(PROJECT_ROOT, "stacks");
+/**
+ * The stack settings files: stacks/ of the project, or the folder named by ALACARTE_STACKS_DIR
+ * (read once, when this module loads), for the offline commands only: the Pulumi CLI reads
+ * Pulumi.yaml's stackConfigDir. The benchmark points the plan at settings of its own this way.
+ */
+export const STACKS_DIR = process.env.ALACARTE_STACKS_DIR
+  ? path.resolve(process.env.ALACARTE_STACKS_DIR)
+  : path.join(PROJECT_ROOT, "stacks");
 /** Where tenant files are read (infra/contract/paths.ts). */
 export { TENANTS_DIR };
 export const CONFIG_NAMESPACE = "alacarte";
+/** An image pushed to a registry and pinned by digest (components/blocks/image-pin.ts repositoryImage checks its tag). */
+const PUSHED_IMAGE_PATTERN = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}$/;
 
 /** The SMTP password of the realm's mail: a config secret, set by ops with `pulumi config set --secret`. */
 export const SMTP_PASSWORD_KEY = "smtpPassword";
@@ -163,6 +172,17 @@ export const platformConfigSchema = z
       /** Where the office document server runs: the proxy's host only (docs/services/office.md). @default the proxy's host */
       office: z.string().optional(),
     }),
+    /**
+     * The repository's images pushed to the forge's registry by the images workflow, each pinned by
+     * the digest it printed (`<registry>/<owner>/<image>:<tag>@sha256:<digest>`, docs/pipeline.md
+     * "Images"); an image not listed is built on its hosts from images/.
+     */
+    images: z
+      .strictObject({
+        mail: z.string().regex(PUSHED_IMAGE_PATTERN, "must be <registry>/<owner>/mail:<tag>@sha256:<64 hex digits>").optional(),
+        backup: z.string().regex(PUSHED_IMAGE_PATTERN, "must be <registry>/<owner>/backup:<tag>@sha256:<64 hex digits>").optional(),
+      })
+      .default({}),
     /** The office document server's size (docs/services/office.md "Sizing"). */
     office: z
       .strictObject({

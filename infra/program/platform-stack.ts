@@ -95,6 +95,7 @@ export function buildPlatformStack(env: string): Record<string, unknown> {
     sharedMailDomains: config.sharedMailDomains,
     storage: config.storage,
     mail: config.mail,
+    images: config.images,
     office: config.office,
     protect: config.protect,
     environment: env,

@@ -42,6 +42,40 @@ describe("dockerHostUrl", () => {
   it("reaches the engine over ssh as the host's user", () => expect(dockerHostUrl(hosts.h2)).toBe("ssh://ops@h2.infra.example.org"));
 });
 
+/** The platform's arguments under test (placeholder values). */
+function platformArgs(): import("../../components/platform/platform").PlatformArgs {
+  return {
+    baseDomain: "example.org",
+    acmeEmail: "ops@example.org",
+    publicIp: "203.0.113.10",
+    hosts,
+    placement,
+    sharedMailDomains: ["membres.example.org", "asso.example.org"],
+    storage: { metaGb: 2, dataGb: 100 },
+    mail: { dataGb: 200 },
+    protect: true,
+    smtp: {
+      host: "mail.example.org",
+      port: 587,
+      from: "noreply@example.org",
+      fromDisplayName: "alacarte",
+      starttls: true,
+      auth: { username: "noreply@example.org", password: pulumi.secret("smtp-password") },
+    },
+    monitoring: {
+      alertTo: ["ops@example.org"],
+      outsideRelay: { host: "smtp.relay.example.net", username: "alerts@relay.example.net", password: pulumi.secret("relay-password") },
+    },
+    backup: {
+      repository: "s3:https://s3.backup.example.net/p",
+      password: pulumi.secret("restic-password"),
+      schedule: "17 2 * * *",
+      pruneSchedule: "40 5 * * 0",
+      retention: { daily: 7, weekly: 5, monthly: 12 },
+    },
+  };
+}
+
 describe("Platform under mocks", () => {
   it("builds the four services on their hosts through one Docker provider per host and exports the outputs", async () => {
     const { installMocks, one, byType, promiseOf, secretOf, settle } = await import("../helpers/mocks.js");
@@ -59,40 +93,7 @@ describe("Platform under mocks", () => {
     });
     const mod = await import("../../components/platform/platform.js");
     const rec = optionsRecorder();
-    const p = new mod.Platform(
-      "p",
-      {
-        baseDomain: "example.org",
-        acmeEmail: "ops@example.org",
-        publicIp: "203.0.113.10",
-        hosts,
-        placement,
-        sharedMailDomains: ["membres.example.org", "asso.example.org"],
-        storage: { metaGb: 2, dataGb: 100 },
-        mail: { dataGb: 200 },
-        protect: true,
-        smtp: {
-          host: "mail.example.org",
-          port: 587,
-          from: "noreply@example.org",
-          fromDisplayName: "alacarte",
-          starttls: true,
-          auth: { username: "noreply@example.org", password: pulumi.secret("smtp-password") },
-        },
-        monitoring: {
-          alertTo: ["ops@example.org"],
-          outsideRelay: { host: "smtp.relay.example.net", username: "alerts@relay.example.net", password: pulumi.secret("relay-password") },
-        },
-        backup: {
-          repository: "s3:https://s3.backup.example.net/p",
-          password: pulumi.secret("restic-password"),
-          schedule: "17 2 * * *",
-          pruneSchedule: "40 5 * * 0",
-          retention: { daily: 7, weekly: 5, monthly: 12 },
-        },
-      },
-      { transformations: [rec.transformation] },
-    );
+    const p = new mod.Platform("p", platformArgs(), { transformations: [rec.transformation] });
 
     const out = await promiseOf(pulumi.output(p.outputs));
     const typed: PlatformOutputs = out; // the exported shape is what tenant stacks read
@@ -247,5 +248,43 @@ describe("Platform under mocks", () => {
     for (const img of byType("docker:index/remoteImage:RemoteImage")) {
       expect(img.inputs.name).toMatch(/:v?\d+(\.\d+){1,4}(-[a-z0-9.]+)?$/);
     }
+  });
+
+  it("pulls the repository's images from the forge's registry, pinned by digest, once the platform config lists them", async () => {
+    const { installMocks, byType, one, settle } = await import("../helpers/mocks.js");
+    const { plain } = await import("../helpers/options.js");
+    installMocks({
+      stack: "staging",
+      calls: {
+        "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }),
+        "keycloak:index/getRole:getRole": (inputs) => ({ id: `${inputs.name}-uuid`, name: inputs.name }),
+      },
+      state: (type, name) =>
+        type === "command:remote:Command" && name === "p-storage-bootstrap"
+          ? { stdout: `Key ID: GK00112233445566778899aabb\nSecret key: ${"ef".repeat(32)}\n` }
+          : undefined,
+    });
+    const mod = await import("../../components/platform/platform.js");
+    const { MAIL_IMAGE } = await import("../../components/platform/mail-server.js");
+    const pushed = `forge.example.org/alacarte/${MAIL_IMAGE.split("/").pop()}@sha256:${"ab".repeat(32)}`;
+    new mod.Platform("p", { ...platformArgs(), images: { mail: pushed } });
+    await settle();
+    // Pulled by digest on the mail host, not built there; the backup job is still built (not listed).
+    expect(byType("docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name)).toContain(pushed);
+    expect(
+      byType("docker:index/image:Image")
+        .map((i) => i.name)
+        .some((n) => n.includes("mail")),
+    ).toBe(false);
+    expect(
+      byType("docker:index/image:Image")
+        .map((i) => i.name)
+        .some((n) => n.includes("backups")),
+    ).toBe(true);
+    // Every host's engine logs in to that registry, with the login of where Pulumi runs.
+    // Provider settings reach the engine as JSON strings.
+    for (const p of byType("pulumi:providers:docker"))
+      expect(JSON.parse(plain(p.inputs.registryAuth))).toEqual([{ address: "forge.example.org" }]);
+    expect(one("pulumi:providers:docker", "p-docker-h2").inputs.registryAuth).toBeDefined();
   });
 });
