@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as readline from "node:readline/promises";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { DECOMMISSIONS_DIR, decommissionRecordPath, renderDecommissionRecord } from "../model/decommission-records";
 import { PROJECT_ROOT } from "../contract/paths";
@@ -20,6 +18,7 @@ import {
   stateWithout,
   urnName,
 } from "./decommission-plan";
+import { runStep as run, slugConfirmed } from "./host-steps";
 import { runCli } from "./run";
 
 /**
@@ -31,36 +30,6 @@ import { runCli } from "./run";
  * resources. A failing step stops it before the state is changed: nothing is lost.
  */
 runCli(decommission);
-
-/** Runs a command, its output kept; `input` goes to its standard input (secrets never in argv). */
-function run(argv: string[], input = "", cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], ...(cwd ? { cwd } : {}) });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString("utf8");
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString("utf8");
-    });
-    child.stdin.on("error", () => {});
-    child.stdin.end(input);
-    child.on("error", (e) => resolve({ code: 127, stdout, stderr: `${stderr}${e.message}\n` }));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function confirmed(slug: string): Promise<boolean> {
-  if (!process.stdin.isTTY) {
-    console.error("decommission: nothing done; confirm at a terminal, or give --yes");
-    return false;
-  }
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  const answer = await rl.question(`Type ${slug} to back up, export and take out of its stack what is listed above: `);
-  rl.close();
-  return answer.trim() === slug;
-}
 
 /** What a static site's export reads its bucket with (the tenant stack's outputs, infra/program/offer-builders.ts), as the job's stdin. */
 function s3Input(outputs: Record<string, { value: unknown }>, offer: string | undefined): string {
@@ -139,7 +108,15 @@ async function decommission(): Promise<number> {
   for (const r of retained)
     console.log(`${stack}: take ${urnName(r.urn)} (${r.type}, ${r.holds}) out of the stack, its data left on its host`);
   console.log(`kept until ${until} (${config.decommission.retentionDays} days), then deleted with its backups`);
-  if (!yes && !(await confirmed(request.slug))) {
+  if (
+    !yes &&
+    !(await slugConfirmed(
+      "decommission",
+      "nothing done",
+      request.slug,
+      "to back up, export and take out of its stack what is listed above",
+    ))
+  ) {
     console.error("decommission: not confirmed; nothing done");
     return 1;
   }

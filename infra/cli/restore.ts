@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
-import * as readline from "node:readline/promises";
 import { readPlatformConfig } from "../model/platform-config";
 import { DEFAULT_SSH, NOTHING_ON_HOST, parseRestoreArgs, restoreCommands } from "./restore-plan";
+import { runStep as run, slugConfirmed } from "./host-steps";
 import { runCli } from "./run";
 
 /**
@@ -12,34 +11,6 @@ import { runCli } from "./run";
  * tenant's slug (or takes --yes), then restores and says what was restored.
  */
 runCli(restore);
-
-/** Runs a command, its output kept. */
-function run(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString("utf8");
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString("utf8");
-    });
-    child.on("error", (e) => resolve({ code: 127, stdout, stderr: `${stderr}${e.message}\n` }));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function confirmed(slug: string): Promise<boolean> {
-  if (!process.stdin.isTTY) {
-    console.error("restore: nothing restored; confirm at a terminal, or give --yes");
-    return false;
-  }
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  const answer = await rl.question(`Type ${slug} to restore what is listed above: `);
-  rl.close();
-  return answer.trim() === slug;
-}
 
 async function restore(): Promise<number> {
   const { request, env, yes } = parseRestoreArgs(process.argv.slice(2));
@@ -65,7 +36,7 @@ async function restore(): Promise<number> {
     );
     return 1;
   }
-  if (!yes && !(await confirmed(request.set))) {
+  if (!yes && !(await slugConfirmed("restore", "nothing restored", request.set, "to restore what is listed above"))) {
     console.error("restore: not confirmed; nothing restored");
     return 1;
   }
