@@ -116,10 +116,10 @@ function args(i: Inputs): string[] {
   ];
 }
 
-function run(suite: Suite, i: Inputs) {
+function run(suite: Suite, i: Inputs, over: { stdin?: string; fixtures?: Record<string, string> } = {}) {
   // As AppSetup runs it: `sh -c <script> <name> <args…>`, the secrets a line each on stdin.
   return spawnSync("dash", ["-c", script.text, script.name, ...args(i)], {
-    input: `${OIDC_SECRET}\n${ADMIN_PASSWORD}\n`,
+    input: over.stdin ?? `${OIDC_SECRET}\n${ADMIN_PASSWORD}\n`,
     encoding: "utf8",
     env: {
       PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
@@ -127,7 +127,7 @@ function run(suite: Suite, i: Inputs) {
       OCC_STATE: suite.state,
       NEXTCLOUD_ROOT: suite.root,
       NEXTCLOUD_ADMIN_USER,
-      CURL_FIXTURES: JSON.stringify(fixtures),
+      CURL_FIXTURES: JSON.stringify(over.fixtures ?? fixtures),
     },
   });
 }
@@ -250,18 +250,7 @@ describe("the Nextcloud suite's setup script", () => {
     const pins = extensionPins(NEXTCLOUD_IMAGE, "34.0.2");
     const formsUrl = pins.find((p) => p.startsWith("forms|"))!.split("|")[2]!;
     const other = Object.values(fixtures).find((f) => f.includes("polls"))!;
-    const result = spawnSync("dash", ["-c", script.text, script.name, ...args(base)], {
-      input: `${OIDC_SECRET}\n${ADMIN_PASSWORD}\n`,
-      encoding: "utf8",
-      env: {
-        PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
-        OCC: STUB,
-        OCC_STATE: suite.state,
-        NEXTCLOUD_ROOT: suite.root,
-        NEXTCLOUD_ADMIN_USER,
-        CURL_FIXTURES: JSON.stringify({ ...fixtures, [formsUrl]: other }),
-      },
-    });
+    const result = run(suite, base, { fixtures: { ...fixtures, [formsUrl]: other } });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("does not hold version");
     expect(appsOnDisk(suite)).not.toContain("forms");
@@ -270,18 +259,7 @@ describe("the Nextcloud suite's setup script", () => {
 
   it("the OCS calls need the bootstrap admin's password: a wrong one stops the script", () => {
     const suite = freshSuite("wrong-password");
-    const result = spawnSync("dash", ["-c", script.text, script.name, ...args(base)], {
-      input: `${OIDC_SECRET}\nnot-the-password\n`,
-      encoding: "utf8",
-      env: {
-        PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
-        OCC: STUB,
-        OCC_STATE: suite.state,
-        NEXTCLOUD_ROOT: suite.root,
-        NEXTCLOUD_ADMIN_USER,
-        CURL_FIXTURES: JSON.stringify(fixtures),
-      },
-    });
+    const result = run(suite, base, { stdin: `${OIDC_SECRET}\nnot-the-password\n` });
     expect(result.status).not.toBe(0);
     expect(Object.keys(state(suite).users)).toEqual([NEXTCLOUD_ADMIN_USER]);
   });

@@ -42,6 +42,19 @@ describe("dockerHostUrl", () => {
   it("reaches the engine over ssh as the host's user", () => expect(dockerHostUrl(hosts.h2)).toBe("ssh://ops@h2.infra.example.org"));
 });
 
+/** What the platform's calls and its object store's bootstrap answer under the mocks. */
+const PLATFORM_MOCKS: import("../helpers/mocks").InstallMocksOptions = {
+  stack: "staging",
+  calls: {
+    "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }),
+    "keycloak:index/getRole:getRole": (inputs) => ({ id: `${inputs.name}-uuid`, name: inputs.name }),
+  },
+  state: (type, name) =>
+    type === "command:remote:Command" && name === "p-storage-bootstrap"
+      ? { stdout: `Key ID: GK00112233445566778899aabb\nSecret key: ${"ef".repeat(32)}\n` }
+      : undefined,
+};
+
 /** The platform's arguments under test (placeholder values). */
 function platformArgs(): import("../../components/platform/platform").PlatformArgs {
   return {
@@ -80,17 +93,7 @@ describe("Platform under mocks", () => {
   it("builds the four services on their hosts through one Docker provider per host and exports the outputs", async () => {
     const { installMocks, one, byType, promiseOf, secretOf, settle } = await import("../helpers/mocks.js");
     const { optionsRecorder, plain } = await import("../helpers/options.js");
-    installMocks({
-      stack: "staging",
-      calls: {
-        "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }),
-        "keycloak:index/getRole:getRole": (inputs) => ({ id: `${inputs.name}-uuid`, name: inputs.name }),
-      },
-      state: (type, name) =>
-        type === "command:remote:Command" && name === "p-storage-bootstrap"
-          ? { stdout: `Key ID: GK00112233445566778899aabb\nSecret key: ${"ef".repeat(32)}\n` }
-          : undefined,
-    });
+    installMocks(PLATFORM_MOCKS);
     const mod = await import("../../components/platform/platform.js");
     const rec = optionsRecorder();
     const p = new mod.Platform("p", platformArgs(), { transformations: [rec.transformation] });
@@ -253,17 +256,7 @@ describe("Platform under mocks", () => {
   it("pulls the repository's images from the forge's registry, pinned by digest, once the platform config lists them", async () => {
     const { installMocks, byType, one, settle } = await import("../helpers/mocks.js");
     const { plain } = await import("../helpers/options.js");
-    installMocks({
-      stack: "staging",
-      calls: {
-        "keycloak:openid/getClient:getClient": () => ({ id: "rm-uuid", clientId: "realm-management" }),
-        "keycloak:index/getRole:getRole": (inputs) => ({ id: `${inputs.name}-uuid`, name: inputs.name }),
-      },
-      state: (type, name) =>
-        type === "command:remote:Command" && name === "p-storage-bootstrap"
-          ? { stdout: `Key ID: GK00112233445566778899aabb\nSecret key: ${"ef".repeat(32)}\n` }
-          : undefined,
-    });
+    installMocks(PLATFORM_MOCKS);
     const mod = await import("../../components/platform/platform.js");
     const { MAIL_IMAGE } = await import("../../components/platform/mail-server.js");
     const pushed = `forge.example.org/alacarte/${MAIL_IMAGE.split("/").pop()}@sha256:${"ab".repeat(32)}`;
