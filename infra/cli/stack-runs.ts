@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalWorkspace, type LocalWorkspaceOptions, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import type { EngineEvent } from "@pulumi/pulumi/automation/events";
+import { type EngineEvent, LocalWorkspace, type LocalWorkspaceOptions, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { emptyEvents, hasChanges, keepEvent, type ReducedEvents } from "../plan/engine-summary";
 import type { StackDiff } from "../plan/plan-diff";
 import { redactEmails } from "./keycloak-accounts";

@@ -7,7 +7,7 @@
  * and outputs (`StepEventStateMetadata`), where the secrets and members' emails are, and a
  * policy's or a diagnostic's `message` may quote them.
  */
-import type { EngineEvent } from "@pulumi/pulumi/automation/events";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { type ChangedResource, DATA_TYPES, type StackDiff } from "./plan-diff";
 import { renderChanges, type StackChange, type SummaryPlan } from "./plan-summary";
 
