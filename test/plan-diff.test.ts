@@ -6,7 +6,8 @@ import * as docker from "@pulumi/docker";
 import { describe, expect, it } from "vitest";
 import { ContainerService } from "../components/blocks/container-service";
 import { plan, planProgram, type StackPlan } from "../infra/plan/offline-plan";
-import { diffPlans, type PlanForDiff } from "../infra/plan/plan-diff";
+import { diffPlans, loweredQuotas, type PlanForDiff } from "../infra/plan/plan-diff";
+import { renderSummary, type SummaryPlan } from "../infra/plan/plan-summary";
 
 const r = (type: string, name: string, digest: string) => ({ type, urn: `urn:pulumi:prod::alacarte::${type}::${name}`, digest });
 
@@ -101,5 +102,39 @@ describe("the real stacks' plan with digests", () => {
     expect(first.stacks.length).toBeGreaterThan(1);
     for (const s of first.stacks) for (const res of s.resources) expect(res.digest, res.urn).toMatch(/^[0-9a-f]{64}$/);
     expect(diffPlans(first, second)).toEqual([]);
+    // The quotas the summary compares: a tier on its component, a mail domain's mailboxes by a
+    // hash of each address, never the address itself.
+    const amis = first.stacks.find((st) => st.name === "prod.amis-du-velo")!;
+    expect(amis.resources.find((res) => res.type === "alacarte:tenant:NextcloudSuite")?.quotaGb).toBe(20);
+    const mail = amis.resources.find((res) => res.type === "alacarte:tenant:MailDomain")!;
+    expect(Object.values(mail.mailboxQuotas ?? {}).length).toBeGreaterThan(0);
+    expect(JSON.stringify(amis.resources)).not.toMatch(/@amisduvelo\.org/);
   }, 120_000);
+});
+
+describe("a lowered quota", () => {
+  const suite = (gb: number) => ({ ...r("alacarte:tenant:NextcloudSuite", "amis-nextcloud", `d${gb}`), quotaGb: gb });
+  const mail = (gbs: Record<string, number>) => ({
+    ...r("alacarte:tenant:MailDomain", "amis-mail-amis.org", JSON.stringify(gbs)),
+    mailboxQuotas: gbs,
+  });
+  const planOf = (...resources: ReturnType<typeof r>[]): SummaryPlan => ({
+    stacks: [{ name: "prod.amis", tenant: "amis", yearlyPriceEur: 120, policies: [], resources }],
+  });
+
+  it("is found for a tier and for mailboxes, not for a raised or unchanged one", () => {
+    const base = planOf(suite(50), mail({ a1: 5, b2: 2, c3: 1 }));
+    expect(loweredQuotas(base, planOf(suite(20), mail({ a1: 2, b2: 1, c3: 1 })))).toEqual([
+      { stack: "prod.amis", type: "alacarte:tenant:NextcloudSuite", urn: suite(20).urn, fromGb: 50, toGb: 20 },
+      { stack: "prod.amis", type: "alacarte:tenant:MailDomain", urn: mail({}).urn, mailboxes: 2 },
+    ]);
+    expect(loweredQuotas(base, planOf(suite(100), mail({ a1: 5, b2: 2, c3: 1, d4: 1 })))).toEqual([]);
+  });
+
+  it("gets a loud line in the summary, with counts and resource names only", () => {
+    const text = renderSummary(planOf(suite(50), mail({ a1: 5 })), planOf(suite(20), mail({ a1: 2 })));
+    expect(text).toContain("> **⚠ prod.amis lowers a quota**: `amis-nextcloud` from 50 GB to 20 GB.");
+    expect(text).toContain("> **⚠ prod.amis lowers the quota of 1 mailbox(es)** of `amis-mail-amis.org`");
+    expect(text).not.toContain("a1");
+  });
 });

@@ -8,7 +8,7 @@
  * policy's or a diagnostic's `message` may quote them.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { type ChangedResource, DATA_TYPES, type StackDiff } from "./plan-diff";
+import { type ChangedResource, DATA_TYPES, loweredQuotas, type StackDiff } from "./plan-diff";
 import { renderChanges, type StackChange, type SummaryPlan } from "./plan-summary";
 
 /** One step of the engine, as the summary keeps it. */
@@ -120,5 +120,8 @@ export function renderEngineSummary(
   runs: readonly StackRun[],
   options: { listMax?: number; limit?: number } = {},
 ): string {
-  return renderChanges({ changes: runs.map(stackChangeOf), before: base.stacks, after: head.stacks, replaces: true }, options);
+  return renderChanges(
+    { changes: runs.map(stackChangeOf), before: base.stacks, after: head.stacks, replaces: true, lowered: loweredQuotas(base, head) },
+    options,
+  );
 }

@@ -62,6 +62,10 @@ export interface PlannedResource {
    * (infra/plan/plan-diff.ts). Unknown values of a preview are one fixed marker, so it is stable.
    */
   digest?: string;
+  /** With `digests`: the tier a component declares as its quota, in GB. */
+  quotaGb?: number;
+  /** With `digests`: a mail domain's mailbox quotas in GB, by a hash of each address. */
+  mailboxQuotas?: Record<string, number>;
 }
 
 export interface PlanProblem {
@@ -307,12 +311,24 @@ function withoutCheckoutPath(value: unknown): unknown {
   return value;
 }
 
-/** The digest of what a registration asks of its provider: its type, inputs and protection. */
-function registrationDigest(r: Registration): string {
-  const inputs = r.inputs ? withoutCheckoutPath(r.inputs.toJavaScript()) : null;
-  return createHash("sha256")
-    .update(canonicalJson({ type: r.type, inputs, protect: r.options.protect }))
+/**
+ * What two plans are compared on (infra/plan/plan-diff.ts): the digest of what the registration
+ * asks of its provider (its type, inputs and protection), and the quota a component declares
+ * (components/units.ts StorageQuota: a tier in GB, or a mail domain's mailboxes by a hash of each
+ * address) for the summary's warning on a lowered quota. The inputs are read once for both.
+ */
+function comparedFields(r: Registration): Pick<PlannedResource, "digest" | "quotaGb" | "mailboxQuotas"> {
+  const js = r.inputs ? (r.inputs.toJavaScript() as Record<string, unknown>) : null;
+  const digest = createHash("sha256")
+    .update(canonicalJson({ type: r.type, inputs: js ? withoutCheckoutPath(js) : null, protect: r.options.protect }))
     .digest("hex");
+  const quota = js?.quota as { gb?: unknown; mailboxes?: { address: string; gb: number }[] } | undefined;
+  if (typeof quota?.gb === "number") return { digest, quotaGb: quota.gb };
+  if (Array.isArray(quota?.mailboxes)) {
+    const hashed = quota.mailboxes.map((m) => [createHash("sha256").update(m.address).digest("hex").slice(0, 16), m.gb]);
+    return { digest, mailboxQuotas: Object.fromEntries(hashed) };
+  }
+  return { digest };
 }
 
 /** Runs one stack of the program under fresh mocks: the SDK's per-stack state is reset by setMocks. */
@@ -371,7 +387,7 @@ async function runStackUntraced(
         name: req.getName(),
         urn,
         parent,
-        ...(digests ? { digest: registrationDigest(registration) } : {}),
+        ...(digests ? comparedFields(registration) : {}),
       });
       registrations.push(registration);
     },

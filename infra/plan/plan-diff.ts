@@ -11,6 +11,42 @@ export interface DiffedResource {
   type: string;
   urn: string;
   digest?: string;
+  /** The tier a component declares as its quota, in GB (components/units.ts StorageQuota). */
+  quotaGb?: number;
+  /** A mail domain's mailbox quotas in GB, by a hash of each address (no address in a plan's summary). */
+  mailboxQuotas?: Record<string, number>;
+}
+
+/** A quota a change lowers: a component's tier, or some of a mail domain's mailboxes. */
+export interface QuotaLowering {
+  stack: string;
+  type: string;
+  urn: string;
+  /** The component's quota before and after, in GB. */
+  fromGb?: number;
+  toGb?: number;
+  /** How many of the mail domain's mailboxes get a lower quota. */
+  mailboxes?: number;
+}
+
+/**
+ * Pure: every quota the change lowers, stack by stack. How much a tenant uses is not in a plan
+ * (the monitoring measures it): a lowered quota is shown for ops to check the use first.
+ */
+export function loweredQuotas(base: PlanForDiff, head: PlanForDiff): QuotaLowering[] {
+  const before = new Map(base.stacks.flatMap((s) => s.resources.map((r) => [`${s.name} ${r.urn}`, r] as const)));
+  const out: QuotaLowering[] = [];
+  for (const s of head.stacks) {
+    for (const r of s.resources) {
+      const was = before.get(`${s.name} ${r.urn}`);
+      if (!was) continue;
+      if (was.quotaGb !== undefined && r.quotaGb !== undefined && r.quotaGb < was.quotaGb)
+        out.push({ stack: s.name, type: r.type, urn: r.urn, fromGb: was.quotaGb, toGb: r.quotaGb });
+      const lowered = Object.entries(r.mailboxQuotas ?? {}).filter(([k, gb]) => (was.mailboxQuotas?.[k] ?? 0) > gb).length;
+      if (lowered > 0) out.push({ stack: s.name, type: r.type, urn: r.urn, mailboxes: lowered });
+    }
+  }
+  return out;
 }
 
 /** What a plan holds of a stack, for comparing (infra/plan/offline-plan.ts StackPlan). */

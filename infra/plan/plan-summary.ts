@@ -5,7 +5,7 @@
  * stack taken away or data deleted. It names stacks, resource types and names, and counts: never a
  * policy's message (which may name a member's address), never an input (which may hold a secret).
  */
-import { type ChangedResource, type DiffedStack, diffPlans, type StackDiff } from "./plan-diff";
+import { type ChangedResource, type DiffedStack, diffPlans, loweredQuotas, type QuotaLowering, type StackDiff } from "./plan-diff";
 
 /** What the summary reads of a plan's stack besides its resources. */
 export interface SummaryStack {
@@ -60,6 +60,8 @@ export interface SummaryInput {
   after: readonly SummaryStack[];
   /** Show a replace column (the engine's summary); the offline one has none. */
   replaces: boolean;
+  /** The quotas the change lowers (infra/plan/plan-diff.ts loweredQuotas). @default none */
+  lowered?: readonly QuotaLowering[];
 }
 
 /** Pure: the summary; each resource list holds at most `listMax` lines, and the whole stays under `limit`. */
@@ -68,7 +70,7 @@ export function renderSummary(base: SummaryPlan, head: SummaryPlan, options: { l
   const changes = diffPlans(base, head).map(
     (d): StackChange => ({ ...d, replace: [], dataReplaces: [], policies: after.get(d.stack)?.policies ?? [] }),
   );
-  return renderChanges({ changes, before: base.stacks, after: head.stacks, replaces: false }, options);
+  return renderChanges({ changes, before: base.stacks, after: head.stacks, replaces: false, lowered: loweredQuotas(base, head) }, options);
 }
 
 /** Pure: the summary of any set of changes (the one renderer of both summaries), cut to the comment's limit. */
@@ -115,7 +117,15 @@ function render(input: SummaryInput, listMax: number): string {
       ">",
     );
   for (const d of failed) out.push(`> **⚠ ${d.stack} failed**: ${d.failure}`, ">");
-  if (removed.length + losing.length + replacing.length + failed.length) out.push("");
+  const lowered = input.lowered ?? [];
+  for (const q of lowered)
+    out.push(
+      q.mailboxes !== undefined
+        ? `> **⚠ ${q.stack} lowers the quota of ${q.mailboxes} mailbox(es)** of \`${nameOf(q.urn)}\`: check what each holds first; a full mailbox refuses new mail.`
+        : `> **⚠ ${q.stack} lowers a quota**: \`${nameOf(q.urn)}\` from ${q.fromGb} GB to ${q.toGb} GB. Check what it holds first (its volumes' use in the monitoring): the flow does not know the use.`,
+      ">",
+    );
+  if (removed.length + losing.length + replacing.length + failed.length + lowered.length) out.push("");
   if (diff.length) {
     const replaceHead = input.replaces ? " replace |" : "";
     out.push(
