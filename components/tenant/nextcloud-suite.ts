@@ -154,9 +154,11 @@ export class NextcloudSuite extends pulumi.ComponentResource {
       {
         ...common,
         volumes: [
-          // Code, config and the apps of custom_apps: what a restore needs besides the data.
-          { name: "html", containerPath: NEXTCLOUD_IMAGE.mounts.html!, sizeGb: NEXTCLOUD_HTML_GB, backup: true },
-          { name: "data", containerPath: NEXTCLOUD_IMAGE.mounts.data!, sizeGb: dataGb, backup: true },
+          // Code, config and the apps of custom_apps: what a restore needs besides the data. Nextcloud
+          // stops around their snapshot, so that no request writes while they are read (Nextcloud's
+          // backup guide: maintenance mode, then the files; docs/services/nextcloud.md "Backups").
+          { name: "html", containerPath: NEXTCLOUD_IMAGE.mounts.html!, sizeGb: NEXTCLOUD_HTML_GB, backup: true, stopForBackup: true },
+          { name: "data", containerPath: NEXTCLOUD_IMAGE.mounts.data!, sizeGb: dataGb, backup: true, stopForBackup: true },
         ],
         networks: [args.tenantNetwork, args.proxyNetwork],
         healthCheck: {

@@ -103,8 +103,8 @@ describe("NextcloudSuite under mocks", () => {
     expect(mocks.one("alacarte:tenant:NextcloudSuite").inputs.quota).toEqual({ offer: "nextcloud", gb: 50 });
     const app = mocks.one("alacarte:block:ContainerService", "acme-nextcloud-app");
     expect(app.inputs.volumes).toEqual([
-      { name: "acme-nextcloud-app-html", quotaGb: mod.NEXTCLOUD_HTML_GB, backup: true },
-      { name: "acme-nextcloud-app-data", quotaGb: 50 - mod.NEXTCLOUD_HTML_GB, backup: true },
+      { name: "acme-nextcloud-app-html", quotaGb: mod.NEXTCLOUD_HTML_GB, backup: true, stopForBackup: true },
+      { name: "acme-nextcloud-app-data", quotaGb: 50 - mod.NEXTCLOUD_HTML_GB, backup: true, stopForBackup: true },
     ]);
     for (const v of mocks.byType("docker:index/volume:Volume"))
       expect(rec.get(v.name).opts).toMatchObject({ protect: true, retainOnDelete: true });
