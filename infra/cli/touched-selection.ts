@@ -2,17 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../contract/paths";
 import { DECOMMISSIONS_DIR, type DecommissionRecord, parseDecommissionRecord } from "../model/decommission-records";
-import { DATA_TYPES, diffPlans, type ChangedResource, type StackDiff } from "../plan/plan-diff";
+import { DATA_TYPES, diffPlans, type StackDiff } from "../plan/plan-diff";
 import { type CommitPlan, commitOf, git, planAt, planTree } from "./commit-plans";
-import { namedUnder, offerPrefix } from "./decommission-plan";
+import { namedUnder, offerPrefix, urnName } from "./decommission-plan";
 
 /**
  * The stacks a change touches, from the offline plans (with digests) of two commits, the working
  * tree when no head is given (docs/operations.md "CI and the pull-request flow"): the selection
  * npm run touched prints and npm run deploy runs.
  */
-
-const nameOf = (r: ChangedResource) => r.urn.slice(r.urn.lastIndexOf("::") + 2);
 
 export interface TouchedSelection {
   base: CommitPlan;
@@ -98,14 +96,14 @@ export function refusalLines(diff: readonly StackDiff[]): string[] {
   const lines: string[] = [];
   for (const d of diff.filter(refused)) {
     const data = d.dataDeletes.length ? d.dataDeletes : d.delete.filter((r) => DATA_TYPES.has(r.type));
-    const names = data.length ? `, data: ${data.map(nameOf).join(", ")}` : "";
+    const names = data.length ? `, data: ${data.map((r) => urnName(r.urn)).join(", ")}` : "";
     if (d.status === "removed")
       lines.push(
         `refused: ${d.stack} would be destroyed (its tenant file is gone or renamed${names}); run npm run decommission -- ${d.tenant} instead`,
       );
     else
       lines.push(
-        `refused: ${d.stack} would delete data (${data.map(nameOf).join(", ")}); run npm run decommission -- ${d.tenant} --offer <offer> instead`,
+        `refused: ${d.stack} would delete data (${data.map((r) => urnName(r.urn)).join(", ")}); run npm run decommission -- ${d.tenant} --offer <offer> instead`,
       );
   }
   return lines;

@@ -112,12 +112,7 @@ describe("Webmail under mocks", () => {
 
   it("is seven resources with the component, all under it", async () => {
     const { rec } = await build();
-    expect(
-      mocks
-        .resources()
-        .map((r) => `${r.type} ${r.name}`)
-        .sort(),
-    ).toEqual([
+    expect(mocks.registered()).toEqual([
       "alacarte:block:ContainerService wm-roundcube",
       "alacarte:platform:Webmail wm",
       "command:remote:Command wm-config-write",

@@ -86,6 +86,11 @@ export function byType(type: string): MockedResource[] {
 }
 
 /** The one resource of a type (and name, when given); fails when there are none or several. */
+/** Every registration so far as `<type> <name>`, sorted: what a test compares a component's resources with. */
+export function registered(): string[] {
+  return recorded.map((r) => `${r.type} ${r.name}`).sort();
+}
+
 export function one(type: string, name?: string): MockedResource {
   const found = recorded.filter((r) => r.type === type && (name === undefined || r.name === name));
   if (found.length !== 1) {
